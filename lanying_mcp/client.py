@@ -1,0 +1,294 @@
+"""LanyingClient: the one HTTP path from an operation and its arguments to a decoded envelope.
+
+`build_request` reads each params field's placement marker (see `spec.py`) and builds the request
+with no per-operation code. `LanyingClient.call` sends it over one shared `httpx2.AsyncClient`,
+decodes the `{code, message, data}` envelope once, and raises an `errors.LanyingError` for every
+kind of failure: a Lanying code other than 200 is a failure even under HTTP 200.
+
+Credentials are added per request to API calls only, never to the object-storage upload URL the
+API hands back, and never appear in an exception text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import httpx2
+from pydantic import BaseModel
+
+from . import __version__
+from .errors import ApiError, HttpStatusError, InvalidResponse, LanyingError, TransportError
+from .settings import Settings
+from .spec import In, Loc, Operation, Params
+
+log = logging.getLogger("lanying_mcp.client")
+
+ENVELOPE_KEYS = ("code", "message", "data")
+
+
+@dataclass
+class BuiltRequest:
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    json: Any = None  # a JSON object or array body
+    content: bytes | None = None  # a raw body (raw JSON string)
+
+
+@dataclass
+class Envelope:
+    data: Any
+    extras: dict[str, Any]
+
+
+def _placement(op: Operation, name: str, info: Any) -> Loc:
+    for meta in getattr(info, "metadata", ()) or ():
+        if isinstance(meta, Loc):
+            return meta
+    extra = getattr(info, "json_schema_extra", None)
+    if isinstance(extra, dict) and isinstance(extra.get("x-in"), str):  # computed fields carry it here
+        return Loc(In(extra["x-in"]))
+    return Loc(In.QUERY if op.method in ("GET", "DELETE") else In.BODY)
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(_query_value(v) for v in value)
+    return str(value)
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_none=True, by_alias=True)
+    if isinstance(value, (list, tuple)):
+        return [_dump(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _dump(v) for k, v in value.items()}
+    if hasattr(value, "value") and not isinstance(value, (str, int, float, bool)):
+        return value.value  # enums
+    return value
+
+
+def build_request(op: Operation, params: Params) -> BuiltRequest:
+    """The HTTP request for `op` with validated `params`, built from field placement alone."""
+    req = BuiltRequest(op.method, op.path)
+    body: dict[str, Any] = {}
+    raw: Any = None
+    has_raw = False
+    for name, info, value in _wire_fields(params):
+        if value is None:
+            continue
+        loc = _placement(op, name, info)
+        wire = loc.wire or info.alias or name
+        if loc.where is In.HEADER:
+            req.headers[wire] = _query_value(value)
+        elif loc.where is In.QUERY:
+            req.query[wire] = _query_value(value)
+        elif loc.where is In.RAW:
+            raw, has_raw = _dump(value), True
+        else:
+            body[wire] = _dump(value)
+    if has_raw:
+        if isinstance(raw, str):
+            req.content = raw.encode("utf-8")
+        else:
+            req.json = raw
+    elif body or op.method in ("POST", "PUT") and _expects_body(op, params):
+        req.json = body
+    return req
+
+
+def _wire_fields(params: Params) -> list[tuple[str, Any, Any]]:
+    """(name, field info, value) of what is sent: declared fields not marked `exclude`, then computed ones.
+
+    Tool-only arguments (`exclude=True`) shape the call without being sent as such; computed fields
+    derive wire values from them (e.g. `user_ids` → `targets` + `type`).
+    """
+    model = type(params)
+    out = [(n, i, getattr(params, n)) for n, i in model.model_fields.items() if not i.exclude]
+    out += [(n, i, getattr(params, n)) for n, i in model.model_computed_fields.items()]
+    return out
+
+
+def _expects_body(op: Operation, params: Params) -> bool:
+    return any(_placement(op, n, i).where is In.BODY for n, i, _ in _wire_fields(params))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries for calls that are safe to repeat: bounded in attempts and in total time."""
+
+    attempts: int = 3
+    base_delay: float = 0.25
+    max_delay: float = 4.0
+    total: float = 15.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_delay)
+        return min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+
+
+class LanyingClient:
+    """One HTTP connection pool per server; every API call goes through `call`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self.retry = retry or RetryPolicy()
+        self._http = httpx2.AsyncClient(
+            base_url=settings.endpoint.rstrip("/") or "http://sandbox.invalid",
+            timeout=httpx2.Timeout(settings.timeout, connect=min(settings.timeout, 10.0)),
+            transport=transport,
+            follow_redirects=False,
+            headers={"User-Agent": f"lanying-mcp/{__version__}"},
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> LanyingClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _auth_headers(self) -> dict[str, str]:
+        headers = {"app_id": self.settings.app_id}
+        token = self.settings.access_token.get_secret_value()
+        if token:
+            headers["access-token"] = token
+        return headers
+
+    async def call(self, op: Operation, params: Params, *, retry: bool | None = None) -> Envelope:
+        """Send `op`; retry only when repeating it cannot apply it twice."""
+        req = build_request(op, params)
+        safe = op.hints.read_only or op.hints.idempotent if retry is None else retry
+        attempts = self.retry.attempts if safe else 1
+        started = time.monotonic()
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._send(op, req)
+            except LanyingError as exc:
+                wait = self.retry.delay(attempt, getattr(exc, "retry_after", None))
+                last = attempt == attempts or time.monotonic() - started + wait > self.retry.total
+                if not exc.retryable or last:
+                    if not safe and exc.may_have_applied is None and not isinstance(exc, ApiError):
+                        exc.may_have_applied = True
+                    raise
+                log.info("%s attempt %d failed (%s); retrying in %.2fs", op.name, attempt, exc.code, wait)
+                await anyio.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(self, op: Operation, req: BuiltRequest) -> Envelope:
+        headers = {**self._auth_headers(), **req.headers}
+        kwargs: dict[str, Any] = {"params": req.query or None, "headers": headers}
+        if req.json is not None:
+            kwargs["json"] = req.json
+        elif req.content is not None:
+            kwargs["content"] = req.content
+            headers["Content-Type"] = "application/json"
+        try:
+            response = await self._http.request(req.method, req.path, **kwargs)
+        except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout) as exc:
+            err = TransportError(_transport_message(exc), code=_transport_code(exc))
+            err.may_have_applied = False
+            raise err from None
+        except httpx2.TimeoutException as exc:
+            raise TransportError(_transport_message(exc), code="timeout") from None
+        except httpx2.TransportError as exc:
+            raise TransportError(_transport_message(exc), code="connection_error") from None
+        return decode(op, response)
+
+    async def upload(self, url: str, method: str, fields: dict[str, str], filename: str, content: bytes) -> None:
+        """Multipart upload to the storage URL the API handed out. No API credentials go there."""
+        method = (method or "POST").upper()
+        if method not in ("POST", "PUT"):
+            raise InvalidResponse(f"the API asked for an unsupported upload method {method!r}")
+        files = {"file": (filename, content, "application/octet-stream")}
+        try:
+            response = await self._http.request(
+                method, url, data=fields or {}, files=files, headers={"User-Agent": f"lanying-mcp/{__version__}"}
+            )
+        except httpx2.TimeoutException as exc:
+            raise TransportError(_transport_message(exc), code="timeout") from None
+        except httpx2.TransportError as exc:
+            raise TransportError(_transport_message(exc), code="connection_error") from None
+        if response.status_code >= 300:
+            raise HttpStatusError(
+                response.status_code, "upload rejected: " + (_snippet(response) or response.reason_phrase)
+            )
+
+
+def _transport_code(exc: Exception) -> str:
+    return "timeout" if isinstance(exc, httpx2.TimeoutException) else "connection_error"
+
+
+def _transport_message(exc: Exception) -> str:
+    kind = type(exc).__name__
+    detail = str(exc).strip()
+    return f"{kind}: {detail}" if detail else kind
+
+
+def _retry_after(response: httpx2.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def decode(op: Operation, response: httpx2.Response) -> Envelope:
+    """Turn an HTTP response into an Envelope, or raise the matching LanyingError."""
+    status = response.status_code
+    if op.redirect and status in (301, 302, 303, 307, 308):
+        return Envelope({"location": response.headers.get("Location", "")}, {})
+    try:
+        payload = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        payload = None
+    if isinstance(payload, dict) and "code" in payload:
+        code = payload.get("code")
+        if code == 200:
+            if status >= 400:
+                raise HttpStatusError(status, f"HTTP {status} with a success body", _retry_after(response))
+            extras = {k: v for k, v in payload.items() if k not in ENVELOPE_KEYS}
+            return Envelope(payload.get("data"), extras)
+        if isinstance(code, int) and not isinstance(code, bool):
+            raise ApiError(code, _text(payload.get("message")))
+    if status >= 400:
+        raise HttpStatusError(status, _snippet(response) or response.reason_phrase, _retry_after(response))
+    if op.redirect and 200 <= status < 300 and payload is None:
+        return Envelope({"location": str(response.url)}, {})
+    raise InvalidResponse(
+        f"HTTP {status}, expected a JSON envelope with 'code', got: {_snippet(response) or 'an empty body'}"
+    )
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else json.dumps(value, ensure_ascii=False))
+
+
+def _snippet(response: httpx2.Response, limit: int = 200) -> str:
+    try:
+        text = response.text
+    except Exception:  # undecodable bytes
+        return ""
+    text = " ".join(text.split())
+    return text[:limit] + ("…" if len(text) > limit else "")

@@ -1,0 +1,3 @@
+"""Sandbox ai: `/ai/*`."""
+
+from __future__ import annotations

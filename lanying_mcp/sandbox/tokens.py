@@ -1,0 +1,3 @@
+"""Sandbox tokens: `/tokens/*`."""
+
+from __future__ import annotations

@@ -1,0 +1,87 @@
+"""JSON schemas for tools, compact and in one language.
+
+pydantic's schemas are verbose for a model reading 135 tools: every property has a `title`, every
+optional field is `anyOf [T, null]` with `default: null`, and nested models sit in `$defs`. Here we
+inline references, drop titles and null defaults, and pick the description language (`x-zh` holds
+the Chinese text of each field). The result is still a faithful schema of the same model.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+
+_ZH = "x-zh"
+
+
+def _inline(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and depth < 8:
+            target = copy.deepcopy(defs[ref.removeprefix("#/$defs/")])
+            rest = {k: v for k, v in node.items() if k != "$ref"}
+            target.update(rest)
+            return _inline(target, defs, depth + 1)
+        return {k: _inline(v, defs, depth) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(v, defs, depth) for v in node]
+    return node
+
+
+def _simplify(node: Any, lang: str) -> Any:
+    if isinstance(node, list):
+        return [_simplify(v, lang) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "properties" and isinstance(value, dict):
+            out[key] = {name: _simplify(sub, lang) for name, sub in value.items()}
+        elif key in ("title", _ZH):
+            continue
+        else:
+            out[key] = _simplify(value, lang)
+    if lang == "zh" and isinstance(node.get(_ZH), str):
+        out["description"] = node[_ZH]
+    # `anyOf: [X, {type: null}]` with a null default is just "optional X".
+    any_of = out.get("anyOf")
+    if isinstance(any_of, list) and len(any_of) == 2 and {"type": "null"} in any_of and "default" in out:
+        if out["default"] is None:
+            (other,) = [s for s in any_of if s != {"type": "null"}]
+            del out["anyOf"], out["default"]
+            out = {**other, **out}
+    if out.get("default", 0) is None:
+        del out["default"]
+    return out
+
+
+def clean(schema: dict[str, Any], lang: str = "en") -> dict[str, Any]:
+    defs = schema.get("$defs", {})
+    body = {k: v for k, v in schema.items() if k != "$defs"}
+    return _simplify(_inline(body, defs), lang)
+
+
+@lru_cache(maxsize=1024)
+def _input_schema(model: type[BaseModel], lang: str) -> dict[str, Any]:
+    schema = clean(model.model_json_schema(by_alias=True), lang)
+    schema.pop("description", None)  # the model docstring is for developers; the tool has its own text
+    schema["type"] = "object"
+    return schema
+
+
+def input_schema(model: type[BaseModel], lang: str = "en") -> dict[str, Any]:
+    return copy.deepcopy(_input_schema(model, lang))
+
+
+@lru_cache(maxsize=1024)
+def _output_schema(model: type[BaseModel], lang: str) -> dict[str, Any]:
+    schema = clean(TypeAdapter(model).json_schema(mode="serialization", by_alias=True), lang)
+    schema.pop("description", None)
+    return schema
+
+
+def output_schema(model: type[BaseModel], lang: str = "en") -> dict[str, Any]:
+    return copy.deepcopy(_output_schema(model, lang))

@@ -1,0 +1,139 @@
+"""One Settings object, read from LANYING_* environment variables; CLI flags override them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlparse
+
+from pydantic import SecretStr
+
+ENV_PREFIX = "LANYING_"
+
+
+class SettingsError(ValueError):
+    """A missing or malformed setting; the message names the variable and what to do."""
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _flag(name: str, value: str | None) -> bool:
+    if value is None or value == "":
+        return False
+    low = value.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{ENV_PREFIX}{name} must be true or false, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    endpoint: str = ""
+    app_id: str = ""
+    access_token: SecretStr = field(default_factory=lambda: SecretStr(""))
+    lang: str = "en"
+    toolsets: tuple[str, ...] = ("default",)
+    tools: tuple[str, ...] = ()
+    exclude_tools: tuple[str, ...] = ()
+    read_only: bool = False
+    discovery: bool = False
+    timeout: float = 20.0
+    sandbox: bool = False
+    # Local files an agent may upload (knowledge documents): only below these folders.
+    upload_roots: tuple[str, ...] = field(default_factory=lambda: (os.getcwd(),))
+    max_upload_bytes: int = 50 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if isinstance(self.access_token, str):
+            object.__setattr__(self, "access_token", SecretStr(self.access_token))
+        for name in ("toolsets", "tools", "exclude_tools", "upload_roots"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, _split(value))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(ENV_PREFIX + name)
+            return value.strip() if isinstance(value, str) else None
+
+        values: dict[str, Any] = {}
+        if (v := get("API_ENDPOINT")) is not None:
+            values["endpoint"] = v
+        if (v := get("APP_ID")) is not None:
+            values["app_id"] = v
+        if (v := get("ACCESS_TOKEN")) is not None:
+            values["access_token"] = SecretStr(v)
+        if v := get("LANG"):
+            values["lang"] = v
+        if v := get("TOOLSETS"):
+            values["toolsets"] = _split(v)
+        if v := get("TOOLS"):
+            values["tools"] = _split(v)
+        if v := get("EXCLUDE_TOOLS"):
+            values["exclude_tools"] = _split(v)
+        if (v := get("READ_ONLY")) is not None:
+            values["read_only"] = _flag("READ_ONLY", v)
+        if (v := get("DISCOVERY")) is not None:
+            values["discovery"] = _flag("DISCOVERY", v)
+        if v := get("UPLOAD_ROOTS"):
+            values["upload_roots"] = tuple(os.path.abspath(p) for p in _split(v))
+        if v := get("TIMEOUT"):
+            try:
+                values["timeout"] = float(v)
+            except ValueError:
+                raise SettingsError(f"{ENV_PREFIX}TIMEOUT must be a number of seconds, got {v!r}") from None
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            if key == "access_token" and isinstance(value, str):
+                value = SecretStr(value)
+            values[key] = value
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    def validate(self) -> Settings:
+        """Check what a real (non-sandbox) server needs; raise SettingsError naming what is wrong."""
+        if self.lang not in ("en", "zh"):
+            raise SettingsError(f"{ENV_PREFIX}LANG must be 'en' or 'zh', got {self.lang!r}")
+        if self.timeout <= 0 or self.timeout > 600:
+            raise SettingsError(f"{ENV_PREFIX}TIMEOUT must be between 0 and 600 seconds, got {self.timeout}")
+        if self.sandbox:
+            return self
+        missing = [
+            ENV_PREFIX + name
+            for name, value in (
+                ("API_ENDPOINT", self.endpoint),
+                ("APP_ID", self.app_id),
+                ("ACCESS_TOKEN", self.access_token.get_secret_value()),
+            )
+            if not value
+        ]
+        if missing:
+            raise SettingsError(
+                f"missing {', '.join(missing)}: set {'it' if len(missing) == 1 else 'them'} (values from the "
+                "Lanying console's app info and Token pages), or run with --sandbox to try the local sandbox"
+            )
+        url = urlparse(self.endpoint)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise SettingsError(
+                f"{ENV_PREFIX}API_ENDPOINT must be an http(s) URL such as https://s-1-3-api.maximtop.cn, got {self.endpoint!r}"
+            )
+        if any(c.isspace() for c in self.app_id):
+            raise SettingsError(f"{ENV_PREFIX}APP_ID must not contain spaces")
+        token = self.access_token.get_secret_value()
+        if any(c.isspace() or ord(c) < 32 for c in token):
+            raise SettingsError(f"{ENV_PREFIX}ACCESS_TOKEN contains spaces or control characters; copy it again")
+        return self

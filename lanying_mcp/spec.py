@@ -1,0 +1,177 @@
+"""The unit of work: one Lanying API operation, described as data.
+
+An `Operation` names the HTTP call, the pydantic model of its arguments and the type of the
+envelope's `data`. Each argument field says where it travels (header, query, JSON body or the
+whole raw body) through an `Annotated` marker, so one dispatcher (`client.build_request`) can send
+every operation without per-tool code. Only multi-step operations carry a `handler`.
+
+Texts are bilingual: titles and descriptions are `(english, chinese)` pairs, and argument fields
+carry their Chinese description under the `x-zh` schema key (see `schema.py`), so `--lang zh`
+shows the same facts in Chinese.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from .dispatch import CallContext
+
+__all__ = [
+    "BODY",
+    "QUERY",
+    "RAW_BODY",
+    "AsGroup",
+    "AsUser",
+    "AsUserRequired",
+    "ApiModel",
+    "DANGER",
+    "DELETE",
+    "Hints",
+    "In",
+    "Loc",
+    "Operation",
+    "Params",
+    "READ",
+    "Toolset",
+    "UPDATE",
+    "WRITE",
+    "Header",
+    "Query",
+    "Body",
+    "f",
+]
+
+
+class In(str, enum.Enum):
+    """Where an argument travels in the HTTP request."""
+
+    HEADER = "header"
+    QUERY = "query"
+    BODY = "body"  # one key of the JSON object body
+    RAW = "raw"  # the field's value is the whole body (a bare array, or a raw JSON string)
+
+
+@dataclass(frozen=True)
+class Loc:
+    """Placement marker used inside `Annotated[...]` on a params field."""
+
+    where: In
+    wire: str | None = None  # name on the wire when it differs from the field name
+
+
+def Query(wire: str | None = None) -> Loc:  # noqa: N802 - reads like a type marker
+    return Loc(In.QUERY, wire)
+
+
+def Body(wire: str | None = None) -> Loc:  # noqa: N802
+    return Loc(In.BODY, wire)
+
+
+def Header(wire: str) -> Loc:  # noqa: N802
+    return Loc(In.HEADER, wire)
+
+
+QUERY = Query()
+BODY = Body()
+RAW_BODY = Loc(In.RAW)
+
+# Act-as headers: with the admin token, `user_id` makes the call as that user and `group_id` as
+# an admin of that group. Tool arguments are named `as_user_id` / `as_group_id` so they never
+# clash with the many query/body fields called `user_id` / `group_id`.
+if TYPE_CHECKING:
+    AsUser = int | None
+    AsGroup = int | None
+    AsUserRequired = int
+else:
+    from typing import Annotated
+
+    AsUser = Annotated[int | None, Header("user_id")]
+    AsGroup = Annotated[int | None, Header("group_id")]
+    AsUserRequired = Annotated[int, Header("user_id")]
+
+
+def f(en: str, zh: str, default: Any = ..., **kwargs: Any) -> Any:
+    """A params/result field with its English description and its Chinese twin."""
+    extra = kwargs.pop("json_schema_extra", None) or {}
+    return Field(default, description=en, json_schema_extra={**extra, "x-zh": zh}, **kwargs)
+
+
+class Params(BaseModel):
+    """Base of every tool's argument model: unknown arguments are rejected, not dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApiModel(BaseModel):
+    """Base of response models: tolerant, since the live service may add or omit fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Hints(NamedTuple):
+    read_only: bool
+    destructive: bool
+    idempotent: bool
+
+
+READ = Hints(read_only=True, destructive=False, idempotent=True)
+WRITE = Hints(read_only=False, destructive=False, idempotent=False)  # creates or sends something new
+UPDATE = Hints(read_only=False, destructive=False, idempotent=True)  # sets a value; repeating is harmless
+DELETE = Hints(read_only=False, destructive=True, idempotent=True)  # removes; repeating changes nothing more
+DANGER = Hints(read_only=False, destructive=True, idempotent=False)  # irreversible and not repeatable
+
+
+Handler = Callable[["CallContext", Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Toolset:
+    name: str
+    description: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One API operation = one MCP tool."""
+
+    name: str
+    http: str  # "METHOD /path": the request the dispatcher sends
+    params: type[Params]
+    result: Any  # the type of the envelope's `data`
+    title: tuple[str, str]
+    description: tuple[str, str]
+    hints: Hints
+    toolset: str = ""
+    extras: tuple[str, ...] = ()  # top-level envelope fields returned beside data (cursor, total, ...)
+    handler: Handler | None = None  # multi-step operations only
+    calls: tuple[str, ...] = ()  # the HTTP calls a handler makes, for `_meta`
+    redirect: bool = False  # the API answers 302: the result is the Location, not a body
+    default: bool = False  # part of the default tool selection
+    aliases: tuple[str, ...] = ()  # other methods the API accepts for the same operation
+    local: bool = False  # answered by this server itself (no HTTP call), e.g. explain_error
+
+    @property
+    def method(self) -> str:
+        return self.http.split(" ", 1)[0]
+
+    @property
+    def path(self) -> str:
+        return self.http.split(" ", 1)[1]
+
+    @property
+    def http_meta(self) -> str | list[str]:
+        """What `_meta["lanying/http"]` says: the one call, or every call of a multi-step tool."""
+        if self.local:
+            return []
+        return list(self.calls) if self.calls else self.http
+
+    def text(self, lang: str) -> tuple[str, str]:
+        """(title, description) in the chosen language."""
+        i = 1 if lang == "zh" else 0
+        return self.title[i], self.description[i]

@@ -1,0 +1,62 @@
+"""Tools this server answers itself, without calling the API: explaining error codes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import errors
+from ..spec import READ, ApiModel, Operation, Params, f
+
+if TYPE_CHECKING:
+    from ..dispatch import CallContext
+
+
+class ExplainError(Params):
+    code: int | str | None = f(
+        "A Lanying error code (e.g. 20013) or a failure class (e.g. timeout). Omit to list all.",
+        "蓝莺IM错误码(如20013)或失败类别(如timeout)。不填则列出全部。",
+        None,
+    )
+
+
+class ErrorExplanation(ApiModel):
+    code: int | str | None = None
+    meaning: str | None = None
+    meaning_zh: str | None = None
+    hint: str | None = f("Likely cause and next step.", "可能原因和下一步。", None)
+    retryable: bool | None = None
+
+
+def _explain(code: int | str) -> ErrorExplanation:
+    e = errors.entry(code)
+    return ErrorExplanation(code=code, meaning=e.en, meaning_zh=e.zh, hint=e.hint, retryable=e.retryable)
+
+
+async def explain(ctx: CallContext, p: ExplainError) -> Any:
+    if p.code is None:
+        return [_explain(code) for code in errors.catalogue()]
+    code: int | str = p.code
+    if isinstance(code, str) and code.strip().isdigit():
+        code = int(code.strip())
+    return [_explain(code)]
+
+
+EXPLAIN_ERROR = Operation(
+    name="explain_error",
+    http="LOCAL explain_error",
+    local=True,
+    params=ExplainError,
+    result=list[ErrorExplanation],
+    handler=explain,
+    title=("Explain error code", "解释错误码"),
+    description=(
+        "What a Lanying error code means (English and Chinese), its likely cause and the next step. "
+        "Answered locally, no API call.",
+        "解释蓝莺IM错误码的含义(中英文)、可能原因和下一步。本地回答,不调用API。",
+    ),
+    hints=READ,
+    toolset="meta",
+    default=True,
+)
+
+LOCAL_OPERATIONS = [EXPLAIN_ERROR]
