@@ -78,7 +78,7 @@ _ENTRIES: dict[int | str, Entry] = {
     10000: Entry(
         "User does not exist",
         "用户不存在",
-        "Check the user ID (find users with list_users or search_user_by_name); the user may have been deleted.",
+        "Check the user ID (find users with list_users or find_user_by_name); the user may have been deleted.",
     ),
     10001: Entry("Verification code is incorrect", "验证码不正确", "Ask the user for a fresh verification code."),
     10002: Entry(
@@ -94,13 +94,13 @@ _ENTRIES: dict[int | str, Entry] = {
     10004: Entry(
         "User already exists",
         "用户已存在",
-        "The username is taken: pick another username, or look the user up with search_user_by_name.",
+        "The username is taken: pick another username, or look the user up with find_user_by_name.",
     ),
     10005: Entry("User is already in the friend list", "用户已在好友列表", "Nothing to do: they are already friends."),
     10006: Entry(
         "User is in the blacklist",
         "用户在黑名单列表",
-        "One side has blocked the other; unblock first (unblock_friend) if that is intended.",
+        "One side has blocked the other; unblock first (unblock_user) if that is intended.",
     ),
     10007: Entry(
         "Friend request does not exist or has expired",

@@ -12,7 +12,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import ai, files, groups, messages, push, roster, tokens, users  # noqa: F401 - registers routes
+from . import (  # noqa: F401 - registers routes
+    ai,
+    devices,
+    files,
+    group_content,
+    group_moderation,
+    groups,
+    messages,
+    push,
+    roster,
+    tokens,
+    users,
+)
 from .core import ROUTES, Actor, Call, Fail, Reply, Store, parse_body
 
 log = logging.getLogger("lanying_mcp.sandbox")

@@ -11,9 +11,9 @@ from dataclasses import replace
 
 from ..settings import SettingsError
 from ..spec import Operation, Toolset
-from . import ai, files, groups, messages, push, roster, tokens, users
+from . import ai, devices, files, group_content, group_moderation, groups, messages, push, roster, tokens, users
 
-_MODULES = (users, roster, groups, messages, push, files, tokens, ai)
+_MODULES = (users, devices, roster, groups, group_moderation, group_content, messages, push, files, tokens, ai)
 
 TOOLSETS: dict[str, Toolset] = {m.TOOLSET.name: m.TOOLSET for m in _MODULES}
 

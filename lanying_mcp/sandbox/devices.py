@@ -1,0 +1,3 @@
+"""Sandbox devices."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Sandbox group_content."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Sandbox group_moderation."""
+
+from __future__ import annotations
