@@ -121,6 +121,8 @@ async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCont
         params = validate(op, arguments or {})
         if op.handler is not None:
             value = await op.handler(ctx, params)
+            if isinstance(value, Outcome):  # a meta-tool that ran another tool returns that tool's outcome
+                return value
             envelope = value if isinstance(value, Envelope) else Envelope(value, {})
         else:
             envelope = await ctx.client.call(op, params)

@@ -21,7 +21,7 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import ConfigDict
 
-from . import __version__, errors
+from . import __version__, discovery, errors
 from .client import LanyingClient
 from .dispatch import CallContext, Outcome, execute, failure, output_model
 from .schema import input_schema, output_schema
@@ -69,17 +69,38 @@ def annotations(op: Operation, lang: str) -> ToolAnnotations:
 class LanyingServer(MCPServer[Any]):
     """MCPServer that knows the whole catalogue, so a call to an unselected tool gets a clear refusal."""
 
-    def __init__(self, settings: Settings, client: LanyingClient, served: list[Operation], **kwargs: Any) -> None:
+    def __init__(self, settings: Settings, client: LanyingClient, reachable: list[Operation], **kwargs: Any) -> None:
         self.lanying_settings = settings
         self.lanying_client = client
-        self.served = {op.name: op for op in served}
+        # What may be called: the selected operations plus the local ones.
+        self.reachable = {op.name: op for op in [*reachable, *LOCAL_OPERATIONS]}
+        if settings.discovery:
+            meta = discovery.build(lambda: self.reachable, self.refusal)
+            listed = [*meta, *LOCAL_OPERATIONS]
+            self.reachable.update({op.name: op for op in meta})
+        else:
+            listed = list(self.reachable.values())
+        listed = [op for op in listed if op.name not in settings.exclude_tools]
+        self.listed = {op.name: op for op in listed}
         super().__init__(
             name="lanying-mcp",
             title="Lanying IM",
             version=__version__,
             instructions=INSTRUCTIONS,
-            tools=[self.make_tool(op) for op in served],
+            tools=[self.make_tool(op) for op in listed],
             **kwargs,
+        )
+
+    def refusal(self, name: str) -> str | None:
+        """Why a catalogue tool that is not reachable here is off, or None if it is reachable or unknown."""
+        if name in self.reachable or name not in CATALOGUE:
+            return None
+        op = CATALOGUE[name]
+        if self.lanying_settings.read_only and not op.hints.read_only:
+            return f"tool {name!r} is not available: the server runs in read-only mode and this tool writes"
+        return (
+            f"tool {name!r} is not available: it is not in the selected tools "
+            f"(enable it with --toolsets {op.toolset} or --tools {name})"
         )
 
     def context(self, ctx: Context[Any, Any] | None) -> CallContext:
@@ -116,16 +137,8 @@ class LanyingServer(MCPServer[Any]):
         )
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None) -> Any:
-        if name not in self.served and name in CATALOGUE:
-            op = CATALOGUE[name]
-            why = (
-                "the server runs in read-only mode and this tool writes"
-                if self.lanying_settings.read_only and not op.hints.read_only
-                else f"it is not in the selected tools (enable it with --toolsets {op.toolset} or --tools {name})"
-            )
-            return to_result(
-                failure(name, errors.NotAllowed(f"tool {name!r} is not available: {why}"), self.lanying_settings.lang)
-            )
+        if name not in self.listed and (why := self.refusal(name)):
+            return to_result(failure(name, errors.NotAllowed(why), self.lanying_settings.lang))
         return await super().call_tool(name, arguments, context)
 
 
@@ -138,10 +151,9 @@ def build_server(
 ) -> LanyingServer:
     """The MCP server for `settings`. `transport` lets tests and `--sandbox` route HTTP in-process."""
     settings.validate()
-    served = select(settings.toolsets, settings.tools, settings.exclude_tools, settings.read_only)
-    served += [op for op in LOCAL_OPERATIONS if op.name not in settings.exclude_tools]
+    reachable = select(settings.effective_toolsets, settings.tools, settings.exclude_tools, settings.read_only)
     client = client or LanyingClient(settings, transport=transport)
-    return LanyingServer(settings, client, served, **kwargs)
+    return LanyingServer(settings, client, reachable, **kwargs)
 
 
 def dumps(value: Any) -> str:

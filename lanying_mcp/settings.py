@@ -40,7 +40,7 @@ class Settings:
     app_id: str = ""
     access_token: SecretStr = field(default_factory=lambda: SecretStr(""))
     lang: str = "en"
-    toolsets: tuple[str, ...] = ("default",)
+    toolsets: tuple[str, ...] = ()  # empty: "default", or "all" in discovery mode
     tools: tuple[str, ...] = ()
     exclude_tools: tuple[str, ...] = ()
     read_only: bool = False
@@ -100,6 +100,10 @@ class Settings:
                 value = SecretStr(value)
             values[key] = value
         return cls(**values)
+
+    @property
+    def effective_toolsets(self) -> tuple[str, ...]:
+        return self.toolsets or (("all",) if self.discovery else ("default",))
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

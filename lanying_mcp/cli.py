@@ -1,0 +1,272 @@
+"""Command line: serve over stdio/SSE/HTTP, run the sandbox, list tools, call one tool, explain errors.
+
+    lanying-mcp [serve] [--transport stdio|sse|http] [--sandbox] ...   run the MCP server (default)
+    lanying-mcp sandbox [--host H] [--port N] [--token T]             serve the sandbox API on loopback
+    lanying-mcp tools [--toolset X] [--json]                          list tools
+    lanying-mcp call TOOL --args '{...}' [--sandbox]                  run one tool, print its result as JSON
+    lanying-mcp errors [CODE]                                         explain error codes
+
+In stdio mode nothing but the protocol is written to stdout: every message of ours goes to stderr.
+Settings come from LANYING_* environment variables; flags override them. A missing or malformed
+setting is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any
+
+import anyio
+import httpx2
+
+from . import __version__, errors
+from .settings import Settings, SettingsError
+
+COMMANDS = ("serve", "sandbox", "tools", "call", "errors")
+EXIT_USAGE = 2
+
+
+def _log_setup(level: str = "INFO") -> None:
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx2", "httpcore2", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _settings_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("Lanying app (flags override LANYING_* environment variables)")
+    g.add_argument("--endpoint", help="API endpoint URL (LANYING_API_ENDPOINT)")
+    g.add_argument("--app-id", help="app ID (LANYING_APP_ID)")
+    g.add_argument("--access-token", help="admin access token (LANYING_ACCESS_TOKEN; prefer the variable)")
+    g.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=None,
+        help="use an in-process sandbox instead of a real app (no credentials needed)",
+    )
+    g.add_argument("--timeout", type=float, help="HTTP timeout in seconds (LANYING_TIMEOUT, default 20)")
+    t = p.add_argument_group("tool selection")
+    t.add_argument("--toolsets", help="comma list of toolsets, 'default' or 'all' (LANYING_TOOLSETS)")
+    t.add_argument("--tools", help="comma list of extra tool names (LANYING_TOOLS)")
+    t.add_argument("--exclude-tools", help="comma list of tool names to leave out (LANYING_EXCLUDE_TOOLS)")
+    t.add_argument(
+        "--read-only", action="store_true", default=None, help="serve only tools that read (LANYING_READ_ONLY)"
+    )
+    t.add_argument(
+        "--discovery",
+        action="store_true",
+        default=None,
+        help="list only search/schema/call meta-tools; every tool stays reachable (LANYING_DISCOVERY)",
+    )
+    t.add_argument("--lang", choices=("en", "zh"), help="language of tool texts (LANYING_LANG, default en)")
+
+
+def _settings(ns: argparse.Namespace) -> Settings:
+    split = lambda v: tuple(x.strip() for x in v.split(",") if x.strip()) if v else None  # noqa: E731
+    return Settings.from_env(
+        endpoint=ns.endpoint,
+        app_id=ns.app_id,
+        access_token=ns.access_token,
+        sandbox=ns.sandbox,
+        timeout=ns.timeout,
+        toolsets=split(ns.toolsets),
+        tools=split(ns.tools),
+        exclude_tools=split(ns.exclude_tools),
+        read_only=ns.read_only,
+        discovery=ns.discovery,
+        lang=ns.lang,
+    )
+
+
+def _build(settings: Settings) -> Any:
+    """The MCP server for these settings; with --sandbox, wired in-process to a fresh sandbox."""
+    from .server import build_server
+
+    if not settings.sandbox:
+        return build_server(settings)
+    from .sandbox import SANDBOX_APP_ID, Store, build_app
+
+    store = Store()
+    settings = settings.with_(endpoint="http://sandbox.local", app_id=SANDBOX_APP_ID, access_token=store.admin_token)
+    _say("lanying-mcp: using the in-process sandbox (emulates the documented API; no real app is touched)")
+    return build_server(settings, transport=httpx2.ASGITransport(app=build_app(store)))
+
+
+def cmd_serve(ns: argparse.Namespace) -> int:
+    settings = _settings(ns).validate()
+    server = _build(settings)
+    if ns.transport != "stdio" and ns.host not in ("127.0.0.1", "localhost", "::1"):
+        _say(f"lanying-mcp: warning: listening on {ns.host}, reachable beyond this machine")
+    _say(
+        f"lanying-mcp {__version__}: serving {len(server.listed)} tools over {ns.transport}"
+        + (f" on http://{ns.host}:{ns.port}" if ns.transport != "stdio" else "")
+    )
+    if ns.transport == "stdio":
+        server.run("stdio")
+        return 0
+    if ns.transport == "sse":
+        app = server.sse_app(host=ns.host)
+    else:
+        app = server.streamable_http_app(host=ns.host, stateless_http=ns.stateless, json_response=ns.json_response)
+    _serve_http(app, ns.host, ns.port, ns.log_level)
+    return 0
+
+
+def _serve_http(app: Any, host: str, port: int, level: str = "INFO") -> None:
+    """uvicorn with every log line on stderr (its default access log writes to stdout)."""
+    import uvicorn
+
+    log_config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}},
+        "loggers": {
+            "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
+            "uvicorn.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        },
+    }
+    uvicorn.run(app, host=host, port=port, log_config=log_config, log_level=level.lower())
+
+
+def cmd_sandbox(ns: argparse.Namespace) -> int:
+    from .sandbox import NOTICE, Store, build_app
+
+    store = Store(admin_token=ns.token)
+    _say(NOTICE)
+    _say(f"sandbox: http://{ns.host}:{ns.port}  app_id={store.app_id}  access-token={store.admin_token}")
+    _say(
+        f"export LANYING_API_ENDPOINT=http://{ns.host}:{ns.port} LANYING_APP_ID={store.app_id} "
+        f"LANYING_ACCESS_TOKEN={store.admin_token}"
+    )
+    _serve_http(build_app(store), ns.host, ns.port, "WARNING")
+    return 0
+
+
+def cmd_tools(ns: argparse.Namespace) -> int:
+    from .schema import input_schema
+    from .toolsets import select
+
+    lang = ns.lang or "en"
+    ops = select((ns.toolset,) if ns.toolset else ("all",))
+    if ns.json:
+        rows = [
+            {
+                "name": op.name,
+                "toolset": op.toolset,
+                "title": op.text(lang)[0],
+                "description": op.text(lang)[1],
+                "http": op.http_meta,
+                "read_only": op.hints.read_only,
+                "destructive": op.hints.destructive,
+                "idempotent": op.hints.idempotent,
+                "input_schema": input_schema(op.params, lang),
+            }
+            for op in ops
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    width = max(len(op.name) for op in ops)
+    for op in ops:
+        flag = "R" if op.hints.read_only else ("D" if op.hints.destructive else "W")
+        print(f"{op.name:<{width}}  {flag}  {op.toolset:<16} {op.text(lang)[0]}")
+    return 0
+
+
+def cmd_call(ns: argparse.Namespace) -> int:
+    from .dispatch import execute
+    from .server import LanyingServer
+
+    try:
+        arguments = json.loads(ns.args) if ns.args else {}
+    except json.JSONDecodeError as exc:
+        _say(f"lanying-mcp: --args is not valid JSON: {exc}")
+        return EXIT_USAGE
+    settings = _settings(ns).with_(toolsets=("all",)).validate()
+    server: LanyingServer = _build(settings)
+    op = server.reachable.get(ns.tool)
+    if op is None:
+        why = server.refusal(ns.tool) or f"no tool named {ns.tool!r} (see `lanying-mcp tools`)"
+        _say(f"lanying-mcp: {why}")
+        return EXIT_USAGE
+
+    async def run() -> Any:
+        try:
+            return await execute(op, arguments, server.context(None))
+        finally:
+            await server.lanying_client.aclose()
+
+    outcome = anyio.run(run)
+    print(json.dumps(outcome.structured, ensure_ascii=False, indent=2))
+    return 0 if outcome.ok else 1
+
+
+def cmd_errors(ns: argparse.Namespace) -> int:
+    if ns.code is None:
+        for code, e in errors.catalogue().items():
+            print(f"{code!s:<18} {e.en} / {e.zh}")
+        return 0
+    code: int | str = int(ns.code) if ns.code.isdigit() else ns.code
+    e = errors.entry(code)
+    print(
+        json.dumps(
+            {"code": code, "meaning": e.en, "meaning_zh": e.zh, "hint": e.hint, "retryable": e.retryable},
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lanying-mcp", description="MCP server for the Lanying IM (蓝莺IM) server API.")
+    p.add_argument("--version", action="version", version=f"lanying-mcp {__version__}")
+    sub = p.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the MCP server (the default command)")
+    serve.add_argument("--transport", choices=("stdio", "sse", "http"), default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address for sse/http (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--stateless", action="store_true", help="stateless streamable HTTP (no sessions)")
+    serve.add_argument("--json-response", action="store_true", help="plain JSON responses instead of SSE streams")
+    serve.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    _settings_args(serve)
+    sb = sub.add_parser("sandbox", help="serve the sandbox API on loopback for tests and other clients")
+    sb.add_argument("--host", default="127.0.0.1")
+    sb.add_argument("--port", type=int, default=8030)
+    sb.add_argument("--token", help="admin token the sandbox accepts (default: a random one, printed)")
+    tools = sub.add_parser("tools", help="list tools")
+    tools.add_argument("--toolset", help="only this toolset")
+    tools.add_argument("--json", action="store_true", help="JSON with schemas")
+    tools.add_argument("--lang", choices=("en", "zh"))
+    call = sub.add_parser("call", help="run one tool and print its structured result")
+    call.add_argument("tool")
+    call.add_argument("--args", default="{}", help="tool arguments as a JSON object")
+    _settings_args(call)
+    err = sub.add_parser("errors", help="explain error codes")
+    err.add_argument("code", nargs="?")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
+        argv.insert(0, "serve")
+    ns = parser().parse_args(argv)
+    _log_setup(getattr(ns, "log_level", "WARNING") if ns.command == "serve" else "WARNING")
+    handlers = {"serve": cmd_serve, "sandbox": cmd_sandbox, "tools": cmd_tools, "call": cmd_call, "errors": cmd_errors}
+    try:
+        return handlers[ns.command](ns)
+    except SettingsError as exc:
+        _say(f"lanying-mcp: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
