@@ -79,7 +79,7 @@ _EXTRAS: dict[str, tuple[Any, Any]] = {
 @lru_cache(maxsize=512)
 def output_model(op: Operation) -> type[BaseModel]:
     """The tool's result model: the envelope's `data`, typed, plus the extras the API returns."""
-    fields: dict[str, Any] = {"data": (op.result | None, f("The API's result.", "接口返回的数据。", None))}
+    fields: dict[str, Any] = {"data": (op.result | None, None)}
     for name in op.extras:
         fields[name] = _EXTRAS[name]
     camel = "".join(part.title() for part in op.name.split("_"))

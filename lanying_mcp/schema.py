@@ -55,6 +55,8 @@ def _simplify(node: Any, lang: str) -> Any:
             out = {**other, **out}
     if out.get("default", 0) is None:
         del out["default"]
+    if out.get("additionalProperties") is True:  # the JSON Schema default
+        del out["additionalProperties"]
     return out
 
 
@@ -76,9 +78,25 @@ def input_schema(model: type[BaseModel], lang: str = "en") -> dict[str, Any]:
     return copy.deepcopy(_input_schema(model, lang))
 
 
+def _lean(node: Any, depth: int = 0) -> Any:
+    """Output schemas: drop `additionalProperties: true` (the default) and descriptions below the top level."""
+    if isinstance(node, list):
+        return [_lean(v, depth) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "additionalProperties" and value is True:
+            continue
+        if key == "description" and depth > 1:
+            continue
+        out[key] = _lean(value, depth + (1 if key == "properties" else 0))
+    return out
+
+
 @lru_cache(maxsize=1024)
 def _output_schema(model: type[BaseModel], lang: str) -> dict[str, Any]:
-    schema = clean(TypeAdapter(model).json_schema(mode="serialization", by_alias=True), lang)
+    schema = _lean(clean(TypeAdapter(model).json_schema(mode="serialization", by_alias=True), lang))
     schema.pop("description", None)
     return schema
 

@@ -56,9 +56,9 @@ def to_result(outcome: Outcome) -> CallToolResult:
     )
 
 
-def annotations(op: Operation, lang: str) -> ToolAnnotations:
+def tool_annotations(op: Operation, lang: str) -> ToolAnnotations:
+    # The title lives once, at the tool's top level (annotations.title is its older, duplicate home).
     return ToolAnnotations(
-        title=op.text(lang)[0],
         read_only_hint=op.hints.read_only,
         destructive_hint=op.hints.destructive,
         idempotent_hint=op.hints.idempotent,
@@ -132,7 +132,7 @@ class LanyingServer(MCPServer[Any]):
             fn_metadata=FuncMetadata(arg_model=_RawArguments, output_schema=output_schema(output_model(op), lang)),
             is_async=True,
             context_kwarg="ctx",
-            annotations=annotations(op, lang),
+            annotations=tool_annotations(op, lang),
             meta={"lanying/http": op.http_meta, "lanying/toolset": op.toolset},
         )
 

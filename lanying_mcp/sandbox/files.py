@@ -1,4 +1,8 @@
-"""Sandbox files: signed upload URLs, the upload endpoint (like OSS), and serving stored files."""
+"""Sandbox files: signed upload URLs, the upload endpoint (like OSS), and serving stored files.
+
+A stored file's storage key (`chat/…`, `avatar/user/…`) doubles as its `file_sign` / `object_name`:
+the download operations answer 302 to `/_files/<key>`, as the real ones redirect to object storage.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from . import groups as G
 from .core import Call, Fail, Store, route
 
 CHAT_FILE_TYPES = {100, 101, 102, 103, 104, 200, 201, 202, 203}
@@ -94,3 +99,65 @@ async def serve(store: Store, request: Request, path: str) -> Response:
         media_type="application/octet-stream",
         headers={"Content-Disposition": f'attachment; filename="{stored.name}"'},
     )
+
+
+def _storage_key(sign: str) -> str:
+    """The sandbox signs a file with its storage key; a whole download URL is accepted too."""
+    if "/_files/" in sign:
+        sign = sign.split("/_files/", 1)[1]
+    return sign.split("?", 1)[0]
+
+
+def _stored(call: Call, sign: str) -> tuple[str, StoredFile]:
+    key = _storage_key(sign)
+    stored = files(call.store).stored.get(key)
+    if stored is None:
+        raise Fail(10002, f"no stored file {sign!r}")
+    return key, stored
+
+
+@route("GET", "/file/upload/avatar/user")
+def upload_user_avatar(call: Call) -> dict[str, Any]:
+    call.acting_user()
+    return grant(call, "avatar/user")
+
+
+@route("GET", "/file/upload/avatar/group")
+def upload_group_avatar(call: Call) -> dict[str, Any]:
+    g = G.get_group(call, call.int("group_id", "query"))
+    G.require(call, g, G.MEMBER)
+    return grant(call, "avatar/group")
+
+
+@route("GET", "/file/upload/forward")
+def forward(call: Call) -> str:
+    """A forward copies the stored file under a new key for the new conversation; data is its URL."""
+    _, stored = _stored(call, call.str("file_sign", "query"))
+    to_id = call.int("to_id", "query")
+    to_type = call.int("to_type", "query", required=False, default=1)
+    if to_type == 1:
+        call.store.user(to_id)
+    elif to_type == 2:
+        G.get_group(call, to_id)
+    else:
+        raise Fail(10002, "to_type must be 1 (user) or 2 (group)")
+    key = f"chat/{secrets.token_hex(8)}"
+    files(call.store).stored[key] = StoredFile(stored.name, stored.content, call.actor.user_id)
+    return f"{base_url(call)}/_files/{key}"
+
+
+def _redirect(call: Call, sign: str) -> Response:
+    key, _ = _stored(call, sign)
+    return RedirectResponse(f"{base_url(call)}/_files/{key}", status_code=302)
+
+
+@route("GET", "/file/download/avatar")
+def download_avatar(call: Call) -> Response:
+    return _redirect(call, call.str("object_name", "query"))
+
+
+@route("GET", "/file/download/chat")
+def download_chat(call: Call) -> Response:
+    if call.str("format", "query", required=False) not in (None, "amr", "mp3"):
+        raise Fail(10002, "format must be amr or mp3")
+    return _redirect(call, call.str("file_sign", "query"))

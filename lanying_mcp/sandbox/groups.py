@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .core import Call, Fail, Reply, Store, page, route
 
 MEMBER, ADMIN, OWNER = 1, 2, 3
+CAPACITY = 2000  # the sandbox's member limit per group, reported as `capacity`
 LEVEL_ERROR = {
     MEMBER: (20011, "operation requires group member permission"),
     ADMIN: (20012, "operation requires group admin permission"),
@@ -68,6 +70,8 @@ class Group:
             "history_visible": self.history_visible,
             "hide_member_info": self.hide_member_info,
             "ban_expire_time": self.ban_all_until,
+            "capacity": CAPACITY,
+            "count": len(self.members),
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
@@ -188,14 +192,34 @@ def invite(call: Call) -> list[dict[str, Any]]:
     return [invite_one(call, g, call.actor.user_id, uid, reason) for uid in ids]
 
 
+def member_row(g: Group, uid: int, show_name: bool) -> dict[str, Any]:
+    """One GroupMember as the API lists it; `expired_time` is the member's mute expiry (ms)."""
+    m = g.members[uid]
+    return {
+        "user_id": uid,
+        "display_name": (m.display_name or None) if show_name else None,
+        "join_time": m.join_time,
+        "expired_time": m.mute_until or None,
+    }
+
+
+def names_visible(call: Call, g: Group, level: int) -> Callable[[int], bool]:
+    """Whose display name the caller may see.
+
+    With hide_member_info on, members below admin see only their own display name; admins, the
+    owner and the app admin see everyone's. This is the sandbox's reading of "hide member details".
+    """
+    if not g.hide_member_info or level >= ADMIN:
+        return lambda uid: True
+    me = call.actor.user_id
+    return lambda uid: uid == me
+
+
 @route("GET", "/group/member_list")
 def member_list(call: Call) -> Reply:
     g = get_group(call, call.int("group_id", "query"))
-    require(call, g, MEMBER)
-    members = [
-        {"user_id": uid, "display_name": m.display_name or None, "join_time": m.join_time}
-        for uid, m in g.members.items()
-    ]
+    visible = names_visible(call, g, require(call, g, MEMBER))
+    members = [member_row(g, uid, visible(uid)) for uid in g.members]
     limit = call.int("limit", "query", required=False)
     chunk, cursor = page(members, call.str("cursor", "query", required=False), limit, 1000)
     return Reply(chunk, {"cursor": cursor, "total": len(members), "version": g.updated_at})
@@ -207,3 +231,302 @@ def destroy(call: Call) -> bool:
     require(call, g, OWNER)
     del groups(call.store).groups[g.group_id]
     return True
+
+
+# --- reading groups ---------------------------------------------------------------------------
+def touch(call: Call, g: Group) -> None:
+    g.updated_at = call.store.now_ms()
+
+
+def with_caller_modes(call: Call, g: Group, data: dict[str, Any]) -> dict[str, Any]:
+    """Info answers carry the reader's own per-group modes when the reader is a member."""
+    m = g.members.get(call.actor.user_id) if call.actor.user_id is not None else None
+    if m is not None:
+        data = {**data, "msg_mute_mode": m.msg_mute_mode, "msg_push_mode": m.msg_push_mode}
+    return data
+
+
+@route("GET", "/group/info")
+def get_info(call: Call) -> dict[str, Any]:
+    # Anyone may read a group's public face (people look a group up before applying to it).
+    g = get_group(call, call.int("group_id", "query"))
+    return with_caller_modes(call, g, g.info())
+
+
+@route("GET", "/group/settings")
+def get_settings(call: Call) -> dict[str, Any]:
+    g = get_group(call, call.int("group_id", "query"))
+    require(call, g, MEMBER)
+    return with_caller_modes(call, g, g.info())
+
+
+@route("POST", "/group/info/batch")
+def info_batch(call: Call) -> list[dict[str, Any]]:
+    """Brief info of each known group; unknown IDs are left out rather than failing the batch."""
+    ids = call.ints("group_list")
+    if not ids:
+        raise Fail(10002, "group_list must name at least one group")
+    table = groups(call.store).groups
+    out = []
+    for gid in ids:
+        g = table.get(gid)
+        if g is None:
+            continue
+        brief = {
+            "group_id": g.group_id,
+            "name": g.name,
+            "avatar": g.avatar,
+            "owner": g.owner_id,
+            "type": g.type,
+            "status": 0,
+            "apply_approval": g.apply_approval,
+            "capacity": CAPACITY,
+            "count": len(g.members),
+        }
+        out.append(with_caller_modes(call, g, brief))
+    return out
+
+
+@route("GET", "/group/public_list")
+def public_list(call: Call) -> list[int]:
+    # The API never says what makes a group "public"; the sandbox answers with its chatrooms (type 2).
+    return [gid for gid, g in groups(call.store).groups.items() if g.type == 2]
+
+
+@route("GET", "/group/user_joined")
+def user_joined(call: Call) -> list[int]:
+    uid = call.acting_user()
+    return [gid for gid, g in groups(call.store).groups.items() if uid in g.members]
+
+
+# --- group info and settings ------------------------------------------------------------------
+def change_info(call: Call, attr: str, allow_empty: bool) -> bool:
+    g = get_group(call, call.int("group_id"))
+    if require(call, g, MEMBER) < ADMIN and not g.member_modify:
+        raise Fail(20012, "only admins may change group info (member modification is off)")
+    value = call.body.get("value") if isinstance(call.body, dict) else None
+    if not isinstance(value, str) or (not value and not allow_empty):
+        raise Fail(10002, "value must be a non-empty string" if not allow_empty else "value must be a string")
+    setattr(g, attr, value)
+    touch(call, g)
+    return True
+
+
+@route("POST", "PUT", "/group/info/name")
+def set_name(call: Call) -> bool:
+    return change_info(call, "name", allow_empty=False)
+
+
+@route("POST", "PUT", "/group/info/description")
+def set_description(call: Call) -> bool:
+    return change_info(call, "description", allow_empty=True)
+
+
+@route("POST", "PUT", "/group/info/avatar")
+def set_avatar(call: Call) -> bool:
+    return change_info(call, "avatar", allow_empty=True)
+
+
+@route("POST", "PUT", "/group/info/ext")
+def set_ext(call: Call) -> bool:
+    return change_info(call, "ext", allow_empty=True)
+
+
+def change_setting(call: Call, attr: str) -> bool:
+    g = get_group(call, call.int("group_id"))
+    require(call, g, ADMIN)
+    setattr(g, attr, call.bool("value"))
+    touch(call, g)
+    return True
+
+
+@route("POST", "PUT", "/group/settings/allow_member_invitation")
+def set_member_invite(call: Call) -> bool:
+    return change_setting(call, "member_invite")
+
+
+@route("POST", "PUT", "/group/settings/allow_member_modify")
+def set_member_modify(call: Call) -> bool:
+    return change_setting(call, "member_modify")
+
+
+@route("POST", "PUT", "/group/settings/enable_read_ack")
+def set_read_ack(call: Call) -> bool:
+    return change_setting(call, "read_ack")
+
+
+@route("POST", "PUT", "/group/settings/hide_member_info")
+def set_hide_member_info(call: Call) -> bool:
+    return change_setting(call, "hide_member_info")
+
+
+@route("POST", "PUT", "/group/settings/history_visible")
+def set_history_visible(call: Call) -> bool:
+    return change_setting(call, "history_visible")
+
+
+@route("POST", "PUT", "/group/settings/require_admin_approval")
+def set_apply_approval(call: Call) -> bool:
+    g = get_group(call, call.int("group_id"))
+    require(call, g, ADMIN)
+    mode = call.int("apply_approval")
+    if mode not in (0, 1, 2):
+        raise Fail(10002, f"apply_approval must be 0, 1 or 2, got {mode}")
+    g.apply_approval = mode
+    touch(call, g)
+    return True
+
+
+# --- admins and ownership ---------------------------------------------------------------------
+def target_ids(call: Call) -> list[int]:
+    ids = call.ints("user_list")
+    if not ids:
+        raise Fail(10002, "user_list must name at least one user")
+    return ids
+
+
+@route("POST", "/group/admin/add")
+def admin_add(call: Call) -> list[dict[str, Any]]:
+    g = get_group(call, call.int("group_id"))
+    require(call, g, OWNER)
+    out = []
+    for uid in target_ids(call):
+        if uid not in g.members:
+            out.append(relation(uid, False, "20002 user is not a group member"))
+        elif uid == g.owner_id:
+            out.append(relation(uid, False, "the owner cannot also be an admin"))
+        else:
+            g.admins.add(uid)
+            out.append(relation(uid, True))
+    touch(call, g)
+    return out
+
+
+@route("POST", "DELETE", "/group/admin/remove")
+def admin_remove(call: Call) -> list[dict[str, Any]]:
+    g = get_group(call, call.int("group_id"))
+    require(call, g, OWNER)
+    out = []
+    for uid in target_ids(call):
+        if uid not in g.members:
+            out.append(relation(uid, False, "20002 user is not a group member"))
+        elif uid not in g.admins:
+            out.append(relation(uid, False, "user is not an admin"))
+        else:
+            g.admins.discard(uid)
+            out.append(relation(uid, True))
+    touch(call, g)
+    return out
+
+
+@route("GET", "/group/admin_list")
+def admin_list(call: Call) -> list[dict[str, Any]]:
+    """The admins in join order; the owner is not listed (it is `owner_id` in the group info)."""
+    g = get_group(call, call.int("group_id", "query"))
+    visible = names_visible(call, g, require(call, g, MEMBER))
+    return [member_row(g, uid, visible(uid)) for uid in g.members if uid in g.admins]
+
+
+@route("POST", "PUT", "/group/transfer")
+def transfer(call: Call) -> dict[str, Any]:
+    g = get_group(call, call.int("group_id"))
+    require(call, g, OWNER)
+    new_owner = call.int("new_owner")
+    if new_owner not in g.members:
+        raise Fail(20005, f"user {new_owner} is not a member of group {g.group_id}")
+    g.owner_id = new_owner  # the old owner stays, as an ordinary member
+    g.admins.discard(new_owner)
+    touch(call, g)
+    return relation(new_owner, True)
+
+
+# --- members leaving ----------------------------------------------------------------------------
+def remove_member(g: Group, uid: int) -> None:
+    del g.members[uid]
+    g.admins.discard(uid)
+
+
+@route("POST", "DELETE", "/group/kick")
+def kick(call: Call) -> list[dict[str, Any]]:
+    """Checked as a whole before anyone leaves: one target above the caller's rank fails the call."""
+    g = get_group(call, call.int("group_id"))
+    level = require(call, g, ADMIN)
+    ids = target_ids(call)
+    for uid in ids:
+        if uid == g.owner_id:
+            if level < OWNER:
+                raise Fail(20013, "admins cannot kick the owner")
+            raise Fail(20004, "the owner cannot be removed: transfer ownership or destroy the group")
+        if uid in g.admins and level < OWNER:
+            raise Fail(20013, f"user {uid} is an admin: only the owner may kick admins")
+    out = []
+    for uid in ids:
+        if uid not in g.members:
+            out.append(relation(uid, False, "20002 user is not a group member"))
+            continue
+        remove_member(g, uid)
+        g.kicked[uid] = g.kicked.get(uid, 0) + 1
+        out.append(relation(uid, True))
+    touch(call, g)
+    return out
+
+
+def own_membership(call: Call, g: Group) -> tuple[int, Member]:
+    """The acting user and their membership, for calls about the caller's own place in a group."""
+    uid = call.acting_user()
+    assert uid is not None
+    m = g.members.get(uid)
+    if m is None:
+        raise Fail(20002, f"user {uid} is not a member of group {g.group_id}")
+    return uid, m
+
+
+@route("POST", "DELETE", "/group/leave")
+def leave(call: Call) -> bool:
+    g = get_group(call, call.int("group_id", "query"))
+    uid, _ = own_membership(call, g)
+    if uid == g.owner_id:
+        raise Fail(20004, "the owner cannot leave: transfer ownership or destroy the group")
+    remove_member(g, uid)
+    touch(call, g)
+    return True
+
+
+# --- each member's own view of the group --------------------------------------------------------
+@route("POST", "PUT", "/group/display_name")
+def set_display_name(call: Call) -> bool:
+    g = get_group(call, call.int("group_id"))
+    _, m = own_membership(call, g)
+    value = call.body.get("value") if isinstance(call.body, dict) else None
+    if not isinstance(value, str):
+        raise Fail(10002, "value must be a string")
+    m.display_name = value
+    touch(call, g)
+    return True
+
+
+@route("POST", "/group/members/display_name")
+def display_names(call: Call) -> list[dict[str, Any]]:
+    g = get_group(call, call.int("group_id"))
+    visible = names_visible(call, g, require(call, g, MEMBER))
+    return [member_row(g, uid, visible(uid)) for uid in target_ids(call) if uid in g.members]
+
+
+@route("POST", "PUT", "/group/msg/mute_mode")
+def set_mute_mode(call: Call) -> None:
+    g = get_group(call, call.int("group_id"))
+    _, m = own_membership(call, g)
+    mode = call.int("msg_mute_mode")
+    if mode not in (0, 1, 2):
+        raise Fail(10002, f"msg_mute_mode must be 0, 1 or 2, got {mode}")
+    m.msg_mute_mode = mode
+
+
+@route("POST", "PUT", "/group/msg/push_mode")
+def set_push_mode(call: Call) -> None:
+    g = get_group(call, call.int("group_id"))
+    _, m = own_membership(call, g)
+    mode = call.int("msg_push_mode")
+    if mode not in range(5):
+        raise Fail(20003, f"invalid msg_push_mode {mode}: use 0 to 4")
+    m.msg_push_mode = mode

@@ -1,4 +1,10 @@
-"""Sandbox messages: `/message/*` with per-conversation history and transaction de-duplication."""
+"""Sandbox messages: `/message/*` and conversation pins, with per-user read state and history.
+
+A conversation is named, for each participant, by the other side: the peer's user ID for
+one-to-one chats (0 for notices from the system admin), the group ID for group chats. IDs come
+from one counter, so message order is msg_id order and users and groups never share an ID.
+Read state, deleted conversations and pins are per user and kept as msg_id watermarks.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +43,7 @@ class Message:
     attachment: str = ""
     ext: str = ""
     config: str = ""
-    status: str = "UNREAD"
+    status: str = "UNREAD"  # one-to-one messages: READ once the recipient acknowledged it
     system: bool = False
     recalled: bool = False
 
@@ -56,12 +62,24 @@ class Message:
             "status": self.status,
         }
 
+    def conversation_for(self, user: int) -> int:
+        """The conversation ID this message belongs to, as `user` sees it."""
+        if self.chat_type == "GROUPCHAT":
+            return self.to_id
+        return self.from_uid if self.to_id == user else self.to_id
+
 
 @dataclass
 class Messages:
     log: list[Message] = field(default_factory=list)
     by_id: dict[int, Message] = field(default_factory=dict)
     transactions: dict[tuple[int, int], list[int]] = field(default_factory=dict)  # (sender, txn) -> msg ids
+    read_upto: dict[tuple[int, int], int] = field(default_factory=dict)  # (user, conversation) -> last read msg_id
+    cleared: dict[tuple[int, int], int] = field(default_factory=dict)  # (user, conversation) -> hidden up to msg_id
+    pins: dict[int, list[int]] = field(default_factory=dict)  # user -> pinned conversation IDs, in pin order
+
+    def newest_id(self) -> int:
+        return self.log[-1].msg_id if self.log else 0
 
 
 def messages(store: Store) -> Messages:
@@ -79,6 +97,15 @@ def _json_string(call: Call, name: str) -> str:
     except json.JSONDecodeError:
         raise Fail(10002, f"{name} is not valid JSON") from None
     return value
+
+
+def record(store: Store, sender: int, to_id: int, chat_type: str, content: str, ctype: str, **extra: Any) -> Message:
+    """Store one message in the log; every path that creates messages goes through here."""
+    msg = Message(store.next_id(), sender, to_id, chat_type, content, ctype, store.now_ms(), **extra)
+    box = messages(store)
+    box.log.append(msg)
+    box.by_id[msg.msg_id] = msg
+    return msg
 
 
 def deliver(call: Call, *, system: bool = False) -> Reply:
@@ -122,24 +149,15 @@ def deliver(call: Call, *, system: bool = False) -> Reply:
                     and (g.ban_all_until == -1 or g.ban_all_until * 1000 > now_ms)
                 ):
                     raise Fail(20011, f"group {tid} is muted for members (ban all)")
-    ids = []
-    for tid in targets:
-        msg = Message(
-            store.next_id(),
-            sender,
-            tid,
-            "CHAT" if ttype == 1 else "GROUPCHAT",
-            call.str("content", required=False, default=""),
-            CTYPES[ctype_num],
-            store.now_ms(),
-            attachment=_json_string(call, "attachment"),
-            ext=_json_string(call, "ext"),
-            config=_json_string(call, "config"),
-            system=system,
-        )
-        box.log.append(msg)
-        box.by_id[msg.msg_id] = msg
-        ids.append(msg.msg_id)
+    content = call.str("content", required=False, default="")
+    extra = {
+        "attachment": _json_string(call, "attachment"),
+        "ext": _json_string(call, "ext"),
+        "config": _json_string(call, "config"),
+        "system": system,
+    }
+    chat_type = "CHAT" if ttype == 1 else "GROUPCHAT"
+    ids = [record(store, sender, tid, chat_type, content, CTYPES[ctype_num], **extra).msg_id for tid in targets]
     if txn is not None:
         box.transactions[(sender, txn)] = ids if len(ids) == 1 else []
     return Reply(True, {"msg_ids": ids if len(ids) == 1 else []})
@@ -148,3 +166,220 @@ def deliver(call: Call, *, system: bool = False) -> Reply:
 @route("POST", "PUT", "/message/send")
 def send(call: Call) -> Reply:
     return deliver(call)
+
+
+@route("POST", "PUT", "/message/notify")
+def notify(call: Call) -> Reply:
+    if not call.actor.admin:
+        raise Fail(10010, "system notices need the admin token")
+    return deliver(call, system=True)
+
+
+@route("POST", "/message/broadcast")
+def broadcast(call: Call) -> dict[str, Any]:
+    if not call.actor.admin:
+        raise Fail(10010, "a broadcast needs the admin token")
+    if call.int("type") != 1:
+        raise Fail(10002, "type must be 1 (ordinary users)")
+    ctype_num = call.int("content_type")
+    if not 0 <= ctype_num <= 6:
+        raise Fail(10002, "a broadcast's content_type is 0..6")
+    store = call.store
+    sender = call.actor.user_id or 0
+    content = call.str("content", required=False, default="")
+    extra = {
+        "attachment": _json_string(call, "attachment"),
+        "ext": _json_string(call, "ext"),
+        "config": _json_string(call, "config"),
+        "system": True,
+    }
+    sent = 0
+    for uid in sorted(store.users):
+        if uid != sender:
+            record(store, sender, uid, "CHAT", content, CTYPES[ctype_num], **extra)
+            sent += 1
+    return {"send_num": sent, "success": True}
+
+
+@route("POST", "PUT", "/message/recall")
+def recall(call: Call) -> bool:
+    conversation = call.int("conversation_id")
+    msg = messages(call.store).by_id.get(call.int("msg_id"))
+    if msg is None or msg.recalled:
+        raise Fail(10002, "no such message (or it was already recalled)")
+    actor = call.actor
+    is_sender = actor.user_id is not None and actor.user_id == msg.from_uid
+    if msg.chat_type == "GROUPCHAT":
+        if conversation != msg.to_id:
+            raise Fail(10002, f"message {msg.msg_id} is not in conversation {conversation}")
+        level = G.caller_level(call, G.get_group(call, msg.to_id))
+        if not (is_sender or level >= G.ADMIN):
+            if level == 0:
+                raise Fail(20002, "only members of the group may recall its messages")
+            raise Fail(20012, "only the sender or a group admin may recall this message")
+    else:
+        sides = {msg.from_uid, msg.to_id}
+        expected = {msg.conversation_for(actor.user_id)} if actor.user_id in sides else sides
+        if conversation not in expected:
+            raise Fail(10002, f"message {msg.msg_id} is not in conversation {conversation}")
+        if not (is_sender or actor.is_app_admin):
+            raise Fail(10010, "only the sender or the app admin may recall this message")
+    msg.recalled = True
+    return True
+
+
+def _check_conversation(call: Call, conversation: int) -> None:
+    """A conversation names a group or a user; 0 is the system admin's notices."""
+    if conversation in G.groups(call.store).groups or conversation == 0:
+        return
+    call.store.user(conversation)
+
+
+def _visible(call: Call, user: int, msg: Message) -> bool:
+    """Whether `user` sees `msg` in their conversation list (membership, history visibility, deletion)."""
+    if msg.recalled:
+        return False
+    conversation = msg.conversation_for(user)
+    if msg.msg_id <= messages(call.store).cleared.get((user, conversation), 0):
+        return False
+    if msg.chat_type == "CHAT":
+        return user in (msg.from_uid, msg.to_id)
+    g = G.groups(call.store).groups.get(msg.to_id)
+    member = g.members.get(user) if g else None
+    if g is None or member is None:
+        return False
+    return g.history_visible or msg.timestamp >= member.join_time
+
+
+def _status(box: Messages, msg: Message, viewer: int | None) -> str:
+    if viewer is None or msg.from_uid == viewer or msg.chat_type == "CHAT":
+        return msg.status
+    return "READ" if msg.msg_id <= box.read_upto.get((viewer, msg.to_id), 0) else "UNREAD"
+
+
+@route("GET", "/message/conversation")
+def history(call: Call) -> dict[str, Any]:
+    opposite = call.int("opposite_id", "query")
+    start = call.int("msg_id_start", "query", required=False, default=0)
+    limit = call.int("limit", "query")
+    if limit <= 0 or start < 0:
+        raise Fail(10002, "limit must be positive and msg_id_start 0 or a message ID")
+    box = messages(call.store)
+    g = G.groups(call.store).groups.get(opposite)
+    viewer = call.actor.user_id
+    if g is not None:
+        if G.caller_level(call, g) == 0:
+            raise Fail(20002, f"user {viewer} is not a member of group {opposite}")
+        found = [m for m in box.log if m.chat_type == "GROUPCHAT" and m.to_id == opposite]
+        if viewer is None:  # the app admin, or the admin token acting as the group's admin: everything
+            found = [m for m in found if not m.recalled]
+        else:
+            found = [m for m in found if _visible(call, viewer, m)]
+    else:
+        viewer = call.acting_user()
+        assert viewer is not None
+        _check_conversation(call, opposite)
+        found = [
+            m
+            for m in box.log
+            if m.chat_type == "CHAT" and m.conversation_for(viewer) == opposite and _visible(call, viewer, m)
+        ]
+    older = [m for m in reversed(found) if not start or m.msg_id <= start]
+    chunk, rest = older[:limit], older[limit:]
+    views = []
+    for m in chunk:
+        v = m.view()
+        v["status"] = _status(box, m, viewer)
+        views.append(v)
+    return {"messages": views, "next_msg_id": rest[0].msg_id if rest else None, "is_last": not rest}
+
+
+@route("DELETE", "/message/conversation")
+def delete_conversation(call: Call) -> bool:
+    user = call.acting_user()
+    assert user is not None
+    conversation = call.int("conversation_id", "query")
+    _check_conversation(call, conversation)
+    box = messages(call.store)
+    box.cleared[(user, conversation)] = box.newest_id()
+    return True
+
+
+@route("GET", "/message/ack")
+def ack(call: Call) -> bool:
+    reader = call.acting_user()
+    assert reader is not None
+    conversation = call.int("conversation_id", "query", required=False)
+    msg_id = call.int("msg_id", "query", required=False)
+    call.int("device_sn", "query", required=False)
+    box = messages(call.store)
+    if msg_id is not None:
+        msg = box.by_id.get(msg_id)
+        if msg is None:
+            raise Fail(10002, f"message {msg_id} does not exist")
+        if msg.chat_type == "CHAT" and reader not in (msg.from_uid, msg.to_id):
+            raise Fail(10002, f"message {msg_id} is not in a conversation of user {reader}")
+        if msg.chat_type == "GROUPCHAT" and reader not in G.get_group(call, msg.to_id).members:
+            raise Fail(20002, f"user {reader} is not a member of group {msg.to_id}")
+        if conversation is not None and conversation != msg.conversation_for(reader):
+            raise Fail(10002, f"message {msg_id} is not in conversation {conversation}")
+        conversation, upto = msg.conversation_for(reader), msg_id
+    elif conversation is not None:
+        _check_conversation(call, conversation)
+        upto = box.newest_id()
+    else:
+        raise Fail(10002, "give msg_id or conversation_id")
+    key = (reader, conversation)
+    box.read_upto[key] = max(box.read_upto.get(key, 0), upto)
+    for m in box.log:
+        if m.chat_type == "CHAT" and m.to_id == reader and m.from_uid == conversation and m.msg_id <= upto:
+            m.status = "READ"
+    return True
+
+
+@route("GET", "/message/unread")
+def unread(call: Call) -> list[dict[str, Any]]:
+    user = call.acting_user()
+    assert user is not None
+    box = messages(call.store)
+    latest: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    for m in box.log:
+        if not _visible(call, user, m):
+            continue
+        conversation = m.conversation_for(user)
+        latest[conversation] = m.msg_id
+        fresh = m.from_uid != user and m.msg_id > box.read_upto.get((user, conversation), 0)
+        counts[conversation] = counts.get(conversation, 0) + int(fresh)
+    order = sorted(latest, key=latest.__getitem__, reverse=True)
+    return [{"conversation_id": {"uid": c}, "num": counts[c]} for c in order]
+
+
+@route("POST", "PUT", "/user/conversation/pin")
+def pin(call: Call) -> bool:
+    user = call.acting_user()
+    assert user is not None
+    conversation = call.int("conversation_id")
+    _check_conversation(call, conversation)
+    pins = messages(call.store).pins.setdefault(user, [])
+    if conversation not in pins:
+        pins.append(conversation)
+    return True
+
+
+@route("POST", "PUT", "/user/conversation/unpin")
+def unpin(call: Call) -> bool:
+    user = call.acting_user()
+    assert user is not None
+    pins = messages(call.store).pins.setdefault(user, [])
+    conversation = call.int("conversation_id")
+    if conversation in pins:
+        pins.remove(conversation)
+    return True
+
+
+@route("GET", "/user/conversation/pin_list")
+def pin_list(call: Call) -> dict[str, Any]:
+    user = call.acting_user()
+    assert user is not None
+    return {"conversation_ids": list(messages(call.store).pins.get(user, []))}

@@ -50,3 +50,54 @@ def notify(call: Call) -> dict[str, Any]:
         "created_at": call.store.now_ms(),
     }
     return {"task_id": task_id}
+
+
+CHANNELS = ("mxpush", "apns", "fcm", "huawei", "xiaomi", "oppo", "vivo", "flyme")
+PROVIDERS = {1: "apns", 2: "huawei", 3: "xiaomi", 4: "meizu", 5: "vivo", 6: "oppo", 7: "fcm"}
+
+
+def _audience_size(store: Store, audience: Any) -> int:
+    if audience == "all":
+        return len(store.users)
+    ((_, targets),) = audience.items()
+    return len(targets)
+
+
+@route("POST", "/push/task/detail")
+def task_detail(call: Call) -> list[dict[str, Any]]:
+    """The sandbox has no vendor channels: every push goes through Lanying's own and arrives."""
+    ids = call.ints("list")
+    if not ids:
+        raise Fail(10002, "list must name at least one task ID")
+    tasks = pushes(call.store).tasks
+    out = []
+    for task_id in ids:
+        task = tasks.get(task_id)
+        if task is None:
+            continue
+        reached = _audience_size(call.store, task["audience"])
+        row: dict[str, Any] = {"task_id": task_id}
+        for channel in CHANNELS:
+            count = reached if channel == "mxpush" else 0
+            row.update({f"{channel}_target": count, f"{channel}_sent": count, f"{channel}_received": count})
+        out.append(row)
+    return out
+
+
+@route("GET", "/push/certificate")
+def certificate(call: Call) -> dict[str, Any]:
+    if not call.actor.admin:
+        raise Fail(10010, "push certificates need the admin token")
+    provider = call.int("provider", "query")
+    environment = call.int("environment", "query", required=False, default=1)
+    if provider not in PROVIDERS or environment not in (0, 1):
+        raise Fail(10002, "provider must be 1..7 and environment 0 or 1")
+    vendor = PROVIDERS[provider]
+    stage = "prod" if environment else "dev"
+    return {
+        "name": f"sandbox-{vendor}-{stage}",
+        "app_id": f"{call.store.app_id}-{vendor}",
+        "app_key": f"{vendor}-key-{stage}",
+        "app_secret": f"{vendor}-secret-{stage}",
+        "certificate": "-----BEGIN CERTIFICATE-----\nsandbox\n-----END CERTIFICATE-----" if provider == 1 else "",
+    }

@@ -12,10 +12,11 @@ from pydantic import model_validator
 
 from ..client import Envelope
 from ..errors import ArgumentError, InvalidResponse
-from ..spec import WRITE, ApiModel, Operation, Params, Toolset, f
-from .common import FileUpload, SendMessage
+from ..spec import WRITE, ApiModel, AsUser, Operation, Params, Toolset, f
+from .common import FileUpload, MessageFields, SendMessage
 from .files import OPERATIONS as _FILE_OPS
 from .messages import OPERATIONS as _MESSAGE_OPS
+from .messages import XID
 
 if TYPE_CHECKING:
     from ..dispatch import CallContext
@@ -26,6 +27,32 @@ TOOLSET = Toolset(
 
 _SEND = next(op for op in _MESSAGE_OPS if op.name == "send_message")
 _UPLOAD_URL = next(op for op in _FILE_OPS if op.name == "get_chat_file_upload_url")
+
+
+class AskChatbot(MessageFields):
+    as_user_id: AsUser = f(
+        "Ask as this user (admin token only); or name the sender in from_user_id.",
+        "以此用户身份提问(仅管理员token);也可用from_user_id指定发送者。",
+        None,
+    )
+
+
+class AIReplyMessage(ApiModel):
+    msg_id: int | None = None
+    from_xid: XID | None = None
+    to_xid: XID | None = None
+    type: str | None = f("CHAT or GROUPCHAT.", "CHAT单聊或GROUPCHAT群聊。", None)
+    ctype: str | None = f("TEXT, IMAGE, AUDIO, VIDEO, FILE, LOCATION, COMMAND, FORWARD.", "消息内容类型。", None)
+    content: str | None = None
+    attachment: str | None = None
+    ext: str | None = None
+    config: str | None = None
+    timestamp: int | None = f("Sent at (ms).", "发送时间(毫秒)。", None)
+
+
+class AIReplies(ApiModel):
+    message_quota_usage: float | None = f("Smart-message units consumed.", "消耗的智能消息条数。", None)
+    messages: list[AIReplyMessage] | None = f("The chatbot's replies.", "机器人的回复消息。", None)
 
 
 class UploadKnowledge(Params):
@@ -148,6 +175,21 @@ async def upload_knowledge(ctx: CallContext, p: UploadKnowledge) -> Envelope:
 
 
 OPERATIONS: list[Operation] = [
+    Operation(
+        name="send_ai_message",
+        http="POST /ai/message/send",
+        aliases=("PUT",),
+        params=AskChatbot,
+        result=AIReplies,
+        title=("Ask AI chatbot", "向AI机器人提问"),
+        description=(
+            "Send a message to AI chatbots (user_ids = chatbot user IDs) and wait for the reply; returns the reply "
+            "messages and the smart-message quota used.",
+            "向AI机器人发送消息(user_ids为机器人用户ID)并等待回复;返回回复消息及消耗的智能消息额度。",
+        ),
+        hints=WRITE,
+        default=True,
+    ),
     Operation(
         name="upload_knowledge_document",
         http="POST /message/send",

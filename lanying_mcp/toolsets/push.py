@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import computed_field, model_validator
 
-from ..spec import WRITE, ApiModel, Operation, Params, Toolset, f
+from ..spec import READ, WRITE, ApiModel, Body, Operation, Params, Toolset, f
 
 TOOLSET = Toolset(
     "push",
@@ -111,6 +111,57 @@ class PushResult(ApiModel):
     )
 
 
+class TaskIds(Params):
+    task_ids: Annotated[list[int], Body("list")] = f(
+        "Push task IDs returned by send_push.", "send_push返回的推送任务ID列表。", min_length=1
+    )
+
+
+class TaskDetail(ApiModel):
+    """Per channel: `*_target` valid targets, `*_sent` sent, `*_received` delivered."""
+
+    task_id: int | None = None
+    mxpush_target: int | None = f("Lanying's own channel.", "蓝莺自有通道。", None)
+    mxpush_sent: int | None = None
+    mxpush_received: int | None = None
+    apns_target: int | None = None
+    apns_sent: int | None = None
+    apns_received: int | None = None
+    fcm_target: int | None = None
+    fcm_sent: int | None = None
+    fcm_received: int | None = None
+    huawei_target: int | None = None
+    huawei_sent: int | None = None
+    huawei_received: int | None = None
+    xiaomi_target: int | None = None
+    xiaomi_sent: int | None = None
+    xiaomi_received: int | None = None
+    oppo_target: int | None = None
+    oppo_sent: int | None = None
+    oppo_received: int | None = None
+    vivo_target: int | None = None
+    vivo_sent: int | None = None
+    vivo_received: int | None = None
+    flyme_target: int | None = f("Meizu.", "魅族。", None)
+    flyme_sent: int | None = None
+    flyme_received: int | None = None
+
+
+class Certificate(Params):
+    provider: Literal[1, 2, 3, 4, 5, 6, 7] = f(
+        "1 APNs, 2 Huawei, 3 Xiaomi, 4 Meizu, 5 VIVO, 6 OPPO, 7 FCM.", "1 APNs,2华为,3小米,4魅族,5 VIVO,6 OPPO,7 FCM。"
+    )
+    environment: Literal[0, 1] | None = f("0 development, 1 production (default).", "0开发环境,1生产环境(默认)。", None)
+
+
+class Notifier(ApiModel):
+    name: str | None = f("Certificate name.", "证书名称。", None)
+    app_id: str | None = None
+    app_key: str | None = None
+    app_secret: str | None = None
+    certificate: str | None = None
+
+
 OPERATIONS: list[Operation] = [
     Operation(
         name="send_push",
@@ -125,5 +176,30 @@ OPERATIONS: list[Operation] = [
         ),
         hints=WRITE,
         default=True,
+    ),
+    Operation(
+        name="get_push_task_details",
+        http="POST /push/task/detail",
+        params=TaskIds,
+        result=list[TaskDetail],
+        title=("Get push task statistics", "查询推送统计"),
+        description=(
+            "Per-channel target, sent and received counts of push tasks (task_id from send_push). "
+            "Unknown task IDs are left out.",
+            "查询推送任务各通道的目标数、发送数和送达数(task_id来自send_push)。未知的任务ID不返回。",
+        ),
+        hints=READ,
+    ),
+    Operation(
+        name="get_push_certificate",
+        http="GET /push/certificate",
+        params=Certificate,
+        result=Notifier,
+        title=("Get push certificate", "获取推送证书"),
+        description=(
+            "The push vendor credentials configured for the app (APNs, Huawei, Xiaomi, Meizu, VIVO, OPPO, FCM).",
+            "获取App配置的推送厂商证书(APNs、华为、小米、魅族、VIVO、OPPO、FCM)。",
+        ),
+        hints=READ,
     ),
 ]

@@ -1,12 +1,32 @@
-"""Users: registration, profiles, settings, devices, push preferences, bans (`/user/*`)."""
+"""Users: registration, profiles, settings, devices, push preferences, bans (`/user/*`).
+
+App-wide operations (batch registration, listing, batch edits, bans) are made with the admin
+token itself, so their tools offer no `as_user_id`. Operations on one user's own data act as
+that user through the `user_id` header (`as_user_id`).
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Annotated, Literal
 
-from pydantic import field_validator
+from pydantic import computed_field, field_validator
 
-from ..spec import WRITE, Operation, Params, Toolset, f
+from ..spec import (
+    DELETE,
+    QUERY,
+    RAW_BODY,
+    READ,
+    UPDATE,
+    WRITE,
+    ApiModel,
+    AsUserRequired,
+    Body,
+    Operation,
+    Params,
+    Toolset,
+    f,
+)
 from .common import UserSettings
 
 TOOLSET = Toolset(
@@ -33,6 +53,9 @@ def check_username(value: str) -> str:
 
 USERNAME_EN = "Username: letters, digits, underscore; not all digits; must not start with maxim or mta."
 USERNAME_ZH = "用户名:仅字母数字下划线,不能是纯数字,不能以maxim、mta开头。"
+AUTH_MODE_EN = "Friend requests: 0 anyone may add, 1 needs approval, 2 must answer the question, 3 reject all."
+AUTH_MODE_ZH = "加好友验证方式:0任何人可加,1需同意,2需回答问题,3拒绝所有。"
+ACTING = ("The user to act as (admin token).", "以此用户身份调用(管理员token)。")
 
 
 class RegisterUser(Params):
@@ -43,6 +66,182 @@ class RegisterUser(Params):
     @classmethod
     def _username(cls, value: str) -> str:
         return check_username(value)
+
+
+class RegisterUsers(Params):
+    users: Annotated[list[RegisterUser], Body("list")] = f(
+        "Users to create.", "要注册的用户列表。", min_length=1, max_length=500
+    )
+
+
+class RegisterPushUser(RegisterUser):
+    # A push-only user: registered together with the device that will receive notifications.
+    alias: str | None = f("Push alias to bind.", "绑定的推送别名。", None)
+    device_guid: str | None = f("Device ID.", "设备ID。", None)
+    push_token: str | None = f("The device's push token.", "设备推送token。", None)
+    sign: str | None = f("Signature, if the app requires one.", "签名(应用要求时)。", None)
+
+
+class ListUsers(Params):
+    page_num: int | None = f("Page number, from 1 (default 1).", "页码,从1开始(默认1)。", None, ge=1)
+    page_size: int | None = f("Users per page (default 50).", "每页数量(默认50)。", None, ge=1)
+
+
+class ActAs(Params):
+    as_user_id: AsUserRequired = f(*ACTING)
+
+
+class ProfileFields(Params):
+    nick_name: str | None = f("Nickname.", "昵称。", None)
+    description: str | None = f("Self-description.", "描述信息。", None)
+    public_info: str | None = f("Public info, seen by anyone.", "公开信息,所有人可见。", None)
+    private_info: str | None = f("Private info, seen only by the user.", "私有信息,仅自己可见。", None)
+
+
+class UpdateProfile(ProfileFields):
+    as_user_id: AsUserRequired = f("Whose profile to change.", "要修改资料的用户ID。")
+
+
+class ProfileChange(ProfileFields):
+    user_id: int = f("User to change.", "要修改的用户ID。")
+
+
+class UpdateProfiles(Params):
+    changes: Annotated[list[ProfileChange], Body("list")] = f(
+        "One entry per user; omitted fields stay unchanged.", "每个用户一项;未填字段不变。", min_length=1
+    )
+
+
+class UpdateSettings(Params):
+    """The UserSettings body, whose required `user_id` is the same user as the act-as header."""
+
+    as_user_id: AsUserRequired = f("Whose settings to change.", "要修改设置的用户ID。")
+    auth_mode: Literal[0, 1, 2, 3] | None = f(AUTH_MODE_EN, AUTH_MODE_ZH, None)
+    auth_question: str | None = f("Question asked when auth_mode is 2.", "验证方式为2时的问题。", None)
+    auth_answer: str | None = f("Expected answer when auth_mode is 2.", "验证方式为2时的答案。", None)
+    group_confirm: bool | None = f("Group invitations need the user's consent.", "入群邀请需本人同意。", None)
+    auto_download: bool | None = f("Download thumbnails and files automatically.", "自动下载缩略图和文件。", None)
+    no_push: bool | None = f("Turn off push notifications.", "关闭推送。", None)
+    no_push_detail: bool | None = f("Hide message text in pushes.", "推送不显示详情。", None)
+    no_push_start_hour: int | None = f("Do-not-disturb start hour.", "推送免打扰开始小时。", None, ge=0, le=23)
+    no_push_end_hour: int | None = f("Do-not-disturb end hour.", "推送免打扰结束小时。", None, ge=0, le=23)
+    silence_start_time: int | None = f("Silent-push start hour.", "推送不提醒开始小时。", None, ge=0, le=23)
+    silence_end_time: int | None = f("Silent-push end hour.", "推送不提醒结束小时。", None, ge=0, le=23)
+    no_sounds: bool | None = f("Mute new-message sound.", "新消息静音。", None)
+    vibratory: bool | None = f("Vibrate on new messages.", "新消息振动。", None)
+    push_nick_name: str | None = f("Name shown in pushes.", "推送昵称。", None)
+    push_token: str | None = f("Push token.", "推送token。", None)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def user_id(self) -> int:
+        return self.as_user_id
+
+
+class SetAuthMode(Params):
+    as_user_id: AsUserRequired = f("Whose friend-request rule to set.", "要设置加好友验证方式的用户ID。")
+    value: Annotated[Literal[0, 1, 2, 3], QUERY] = f(AUTH_MODE_EN, AUTH_MODE_ZH)
+
+
+class SetAvatar(Params):
+    as_user_id: AsUserRequired = f("Whose avatar to set.", "要设置头像的用户ID。")
+    avatar: str = f(
+        "Avatar URL (e.g. download_url of an avatar upload).", "头像URL(如头像上传得到的download_url)。", min_length=1
+    )
+
+
+class AvatarChange(Params):
+    user_id: int = f("User ID.", "用户ID。")
+    avatar: str = f("Avatar URL.", "头像URL。", min_length=1)
+
+
+class SetAvatars(Params):
+    avatars: Annotated[list[AvatarChange], Body("list")] = f("One entry per user.", "每个用户一项。", min_length=1)
+
+
+class ChangePassword(Params):
+    as_user_id: AsUserRequired = f("Whose password to change.", "要修改密码的用户ID。")
+    old_password: str = f("Current password.", "当前密码。", min_length=1)
+    new_password: str = f("New password.", "新密码。", min_length=1)
+
+
+class ResetPassword(Params):
+    as_user_id: AsUserRequired = f("Whose password to reset.", "要重置密码的用户ID。")
+    password: str = f("New password.", "新密码。", min_length=1)
+
+
+class DeleteUser(Params):
+    as_user_id: AsUserRequired = f("The user to delete.", "要删除的用户ID。")
+    password: str | None = f(
+        "The user's password; needed only with a user token.", "用户密码;仅使用用户token时需要。", None
+    )
+
+
+class UserIds(Params):
+    user_ids: Annotated[list[int], Body("list")] = f("User IDs.", "用户ID列表。", min_length=1)
+
+
+class SetMobile(Params):
+    as_user_id: AsUserRequired = f("Whose mobile number to set.", "要设置手机号的用户ID。")
+    mobile: Annotated[str, QUERY] = f("Mobile number.", "手机号码。", min_length=1)
+
+
+class SetNickname(Params):
+    as_user_id: AsUserRequired = f("Whose nickname to set.", "要设置昵称的用户ID。")
+    nick_name: Annotated[str, QUERY] = f("New nickname.", "新昵称。", min_length=1)
+
+
+class SetUsername(Params):
+    as_user_id: AsUserRequired = f("Whose username to change.", "要修改用户名的用户ID。")
+    username: Annotated[str, QUERY] = f(USERNAME_EN, USERNAME_ZH, min_length=1, max_length=64)
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        return check_username(value)
+
+
+class SetInfo(Params):
+    as_user_id: AsUserRequired = f("Whose info to set.", "要设置信息的用户ID。")
+    info: Annotated[str, RAW_BODY] = f(
+        'The info, usually a JSON text such as {"vip":true}; sent as the whole body.',
+        '信息内容,通常为JSON文本如{"vip":true};作为整个请求体发送。',
+    )
+
+
+class RegisteredUser(ApiModel):
+    user_id: int | None = None
+    username: str | None = None
+    success: bool | None = None
+    reason: str | None = None
+
+
+class UserBasicInfo(ApiModel):
+    user_id: int | None = None
+    username: str | None = None
+    status: int | None = f("0 normal, 1 disabled.", "0正常,1封禁。", None)
+
+
+class UserProfile(ApiModel):
+    user_id: int | None = None
+    username: str | None = None
+    nick_name: str | None = None
+    avatar: str | None = None
+    description: str | None = None
+    mobile: str | None = None
+    email: str | None = None
+    public_info: str | None = None
+    private_info: str | None = None
+
+
+class UserResult(ApiModel):
+    user_id: int | None = None
+    success: bool | None = None
+    reason: str | None = None
+
+
+class OnlineStatus(ApiModel):
+    online: bool | None = None
 
 
 OPERATIONS: list[Operation] = [
@@ -58,5 +257,272 @@ OPERATIONS: list[Operation] = [
         ),
         hints=WRITE,
         default=True,
+    ),
+    Operation(
+        name="register_users",
+        http="POST /user/register/batch",
+        params=RegisterUsers,
+        result=list[RegisteredUser],
+        title=("Register users in batch", "批量注册用户"),
+        description=(
+            "Create several users at once; returns per user its user_id, or success=false and the reason.",
+            "一次注册多个用户;逐个返回user_id,或success=false及原因。",
+        ),
+        hints=WRITE,
+        default=True,
+    ),
+    Operation(
+        name="register_push_user",
+        http="POST /user/register/push",
+        params=RegisterPushUser,
+        result=UserSettings,
+        title=("Register push user", "注册推送用户"),
+        description=(
+            "Create a push-only user bound to a device (push_token, alias); returns its user_id and settings.",
+            "注册绑定设备(push_token、别名)的推送用户;返回user_id和设置。",
+        ),
+        hints=WRITE,
+    ),
+    Operation(
+        name="list_users",
+        http="GET /user/list",
+        params=ListUsers,
+        result=list[UserBasicInfo],
+        title=("List users", "列出用户"),
+        description=(
+            "One page of the app's users (ID, username, status). Next page: page_num+1; "
+            "stop when fewer than page_size come back.",
+            "分页列出应用的用户(ID、用户名、状态)。下一页:page_num加1;返回数少于page_size时结束。",
+        ),
+        hints=READ,
+        default=True,
+    ),
+    Operation(
+        name="get_user_profile",
+        http="GET /user/profile",
+        params=ActAs,
+        result=UserProfile,
+        title=("Get user profile", "获取用户资料"),
+        description=(
+            "A user's own profile: username, nickname, avatar, mobile, email, public and private info.",
+            "获取用户本人资料:用户名、昵称、头像、手机、邮箱、公开及私有信息。",
+        ),
+        hints=READ,
+        default=True,
+    ),
+    Operation(
+        name="update_user_profile",
+        http="POST /user/profile",
+        aliases=("PUT",),
+        params=UpdateProfile,
+        result=bool,
+        title=("Update user profile", "更新用户资料"),
+        description=(
+            "Change a user's nickname, description, public or private info; omitted fields stay unchanged.",
+            "修改用户的昵称、描述、公开或私有信息;未填字段不变。",
+        ),
+        hints=UPDATE,
+    ),
+    Operation(
+        name="update_user_profiles",
+        http="POST /user/profile/batch",
+        aliases=("PUT",),
+        params=UpdateProfiles,
+        result=list[UserResult],
+        title=("Update profiles in batch", "批量更新用户资料"),
+        description=(
+            "Change the profiles of several users at once; returns success or the reason per user.",
+            "一次修改多个用户的资料;逐个返回成功或失败原因。",
+        ),
+        hints=UPDATE,
+    ),
+    Operation(
+        name="get_user_settings",
+        http="GET /user/settings",
+        params=ActAs,
+        result=UserSettings,
+        title=("Get user settings", "获取用户设置"),
+        description=(
+            "A user's settings: friend-request rule, group invite consent, push, sound and vibration options.",
+            "获取用户设置:加好友验证、入群确认、推送、声音和振动选项。",
+        ),
+        hints=READ,
+    ),
+    Operation(
+        name="update_user_settings",
+        http="POST /user/settings",
+        aliases=("PUT",),
+        params=UpdateSettings,
+        result=bool,
+        title=("Update user settings", "修改用户设置"),
+        description=(
+            "Change any of a user's settings at once; omitted ones stay unchanged.",
+            "一次修改用户的任意设置;未填项不变。",
+        ),
+        hints=UPDATE,
+    ),
+    Operation(
+        name="set_user_auth_mode",
+        http="POST /user/authmode",
+        aliases=("PUT",),
+        params=SetAuthMode,
+        result=bool,
+        title=("Set friend-request rule", "设置加好友验证方式"),
+        description=(
+            "Set how others may add the user as a friend: anyone, approval, question, or nobody.",
+            "设置他人加该用户为好友的方式:任何人、需同意、回答问题或拒绝所有。",
+        ),
+        hints=UPDATE,
+    ),
+    Operation(
+        name="set_user_avatar",
+        http="POST /user/avatar",
+        aliases=("PUT",),
+        params=SetAvatar,
+        result=bool,
+        title=("Set user avatar", "设置用户头像"),
+        description=("Set a user's avatar to an image URL.", "将用户头像设为图片URL。"),
+        hints=UPDATE,
+    ),
+    Operation(
+        name="set_user_avatars",
+        http="POST /user/avatar/batch",
+        aliases=("PUT",),
+        params=SetAvatars,
+        result=list[UserResult],
+        title=("Set avatars in batch", "批量设置用户头像"),
+        description=(
+            "Set the avatars of several users at once; returns success or the reason per user.",
+            "一次设置多个用户的头像;逐个返回成功或失败原因。",
+        ),
+        hints=UPDATE,
+    ),
+    Operation(
+        name="change_user_password",
+        http="POST /user/change_password",
+        params=ChangePassword,
+        result=bool,
+        title=("Change password", "修改密码"),
+        description=(
+            "Change a user's password, proving the current one (reset_user_password needs no old password).",
+            "凭当前密码修改用户密码(reset_user_password无需旧密码)。",
+        ),
+        hints=UPDATE,
+    ),
+    Operation(
+        name="reset_user_password",
+        http="POST /user/change_password_admin",
+        params=ResetPassword,
+        result=bool,
+        title=("Reset password (admin)", "管理员重置密码"),
+        description=(
+            "Set a user's password without the old one (admin token).",
+            "无需旧密码直接设置用户密码(管理员token)。",
+        ),
+        hints=UPDATE,
+    ),
+    Operation(
+        name="delete_user",
+        http="POST /user/delete",
+        aliases=("DELETE",),
+        params=DeleteUser,
+        result=bool,
+        title=("Delete user", "删除用户"),
+        description=(
+            "Delete a user for good, with their friendships and group memberships. "
+            "To block a user reversibly, use disable_users.",
+            "永久删除用户及其好友关系和群成员身份。如需可恢复的封禁,用disable_users。",
+        ),
+        hints=DELETE,
+    ),
+    Operation(
+        name="disable_users",
+        http="PUT /user/disable",
+        params=UserIds,
+        result=bool,
+        title=("Disable (ban) users", "封禁用户"),
+        description=(
+            "Ban users app-wide: they can no longer log in or send messages. Undo with enable_users.",
+            "在全应用封禁用户:无法登录或发消息。用enable_users解禁。",
+        ),
+        hints=DELETE,
+        default=True,
+    ),
+    Operation(
+        name="enable_users",
+        http="PUT /user/enable",
+        params=UserIds,
+        result=bool,
+        title=("Enable (unban) users", "解禁用户"),
+        description=("Lift an app-wide ban set by disable_users.", "解除disable_users设置的封禁。"),
+        hints=UPDATE,
+    ),
+    Operation(
+        name="set_user_mobile",
+        http="POST /user/mobile",
+        aliases=("PUT",),
+        params=SetMobile,
+        result=bool,
+        title=("Set mobile number", "设置手机号码"),
+        description=("Set a user's mobile number.", "设置用户的手机号码。"),
+        hints=UPDATE,
+    ),
+    Operation(
+        name="set_user_nickname",
+        http="POST /user/nickname",
+        aliases=("PUT",),
+        params=SetNickname,
+        result=bool,
+        title=("Set nickname", "设置昵称"),
+        description=("Set a user's nickname.", "设置用户的昵称。"),
+        hints=UPDATE,
+    ),
+    Operation(
+        name="set_username",
+        http="POST /user/username",
+        aliases=("PUT",),
+        params=SetUsername,
+        result=bool,
+        title=("Change username", "修改用户名"),
+        description=(
+            "Rename a user's login name; fails with 10004 if another user has it.",
+            "修改用户的登录名;已被他人使用时返回10004。",
+        ),
+        hints=UPDATE,
+    ),
+    Operation(
+        name="get_user_online_status",
+        http="GET /user/online_status",
+        params=ActAs,
+        result=OnlineStatus,
+        title=("Get online status", "查询在线状态"),
+        description=("Whether a user is online now.", "查询用户当前是否在线。"),
+        hints=READ,
+    ),
+    Operation(
+        name="set_user_private_info",
+        http="POST /user/private",
+        aliases=("PUT",),
+        params=SetInfo,
+        result=bool,
+        title=("Set private info", "设置私有扩展信息"),
+        description=(
+            "Replace a user's private extension info, which only the user can see.",
+            "替换用户的私有扩展信息(仅本人可见)。",
+        ),
+        hints=UPDATE,
+    ),
+    Operation(
+        name="set_user_public_info",
+        http="POST /user/public",
+        aliases=("PUT",),
+        params=SetInfo,
+        result=bool,
+        title=("Set public info", "设置公开扩展信息"),
+        description=(
+            "Replace a user's public extension info, which anyone can see.",
+            "替换用户的公开扩展信息(所有人可见)。",
+        ),
+        hints=UPDATE,
     ),
 ]

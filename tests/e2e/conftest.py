@@ -54,13 +54,21 @@ class Api:
 def sandbox_api(tmp_path_factory) -> Iterator[Api]:
     port = free_port()
     log = open(tmp_path_factory.mktemp("sandbox") / "sandbox.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "lanying_mcp", "sandbox", "--port", str(port), "--token", TOKEN],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lanying_mcp", "sandbox", "--port", str(port), "--token", TOKEN],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_port(port, proc)
         url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "LANYING_API_ENDPOINT": url, "LANYING_APP_ID": "sandbox", "LANYING_ACCESS_TOKEN": TOKEN,
-               "LANYING_TOOLSETS": "all"}
+        env = {
+            **os.environ,
+            "LANYING_API_ENDPOINT": url,
+            "LANYING_APP_ID": "sandbox",
+            "LANYING_ACCESS_TOKEN": TOKEN,
+            "LANYING_TOOLSETS": "all",
+        }
         yield Api(url, env)
     finally:
         stop(proc)
@@ -75,8 +83,12 @@ def server_process(sandbox_api: Api, tmp_path):
     def start(transport: str, *extra: str) -> str:
         port = free_port()
         err = tmp_path / f"server-{transport}.log"
-        proc = subprocess.Popen([sys.executable, "-m", "lanying_mcp", "--transport", transport, "--port", str(port),
-                                 *extra], env=sandbox_api.env, stdout=subprocess.PIPE, stderr=open(err, "w"))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lanying_mcp", "--transport", transport, "--port", str(port), *extra],
+            env=sandbox_api.env,
+            stdout=subprocess.PIPE,
+            stderr=open(err, "w"),
+        )
         procs.append(proc)
         wait_port(port, proc)
         path = "/sse" if transport == "sse" else "/mcp"

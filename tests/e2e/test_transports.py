@@ -36,8 +36,9 @@ async def admin_story(client: Client, tag: str) -> None:
     assert group["owner_id"] == alice
     assert (await call_error(client, "create_group", {"as_user_id": 123, "name": "x"}))["code"] == 10000
 
-    invited = (await call(client, "invite_group_members", {"as_user_id": alice, "group_id": gid,
-                                                           "user_ids": [bob, bot]}))["data"]
+    invited = (
+        await call(client, "invite_group_members", {"as_user_id": alice, "group_id": gid, "user_ids": [bob, bot]})
+    )["data"]
     assert [r["result"] for r in invited] == ["success", "success"]
     err = await call_error(client, "invite_group_members", {"as_user_id": alice, "group_id": 999, "user_ids": [bob]})
     assert err["code"] == 20001
@@ -60,15 +61,27 @@ async def admin_story(client: Client, tag: str) -> None:
     err = await call_error(client, "send_push", {"message": {"title": "t"}})
     assert err["code"] == "invalid_arguments"
 
-    doc = await call(client, "upload_knowledge_document", {
-        "chatbot_id": bot, "admin_user_id": alice, "file_name": "faq.txt",
-        "file_base64": base64.b64encode(b"Q: what? A: that.").decode(), "metadata": {"lang": "en"}})
+    doc = await call(
+        client,
+        "upload_knowledge_document",
+        {
+            "chatbot_id": bot,
+            "admin_user_id": alice,
+            "file_name": "faq.txt",
+            "file_base64": base64.b64encode(b"Q: what? A: that.").decode(),
+            "metadata": {"lang": "en"},
+        },
+    )
     assert doc["data"]["source"] == "file" and doc["data"]["size"] == 17 and doc["data"]["download_url"]
-    web = await call(client, "upload_knowledge_document",
-                     {"chatbot_id": bot, "admin_user_id": alice, "url": "https://example.com/faq.html"})
+    web = await call(
+        client,
+        "upload_knowledge_document",
+        {"chatbot_id": bot, "admin_user_id": alice, "url": "https://example.com/faq.html"},
+    )
     assert web["data"]["source"] == "url"
-    err = await call_error(client, "upload_knowledge_document",
-                           {"chatbot_id": bot, "admin_user_id": alice, "url": "http://plain.example"})
+    err = await call_error(
+        client, "upload_knowledge_document", {"chatbot_id": bot, "admin_user_id": alice, "url": "http://plain.example"}
+    )
     assert err["code"] == "invalid_arguments"
 
     err = await call_error(client, "destroy_group", {"as_user_id": bob, "group_id": gid})

@@ -1,0 +1,128 @@
+"""Invariants over every tool: names, texts in both languages, hints, `_meta`, one tool per operation."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from lanying_mcp.schema import input_schema, output_schema
+from lanying_mcp.dispatch import output_model
+from lanying_mcp.spec import Hints
+from lanying_mcp.toolsets import CATALOGUE, TOOLSETS
+from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS
+from tests.helpers import sandbox_client
+
+SPEC = Path(__file__).resolve().parents[2] / "shared" / "lanying-api" / "zh-hans" / "api-docs.json"
+LEGACY = {"POST /user/add_roster", "GET /user/rosters"}  # quick-guide operations missing from the Swagger
+VERBS = {
+    "add",
+    "apply",
+    "bind",
+    "block",
+    "broadcast",
+    "change",
+    "check",
+    "clear",
+    "create",
+    "decline",
+    "delete",
+    "destroy",
+    "disable",
+    "enable",
+    "explain",
+    "find",
+    "get",
+    "handle",
+    "invite",
+    "join",
+    "kick",
+    "leave",
+    "list",
+    "mute",
+    "pin",
+    "recall",
+    "register",
+    "remove",
+    "rename",
+    "reset",
+    "send",
+    "set",
+    "transfer",
+    "unbind",
+    "unblock",
+    "unmute",
+    "unpin",
+    "update",
+    "upload",
+    "accept",
+}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def swagger_pairs() -> set[str]:
+    spec = json.loads(SPEC.read_text())
+    return {f"{m.upper()} {p}" for p, ops in spec["paths"].items() for m in ops}
+
+
+ALL = [*CATALOGUE.values(), *LOCAL_OPERATIONS]
+
+
+@pytest.mark.parametrize("op", ALL, ids=lambda op: op.name)
+def test_tool_invariants(op):
+    assert re.fullmatch(r"[a-z][a-z0-9_]{2,63}", op.name)
+    assert op.name.split("_")[0] in VERBS, f"{op.name}: start with one of the catalogue's verbs"
+    assert isinstance(op.hints, Hints)
+    assert not (op.hints.read_only and op.hints.destructive)
+    for i in (0, 1):
+        assert op.title[i].strip() and op.description[i].strip()
+    assert CJK.search(op.title[1]) and CJK.search(op.description[1]), "Chinese texts must be Chinese"
+    assert not CJK.search(op.description[0]), "English texts must be English"
+    assert len(op.description[0]) <= 300
+    for name, info in op.params.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        assert info.description and extra.get("x-zh"), f"{op.name}.{name} needs an English and a Chinese description"
+    for lang in ("en", "zh"):
+        assert input_schema(op.params, lang)["type"] == "object"
+        assert output_schema(output_model(op), lang)["type"] == "object"
+
+
+def test_meta_matches_swagger_and_no_operation_twice():
+    pairs = swagger_pairs() | LEGACY
+    owners: dict[str, str] = {}
+    for op in CATALOGUE.values():
+        calls = op.http_meta if isinstance(op.http_meta, list) else [op.http_meta]
+        for call in calls:
+            if "{" in call:  # the storage URL an upload goes to
+                continue
+            assert call in pairs, f"{op.name}: {call} is not a documented operation"
+        if op.handler is not None:
+            continue  # multi-step tools reuse other operations' calls
+        for method in (op.method, *op.aliases):
+            key = f"{method} {op.path}"
+            assert key in pairs, f"{op.name}: alias {key} is not documented"
+            assert key not in owners, f"{key} is served by both {owners[key]} and {op.name}"
+            owners[key] = op.name
+
+
+def test_toolsets_are_declared_and_used():
+    used = {op.toolset for op in CATALOGUE.values()}
+    assert used == set(TOOLSETS)
+    for ts in TOOLSETS.values():
+        assert ts.description[0] and CJK.search(ts.description[1])
+
+
+@pytest.mark.anyio
+async def test_listed_tools_carry_annotations_and_meta(mode):
+    async with sandbox_client(mode=mode) as client:
+        tools = (await client.list_tools()).tools
+    assert {t.name for t in tools} == set(CATALOGUE) | {op.name for op in LOCAL_OPERATIONS}
+    for tool in tools:
+        a = tool.annotations
+        assert a is not None and tool.title
+        assert None not in (a.read_only_hint, a.destructive_hint, a.idempotent_hint, a.open_world_hint)
+        assert tool.meta and "lanying/http" in tool.meta
+        assert tool.output_schema and tool.output_schema["type"] == "object"

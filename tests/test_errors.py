@@ -1,0 +1,194 @@
+"""Every class of failure becomes the same structured error, never a protocol error or a traceback."""
+
+from __future__ import annotations
+
+import json
+
+import httpx2
+import pytest
+from mcp import Client
+
+from lanying_mcp import errors
+from lanying_mcp.server import build_server
+from lanying_mcp.settings import Settings
+from tests.helpers import call_error
+
+SECRET = "tok-SECRET-never-shown-91c2"
+KEYS = {"code", "message", "meaning", "hint", "retryable"}
+
+
+def server_with(handler) -> object:
+    settings = Settings(endpoint="http://fake.test", app_id="app", access_token=SECRET, toolsets=("all",))
+    return build_server(settings, transport=httpx2.MockTransport(handler))
+
+
+def reply(status: int = 200, body: object = None, raw: bytes | None = None, headers=None):
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if raw is not None:
+            return httpx2.Response(status, content=raw, headers=headers)
+        return httpx2.Response(status, json=body, headers=headers)
+
+    return handler
+
+
+def raising(exc: Exception):
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        raise exc
+
+    return handler
+
+
+CASES = [
+    ("lanying code under HTTP 200", reply(200, {"code": 20001, "message": "group not found"}), 20001, False),
+    ("unknown lanying code", reply(200, {"code": 29999, "message": "new failure"}), 29999, False),
+    ("token invalid 402", reply(200, {"code": 402, "message": "relogin"}), 402, False),
+    ("HTTP 500 without envelope", reply(500, raw=b"<html>oops</html>"), "http_500", True),
+    ("HTTP 503 with JSON", reply(503, {"error": "busy"}), "http_503", True),
+    ("HTTP 404", reply(404, raw=b"no such path"), "http_404", False),
+    ("HTTP 429", reply(429, raw=b"slow down", headers={"Retry-After": "0"}), "http_429", True),
+    ("non-JSON body", reply(200, raw=b"<!doctype html><p>hi</p>"), "invalid_response", False),
+    ("JSON without code", reply(200, {"data": 1}), "invalid_response", False),
+    ("empty body", reply(200, raw=b""), "invalid_response", False),
+    ("connection refused", raising(httpx2.ConnectError("refused")), "connection_error", True),
+    ("read timeout", raising(httpx2.ReadTimeout("slow")), "timeout", True),
+    ("connect timeout", raising(httpx2.ConnectTimeout("slow")), "timeout", True),
+    ("protocol error", raising(httpx2.RemoteProtocolError("broken")), "connection_error", True),
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("label", "handler", "code", "retryable"), CASES, ids=[c[0] for c in CASES])
+async def test_failure_classes_are_structured(label, handler, code, retryable, mode):
+    server = server_with(handler)
+    async with Client(server, mode=mode) as client:
+        # A read (retried where safe) and a write (never retried) both end in the structured error.
+        for tool, args in (
+            ("list_group_members", {"group_id": 1}),
+            ("send_message", {"user_ids": [1], "content": "x"}),
+        ):
+            err = await call_error(client, tool, args)
+            assert KEYS <= set(err), err
+            assert err["code"] == code
+            assert err["retryable"] is retryable
+            assert err["meaning"] and err["hint"]
+            assert SECRET not in json.dumps(err)
+        # ... and the server still answers the next call.
+        ok = await client.call_tool("explain_error", {"code": 10000})
+        assert not ok.is_error
+
+
+@pytest.mark.anyio
+async def test_write_that_may_have_applied_says_so():
+    async with Client(server_with(raising(httpx2.ReadTimeout("slow"))), mode="legacy") as client:
+        err = await call_error(client, "send_message", {"user_ids": [1], "content": "x"})
+        assert "may have been applied" in err["hint"]
+
+
+@pytest.mark.anyio
+async def test_refused_connection_is_not_applied():
+    async with Client(server_with(raising(httpx2.ConnectError("refused"))), mode="legacy") as client:
+        err = await call_error(client, "send_message", {"user_ids": [1], "content": "x"})
+        assert "may have been applied" not in err["hint"]
+
+
+@pytest.mark.anyio
+async def test_reads_are_retried_and_writes_are_not():
+    calls: list[str] = []
+
+    def flaky(request: httpx2.Request) -> httpx2.Response:
+        calls.append(request.url.path)
+        if len([c for c in calls if c == request.url.path]) < 2:
+            return httpx2.Response(503, content=b"busy")
+        return httpx2.Response(200, json={"code": 200, "data": []})
+
+    async with Client(server_with(flaky), mode="legacy") as client:
+        result = await client.call_tool("list_group_members", {"group_id": 1})
+        assert not result.is_error and calls.count("/group/member_list") == 2
+        err = await call_error(client, "send_message", {"user_ids": [1], "content": "x"})
+        assert err["code"] == "http_503" and calls.count("/message/send") == 1
+
+
+@pytest.mark.anyio
+async def test_validation_errors_name_each_field_and_send_nothing(mode):
+    seen = []
+    server = server_with(lambda r: seen.append(r) or httpx2.Response(200, json={"code": 200, "data": True}))
+    async with Client(server, mode=mode) as client:
+        err = await call_error(client, "register_user", {"username": "maxim_1", "password": "", "extra": 1})
+        assert err["code"] == "invalid_arguments"
+        for word in ("username", "password", "extra"):
+            assert word in err["message"]
+        err = await call_error(client, "create_group", {"as_user_id": "not-a-number", "name": "g"})
+        assert "as_user_id" in err["message"]
+        err = await call_error(client, "send_message", {"user_ids": [1], "group_ids": [2], "content": "x"})
+        assert "user_ids or group_ids" in err["message"]
+        err = await call_error(client, "send_push", {"tags": ["t"] * 501, "message": {}})
+        assert "tags" in err["message"]
+    assert seen == []
+
+
+@pytest.mark.anyio
+async def test_off_shape_success_keeps_the_raw_data():
+    async with Client(server_with(reply(200, {"code": 200, "data": "surprise"})), mode="legacy") as client:
+        err = await call_error(client, "create_group", {"as_user_id": 1, "name": "g"})
+        assert err["code"] == "invalid_response"
+        assert err["details"]["raw"]["data"] == "surprise"
+        assert "may have been applied" in err["hint"]
+
+
+def test_catalogue_covers_the_guide_table_and_402():
+    guide = [
+        10000,
+        10001,
+        10002,
+        10003,
+        10004,
+        10005,
+        10006,
+        10007,
+        10008,
+        10009,
+        10010,
+        10011,
+        10012,
+        12001,
+        12002,
+        12003,
+        12004,
+        12005,
+        12006,
+        *range(20000, 20019),
+        20020,
+        20021,
+        20022,
+        20023,
+        20024,
+        20025,
+        30021,
+        30022,
+        30023,
+        40000,
+        402,
+    ]
+    table = errors.catalogue()
+    for code in guide:
+        e = table[code]
+        assert e.en and e.zh and e.hint, code
+
+
+def test_unknown_codes_still_get_an_answer():
+    assert "group" in errors.entry(29998).en
+    assert errors.entry("http_502").retryable
+    assert "Unknown" in errors.entry(77777).en
+
+
+def test_error_hints_name_real_tools():
+    import re
+
+    from lanying_mcp.toolsets import CATALOGUE
+    from tests.test_catalogue import VERBS
+
+    for code, e in errors.catalogue().items():
+        for name in re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", e.hint):
+            if name.split("_")[0] not in VERBS or name == "as_user_id":
+                continue  # an argument or field name, not a tool
+            assert name in CATALOGUE or name == "explain_error", f"hint of {code} names unknown tool {name}"

@@ -1,0 +1,42 @@
+"""server.json is valid for the registry and agrees with the package; the README keeps its promises."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from lanying_mcp import __version__
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT.parent / "shared" / "research" / "server.schema.json"
+
+
+@pytest.mark.skipif(not SCHEMA.exists(), reason="registry schema not present beside the repo")
+def test_server_json_validates_against_the_registry_schema():
+    schema = json.loads(SCHEMA.read_text())
+    doc = json.loads((ROOT / "server.json").read_text())
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    assert [e.message for e in validator.iter_errors(doc)] == []
+
+
+def test_versions_agree_and_secrets_are_marked():
+    doc = json.loads((ROOT / "server.json").read_text())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert doc["version"] == project["version"] == __version__
+    (package,) = doc["packages"]
+    assert package["version"] == __version__ and package["identifier"] == project["name"]
+    env = {v["name"]: v for v in package["environmentVariables"]}
+    assert env["LANYING_ACCESS_TOKEN"]["isSecret"] is True
+    assert all(not v.get("isSecret") for name, v in env.items() if name != "LANYING_ACCESS_TOKEN")
+    assert f"mcp-name: {doc['name']}" in (ROOT / "README.md").read_text()
+
+
+def test_readme_starts_with_the_two_commands():
+    text = (ROOT / "README.md").read_text()
+    blocks = [b.split("```", 1)[0].strip() for b in text.split("```bash\n")[1:3]]
+    assert "lanying-mcp --sandbox" in blocks[0]
+    assert "pytest" in blocks[1]

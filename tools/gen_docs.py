@@ -1,0 +1,90 @@
+"""Regenerate the README's tool reference and tools/list size table from the catalogue.
+
+python tools/gen_docs.py           # rewrite README.md between the generated markers
+python tools/gen_docs.py --check   # exit 1 if README.md is out of date (CI runs this)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from measure_tools import measure, table  # noqa: E402
+
+from lanying_mcp.toolsets import CATALOGUE, TOOLSETS  # noqa: E402
+from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS  # noqa: E402
+
+README = ROOT / "README.md"
+
+
+def hints(op) -> str:
+    h = op.hints
+    return (
+        "read"
+        if h.read_only
+        else ("destructive" if h.destructive else "write") + (", idempotent" if h.idempotent else "")
+    )
+
+
+def reference() -> str:
+    lines = []
+    for ts in TOOLSETS.values():
+        ops = [op for op in CATALOGUE.values() if op.toolset == ts.name]
+        lines += [
+            f"#### `{ts.name}` — {ts.description[0]}",
+            "",
+            "| tool | default | hints | HTTP | what it does |",
+            "|---|:-:|---|---|---|",
+        ]
+        for op in ops:
+            http = op.http_meta if isinstance(op.http_meta, str) else " → ".join(op.http_meta)
+            aliases = f" (also {', '.join(op.aliases)})" if op.aliases else ""
+            lines.append(
+                f"| `{op.name}` | {'✓' if op.default else ''} | {hints(op)} | `{http}`{aliases} | "
+                f"{op.description[0].replace('|', '/')} |"
+            )
+        lines.append("")
+    local = ", ".join(f"`{op.name}`" for op in LOCAL_OPERATIONS)
+    lines.append(
+        f"Always served, answered locally: {local}. Discovery mode adds `search_tools`, "
+        "`get_tool_schema` and `call_tool`."
+    )
+    return "\n".join(lines)
+
+
+def replace(text: str, name: str, body: str) -> str:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
+def render(text: str) -> str:
+    text = replace(text, "tools", reference())
+    return replace(text, "sizes", table(measure()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true")
+    args = ap.parse_args(argv)
+    current = README.read_text(encoding="utf-8")
+    fresh = render(current)
+    if args.check:
+        if fresh != current:
+            print("README.md is out of date: run `python tools/gen_docs.py`", file=sys.stderr)
+            return 1
+        print("README.md tool reference is up to date")
+        return 0
+    README.write_text(fresh, encoding="utf-8")
+    print(f"README.md updated ({len(CATALOGUE)} tools)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
