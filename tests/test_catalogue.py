@@ -7,10 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from mcp import Client
 
-from lanying_mcp.schema import input_schema, output_schema
 from lanying_mcp.dispatch import output_model
+from lanying_mcp.schema import input_schema, output_schema
 from lanying_mcp.spec import Hints
 from lanying_mcp.toolsets import CATALOGUE, TOOLSETS
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS

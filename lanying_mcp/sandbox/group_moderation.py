@@ -191,6 +191,7 @@ def invitation_list(call: Call) -> Reply:
 @route("POST", "PUT", "/group/invite/handle")
 def handle_invitation(call: Call) -> bool:
     invitee = call.acting_user()
+    assert invitee is not None  # acting_user() raises 10002 when there is none
     g = get_group(call, call.int("group_id"))
     inviter = call.int("user_id")
     approval = call.bool("approval")

@@ -188,7 +188,6 @@ OPERATIONS: list[Operation] = [
             "向AI机器人发送消息(user_ids为机器人用户ID)并等待回复;返回回复消息及消耗的智能消息额度。",
         ),
         hints=WRITE,
-        default=True,
     ),
     Operation(
         name="upload_knowledge_document",

@@ -59,16 +59,25 @@ class ImageOptions(Params):
     store_token: str | None = f("File token.", "文件token。", None)
 
 
-class AvatarDownload(ImageOptions):
+class _AvatarFile(Params):
     as_user_id: AsUser = f("Download as this user (admin token only).", "以此用户身份下载(仅管理员token)。", None)
     object_name: str = f("The avatar's object name.", "头像对象名。")
 
 
-class ChatDownload(ImageOptions):
+class _ChatFile(Params):
     as_user_id: AsUser = f("Download as this user (admin token only).", "以此用户身份下载(仅管理员token)。", None)
     file_sign: str = f("Signature of the chat file.", "聊天文件签名。")
     format: Literal["amr", "mp3"] | None = f("Audio format (default amr).", "音频格式(默认amr)。", None)
     source: str | None = f("Request source, e.g. miniprogram.", "请求来源,如miniprogram。", None)
+
+
+# ImageOptions comes first among the bases so that its fields follow the file's own in the schema.
+class AvatarDownload(ImageOptions, _AvatarFile):
+    pass
+
+
+class ChatDownload(ImageOptions, _ChatFile):
+    pass
 
 
 class ForwardedFile(ApiModel):

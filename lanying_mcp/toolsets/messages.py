@@ -250,7 +250,6 @@ OPERATIONS: list[Operation] = [
             "分页获取与某用户或群的会话消息(新到旧)。更早的消息:将next_msg_id作为msg_id_start传入;is_last为true时结束。",
         ),
         hints=READ,
-        default=True,
     ),
     Operation(
         name="delete_conversation",
