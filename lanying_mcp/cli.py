@@ -23,6 +23,7 @@ import anyio
 import httpx2
 
 from . import __version__, errors
+from .http_auth import LOOPBACK, BearerAuth
 from .settings import Settings, SettingsError
 
 COMMANDS = ("serve", "sandbox", "tools", "call", "errors")
@@ -69,6 +70,20 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
         help="list only search/schema/call meta-tools; every tool stays reachable (LANYING_DISCOVERY)",
     )
     t.add_argument("--lang", choices=("en", "zh"), help="language of tool texts (LANYING_LANG, default en)")
+    s = p.add_argument_group("safety")
+    s.add_argument("--policy", help="operator policy file, TOML or JSON (LANYING_POLICY)")
+    s.add_argument("--audit-log", help="append every write call to this JSON-lines file (LANYING_AUDIT_LOG)")
+    s.add_argument(
+        "--no-confirm",
+        action="store_true",
+        default=None,
+        help="do not ask a human before destructive calls (LANYING_CONFIRM=false)",
+    )
+    s.add_argument(
+        "--auth-token",
+        help="bearer token HTTP clients must send (LANYING_AUTH_TOKEN); required when --host is not loopback",
+    )
+    s.add_argument("--allowed-hosts", help="extra Host names accepted by the HTTP transports (LANYING_ALLOWED_HOSTS)")
 
 
 def _settings(ns: argparse.Namespace) -> Settings:
@@ -85,6 +100,11 @@ def _settings(ns: argparse.Namespace) -> Settings:
         read_only=ns.read_only,
         discovery=ns.discovery,
         lang=ns.lang,
+        policy_file=ns.policy,
+        audit_log=ns.audit_log,
+        confirm=False if ns.no_confirm else None,
+        auth_token=ns.auth_token,
+        allowed_hosts=split(ns.allowed_hosts),
     )
 
 
@@ -104,6 +124,11 @@ def _build(settings: Settings) -> Any:
 
 def cmd_serve(ns: argparse.Namespace) -> int:
     settings = _settings(ns).validate()
+    if ns.transport != "stdio" and ns.host not in LOOPBACK and not settings.auth_token.get_secret_value():
+        raise SettingsError(
+            f"--host {ns.host} makes the server reachable beyond this machine: set --auth-token or "
+            "LANYING_AUTH_TOKEN (clients then send Authorization: Bearer <token>)"
+        )
     server = _build(settings)
     if ns.transport != "stdio" and ns.host not in ("127.0.0.1", "localhost", "::1"):
         _say(f"lanying-mcp: warning: listening on {ns.host}, reachable beyond this machine")
@@ -114,12 +139,31 @@ def cmd_serve(ns: argparse.Namespace) -> int:
     if ns.transport == "stdio":
         server.run("stdio")
         return 0
+    security = _transport_security(settings, ns.host, ns.port)
     if ns.transport == "sse":
-        app = server.sse_app(host=ns.host)
+        app = server.sse_app(host=ns.host, transport_security=security)
     else:
-        app = server.streamable_http_app(host=ns.host, stateless_http=ns.stateless, json_response=ns.json_response)
+        app = server.streamable_http_app(
+            host=ns.host, stateless_http=ns.stateless, json_response=ns.json_response, transport_security=security
+        )
+    token = settings.auth_token.get_secret_value()
+    if token:
+        app = BearerAuth(app, token)
     _serve_http(app, ns.host, ns.port, ns.log_level)
     return 0
+
+
+def _transport_security(settings: Settings, host: str, port: int) -> Any:
+    """Host/Origin checks against DNS rebinding: this address and loopback, plus --allowed-hosts."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    names = {host, *LOOPBACK, *settings.allowed_hosts}
+    hosts = sorted(
+        {n if ":" in n and not n.startswith("[") and n.count(":") == 1 else f"{n}:{port}" for n in names}
+        | {f"[::1]:{port}"}
+    )
+    origins = sorted({f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")})
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
 def _serve_http(app: Any, host: str, port: int, level: str = "INFO") -> None:
@@ -183,6 +227,7 @@ def cmd_tools(ns: argparse.Namespace) -> int:
 
 
 def cmd_call(ns: argparse.Namespace) -> int:
+    from .confirm import needs_confirmation
     from .dispatch import execute
     from .server import LanyingServer
 
@@ -194,6 +239,9 @@ def cmd_call(ns: argparse.Namespace) -> int:
     settings = _settings(ns).with_(toolsets=("all",)).validate()
     server: LanyingServer = _build(settings)
     op = server.reachable.get(ns.tool)
+    if op is not None and settings.confirm and not ns.yes and needs_confirmation(op, None, server.policy):
+        _say(f"lanying-mcp: {ns.tool} is destructive; re-run with --yes to confirm you mean it")
+        return EXIT_USAGE
     if op is None:
         why = server.refusal(ns.tool) or f"no tool named {ns.tool!r} (see `lanying-mcp tools`)"
         _say(f"lanying-mcp: {why}")
@@ -250,6 +298,7 @@ def parser() -> argparse.ArgumentParser:
     call = sub.add_parser("call", help="run one tool and print its structured result")
     call.add_argument("tool")
     call.add_argument("--args", default="{}", help="tool arguments as a JSON object")
+    call.add_argument("--yes", action="store_true", help="confirm a destructive call (you are the human)")
     _settings_args(call)
     err = sub.add_parser("errors", help="explain error codes")
     err.add_argument("code", nargs="?")

@@ -288,6 +288,12 @@ _ENTRIES: dict[int | str, Entry] = {
         "被本服务器的配置拒绝",
         "The operator disabled this call (read-only mode, tool selection or policy); ask them, or use another tool.",
     ),
+    "confirmation_required": Entry(
+        "This call needs a human's confirmation that this client cannot ask for",
+        "此调用需要人工确认,但该客户端无法发起确认",
+        "Use an MCP client that supports elicitation, or the operator may start the "
+        "server with --no-confirm (LANYING_CONFIRM=false) to allow it without asking.",
+    ),
     "declined": Entry(
         "The human declined the confirmation",
         "用户拒绝了确认",
@@ -357,7 +363,13 @@ def describe(exc: LanyingError, lang: str = "en") -> dict[str, Any]:
     """The structured error a tool returns for `exc`."""
     e = entry(exc.code)
     hint = e.hint
-    if exc.may_have_applied:
+    retry_key = getattr(exc, "retry_key", None)
+    if retry_key is not None and not isinstance(exc, ApiError):
+        hint += (
+            f" It may have been delivered: to retry safely, call again with transaction_id={retry_key} "
+            "(the API delivers a send with the same key once)."
+        )
+    elif exc.may_have_applied:
         hint += " The request reached the service, so the change may have been applied: check before repeating it."
     payload: dict[str, Any] = {
         "code": exc.code,

@@ -11,19 +11,26 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from typing import Any
 
 import httpx2
+from mcp import MCPError
 from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
+from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation
+from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver.resolve import build_resolver_plans
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import ConfigDict
+from mcp.types import CallToolResult, EmptyResult, SetLevelRequestParams, TextContent, ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field
 
-from . import __version__, discovery, errors
+from . import __version__, discovery, errors, guides
+from .audit import AuditLog
 from .client import LanyingClient
-from .dispatch import CallContext, Outcome, execute, failure, output_model
+from .confirm import describe, may_need_confirmation, needs_confirmation
+from .dispatch import CallContext, Outcome, execute, failure, output_model, record, validate
+from .policy import Policy
 from .schema import input_schema, output_schema
 from .settings import Settings
 from .spec import Operation
@@ -66,14 +73,44 @@ def tool_annotations(op: Operation, lang: str) -> ToolAnnotations:
     )
 
 
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "notice": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "alert": logging.CRITICAL,
+    "emergency": logging.CRITICAL,
+}
+
+
+class ConfirmAnswer(BaseModel):
+    """What the human is asked: one yes/no (elicitation schemas must be flat)."""
+
+    confirm: bool = Field(description="Yes, do it")
+
+
+class Gate(BaseModel):
+    """A decision made without asking: go ahead, or refuse because nobody can be asked."""
+
+    decision: str
+
+
+GO, REFUSE = Gate(decision="go"), Gate(decision="refuse")
+
+
 class LanyingServer(MCPServer[Any]):
-    """MCPServer that knows the whole catalogue, so a call to an unselected tool gets a clear refusal."""
+    """MCPServer that knows the whole catalogue, asks a human before destructive calls, and refuses clearly."""
 
     def __init__(self, settings: Settings, client: LanyingClient, reachable: list[Operation], **kwargs: Any) -> None:
         self.lanying_settings = settings
         self.lanying_client = client
+        self.policy = Policy.load(settings.policy_file, set(CATALOGUE)) if settings.policy_file else None
+        self.audit = AuditLog(settings.audit_log) if settings.audit_log else None
+        denied = self.policy.deny_tools if self.policy else frozenset()
         # What may be called: the selected operations plus the local ones.
-        self.reachable = {op.name: op for op in [*reachable, *LOCAL_OPERATIONS]}
+        self.reachable = {op.name: op for op in [*reachable, *LOCAL_OPERATIONS] if op.name not in denied}
         if settings.discovery:
             meta = discovery.build(lambda: self.reachable, self.refusal)
             listed = [*meta, *LOCAL_OPERATIONS]
@@ -90,12 +127,84 @@ class LanyingServer(MCPServer[Any]):
             tools=[self.make_tool(op) for op in listed],
             **kwargs,
         )
+        self._register_extras()
+
+    def _register_extras(self) -> None:
+        """Resources and prompts hosts show to people, and the logging/setLevel handler."""
+        served = self.listed
+
+        @self.resource(
+            "lanying://errors",
+            name="errors",
+            title="Lanying error codes",
+            mime_type="application/json",
+            description="Every Lanying error code: meaning (en/zh), likely cause, next step.",
+        )
+        def _errors() -> str:
+            return guides.error_catalogue()
+
+        @self.resource(
+            "lanying://toolsets",
+            name="toolsets",
+            title="Toolsets and tools",
+            mime_type="application/json",
+            description="The toolsets and the tools this server serves in each.",
+        )
+        def _toolsets() -> str:
+            return guides.toolset_list(served)
+
+        if self.audit is not None:
+            audit = self.audit
+
+            @self.resource(
+                "lanying://audit-log",
+                name="audit-log",
+                title="Audit log (last 100 writes)",
+                mime_type="application/json",
+                description="The last 100 write calls and their outcomes.",
+            )
+            def _audit() -> str:
+                return json.dumps(audit.tail(100), ensure_ascii=False, indent=1)
+
+        @self.prompt(
+            name="onboard_users",
+            title="Onboard users into a new group",
+            description="Register or find users, create a group, invite them, confirm.",
+        )
+        def _onboard(usernames: str, group_name: str) -> str:
+            return guides.onboard_users(usernames, group_name)
+
+        @self.prompt(
+            name="announce_to_group",
+            title="Announce to a group and push it",
+            description="Post a group announcement, message the group, push to its members.",
+        )
+        def _announce(group_id: str, message: str) -> str:
+            return guides.announce(group_id, message)
+
+        @self.prompt(
+            name="diagnose_push",
+            title="Why did a user not get a push?",
+            description="Check settings, devices, tags and push statistics for one user.",
+        )
+        def _diagnose(user_id: str) -> str:
+            return guides.diagnose_push(user_id)
+
+        async def set_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
+            logging.getLogger("lanying_mcp").setLevel(_LEVELS.get(str(params.level), logging.INFO))
+            return EmptyResult()
+
+        with warnings.catch_warnings():  # protocol logging is deprecated in the SDK, but hosts still send it
+            warnings.simplefilter("ignore")
+            self._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, set_level)
 
     def refusal(self, name: str) -> str | None:
         """Why a catalogue tool that is not reachable here is off, or None if it is reachable or unknown."""
         if name in self.reachable or name not in CATALOGUE:
             return None
         op = CATALOGUE[name]
+        if self.policy is not None and name in self.policy.deny_tools:
+            return f"tool {name!r} is not available: the operator's policy denies it"
         if self.lanying_settings.read_only and not op.hints.read_only:
             return f"tool {name!r} is not available: the server runs in read-only mode and this tool writes"
         return (
@@ -111,18 +220,84 @@ class LanyingServer(MCPServer[Any]):
                 except Exception:  # progress is best effort; never fail the call over it
                     log.debug("progress notification failed", exc_info=True)
 
-        return CallContext(self.lanying_client, self.lanying_settings.lang, progress, CATALOGUE)
+        return CallContext(
+            self.lanying_client, self.lanying_settings.lang, progress, CATALOGUE, self.policy, self.audit
+        )
 
     async def run_op(self, op: Operation, arguments: dict[str, Any] | None, ctx: Context[Any, Any] | None) -> Outcome:
         return await execute(op, arguments, self.context(ctx))
 
+    # --- confirmation -----------------------------------------------------------------------
+    def _target(self, op: Operation, arguments: dict[str, Any]) -> tuple[Operation | None, Any]:
+        """The operation a call will really run: for discovery's call_tool, the named tool."""
+        if op.name == "call_tool" and op.local:
+            name = arguments.get("name")
+            return (self.reachable.get(name) if isinstance(name, str) else None), arguments.get("arguments")
+        return op, arguments
+
+    def _gate(self, op: Operation) -> Any:
+        async def gate(ctx: Context[Any, Any], arguments: dict[str, Any]) -> Any:
+            target, args = self._target(op, arguments)
+            if target is None or target.local or not self.lanying_settings.confirm or not isinstance(args, dict):
+                return GO
+            try:
+                params = validate(target, args)
+                if self.policy is not None:
+                    self.policy.check(target, params)
+            except errors.LanyingError:
+                return GO  # the call itself reports the bad arguments or the policy refusal
+            if not needs_confirmation(target, params, self.policy):
+                return GO
+            caps = ctx.client_capabilities
+            elicitation = caps.elicitation if caps is not None else None
+            if elicitation is None or (elicitation.form is None and elicitation.url is not None):
+                return REFUSE
+            question = await describe(target, params, self.context(ctx))
+            if question is None:
+                return GO  # the target does not exist: the call fails on its own, nothing to confirm
+            return Elicit(question, ConfirmAnswer)
+
+        gate.__name__ = gate.__qualname__ = f"confirm_{op.name}"
+        return gate
+
+    def _confirmed(self, op: Operation, arguments: dict[str, Any], answer: Any) -> Outcome | None:
+        """None to go ahead, or the Outcome that ends the call without doing anything."""
+        data = answer.data if isinstance(answer, AcceptedElicitation) else None
+        if isinstance(data, Gate) and data.decision == "go":
+            return None
+        if isinstance(data, ConfirmAnswer) and data.confirm:
+            return None
+        target, args = self._target(op, arguments)
+        name = target.name if target else op.name
+        if isinstance(data, Gate):
+            exc: errors.LanyingError = errors.NotAllowed(
+                f"{name} needs a human's confirmation, and this MCP client cannot ask (it does not support "
+                "elicitation); nothing was done",
+                code="confirmation_required",
+            )
+        else:
+            how = "cancelled" if isinstance(answer, CancelledElicitation) else "declined"
+            exc = errors.NotAllowed(f"the human {how} {name}; nothing was done", code="declined")
+        outcome = failure(name, exc, self.lanying_settings.lang)
+        if target is not None and not target.hints.read_only:
+            record(self.context(None), target, args, outcome, note=str(exc.code))
+        return outcome
+
     def make_tool(self, op: Operation) -> Tool:
         lang = self.lanying_settings.lang
         title, description = op.text(lang)
+        gated = may_need_confirmation(op, self.policy) or (op.name == "call_tool" and op.local)
 
-        async def fn(ctx: Context[Any, Any], arguments: dict[str, Any]) -> CallToolResult:
+        async def fn(ctx: Context[Any, Any], arguments: dict[str, Any], confirm: Any = None) -> CallToolResult:
+            if gated and (stop := self._confirmed(op, arguments, confirm)) is not None:
+                return to_result(stop)
             return to_result(await self.run_op(op, arguments, ctx))
 
+        resolved: dict[str, Any] = {}
+        plans: dict[Any, Any] = {}
+        if gated:
+            resolved = {"confirm": (Resolve(self._gate(op)), True)}
+            plans = build_resolver_plans(resolved, {"arguments"})
         return Tool(
             fn=fn,
             name=op.name,
@@ -132,6 +307,8 @@ class LanyingServer(MCPServer[Any]):
             fn_metadata=FuncMetadata(arg_model=_RawArguments, output_schema=output_schema(output_model(op), lang)),
             is_async=True,
             context_kwarg="ctx",
+            resolved_params=resolved,
+            resolver_plans=plans,
             annotations=tool_annotations(op, lang),
             meta={"lanying/http": op.http_meta, "lanying/toolset": op.toolset},
         )
@@ -139,7 +316,18 @@ class LanyingServer(MCPServer[Any]):
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None) -> Any:
         if name not in self.listed and (why := self.refusal(name)):
             return to_result(failure(name, errors.NotAllowed(why), self.lanying_settings.lang))
-        return await super().call_tool(name, arguments, context)
+        try:
+            return await super().call_tool(name, arguments, context)
+        except MCPError as exc:
+            # The only MCPError our tools can raise is the SDK failing to ask the confirmation question
+            # (e.g. stateless HTTP with a 2025-era client has no channel for it). Nothing was done.
+            log.info("confirmation for %s could not be asked: %s", name, exc.error.message)
+            why = errors.NotAllowed(
+                f"{name} needs a human's confirmation, and it could not be asked over this connection "
+                f"({exc.error.message}); nothing was done",
+                code="confirmation_required",
+            )
+            return to_result(failure(name, why, self.lanying_settings.lang))
 
 
 def build_server(
@@ -154,7 +342,3 @@ def build_server(
     reachable = select(settings.effective_toolsets, settings.tools, settings.exclude_tools, settings.read_only)
     client = client or LanyingClient(settings, transport=transport)
     return LanyingServer(settings, client, reachable, **kwargs)
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2)

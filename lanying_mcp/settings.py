@@ -50,11 +50,19 @@ class Settings:
     # Local files an agent may upload (knowledge documents): only below these folders.
     upload_roots: tuple[str, ...] = field(default_factory=lambda: (os.getcwd(),))
     max_upload_bytes: int = 50 * 1024 * 1024
+    # Safety: ask a human before destructive calls (False only by the operator's explicit opt-out).
+    confirm: bool = True
+    policy_file: str = ""
+    audit_log: str = ""
+    # HTTP transports: bearer token required from clients (mandatory when binding beyond loopback).
+    auth_token: SecretStr = field(default_factory=lambda: SecretStr(""))
+    allowed_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if isinstance(self.access_token, str):
-            object.__setattr__(self, "access_token", SecretStr(self.access_token))
-        for name in ("toolsets", "tools", "exclude_tools", "upload_roots"):
+        for name in ("access_token", "auth_token"):
+            if isinstance(getattr(self, name), str):
+                object.__setattr__(self, name, SecretStr(getattr(self, name)))
+        for name in ("toolsets", "tools", "exclude_tools", "upload_roots", "allowed_hosts"):
             value = getattr(self, name)
             if isinstance(value, str):
                 object.__setattr__(self, name, _split(value))
@@ -88,6 +96,16 @@ class Settings:
             values["discovery"] = _flag("DISCOVERY", v)
         if v := get("UPLOAD_ROOTS"):
             values["upload_roots"] = tuple(os.path.abspath(p) for p in _split(v))
+        if (v := get("CONFIRM")) is not None:
+            values["confirm"] = _flag("CONFIRM", v)
+        if v := get("POLICY"):
+            values["policy_file"] = v
+        if v := get("AUDIT_LOG"):
+            values["audit_log"] = v
+        if v := get("AUTH_TOKEN"):
+            values["auth_token"] = SecretStr(v)
+        if v := get("ALLOWED_HOSTS"):
+            values["allowed_hosts"] = _split(v)
         if v := get("TIMEOUT"):
             try:
                 values["timeout"] = float(v)
@@ -96,7 +114,7 @@ class Settings:
         for key, value in overrides.items():
             if value is None:
                 continue
-            if key == "access_token" and isinstance(value, str):
+            if key in ("access_token", "auth_token") and isinstance(value, str):
                 value = SecretStr(value)
             values[key] = value
         return cls(**values)

@@ -29,6 +29,7 @@ __all__ = [
     "AsGroup",
     "AsUser",
     "AsUserRequired",
+    "Batch",
     "ApiModel",
     "DANGER",
     "DELETE",
@@ -131,6 +132,19 @@ Handler = Callable[["CallContext", Any], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
+class Batch:
+    """A list argument larger than the API accepts is split into calls of `size` items.
+
+    `fields` are the candidate list arguments (the one that is set gets split); batches run with at
+    most `concurrency` in flight, and a failed batch does not lose the others' results.
+    """
+
+    fields: tuple[str, ...]
+    size: int
+    concurrency: int = 4
+
+
+@dataclass(frozen=True)
 class Toolset:
     name: str
     description: tuple[str, str]
@@ -155,6 +169,7 @@ class Operation:
     default: bool = False  # part of the default tool selection
     aliases: tuple[str, ...] = ()  # other methods the API accepts for the same operation
     local: bool = False  # answered by this server itself (no HTTP call), e.g. explain_error
+    batch: Batch | None = None  # split oversized list arguments into several calls
 
     @property
     def method(self) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx2
 from mcp import Client
+from mcp.types import ElicitResult
 
 from lanying_mcp.sandbox import SANDBOX_APP_ID, Store, build_app
 from lanying_mcp.server import build_server
@@ -29,12 +30,26 @@ def sandbox_settings(store: Store, **changes: Any) -> Settings:
     return Settings(**{**base, **changes})
 
 
+QUESTIONS: list[str] = []  # every confirmation question the default test human was asked
+
+
+async def say_yes(context: Any, params: Any) -> ElicitResult:
+    """The default test human: records the question and confirms."""
+    QUESTIONS.append(params.message)
+    return ElicitResult(action="accept", content={"confirm": True})
+
+
 @asynccontextmanager
-async def sandbox_client(store: Store | None = None, mode: str = "legacy", **changes: Any) -> AsyncIterator[Client]:
-    """An MCP client talking in-process to our server, whose API is a fresh (or given) sandbox."""
+async def sandbox_client(
+    store: Store | None = None, mode: str = "legacy", elicitation: Any = say_yes, **changes: Any
+) -> AsyncIterator[Client]:
+    """An MCP client talking in-process to our server, whose API is a fresh (or given) sandbox.
+
+    Destructive calls ask for confirmation; `elicitation` answers (None = a client that cannot ask).
+    """
     store = store or Store()
     server = build_server(sandbox_settings(store, **changes), transport=httpx2.ASGITransport(app=build_app(store)))
-    async with Client(server, mode=mode) as client:
+    async with Client(server, mode=mode, elicitation_callback=elicitation) as client:
         yield client
     await server.lanying_client.aclose()
 
@@ -83,7 +98,9 @@ async def check_cases(cases: list[Case]) -> None:
         seen.append(request)
         return httpx2.Response(200, json={"code": 200, "message": None, **answer})
 
-    settings = Settings(endpoint="http://wire.test", app_id=WIRE_APP, access_token=WIRE_TOKEN, toolsets=("all",))
+    settings = Settings(
+        endpoint="http://wire.test", app_id=WIRE_APP, access_token=WIRE_TOKEN, toolsets=("all",), confirm=False
+    )
     server = build_server(settings, transport=httpx2.MockTransport(handler))
     async with Client(server, mode="legacy") as client:
         for case in cases:
@@ -107,5 +124,10 @@ async def check_cases(cases: list[Case]) -> None:
                 assert body == "", f"{case}: unexpected body {body!r}"
             else:
                 assert req.headers.get("content-type", "").startswith("application/json")
-                assert json.loads(body) == case.json, f"{case}: body {body}"
+                sent = json.loads(body)
+                if isinstance(sent, dict) and isinstance(case.json, dict) and "transaction_id" not in case.json:
+                    # Sends get a generated de-duplication key unless the caller gave one.
+                    generated = sent.pop("transaction_id", None)
+                    assert generated is None or (isinstance(generated, int) and generated > 0), case
+                assert sent == case.json, f"{case}: body {body}"
     await server.lanying_client.aclose()

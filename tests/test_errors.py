@@ -80,8 +80,23 @@ async def test_failure_classes_are_structured(label, handler, code, retryable, m
 @pytest.mark.anyio
 async def test_write_that_may_have_applied_says_so():
     async with Client(server_with(raising(httpx2.ReadTimeout("slow"))), mode="legacy") as client:
-        err = await call_error(client, "send_message", {"user_ids": [1], "content": "x"})
+        err = await call_error(client, "create_group", {"as_user_id": 1, "name": "g"})
         assert "may have been applied" in err["hint"]
+
+
+@pytest.mark.anyio
+async def test_failed_send_tells_how_to_retry_without_duplicates():
+    bodies = []
+
+    def slow(request: httpx2.Request) -> httpx2.Response:
+        bodies.append(json.loads(request.content))
+        raise httpx2.ReadTimeout("slow")
+
+    async with Client(server_with(slow), mode="legacy") as client:
+        err = await call_error(client, "send_message", {"user_ids": [1], "content": "x"})
+    keys = {b["transaction_id"] for b in bodies}
+    assert len(bodies) == 3 and len(keys) == 1, "every retry of one send carries the same key"
+    assert f"transaction_id={keys.pop()}" in err["hint"]
 
 
 @pytest.mark.anyio
@@ -99,13 +114,16 @@ async def test_reads_are_retried_and_writes_are_not():
         calls.append(request.url.path)
         if len([c for c in calls if c == request.url.path]) < 2:
             return httpx2.Response(503, content=b"busy")
-        return httpx2.Response(200, json={"code": 200, "data": []})
+        return httpx2.Response(200, json={"code": 200, "data": [] if "member_list" in request.url.path else True})
 
     async with Client(server_with(flaky), mode="legacy") as client:
         result = await client.call_tool("list_group_members", {"group_id": 1})
         assert not result.is_error and calls.count("/group/member_list") == 2
-        err = await call_error(client, "send_message", {"user_ids": [1], "content": "x"})
-        assert err["code"] == "http_503" and calls.count("/message/send") == 1
+        err = await call_error(client, "create_group", {"as_user_id": 1, "name": "g"})
+        assert err["code"] == "http_503" and calls.count("/group/create") == 1
+        # A send carries a de-duplication key, so it is retried like a read.
+        result = await client.call_tool("send_message", {"user_ids": [1], "content": "x"})
+        assert not result.is_error and calls.count("/message/send") == 2
 
 
 @pytest.mark.anyio
@@ -121,7 +139,7 @@ async def test_validation_errors_name_each_field_and_send_nothing(mode):
         assert "as_user_id" in err["message"]
         err = await call_error(client, "send_message", {"user_ids": [1], "group_ids": [2], "content": "x"})
         assert "user_ids or group_ids" in err["message"]
-        err = await call_error(client, "send_push", {"tags": ["t"] * 501, "message": {}})
+        err = await call_error(client, "send_push", {"tags": "beta", "message": {}})
         assert "tags" in err["message"]
     assert seen == []
 

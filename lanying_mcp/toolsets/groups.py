@@ -15,6 +15,7 @@ from ..spec import (
     AsGroup,
     AsUser,
     AsUserRequired,
+    Batch,
     Body,
     Operation,
     Params,
@@ -65,7 +66,12 @@ class InviteMembers(Params):
     )
     as_group_id: AsGroup = f(*AS_ADMIN_GROUP, None)
     group_id: int = f(*GROUP_ID)
-    user_ids: Annotated[list[int], Body("user_list")] = f("Users to invite.", "被邀请的用户ID列表。", min_length=1)
+    user_ids: Annotated[list[int], Body("user_list")] = f(
+        "Users to invite (more than 500 are invited in batches).",
+        "被邀请的用户ID列表(超过500个时分批邀请)。",
+        min_length=1,
+        max_length=100_000,
+    )
     reason: str | None = f("Invitation message.", "邀请理由。", None)
 
 
@@ -323,6 +329,7 @@ OPERATIONS: list[Operation] = [
             "邀请用户加入群;逐个返回成功或失败原因。",
         ),
         hints=WRITE,
+        batch=Batch(("user_ids",), 500),
         default=True,
     ),
     Operation(

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import computed_field, model_validator
 
-from ..spec import READ, WRITE, ApiModel, Body, Operation, Params, Toolset, f
+from ..spec import READ, WRITE, ApiModel, Batch, Body, Operation, Params, Toolset, f
 
 TOOLSET = Toolset(
     "push",
@@ -16,7 +16,8 @@ TOOLSET = Toolset(
     ),
 )
 
-MAX_AUDIENCE = 500
+MAX_AUDIENCE = 500  # per API call; longer lists are sent in batches of this size
+MAX_LIST = 100_000  # what one tool call may carry in all
 
 
 class PushMessage(Params):
@@ -47,35 +48,35 @@ class SendPush(Params):
         exclude=True,
     )
     tags: list[str] | None = f(
-        "Devices with any of these tags (max 500).",
-        "标签列表(最多500)。",
+        "Devices with any of these tags.",
+        "标签列表。",
         None,
         min_length=1,
-        max_length=MAX_AUDIENCE,
+        max_length=MAX_LIST,
         exclude=True,
     )
     aliases: list[str] | None = f(
-        "Devices with any of these aliases (max 500).",
-        "别名列表(最多500)。",
+        "Devices with any of these aliases.",
+        "别名列表。",
         None,
         min_length=1,
-        max_length=MAX_AUDIENCE,
+        max_length=MAX_LIST,
         exclude=True,
     )
     user_ids: list[int] | None = f(
-        "Devices of these users (max 500).",
-        "用户ID列表(最多500)。",
+        "Devices of these users.",
+        "用户ID列表。",
         None,
         min_length=1,
-        max_length=MAX_AUDIENCE,
+        max_length=MAX_LIST,
         exclude=True,
     )
     push_tokens: list[str] | None = f(
-        "These push tokens (max 500).",
-        "PushToken列表(最多500)。",
+        "These push tokens.",
+        "PushToken列表。",
         None,
         min_length=1,
-        max_length=MAX_AUDIENCE,
+        max_length=MAX_LIST,
         exclude=True,
     )
     message: PushMessage = f("What to show.", "推送消息体。")
@@ -170,11 +171,12 @@ OPERATIONS: list[Operation] = [
         result=PushResult | bool,  # the Swagger documents {task_id}; the quick guide shows `true`
         title=("Send push notification", "发送推送通知"),
         description=(
-            "Push a notification to all devices, or to devices by tag, alias, user ID or push token "
-            "(lists of at most 500). Returns a task_id.",
-            "推送通知给所有设备,或按标签/别名/用户ID/PushToken推送(列表最多500)。返回task_id。",
+            "Push a notification to all devices, or to devices by tag, alias, user ID or push token. "
+            "Lists over 500 are sent in batches. Returns a task_id.",
+            "推送通知给所有设备,或按标签/别名/用户ID/PushToken推送。超过500的列表分批发送。返回task_id。",
         ),
         hints=WRITE,
+        batch=Batch(("tags", "aliases", "user_ids", "push_tokens"), MAX_AUDIENCE),
         default=True,
     ),
     Operation(

@@ -21,6 +21,7 @@ from ..spec import (
     WRITE,
     ApiModel,
     AsUserRequired,
+    Batch,
     Body,
     Operation,
     Params,
@@ -70,7 +71,10 @@ class RegisterUser(Params):
 
 class RegisterUsers(Params):
     users: Annotated[list[RegisterUser], Body("list")] = f(
-        "Users to create.", "要注册的用户列表。", min_length=1, max_length=500
+        "Users to create (more than 100 are registered in batches).",
+        "要注册的用户列表(超过100个时分批注册)。",
+        min_length=1,
+        max_length=100_000,
     )
 
 
@@ -269,6 +273,7 @@ OPERATIONS: list[Operation] = [
             "一次注册多个用户;逐个返回user_id,或success=false及原因。",
         ),
         hints=WRITE,
+        batch=Batch(("users",), 100),
         default=True,
     ),
     Operation(

@@ -13,7 +13,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
 
 from tests.e2e.conftest import TOKEN, Api
-from tests.helpers import call, call_error
+from tests.helpers import call, call_error, say_yes
 
 
 async def admin_story(client: Client, tag: str) -> None:
@@ -97,14 +97,14 @@ def _stdio(api: Api) -> StdioServerParameters:
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_stdio(sandbox_api: Api, mode: str):
-    async with Client(_stdio(sandbox_api), mode=mode) as client:
+    async with Client(_stdio(sandbox_api), mode=mode, elicitation_callback=say_yes) as client:
         await admin_story(client, f"stdio_{mode}")
 
 
 @pytest.mark.anyio
 async def test_sse(sandbox_api: Api, server_process):
     url = server_process("sse")
-    async with Client(sse_client(url), mode="legacy") as client:
+    async with Client(sse_client(url), mode="legacy", elicitation_callback=say_yes) as client:
         await admin_story(client, "sse")
 
 
@@ -112,14 +112,14 @@ async def test_sse(sandbox_api: Api, server_process):
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_streamable_http(sandbox_api: Api, server_process, mode: str):
     url = server_process("http")
-    async with Client(url, mode=mode) as client:
+    async with Client(url, mode=mode, elicitation_callback=say_yes) as client:
         await admin_story(client, f"http_{mode}")
 
 
 @pytest.mark.anyio
 async def test_streamable_http_stateless(sandbox_api: Api, server_process):
     url = server_process("http", "--stateless")
-    async with Client(url, mode="legacy") as client:
+    async with Client(url, mode="auto", elicitation_callback=say_yes) as client:
         await admin_story(client, "http_stateless")
 
 

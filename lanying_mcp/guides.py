@@ -1,0 +1,71 @@
+"""What hosts show people besides tools: reference documents (resources) and admin job recipes (prompts).
+
+Plain text and data only; server.py registers them with MCP.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import errors
+from .spec import Operation
+from .toolsets import TOOLSETS
+
+
+def error_catalogue() -> str:
+    rows = [
+        {"code": code, "meaning": e.en, "meaning_zh": e.zh, "hint": e.hint, "retryable": e.retryable}
+        for code, e in errors.catalogue().items()
+    ]
+    return json.dumps(rows, ensure_ascii=False, indent=1)
+
+
+def toolset_list(served: dict[str, Operation]) -> str:
+    out: list[dict[str, Any]] = []
+    for ts in TOOLSETS.values():
+        out.append(
+            {
+                "toolset": ts.name,
+                "description": ts.description[0],
+                "description_zh": ts.description[1],
+                "tools": [name for name, op in served.items() if op.toolset == ts.name],
+            }
+        )
+    return json.dumps(out, ensure_ascii=False, indent=1)
+
+
+def onboard_users(usernames: str, group_name: str) -> str:
+    return (
+        f"Onboard these users into a new group named {group_name!r}: {usernames}.\n"
+        "1. For each username, look it up with find_user_by_name; register the missing ones with register_users "
+        "(ask me for passwords, or generate strong ones and show them to me once).\n"
+        "2. Pick the group owner with me, then create_group with as_user_id = the owner.\n"
+        "3. invite_group_members with all the user IDs; report any per-user failures and their reasons.\n"
+        "4. list_group_members to confirm, and give me a short summary: group_id, members, failures."
+    )
+
+
+def announce(group_id: str, message: str) -> str:
+    return (
+        f"Announce this to group {group_id} and push it to its members: {message!r}\n"
+        "1. get_group_info to check the group exists and note its name and owner.\n"
+        "2. create_group_announcement (title: a short summary; content: the message), acting as the owner.\n"
+        "3. send_message to the group (group_ids) with the message, so it shows in the chat.\n"
+        "4. Page through list_group_members (follow cursor until empty) and send_push to those user_ids with "
+        "the group name as title; report the push task_id(s) and any failed batches."
+    )
+
+
+def diagnose_push(user_id: str) -> str:
+    return (
+        f"Find out why user {user_id} did not receive a push notification. Check, and report each finding:\n"
+        "1. get_user_settings (as_user_id): is no_push true? quiet hours (no_push_start_hour/end_hour)?\n"
+        "2. list_user_devices: any devices? online? which platform? A device needs a vendor token "
+        "(bind_device_token) for offline pushes on Android vendors and iOS.\n"
+        "3. list_push_tags and the alias: does the audience used in the push match this user?\n"
+        "4. If you have the push task_id, get_push_task_details: target, sent and received counts per channel.\n"
+        "5. get_user_online_status and get_push_certificate for the platform's provider (1 APNs, 2 Huawei, "
+        "3 Xiaomi, 4 Meizu, 5 VIVO, 6 OPPO, 7 FCM).\n"
+        "Conclude with the most likely cause and the fix."
+    )

@@ -1,0 +1,46 @@
+"""Bearer-token guard for the HTTP transports (an ASGI middleware, independent of MCP).
+
+The token is compared in constant time. Lifespan events pass through; every HTTP request without
+the right `Authorization: Bearer …` header gets 401 before it reaches the MCP transport.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class BearerAuth:
+    def __init__(self, app: Any, token: str) -> None:
+        if not token:
+            raise ValueError("BearerAuth needs a non-empty token")
+        self.app = app
+        self._expected = b"Bearer " + token.encode("utf-8")
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = b""
+        for key, value in scope.get("headers", []):
+            if key == b"authorization":
+                given = value
+                break
+        if hmac.compare_digest(given, self._expected):
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps({"error": "unauthorized", "hint": "send Authorization: Bearer <the server's auth token>"})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"www-authenticate", b'Bearer realm="lanying-mcp"'),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body.encode()})

@@ -1,0 +1,157 @@
+"""Operator policy: what an agent may do with this server, checked before any HTTP call.
+
+A TOML or JSON file (`--policy FILE` / LANYING_POLICY):
+
+    deny_tools = ["delete_user", "broadcast_message"]   # refused (and not listed)
+    confirm_tools = ["send_message"]                    # ask the human first, like destructive tools
+
+    [allow]                        # when present, messages and pushes may only go to these
+    users = [2302128618880]        # user IDs an agent may message or push to
+    groups = [2306414607729]       # group IDs an agent may message
+    push_tags = ["beta"]           # push audiences by tag ...
+    push_aliases = []              # ... or alias
+    push_all = false               # push to every device (default false once [allow] exists)
+    broadcast = false              # broadcast_message to every user (default false once [allow] exists)
+
+Anything outside the allowlists is refused with a NotAllowed error naming the offending IDs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from .errors import NotAllowed
+from .settings import SettingsError
+from .spec import Operation, Params
+
+MESSAGE_TOOLS = {"send_message", "send_system_notice", "send_ai_message", "upload_knowledge_document"}
+PUSH_TOOLS = {"send_push"}
+BROADCAST_TOOLS = {"broadcast_message"}
+
+
+@dataclass(frozen=True)
+class Allow:
+    users: frozenset[int] | None = None
+    groups: frozenset[int] | None = None
+    push_tags: frozenset[str] | None = None
+    push_aliases: frozenset[str] | None = None
+    push_all: bool = False
+    broadcast: bool = False
+
+
+@dataclass(frozen=True)
+class Policy:
+    deny_tools: frozenset[str] = frozenset()
+    confirm_tools: frozenset[str] = frozenset()
+    allow: Allow | None = None
+    source: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path, known_tools: set[str]) -> Policy:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SettingsError(f"cannot read policy file {p}: {exc.strerror}") from None
+        try:
+            raw = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
+        except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(
+                f"policy file {p} is not valid {'JSON' if p.suffix == '.json' else 'TOML'}: {exc}"
+            ) from None
+        return cls.from_dict(raw, known_tools, str(p))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], known_tools: set[str], source: str = "") -> Policy:
+        unknown_keys = set(raw) - {"deny_tools", "confirm_tools", "allow"}
+        if unknown_keys:
+            raise SettingsError(f"policy: unknown keys {sorted(unknown_keys)}; use deny_tools, confirm_tools, [allow]")
+        deny = _names(raw.get("deny_tools", []), "deny_tools", known_tools)
+        confirm = _names(raw.get("confirm_tools", []), "confirm_tools", known_tools)
+        allow = None
+        if "allow" in raw:
+            a = raw["allow"]
+            if not isinstance(a, dict):
+                raise SettingsError("policy: [allow] must be a table")
+            bad = set(a) - {"users", "groups", "push_tags", "push_aliases", "push_all", "broadcast"}
+            if bad:
+                raise SettingsError(f"policy: unknown [allow] keys {sorted(bad)}")
+            allow = Allow(
+                users=_ids(a, "users"),
+                groups=_ids(a, "groups"),
+                push_tags=_strs(a, "push_tags"),
+                push_aliases=_strs(a, "push_aliases"),
+                push_all=bool(a.get("push_all", False)),
+                broadcast=bool(a.get("broadcast", False)),
+            )
+        return cls(frozenset(deny), frozenset(confirm), allow, source)
+
+    def check(self, op: Operation, params: Params) -> None:
+        """Raise NotAllowed when the call breaks the policy. Runs after validation, before any request."""
+        if op.name in self.deny_tools:
+            raise NotAllowed(f"the operator's policy denies {op.name}")
+        if self.allow is None:
+            return
+        a = self.allow
+        if op.name in MESSAGE_TOOLS:
+            users = list(getattr(params, "user_ids", None) or [])
+            if op.name == "upload_knowledge_document":
+                users = [getattr(params, "chatbot_id", None)]
+            _within(users, a.users, "users", "message")
+            _within(list(getattr(params, "group_ids", None) or []), a.groups, "groups", "message")
+        elif op.name in PUSH_TOOLS:
+            if getattr(params, "all_devices", False) and not a.push_all:
+                raise NotAllowed("the operator's policy does not allow pushing to all devices (allow.push_all)")
+            _within(list(getattr(params, "user_ids", None) or []), a.users, "users", "push to")
+            _within(list(getattr(params, "tags", None) or []), a.push_tags, "push_tags", "push to")
+            _within(list(getattr(params, "aliases", None) or []), a.push_aliases, "push_aliases", "push to")
+            if getattr(params, "push_tokens", None):
+                raise NotAllowed(
+                    "the operator's policy allows pushes only to listed users, tags or aliases, not to raw push tokens"
+                )
+        elif op.name in BROADCAST_TOOLS and not a.broadcast:
+            raise NotAllowed("the operator's policy does not allow broadcasting to every user (allow.broadcast)")
+
+
+def _within(values: list[Any], allowed: frozenset[Any] | None, key: str, verb: str) -> None:
+    if not values:
+        return
+    if allowed is None:
+        raise NotAllowed(f"the operator's policy allows no {key} to {verb} (allow.{key} is not set)")
+    outside = [v for v in values if v not in allowed]
+    if outside:
+        shown = ", ".join(str(v) for v in outside[:10]) + (" …" if len(outside) > 10 else "")
+        raise NotAllowed(f"the operator's policy does not allow you to {verb} {key} {shown} (allow.{key})")
+
+
+def _names(value: Any, key: str, known: set[str]) -> set[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(f"policy: {key} must be a list of tool names")
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise SettingsError(f"policy: {key} names unknown tools {unknown}")
+    return set(value)
+
+
+def _ids(a: dict[str, Any], key: str) -> frozenset[int] | None:
+    if key not in a:
+        return None
+    value = a[key]
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise SettingsError(f"policy: allow.{key} must be a list of integer IDs")
+    return frozenset(value)
+
+
+def _strs(a: dict[str, Any], key: str) -> frozenset[str] | None:
+    if key not in a:
+        return None
+    value = a[key]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(f"policy: allow.{key} must be a list of strings")
+    return frozenset(value)
