@@ -23,7 +23,7 @@ import httpx2
 from pydantic import BaseModel
 
 from . import __version__
-from .errors import ApiError, HttpStatusError, InvalidResponse, LanyingError, TransportError
+from .errors import ApiError, ArgumentError, HttpStatusError, InvalidResponse, LanyingError, TransportError
 from .settings import Settings
 from .spec import In, Loc, Operation, Params
 
@@ -158,6 +158,12 @@ class LanyingClient:
             headers={"User-Agent": f"lanying-mcp/{__version__}"},
         )
 
+    def with_settings(self, settings: Settings) -> LanyingClient:
+        """A view for another app (endpoint or credentials) that shares this client's connection pool."""
+        view = object.__new__(LanyingClient)
+        view.settings, view.retry, view._http = settings, self.retry, self._http
+        return view
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -186,7 +192,8 @@ class LanyingClient:
             except LanyingError as exc:
                 wait = self.retry.delay(attempt, getattr(exc, "retry_after", None))
                 last = attempt == attempts or time.monotonic() - started + wait > self.retry.total
-                if not exc.retryable or last:
+                # A Lanying error code is an answer, not a transient failure: never repeat the request for it.
+                if not exc.retryable or isinstance(exc, ApiError) or last:
                     if not safe and exc.may_have_applied is None and not isinstance(exc, ApiError):
                         exc.may_have_applied = True
                     raise
@@ -203,7 +210,12 @@ class LanyingClient:
             kwargs["content"] = req.content
             headers["Content-Type"] = "application/json"
         try:
-            response = await self._http.request(req.method, req.path, **kwargs)
+            url = self.settings.endpoint.rstrip("/") + req.path if self.settings.endpoint else req.path
+            response = await self._http.request(req.method, url, **kwargs)
+        except httpx2.InvalidURL as exc:
+            err = ArgumentError(f"an argument is too long or malformed for the request URL ({exc}); nothing was sent")
+            err.may_have_applied = False
+            raise err from None
         except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout) as exc:
             err = TransportError(_transport_message(exc), code=_transport_code(exc))
             err.may_have_applied = False

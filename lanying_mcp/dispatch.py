@@ -156,10 +156,27 @@ def success(structured: dict[str, Any], text: str | None = None) -> Outcome:
 
 async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallContext) -> Outcome:
     """Validate, check policy, call, type the result, audit; every failure is a structured error Outcome."""
-    outcome = await _execute(op, arguments, ctx)
+    outcome = scrub(await _execute(op, arguments, ctx), ctx.client.settings.access_token.get_secret_value())
     if ctx.audit is not None and not op.hints.read_only and not op.local:
         record(ctx, op, arguments, outcome)
     return outcome
+
+
+def scrub(outcome: Outcome, secret: str) -> Outcome:
+    """Mask the access token wherever the API (or anything else) echoed it into a result."""
+    if len(secret) < 6 or secret not in outcome.text:
+        return outcome  # the text holds the structured content too, so this check covers both
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(secret, "[redacted]")
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    return Outcome(outcome.ok, clean(outcome.structured), clean(outcome.text))
 
 
 def record(ctx: CallContext, op: Operation, arguments: Any, outcome: Outcome, note: str | None = None) -> None:

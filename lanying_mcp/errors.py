@@ -371,12 +371,15 @@ def describe(exc: LanyingError, lang: str = "en") -> dict[str, Any]:
         )
     elif exc.may_have_applied:
         hint += " The request reached the service, so the change may have been applied: check before repeating it."
+    retryable = bool(getattr(exc, "retryable", e.retryable))
+    if exc.may_have_applied and retry_key is None:
+        retryable = False  # repeating a write that may have happened could apply it twice
     payload: dict[str, Any] = {
         "code": exc.code,
         "message": exc.message,
         "meaning": e.zh if lang == "zh" else e.en,
         "hint": hint,
-        "retryable": bool(getattr(exc, "retryable", e.retryable)),
+        "retryable": retryable,
     }
     if exc.details is not None:
         payload["details"] = exc.details

@@ -22,10 +22,12 @@ from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.resolve import build_resolver_plans
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from mcp.server.request_state import RequestStateSecurity
 from mcp.types import CallToolResult, EmptyResult, SetLevelRequestParams, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__, discovery, errors, guides
+from .apps import load_profiles, request_credentials
 from .audit import AuditLog
 from .client import LanyingClient
 from .confirm import describe, may_need_confirmation, needs_confirmation
@@ -73,6 +75,13 @@ def tool_annotations(op: Operation, lang: str) -> ToolAnnotations:
     )
 
 
+def _headers(ctx: Context[Any, Any]) -> Any:
+    try:
+        return ctx.headers
+    except Exception:  # no HTTP request behind this call (stdio, in-memory)
+        return None
+
+
 _LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -107,6 +116,13 @@ class LanyingServer(MCPServer[Any]):
         self.lanying_settings = settings
         self.lanying_client = client
         self.policy = Policy.load(settings.policy_file, set(CATALOGUE)) if settings.policy_file else None
+        self.profiles = load_profiles(settings.profiles_file) if settings.profiles_file else None
+        self.app_clients = {
+            name: client.with_settings(
+                settings.with_(endpoint=app.endpoint, app_id=app.app_id, access_token=app.access_token)
+            )
+            for name, app in (self.profiles.apps.items() if self.profiles else ())
+        }
         self.audit = AuditLog(settings.audit_log) if settings.audit_log else None
         denied = self.policy.deny_tools if self.policy else frozenset()
         # What may be called: the selected operations plus the local ones.
@@ -119,6 +135,9 @@ class LanyingServer(MCPServer[Any]):
             listed = list(self.reachable.values())
         listed = [op for op in listed if op.name not in settings.exclude_tools]
         self.listed = {op.name: op for op in listed}
+        key = settings.state_key.get_secret_value()
+        if key:  # replicas must share it, so any of them can resume a multi-round (confirmation) call
+            kwargs.setdefault("request_state_security", RequestStateSecurity(keys=[key.encode()]))
         super().__init__(
             name="lanying-mcp",
             title="Lanying IM",
@@ -212,7 +231,37 @@ class LanyingServer(MCPServer[Any]):
             f"(enable it with --toolsets {op.toolset} or --tools {name})"
         )
 
-    def context(self, ctx: Context[Any, Any] | None) -> CallContext:
+    def route(
+        self, op: Operation, ctx: Context[Any, Any] | None, arguments: dict[str, Any]
+    ) -> tuple[LanyingClient, dict[str, Any]]:
+        """The client for this call's app (profile, or this request's credentials) and the API arguments."""
+        args = dict(arguments)
+        client = self.lanying_client
+        if self.profiles is not None:
+            name = args.pop("app", None) or self.profiles.default
+            if name not in self.app_clients:
+                raise errors.ArgumentError(
+                    f"app {name!r} is not a configured profile; use one of {', '.join(sorted(self.app_clients))}"
+                )
+            client = self.app_clients[name]
+            target, _ = self._target(op, args)
+            if self.profiles.apps[name].read_only and target is not None and not target.hints.read_only:
+                raise errors.NotAllowed(f"app {name!r} is read-only in the profiles file; {target.name} writes")
+        if self.lanying_settings.request_credentials and ctx is not None:
+            try:
+                creds = request_credentials(_headers(ctx), self.lanying_settings.allowed_endpoints)
+            except PermissionError as exc:
+                raise errors.NotAllowed(str(exc)) from None
+            if creds:
+                client = client.with_settings(client.settings.with_(**creds))
+        if not client.settings.app_id or not client.settings.access_token.get_secret_value():
+            raise errors.NotAllowed(
+                "no Lanying credentials for this request: send the X-Lanying-App-Id and X-Lanying-Access-Token headers",
+                code="missing_credentials",
+            )
+        return client, args
+
+    def context(self, ctx: Context[Any, Any] | None, client: LanyingClient | None = None) -> CallContext:
         async def progress(done: float, total: float | None, message: str | None) -> None:
             if ctx is not None:
                 try:
@@ -225,7 +274,11 @@ class LanyingServer(MCPServer[Any]):
         )
 
     async def run_op(self, op: Operation, arguments: dict[str, Any] | None, ctx: Context[Any, Any] | None) -> Outcome:
-        return await execute(op, arguments, self.context(ctx))
+        try:
+            client, args = self.route(op, ctx, arguments or {})
+        except errors.LanyingError as exc:
+            return failure(op.name, exc, self.lanying_settings.lang)
+        return await execute(op, args, self.context(ctx, client))
 
     # --- confirmation -----------------------------------------------------------------------
     def _target(self, op: Operation, arguments: dict[str, Any]) -> tuple[Operation | None, Any]:
@@ -237,6 +290,10 @@ class LanyingServer(MCPServer[Any]):
 
     def _gate(self, op: Operation) -> Any:
         async def gate(ctx: Context[Any, Any], arguments: dict[str, Any]) -> Any:
+            try:
+                client, arguments = self.route(op, ctx, arguments)
+            except errors.LanyingError:
+                return GO  # the call itself reports it
             target, args = self._target(op, arguments)
             if target is None or target.local or not self.lanying_settings.confirm or not isinstance(args, dict):
                 return GO
@@ -252,7 +309,7 @@ class LanyingServer(MCPServer[Any]):
             elicitation = caps.elicitation if caps is not None else None
             if elicitation is None or (elicitation.form is None and elicitation.url is not None):
                 return REFUSE
-            question = await describe(target, params, self.context(ctx))
+            question = await describe(target, params, self.context(ctx, client))
             if question is None:
                 return GO  # the target does not exist: the call fails on its own, nothing to confirm
             return Elicit(question, ConfirmAnswer)
@@ -303,7 +360,7 @@ class LanyingServer(MCPServer[Any]):
             name=op.name,
             title=title,
             description=description,
-            parameters=input_schema(op.params, lang),
+            parameters=self._parameters(op, lang),
             fn_metadata=FuncMetadata(arg_model=_RawArguments, output_schema=output_schema(output_model(op), lang)),
             is_async=True,
             context_kwarg="ctx",
@@ -312,6 +369,21 @@ class LanyingServer(MCPServer[Any]):
             annotations=tool_annotations(op, lang),
             meta={"lanying/http": op.http_meta, "lanying/toolset": op.toolset},
         )
+
+    def _parameters(self, op: Operation, lang: str) -> dict[str, Any]:
+        schema = input_schema(op.params, lang)
+        if self.profiles is not None and not op.local or (self.profiles is not None and op.name == "call_tool"):
+            names = sorted(self.profiles.apps)
+            text = (
+                f"Which app to call (default {self.profiles.default})."
+                if lang == "en"
+                else f"调用哪个应用(默认{self.profiles.default})。"
+            )
+            schema["properties"] = {
+                "app": {"type": "string", "enum": names, "description": text},
+                **schema.get("properties", {}),
+            }
+        return schema
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None) -> Any:
         if name not in self.listed and (why := self.refusal(name)):

@@ -57,12 +57,18 @@ class Settings:
     # HTTP transports: bearer token required from clients (mandatory when binding beyond loopback).
     auth_token: SecretStr = field(default_factory=lambda: SecretStr(""))
     allowed_hosts: tuple[str, ...] = ()
+    # Several apps: named profiles, or credentials per HTTP request (see apps.py).
+    profiles_file: str = ""
+    request_credentials: bool = False
+    allowed_endpoints: tuple[str, ...] = ()
+    # Seals request state across replicas (2026-07-28 multi-round calls); >= 32 bytes, same on every replica.
+    state_key: SecretStr = field(default_factory=lambda: SecretStr(""))
 
     def __post_init__(self) -> None:
-        for name in ("access_token", "auth_token"):
+        for name in ("access_token", "auth_token", "state_key"):
             if isinstance(getattr(self, name), str):
                 object.__setattr__(self, name, SecretStr(getattr(self, name)))
-        for name in ("toolsets", "tools", "exclude_tools", "upload_roots", "allowed_hosts"):
+        for name in ("toolsets", "tools", "exclude_tools", "upload_roots", "allowed_hosts", "allowed_endpoints"):
             value = getattr(self, name)
             if isinstance(value, str):
                 object.__setattr__(self, name, _split(value))
@@ -106,6 +112,14 @@ class Settings:
             values["auth_token"] = SecretStr(v)
         if v := get("ALLOWED_HOSTS"):
             values["allowed_hosts"] = _split(v)
+        if v := get("PROFILES"):
+            values["profiles_file"] = v
+        if (v := get("REQUEST_CREDENTIALS")) is not None:
+            values["request_credentials"] = _flag("REQUEST_CREDENTIALS", v)
+        if v := get("ALLOWED_ENDPOINTS"):
+            values["allowed_endpoints"] = _split(v)
+        if v := get("STATE_KEY"):
+            values["state_key"] = SecretStr(v)
         if v := get("TIMEOUT"):
             try:
                 values["timeout"] = float(v)
@@ -114,7 +128,7 @@ class Settings:
         for key, value in overrides.items():
             if value is None:
                 continue
-            if key in ("access_token", "auth_token") and isinstance(value, str):
+            if key in ("access_token", "auth_token", "state_key") and isinstance(value, str):
                 value = SecretStr(value)
             values[key] = value
         return cls(**values)
@@ -132,8 +146,12 @@ class Settings:
             raise SettingsError(f"{ENV_PREFIX}LANG must be 'en' or 'zh', got {self.lang!r}")
         if self.timeout <= 0 or self.timeout > 600:
             raise SettingsError(f"{ENV_PREFIX}TIMEOUT must be between 0 and 600 seconds, got {self.timeout}")
-        if self.sandbox:
+        key = self.state_key.get_secret_value()
+        if key and len(key.encode()) < 32:
+            raise SettingsError(f"{ENV_PREFIX}STATE_KEY must be at least 32 bytes (use the same key on every replica)")
+        if self.sandbox or self.profiles_file:
             return self
+        needed = ("API_ENDPOINT",) if self.request_credentials else ("API_ENDPOINT", "APP_ID", "ACCESS_TOKEN")
         missing = [
             ENV_PREFIX + name
             for name, value in (
@@ -141,7 +159,7 @@ class Settings:
                 ("APP_ID", self.app_id),
                 ("ACCESS_TOKEN", self.access_token.get_secret_value()),
             )
-            if not value
+            if not value and name in needed
         ]
         if missing:
             raise SettingsError(

@@ -107,6 +107,8 @@ def _read_source(ctx: CallContext, p: UploadKnowledge) -> tuple[str, bytes]:
             raise ArgumentError("file_base64 is not valid base64") from None
         name = p.file_name or "document"
     else:
+        if "\x00" in (p.file_path or ""):
+            raise ArgumentError("file_path contains a NUL character")
         path = os.path.realpath(os.path.expanduser(p.file_path or ""))
         roots = [os.path.realpath(r) for r in ctx.client.settings.upload_roots]
         if not any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
@@ -118,8 +120,11 @@ def _read_source(ctx: CallContext, p: UploadKnowledge) -> tuple[str, bytes]:
             raise ArgumentError(f"file_path {p.file_path!r} is not a readable file")
         if os.path.getsize(path) > limit:
             raise ArgumentError(f"file is larger than the {limit} byte upload limit")
-        with open(path, "rb") as fh:
-            content = fh.read()
+        try:
+            with open(path, "rb") as fh:
+                content = fh.read()
+        except OSError as exc:
+            raise ArgumentError(f"cannot read file_path: {exc.strerror}") from None
         name = p.file_name or os.path.basename(path)
     if len(content) > limit:
         raise ArgumentError(f"file is larger than the {limit} byte upload limit")
