@@ -84,6 +84,18 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
         help="bearer token HTTP clients must send (LANYING_AUTH_TOKEN); required when --host is not loopback",
     )
     s.add_argument("--allowed-hosts", help="extra Host names accepted by the HTTP transports (LANYING_ALLOWED_HOSTS)")
+    a = p.add_argument_group("several apps and replicas")
+    a.add_argument("--profiles", help="named apps in a TOML file; tools then take `app` (LANYING_PROFILES)")
+    a.add_argument(
+        "--request-credentials",
+        action="store_true",
+        default=None,
+        help="HTTP: take X-Lanying-App-Id / X-Lanying-Access-Token from each request (LANYING_REQUEST_CREDENTIALS)",
+    )
+    a.add_argument(
+        "--allowed-endpoints", help="endpoints a request may pick with X-Lanying-Endpoint (LANYING_ALLOWED_ENDPOINTS)"
+    )
+    a.add_argument("--state-key", help="request-state key shared by all replicas, >= 32 bytes (LANYING_STATE_KEY)")
 
 
 def _settings(ns: argparse.Namespace) -> Settings:
@@ -105,6 +117,10 @@ def _settings(ns: argparse.Namespace) -> Settings:
         confirm=False if ns.no_confirm else None,
         auth_token=ns.auth_token,
         allowed_hosts=split(ns.allowed_hosts),
+        profiles_file=ns.profiles,
+        request_credentials=ns.request_credentials,
+        allowed_endpoints=split(ns.allowed_endpoints),
+        state_key=ns.state_key,
     )
 
 

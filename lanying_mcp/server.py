@@ -270,7 +270,7 @@ class LanyingServer(MCPServer[Any]):
                     log.debug("progress notification failed", exc_info=True)
 
         return CallContext(
-            self.lanying_client, self.lanying_settings.lang, progress, CATALOGUE, self.policy, self.audit
+            client or self.lanying_client, self.lanying_settings.lang, progress, CATALOGUE, self.policy, self.audit
         )
 
     async def run_op(self, op: Operation, arguments: dict[str, Any] | None, ctx: Context[Any, Any] | None) -> Outcome:
