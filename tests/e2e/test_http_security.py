@@ -14,14 +14,22 @@ from tests.e2e.conftest import Api, free_port
 from tests.helpers import call
 
 AUTH = "bearer-e2e-5d1c"
-INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 def test_binding_beyond_loopback_without_a_token_refuses_to_start(sandbox_api: Api):
-    proc = subprocess.run([sys.executable, "-m", "lanying_mcp", "--transport", "http", "--host", "0.0.0.0",
-                           "--port", str(free_port())], env=sandbox_api.env, capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lanying_mcp", "--transport", "http", "--host", "0.0.0.0", "--port", str(free_port())],
+        env=sandbox_api.env,
+        capture_output=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and proc.stdout == b""
     assert b"--auth-token" in proc.stderr
 

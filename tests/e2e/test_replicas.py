@@ -110,7 +110,7 @@ async def test_two_replicas_behind_nginx_answer_one_client(sandbox_api: Api, tmp
                     stderr=log,
                 )
             )
-        for port, proc in zip(ports, procs):
+        for port, proc in zip(ports, procs, strict=True):
             wait_port(port, proc)
         procs.append(
             subprocess.Popen(
