@@ -150,22 +150,32 @@ class LanyingClient:
     ) -> None:
         self.settings = settings
         self.retry = retry or RetryPolicy()
-        self._http = httpx2.AsyncClient(
-            base_url=settings.endpoint.rstrip("/") or "http://sandbox.invalid",
-            timeout=httpx2.Timeout(settings.timeout, connect=min(settings.timeout, 10.0)),
-            transport=transport,
-            follow_redirects=False,
-            headers={"User-Agent": f"lanying-mcp/{__version__}"},
-        )
+        self._transport = transport
+        self._pool: list[httpx2.AsyncClient] = []  # created on first use, shared by with_settings() views
+
+    @property
+    def _http(self) -> httpx2.AsyncClient:
+        if not self._pool:
+            self._pool.append(
+                httpx2.AsyncClient(
+                    base_url=self.settings.endpoint.rstrip("/") or "http://sandbox.invalid",
+                    timeout=httpx2.Timeout(self.settings.timeout, connect=min(self.settings.timeout, 10.0)),
+                    transport=self._transport,
+                    follow_redirects=False,
+                    headers={"User-Agent": f"lanying-mcp/{__version__}"},
+                )
+            )
+        return self._pool[0]
 
     def with_settings(self, settings: Settings) -> LanyingClient:
         """A view for another app (endpoint or credentials) that shares this client's connection pool."""
         view = object.__new__(LanyingClient)
-        view.settings, view.retry, view._http = settings, self.retry, self._http
+        view.settings, view.retry, view._transport, view._pool = settings, self.retry, self._transport, self._pool
         return view
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._pool:
+            await self._pool.pop().aclose()
 
     async def __aenter__(self) -> LanyingClient:
         return self

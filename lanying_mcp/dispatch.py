@@ -9,7 +9,6 @@ all use it.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from pydantic import BaseModel, ValidationError, create_model
+from pydantic_core import to_json
 
 from . import errors
 from .client import Envelope, LanyingClient
@@ -150,7 +150,7 @@ def failure(tool: str, exc: errors.LanyingError, lang: str = "en") -> Outcome:
 
 
 def success(structured: dict[str, Any], text: str | None = None) -> Outcome:
-    body = json.dumps(structured, ensure_ascii=False, indent=2)
+    body = to_json(structured, indent=2).decode("utf-8")  # the same JSON as json.dumps, much faster on big results
     return Outcome(True, structured, f"{text}\n{body}" if text else body)
 
 
@@ -266,11 +266,13 @@ async def _run_batches(op: Operation, parts: list[Params], ctx: CallContext) -> 
         exc.retryable = bool(first.get("retryable"))
         return failure(op.name, exc, ctx.lang)
     ok_data = [b.data for b in batches if b.ok]
-    merged: Any = (
-        [item for data in ok_data if isinstance(data, list) for item in data]
-        if all(isinstance(d, list) for d in ok_data)
-        else ok_data[0]
-    )
+    if all(isinstance(d, list) for d in ok_data):
+        # Per-item results: merged into `data`, so each batch need not carry its own copy.
+        merged: Any = [item for data in ok_data for item in data]
+        for b in batches:
+            b.data = None
+    else:
+        merged = ok_data[0]  # e.g. push task IDs: each batch keeps its own
     structured = {"data": merged, "batches": batches, "failed_batches": len(failed)}
     text = (
         f"PARTIAL: {len(failed)} of {len(batches)} batches failed; their items were not applied."

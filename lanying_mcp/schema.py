@@ -9,7 +9,9 @@ the Chinese text of each field). The result is still a faithful schema of the sa
 from __future__ import annotations
 
 import copy
+import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -103,3 +105,22 @@ def _output_schema(model: type[BaseModel], lang: str) -> dict[str, Any]:
 
 def output_schema(model: type[BaseModel], lang: str = "en") -> dict[str, Any]:
     return copy.deepcopy(_output_schema(model, lang))
+
+
+# Tool schemas computed ahead of time (tools/gen_schemas.py), so start-up does not rebuild ~140 tools'
+# schemas in two languages. CI checks the file is current; a tool missing from it is computed.
+CACHE_FILE = Path(__file__).with_name("schemas.json")
+
+
+@lru_cache(maxsize=1)
+def _cache() -> dict[str, Any]:
+    try:
+        return json.loads(CACHE_FILE.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def cached(tool: str, lang: str, kind: str) -> dict[str, Any] | None:
+    """A pre-computed `input` or `output` schema of `tool` in `lang`, or None."""
+    entry = _cache().get(lang, {}).get(tool)
+    return copy.deepcopy(entry[kind]) if entry and kind in entry else None

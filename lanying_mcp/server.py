@@ -33,7 +33,7 @@ from .client import LanyingClient
 from .confirm import describe, may_need_confirmation, needs_confirmation
 from .dispatch import CallContext, Outcome, execute, failure, output_model, record, validate
 from .policy import Policy
-from .schema import input_schema, output_schema
+from .schema import cached, input_schema, output_schema
 from .settings import Settings
 from .spec import Operation
 from .toolsets import CATALOGUE, select
@@ -361,7 +361,7 @@ class LanyingServer(MCPServer[Any]):
             title=title,
             description=description,
             parameters=self._parameters(op, lang),
-            fn_metadata=FuncMetadata(arg_model=_RawArguments, output_schema=output_schema(output_model(op), lang)),
+            fn_metadata=FuncMetadata(arg_model=_RawArguments, output_schema=self._output(op, lang)),
             is_async=True,
             context_kwarg="ctx",
             resolved_params=resolved,
@@ -370,8 +370,12 @@ class LanyingServer(MCPServer[Any]):
             meta={"lanying/http": op.http_meta, "lanying/toolset": op.toolset},
         )
 
+    @staticmethod
+    def _output(op: Operation, lang: str) -> dict[str, Any]:
+        return cached(op.name, lang, "output") or output_schema(output_model(op), lang)
+
     def _parameters(self, op: Operation, lang: str) -> dict[str, Any]:
-        schema = input_schema(op.params, lang)
+        schema = cached(op.name, lang, "input") or input_schema(op.params, lang)
         if self.profiles is not None and not op.local or (self.profiles is not None and op.name == "call_tool"):
             names = sorted(self.profiles.apps)
             text = (

@@ -106,13 +106,13 @@ def f(en: str, zh: str, default: Any = ..., **kwargs: Any) -> Any:
 class Params(BaseModel):
     """Base of every tool's argument model: unknown arguments are rejected, not dropped."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ApiModel(BaseModel):
     """Base of response models: tolerant, since the live service may add or omit fields."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 class Hints(NamedTuple):

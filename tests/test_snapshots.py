@@ -48,3 +48,13 @@ def test_no_stale_snapshots():
     names = {op.name for op in OPS}
     stale = sorted(p.stem for p in DIR.glob("*.json") if p.stem not in names)
     assert stale == [], f"snapshots of removed tools: {stale}"
+
+
+def test_precomputed_schemas_match_the_models():
+    """The start-up cache (lanying_mcp/schemas.json) says exactly what the models say."""
+    from lanying_mcp.schema import cached
+
+    for op in OPS:
+        for lang in ("en", "zh"):
+            assert cached(op.name, lang, "input") == input_schema(op.params, lang), (op.name, lang)
+            assert cached(op.name, lang, "output") == output_schema(output_model(op), lang), (op.name, lang)
