@@ -124,7 +124,7 @@ def _settings(ns: argparse.Namespace) -> Settings:
     )
 
 
-def _build(settings: Settings) -> Any:
+def build(settings: Settings) -> Any:
     """The MCP server for these settings; with --sandbox, wired in-process to a fresh sandbox."""
     from .server import build_server
 
@@ -145,7 +145,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
             f"--host {ns.host} makes the server reachable beyond this machine: set --auth-token or "
             "LANYING_AUTH_TOKEN (clients then send Authorization: Bearer <token>)"
         )
-    server = _build(settings)
+    server = build(settings)
     if ns.transport != "stdio" and ns.host not in ("127.0.0.1", "localhost", "::1"):
         _say(f"lanying-mcp: warning: listening on {ns.host}, reachable beyond this machine")
     _say(
@@ -155,18 +155,33 @@ def cmd_serve(ns: argparse.Namespace) -> int:
     if ns.transport == "stdio":
         server.run("stdio")
         return 0
-    security = _transport_security(settings, ns.host, ns.port)
-    if ns.transport == "sse":
-        app = server.sse_app(host=ns.host, transport_security=security)
+    app = build_http_app(
+        server, settings, ns.transport, ns.host, ns.port, stateless=ns.stateless, json_response=ns.json_response
+    )
+    serve_http(app, ns.host, ns.port, ns.log_level)
+    return 0
+
+
+def build_http_app(
+    server: Any,
+    settings: Settings,
+    transport: str,
+    host: str,
+    port: int,
+    *,
+    stateless: bool = False,
+    json_response: bool = False,
+) -> Any:
+    """The ASGI app for the sse or http transport: Host/Origin checks, and the bearer guard when configured."""
+    security = _transport_security(settings, host, port)
+    if transport == "sse":
+        app = server.sse_app(host=host, transport_security=security)
     else:
         app = server.streamable_http_app(
-            host=ns.host, stateless_http=ns.stateless, json_response=ns.json_response, transport_security=security
+            host=host, stateless_http=stateless, json_response=json_response, transport_security=security
         )
     token = settings.auth_token.get_secret_value()
-    if token:
-        app = BearerAuth(app, token)
-    _serve_http(app, ns.host, ns.port, ns.log_level)
-    return 0
+    return BearerAuth(app, token) if token else app
 
 
 def _transport_security(settings: Settings, host: str, port: int) -> Any:
@@ -182,7 +197,7 @@ def _transport_security(settings: Settings, host: str, port: int) -> Any:
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
-def _serve_http(app: Any, host: str, port: int, level: str = "INFO") -> None:
+def serve_http(app: Any, host: str, port: int, level: str = "INFO") -> None:
     """uvicorn with every log line on stderr (its default access log writes to stdout)."""
     import uvicorn
 
@@ -208,7 +223,7 @@ def cmd_sandbox(ns: argparse.Namespace) -> int:
         f"export LANYING_API_ENDPOINT=http://{ns.host}:{ns.port} LANYING_APP_ID={store.app_id} "
         f"LANYING_ACCESS_TOKEN={store.admin_token}"
     )
-    _serve_http(build_app(store), ns.host, ns.port, "WARNING")
+    serve_http(build_app(store), ns.host, ns.port, "WARNING")
     return 0
 
 
@@ -253,7 +268,7 @@ def cmd_call(ns: argparse.Namespace) -> int:
         _say(f"lanying-mcp: --args is not valid JSON: {exc}")
         return EXIT_USAGE
     settings = _settings(ns).with_(toolsets=("all",)).validate()
-    server: LanyingServer = _build(settings)
+    server: LanyingServer = build(settings)
     op = server.reachable.get(ns.tool)
     if op is not None and settings.confirm and not ns.yes and needs_confirmation(op, None, server.policy):
         _say(f"lanying-mcp: {ns.tool} is destructive; re-run with --yes to confirm you mean it")

