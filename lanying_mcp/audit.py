@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .settings import SettingsError
+
 SECRET_KEYS = {
     "password",
     "new_password",
@@ -49,12 +51,15 @@ def redact(value: Any) -> Any:
 class AuditLog:
     def __init__(self, path: str | Path, keep: int = 200) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._recent: deque[dict[str, Any]] = deque(maxlen=keep)
         # Fail at start-up, not at the first write, when the file cannot be written.
-        with open(self.path, "a", encoding="utf-8"):
-            pass
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise SettingsError(f"cannot write the audit log {self.path}: {exc.strerror}") from None
 
     def record(self, tool: str, http: Any, arguments: Any, ok: bool, code: Any = None, note: str | None = None) -> None:
         entry: dict[str, Any] = {

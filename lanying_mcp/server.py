@@ -254,6 +254,9 @@ class LanyingServer(MCPServer[Any]):
                 raise errors.NotAllowed(str(exc)) from None
             if creds:
                 client = client.with_settings(client.settings.with_(**creds))
+        target, _ = self._target(op, args)
+        if target is None or target.local:
+            return client, args  # answered locally (or unknown): no app credentials involved
         if not client.settings.app_id or not client.settings.access_token.get_secret_value():
             raise errors.NotAllowed(
                 "no Lanying credentials for this request: send the X-Lanying-App-Id and X-Lanying-Access-Token headers",

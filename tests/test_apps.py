@@ -93,4 +93,5 @@ async def test_without_credentials_a_request_credentials_server_says_what_to_sen
     server = build_server(settings, transport=router)
     async with Client(server, mode="legacy") as client:
         err = await call_error(client, "list_users", {})
-    assert err["code"] == "missing_credentials" and "X-Lanying-Access-Token" in err["message"]
+        assert err["code"] == "missing_credentials" and "X-Lanying-Access-Token" in err["message"]
+        await call(client, "explain_error", {"code": 10008})  # answered locally: needs no credentials

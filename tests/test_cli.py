@@ -62,3 +62,16 @@ def test_tools_call_and_errors_commands():
     assert destroy.returncode == 2 and b"--yes" in destroy.stderr
     explained = json.loads(run("errors", "20013").stdout)
     assert explained["meaning_zh"] == "操作需要群主权限"
+
+
+def test_bad_safety_files_are_one_line_and_exit_2(tmp_path):
+    empty = tmp_path / "profiles.toml"
+    empty.write_text('default = "x"\n')
+    for args, word in (
+        (("--audit-log", "/proc/no/such/dir/audit.jsonl"), b"audit log"),
+        (("--policy", str(tmp_path / "missing.toml")), b"policy file"),
+        (("--profiles", str(empty)), b"profiles"),
+    ):
+        proc = run("--sandbox", *args)
+        assert proc.returncode == 2 and proc.stdout == b"" and word in proc.stderr
+        assert b"Traceback" not in proc.stderr

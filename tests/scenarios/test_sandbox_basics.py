@@ -24,9 +24,7 @@ async def test_auth_and_app_checks(sandbox):
         await http.get("/group/info", params={"group_id": 1}, headers={"app_id": "sandbox", "access-token": "x"})
     ).json()
     assert r["code"] == 10008
-    r = (
-        await http.get("/group/info", params={"group_id": 1}, headers={"app_id": "other", "access-token": "x"})
-    ).json()
+    r = (await http.get("/group/info", params={"group_id": 1}, headers={"app_id": "other", "access-token": "x"})).json()
     assert r["code"] == 40000
     r = (
         await http.post(
