@@ -94,11 +94,11 @@ _EXTRAS: dict[str, tuple[Any, Any]] = {
     ),
     "batches": (
         list[BatchResult] | None,
-        f("Per-batch outcome when the list was split into several calls.", "列表被拆分为多次调用时,每批的结果。", None),
+        f("Per-batch outcomes, when split.", "拆分调用时每批的结果。", None),
     ),
     "failed_batches": (
         int | None,
-        f("How many batches failed (their items were not applied).", "失败的批次数(这些批次的条目未生效)。", None),
+        f("Failed batches (not applied).", "失败的批次数(未生效)。", None),
     ),
 }
 
