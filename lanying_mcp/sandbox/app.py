@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 from typing import Any
 
@@ -123,7 +122,3 @@ def build_app(store: Store | None = None) -> Starlette:
     )
     app.state.store = store
     return app
-
-
-def describe(store: Store) -> str:
-    return json.dumps({"app_id": store.app_id, "access_token": store.admin_token})
