@@ -15,7 +15,7 @@ from lanying_mcp.toolsets import CATALOGUE, TOOLSETS
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS
 from tests.helpers import sandbox_client
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "lanying-api" / "zh-hans" / "api-docs.json"
+SPEC = Path(__file__).resolve().parents[1] / "tools" / "upstream" / "lanying-api" / "api-docs.json"
 LEGACY = {"POST /user/add_roster", "GET /user/rosters"}  # quick-guide operations missing from the Swagger
 VERBS = {
     "add",

@@ -4,7 +4,7 @@
     python tools/coverage.py --check    # exit 1 if any operation (or method alias) has no tool
 
 An operation is a Swagger path + summary; its POST/PUT or POST/DELETE aliases are one operation and
-one tool. The Swagger defaults to ../shared/lanying-api/zh-hans/api-docs.json (override with --spec).
+one tool. The Swagger is the vendored tools/upstream/lanying-api/api-docs.json (override with --spec).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from lanying_mcp.toolsets import CATALOGUE  # noqa: E402
 
-DEFAULT_SPEC = ROOT.parent / "shared" / "lanying-api" / "zh-hans" / "api-docs.json"
+DEFAULT_SPEC = ROOT / "tools" / "upstream" / "lanying-api" / "api-docs.json"
 
 
 def operations(spec_path: Path) -> dict[tuple[str, str], list[str]]:
