@@ -47,8 +47,8 @@ class Settings:
     discovery: bool = False
     timeout: float = 20.0
     sandbox: bool = False
-    # Local files an agent may upload (knowledge documents): only below these folders.
-    upload_roots: tuple[str, ...] = field(default_factory=lambda: (os.getcwd(),))
+    # Local files an agent may upload (knowledge documents): only below these folders; none by default.
+    upload_roots: tuple[str, ...] = ()
     max_upload_bytes: int = 50 * 1024 * 1024
     # Safety: ask a human before destructive calls (False only by the operator's explicit opt-out).
     confirm: bool = True
@@ -61,6 +61,14 @@ class Settings:
     profiles_file: str = ""
     request_credentials: bool = False
     allowed_endpoints: tuple[str, ...] = ()
+    # Upstream answers larger than this (decompressed) are refused, counted while reading.
+    max_response_bytes: int = 8 * 1024 * 1024
+    # Secrets the API returns (user tokens, vendor push secrets) are masked in results unless revealed.
+    reveal_secrets: bool = False
+    # Tools sent with their documented alternate method (e.g. DELETE /group/kick instead of POST).
+    alternate_methods: tuple[str, ...] = ()
+    # Usernames/nicknames beside user IDs and names beside group IDs in results.
+    names: bool = True
     # Seals request state across replicas (2026-07-28 multi-round calls); >= 32 bytes, same on every replica.
     state_key: SecretStr = field(default_factory=lambda: SecretStr(""))
 
@@ -120,6 +128,19 @@ class Settings:
             values["allowed_endpoints"] = _split(v)
         if v := get("STATE_KEY"):
             values["state_key"] = SecretStr(v)
+        if (v := get("REVEAL_SECRETS")) is not None:
+            values["reveal_secrets"] = _flag("REVEAL_SECRETS", v)
+        if (v := get("NAMES")) is not None:
+            values["names"] = _flag("NAMES", v)
+        if v := get("ALTERNATE_METHODS"):
+            values["alternate_methods"] = _split(v)
+        if v := get("MAX_RESPONSE_BYTES"):
+            try:
+                values["max_response_bytes"] = int(v)
+            except ValueError:
+                raise SettingsError(
+                    f"{ENV_PREFIX}MAX_RESPONSE_BYTES must be a whole number of bytes, got {v!r}"
+                ) from None
         if v := get("TIMEOUT"):
             try:
                 values["timeout"] = float(v)

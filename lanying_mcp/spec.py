@@ -29,8 +29,11 @@ __all__ = [
     "AsGroup",
     "AsUser",
     "AsUserRequired",
+    "Audience",
     "Batch",
     "ApiModel",
+    "Consent",
+    "Risk",
     "DANGER",
     "DELETE",
     "Hints",
@@ -145,6 +148,47 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class Audience:
+    """Which arguments name the people a write delivers content to (messages, pushes, notices).
+
+    The operator's policy walks these, and the consent rule counts them for mass reach. Each entry is
+    a params field name; `everyone` is a boolean field that means "every user/device", or True when
+    every call of the operation reaches everyone (broadcast).
+    """
+
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    tokens: tuple[str, ...] = ()
+    everyone: str | bool = False
+
+
+class Risk(str, enum.Enum):
+    """Why a call needs a human's yes; one operation may carry several."""
+
+    DESTRUCTIVE = "destructive"  # derived from the destructive hint
+    TAKEOVER = "takeover"  # sets or resets another account's credentials
+    SECRET = "secret"  # hands a credential or vendor secret to the model
+    EVERYONE = "everyone"  # reaches every user or device of the app
+    REACH = "reach"  # reaches more recipients than the policy's threshold
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What an operation's human confirmation is about, beyond what its hints already say.
+
+    `risks` are always asked about (destructive calls need not list DESTRUCTIVE: the hint says it).
+    `undo` names the tool that reverses the effect (mute → unmute), so the question does not claim
+    it cannot be undone; `duration` names the argument that bounds the effect (minutes).
+    """
+
+    risks: tuple[Risk, ...] = ()
+    undo: str | None = None
+    duration: str | None = None
+
+
+@dataclass(frozen=True)
 class Toolset:
     name: str
     description: tuple[str, str]
@@ -170,6 +214,12 @@ class Operation:
     aliases: tuple[str, ...] = ()  # other methods the API accepts for the same operation
     local: bool = False  # answered by this server itself (no HTTP call), e.g. explain_error
     batch: Batch | None = None  # split oversized list arguments into several calls
+    # Safety, as data (see consent.py and policy.py): what a human is asked about, who receives
+    # content, which argument de-duplicates a retried send, and which result fields are secrets.
+    consent: Consent = Consent()
+    audience: Audience | None = None
+    dedup_key: str | None = None
+    secret_fields: tuple[str, ...] = ()  # keys in the result masked unless the operator reveals secrets
 
     @property
     def method(self) -> str:
