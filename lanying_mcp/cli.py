@@ -186,7 +186,7 @@ def build_http_app(
 
 def _transport_security(settings: Settings, host: str, port: int) -> Any:
     """Host/Origin checks against DNS rebinding: this address and loopback, plus --allowed-hosts."""
-    from mcp.server.transport_security import TransportSecuritySettings
+    from .sdk import transport_security
 
     names = {host, *LOOPBACK, *settings.allowed_hosts}
     hosts = sorted(
@@ -194,7 +194,7 @@ def _transport_security(settings: Settings, host: str, port: int) -> Any:
         | {f"[::1]:{port}"}
     )
     origins = sorted({f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")})
-    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+    return transport_security(hosts, origins)
 
 
 def serve_http(app: Any, host: str, port: int, level: str = "INFO") -> None:
@@ -258,8 +258,10 @@ def cmd_tools(ns: argparse.Namespace) -> int:
 
 
 def cmd_call(ns: argparse.Namespace) -> int:
-    from .confirm import needs_confirmation
-    from .dispatch import execute
+    """Run one tool. The consent decision is the server's own, on the exact arguments: `--yes` is the human's yes."""
+    from .consent import Grant, risks
+    from .dispatch import execute, validate
+    from .errors import LanyingError
     from .server import LanyingServer
 
     try:
@@ -267,20 +269,41 @@ def cmd_call(ns: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         _say(f"lanying-mcp: --args is not valid JSON: {exc}")
         return EXIT_USAGE
+    if not isinstance(arguments, dict):
+        _say("lanying-mcp: --args must be a JSON object")
+        return EXIT_USAGE
     settings = _settings(ns).with_(toolsets=("all",)).validate()
     server: LanyingServer = build(settings)
     op = server.reachable.get(ns.tool)
-    if op is not None and settings.confirm and not ns.yes and needs_confirmation(op, None, server.policy):
-        _say(f"lanying-mcp: {ns.tool} is destructive; re-run with --yes to confirm you mean it")
-        return EXIT_USAGE
     if op is None:
         why = server.refusal(ns.tool) or f"no tool named {ns.tool!r} (see `lanying-mcp tools`)"
         _say(f"lanying-mcp: {why}")
         return EXIT_USAGE
+    try:
+        client, args = server.router.route(op, None, arguments)
+    except LanyingError as exc:
+        _say(f"lanying-mcp: {exc}")
+        return EXIT_USAGE
+    grant = Grant()
+    target, targs = server.router.target(op, args)
+    if target is not None and settings.confirm:
+        try:
+            params = validate(target, targs)
+        except LanyingError:
+            params = None  # the call reports the bad arguments
+        found = risks(target, params, server.policy) if params is not None else ()
+        if found and not ns.yes:
+            _say(
+                f"lanying-mcp: {target.name} with these arguments needs a human's yes "
+                f"({', '.join(r.value for r in found)}); re-run with --yes to confirm you mean it"
+            )
+            return EXIT_USAGE
+        if found and params is not None:
+            grant = Grant.of([(target, params)])
 
     async def run() -> Any:
         try:
-            return await execute(op, arguments, server.context(None))
+            return await execute(op, args, server.context(None, client, grant))
         finally:
             await server.lanying_client.aclose()
 

@@ -11,28 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import errors
-from .spec import Operation, Params
+from .spec import Operation, Params, Risk
 
 if TYPE_CHECKING:
     from .dispatch import CallContext
-    from .policy import Policy
-
-ALWAYS_CONFIRM = {"broadcast_message"}  # not destructive in the catalogue's sense, but reaches everyone
-
-
-def needs_confirmation(op: Operation, params: Params | None, policy: Policy | None) -> bool:
-    if op.local:
-        return False
-    if op.hints.destructive or op.name in ALWAYS_CONFIRM:
-        return True
-    if policy is not None and op.name in policy.confirm_tools:
-        return True
-    return op.name == "send_push" and bool(getattr(params, "all_devices", False))
-
-
-def may_need_confirmation(op: Operation, policy: Policy | None) -> bool:
-    """Whether any call of `op` could need confirmation (decides how the tool is built)."""
-    return needs_confirmation(op, None, policy) or op.name == "send_push"
 
 
 def _ids(values: Any, limit: int = 5) -> str:
@@ -41,7 +23,7 @@ def _ids(values: Any, limit: int = 5) -> str:
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
-async def describe(op: Operation, params: Params, ctx: CallContext) -> str | None:
+async def describe(op: Operation, params: Params, ctx: CallContext, risks: tuple[Risk, ...] = ()) -> str | None:
     """The question for the human, or None when the target does not exist (the call will fail anyway)."""
     title = op.title[0]
     parts: list[str] = []
@@ -68,7 +50,7 @@ async def describe(op: Operation, params: Params, ctx: CallContext) -> str | Non
             break
     if getattr(params, "all_devices", False):
         parts.append("EVERY device of the app")
-    if op.name == "broadcast_message":
+    if Risk.EVERYONE in risks and not getattr(params, "all_devices", False):
         parts.append("EVERY user of the app")
     acting = getattr(params, "as_user_id", None)
     if acting is not None and op.toolset in ("users", "devices") and not parts:

@@ -66,6 +66,12 @@ class ToolMatch(ApiModel):
     description: str
     toolset: str
     read_only: bool
+    required: list[str] = f(
+        "Required arguments as 'name: type'.", "必填参数,格式为'名称: 类型'。", default_factory=list
+    )
+    optional: list[str] = f(
+        "Optional arguments as 'name: type'.", "选填参数,格式为'名称: 类型'。", default_factory=list
+    )
 
 
 class GetToolSchema(Params):
@@ -94,11 +100,41 @@ class CallTool(Params):
     )
 
 
+def _type(node: dict[str, Any]) -> str:
+    """A short type for a schema node: int, str, bool, [int], {…}, 0|1|2, a|b."""
+    if "enum" in node:
+        return "|".join(str(v) for v in node["enum"][:6])
+    if "const" in node:
+        return repr(node["const"])
+    options = node.get("anyOf") or node.get("oneOf")
+    if options:
+        kinds = [_type(o) for o in options if o.get("type") != "null"]
+        return "|".join(dict.fromkeys(kinds)) or "null"
+    kind = node.get("type")
+    if kind == "array":
+        return f"[{_type(node.get('items') or {})}]"
+    return {"integer": "int", "string": "str", "boolean": "bool", "number": "float", "object": "{…}"}.get(
+        str(kind), "any"
+    )
+
+
+def signature(op: Operation, lang: str) -> tuple[list[str], list[str]]:
+    """(required, optional) arguments of a tool as 'name: type', enough to call it without its schema."""
+    schema = input_schema(op.params, lang)
+    props: dict[str, Any] = schema.get("properties", {})
+    needed = set(schema.get("required", []))
+    required = [f"{name}: {_type(node)}" for name, node in props.items() if name in needed]
+    optional = [f"{name}: {_type(node)}" for name, node in props.items() if name not in needed]
+    return required, optional
+
+
 def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str], str | None]) -> list[Operation]:
     """The meta-tools over `reachable()` operations; `refuse(name)` explains why a known tool is off, if it is."""
 
     def find(name: str) -> Operation:
         ops = reachable()
+        if name in ops and ops[name].runs is not None:
+            raise errors.ArgumentError(f"{name} cannot be run through call_tool; call it directly")
         if name in ops:
             return ops[name]
         why = refuse(name)
@@ -108,16 +144,22 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
 
     async def do_search(ctx: CallContext, p: SearchTools) -> list[ToolMatch]:
         lang = ctx.lang
-        return [
-            ToolMatch(
-                name=op.name,
-                title=op.text(lang)[0],
-                description=op.text(lang)[1],
-                toolset=op.toolset,
-                read_only=op.hints.read_only,
+        matches: list[ToolMatch] = []
+        for op in search([o for o in reachable().values() if o.runs is None], p.query, p.limit):
+            required, optional = signature(op, lang)
+            title, description = op.text(lang)
+            matches.append(
+                ToolMatch(
+                    name=op.name,
+                    title=title,
+                    description=description,
+                    toolset=op.toolset,
+                    read_only=op.hints.read_only,
+                    required=required,
+                    optional=optional,
+                )
             )
-            for op in search(list(reachable().values()), p.query, p.limit)
-        ]
+        return matches
 
     async def do_schema(ctx: CallContext, p: GetToolSchema) -> ToolSchema:
         op = find(p.name)
@@ -154,10 +196,10 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
             toolset="discovery",
             title=("Search tools", "搜索工具"),
             description=(
-                "Find Lanying IM admin tools (users, friends, groups, messages, push, files, AI) by "
-                "words. Then get_tool_schema, then call_tool.",
-                "按关键词查找蓝莺IM管理工具(用户、好友、群、消息、推送、文件、AI)。"
-                "然后用get_tool_schema查看参数,再用call_tool调用。",
+                "Find any Lanying IM admin tool (users, friends, groups, moderation, messages, push, files, "
+                "AI) by words; each hit lists its arguments, so call_tool can usually run it directly.",
+                "按关键词查找任意蓝莺IM管理工具(用户、好友、群、群管理、消息、推送、文件、AI);"
+                "每个结果列出参数,通常可直接用call_tool调用。",
             ),
         ),
         Operation(
@@ -179,6 +221,7 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
             name="call_tool",
             http="LOCAL call_tool",
             local=True,
+            runs=lambda p: (p.name, p.arguments),
             params=CallTool,
             result=Any,
             handler=do_call,

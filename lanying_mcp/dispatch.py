@@ -20,9 +20,9 @@ import anyio
 from pydantic import BaseModel, ValidationError, create_model
 from pydantic_core import to_json
 
-from . import errors
+from . import consent, errors
 from .client import Envelope, LanyingClient
-from .spec import ApiModel, Operation, Params, f
+from .spec import ApiModel, Operation, Params, Risk, f
 
 if TYPE_CHECKING:
     from .audit import AuditLog
@@ -50,6 +50,7 @@ class CallContext:
     catalogue: dict[str, Operation] = field(default_factory=dict)
     policy: Policy | None = None
     audit: AuditLog | None = None
+    grant: consent.Grant = field(default_factory=consent.Grant)  # the exact calls a human said yes to
 
     async def call(self, op: Operation | str, params: Params | dict[str, Any]) -> Envelope:
         """One API call on behalf of a handler, with the same de-duplication and retry rules as a tool."""
@@ -100,6 +101,14 @@ _EXTRAS: dict[str, tuple[Any, Any]] = {
         int | None,
         f("Failed batches (not applied).", "失败的批次数(未生效)。", None),
     ),
+    "warnings": (
+        list[str] | None,
+        f(
+            "What the server noticed about this result: masked secrets, an answer off the documented shape.",
+            "服务器对本结果的提示:已隐藏的密钥、与文档结构不符的应答等。",
+            None,
+        ),
+    ),
 }
 
 
@@ -107,7 +116,7 @@ _EXTRAS: dict[str, tuple[Any, Any]] = {
 def output_model(op: Operation) -> type[BaseModel]:
     """The tool's result model: the envelope's `data`, typed, plus the extras the API returns."""
     fields: dict[str, Any] = {"data": (op.result | None, None)}
-    names = list(op.extras) + (["batches", "failed_batches"] if op.batch else [])
+    names = list(op.extras) + (["batches", "failed_batches"] if op.batch else []) + ["warnings"]
     for name in names:
         fields[name] = _EXTRAS[name]
     camel = "".join(part.title() for part in op.name.split("_"))
@@ -135,13 +144,27 @@ def _validation_message(exc: ValidationError) -> str:
 def prepare(op: Operation, params: Params) -> tuple[Params, bool]:
     """Give sends a de-duplication key, and say whether the call is safe to retry.
 
-    Reads and idempotent writes are safe. A send with a `transaction_id` is safe too: the API
-    delivers a retried send with the same key once. Anything else is sent once, never repeated.
+    Reads and idempotent writes are safe. A send with a de-duplication key (`op.dedup_key`) is safe
+    too: the API delivers a retried send with the same key once. Anything else is sent once.
     """
-    if "transaction_id" in type(params).model_fields and getattr(params, "transaction_id") is None:
-        params = params.model_copy(update={"transaction_id": secrets.randbits(62)})
-    keyed = getattr(params, "transaction_id", None) is not None
-    return params, op.hints.read_only or op.hints.idempotent or keyed
+    key = op.dedup_key
+    if key is None:
+        return params, op.hints.read_only or op.hints.idempotent
+    if getattr(params, key, None) is None:
+        params = params.model_copy(update={key: secrets.randbits(62)})
+    return params, True
+
+
+def check_consent(op: Operation, params: Params, ctx: CallContext) -> tuple[Risk, ...]:
+    """Refuse a call that needs a human's yes and carries none (fail closed, whatever path led here)."""
+    found = consent.risks(op, params, ctx.policy)
+    if found and ctx.client.settings.confirm and not ctx.grant.covers(op, params):
+        raise errors.NotAllowed(
+            f"{op.name} needs a human's confirmation ({', '.join(r.value for r in found)}) and none was given "
+            "for these exact arguments; nothing was done",
+            code="confirmation_required",
+        )
+    return found
 
 
 def failure(tool: str, exc: errors.LanyingError, lang: str = "en") -> Outcome:
@@ -189,34 +212,41 @@ def record(ctx: CallContext, op: Operation, arguments: Any, outcome: Outcome, no
 
 
 async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallContext) -> Outcome:
+    attempted = False
     try:
         if arguments is not None and not isinstance(arguments, dict):
             raise errors.ArgumentError("arguments must be a JSON object")
         params = validate(op, arguments or {})
         if ctx.policy is not None:
             ctx.policy.check(op, params)
+        found = check_consent(op, params, ctx)
+        attempted = True  # from here on, a write may have reached the API
         if op.handler is not None:
             value = await op.handler(ctx, params)
             if isinstance(value, Outcome):  # a meta-tool that ran another tool returns that tool's outcome
                 return value
             envelope = value if isinstance(value, Envelope) else Envelope(value, {})
-            return success(shape(op, envelope))
+            return success(mask(op, shape(op, envelope), ctx, found))
         if op.batch is not None and (split := _split(op, params)) is not None:
             return await _run_batches(op, split, ctx)
         params, retry = prepare(op, params)
         try:
-            return success(shape(op, await ctx.client.call(op, params, retry=retry)))
+            return success(mask(op, shape(op, await ctx.client.call(op, params, retry=retry)), ctx, found))
         except errors.LanyingError as exc:
-            exc.retry_key = getattr(params, "transaction_id", None)  # type: ignore[attr-defined]
+            if op.dedup_key is not None:
+                exc.retry_key = getattr(params, op.dedup_key, None)  # type: ignore[attr-defined]
             raise
     except errors.LanyingError as exc:
         log.info("tool %s failed: code=%s", op.name, exc.code)
         return failure(op.name, exc, ctx.lang)
     except Exception:
         log.exception("tool %s crashed", op.name)
-        return failure(
-            op.name, errors.LanyingError("unexpected failure inside the server", code="internal_error"), ctx.lang
-        )
+        crash = errors.LanyingError("unexpected failure inside the server", code="internal_error")
+        if attempted and not op.hints.read_only and not op.local:
+            # The write may have reached the API before the failure: never invite a blind retry.
+            crash.may_have_applied = True
+            crash.retryable = False
+        return failure(op.name, crash, ctx.lang)
 
 
 def _split(op: Operation, params: Params) -> list[Params] | None:
@@ -280,6 +310,41 @@ async def _run_batches(op: Operation, parts: list[Params], ctx: CallContext) -> 
         else f"All {len(batches)} batches succeeded."
     )
     return success(output_model(op).model_validate(structured).model_dump(mode="json", exclude_none=True), text)
+
+
+MASKED = "[masked]"
+
+
+def mask(op: Operation, structured: dict[str, Any], ctx: CallContext, found: tuple[Risk, ...]) -> dict[str, Any]:
+    """Hide the secrets a result carries, unless the operator reveals them or a human confirmed handing them over."""
+    if not op.secret_fields or ctx.client.settings.reveal_secrets:
+        return structured
+    if Risk.SECRET in found and ctx.client.settings.confirm:
+        return structured  # the human was asked exactly this and said yes
+    hidden: list[str] = []
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                if key in op.secret_fields and isinstance(item, str) and item:
+                    out[key] = MASKED
+                    hidden.append(key)
+                else:
+                    out[key] = walk(item)
+            return out
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    masked = walk(structured.get("data"))
+    if not hidden:
+        return structured
+    note = (
+        f"masked secret field(s) {', '.join(sorted(set(hidden)))}: the server hides secrets from the assistant; "
+        "the operator can reveal them with LANYING_REVEAL_SECRETS=true"
+    )
+    return {**structured, "data": masked, "warnings": [*structured.get("warnings", []), note]}
 
 
 def shape(op: Operation, envelope: Envelope) -> dict[str, Any]:

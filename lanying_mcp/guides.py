@@ -9,8 +9,7 @@ import json
 from typing import Any
 
 from . import errors
-from .spec import Operation
-from .toolsets import TOOLSETS
+from .spec import Operation, Toolset
 
 
 def error_catalogue() -> str:
@@ -21,15 +20,20 @@ def error_catalogue() -> str:
     return json.dumps(rows, ensure_ascii=False, indent=1)
 
 
-def toolset_list(served: dict[str, Operation]) -> str:
+def toolset_list(listed: dict[str, Operation], reachable: dict[str, Operation], toolsets: dict[str, Toolset]) -> str:
+    """Each toolset with what it really holds here: tools listed, and tools reached through search_tools."""
     out: list[dict[str, Any]] = []
-    for ts in TOOLSETS.values():
+    for ts in toolsets.values():
+        names = [name for name, op in reachable.items() if op.toolset == ts.name]
+        if not names:
+            continue
         out.append(
             {
                 "toolset": ts.name,
                 "description": ts.description[0],
                 "description_zh": ts.description[1],
-                "tools": [name for name, op in served.items() if op.toolset == ts.name],
+                "listed": [n for n in names if n in listed],
+                "via_search_tools": [n for n in names if n not in listed],
             }
         )
     return json.dumps(out, ensure_ascii=False, indent=1)

@@ -4,6 +4,7 @@ A TOML or JSON file (`--policy FILE` / LANYING_POLICY):
 
     deny_tools = ["delete_user", "broadcast_message"]   # refused (and not listed)
     confirm_tools = ["send_message"]                    # ask the human first, like destructive tools
+    confirm_reach = 1000                                # ask before delivering to more recipients than this
 
     [allow]                        # when present, messages and pushes may only go to these
     users = [2302128618880]        # user IDs an agent may message or push to
@@ -13,7 +14,9 @@ A TOML or JSON file (`--policy FILE` / LANYING_POLICY):
     push_all = false               # push to every device (default false once [allow] exists)
     broadcast = false              # broadcast_message to every user (default false once [allow] exists)
 
-Anything outside the allowlists is refused with a NotAllowed error naming the offending IDs.
+Anything outside the allowlists is refused with a NotAllowed error naming the offending IDs. Which
+arguments name a call's recipients is declared on each operation (`Operation.audience`), so every
+tool that delivers content is checked the same way, whatever its name.
 """
 
 from __future__ import annotations
@@ -25,13 +28,10 @@ from typing import Any
 
 import tomllib
 
+from .consent import DEFAULT_REACH
 from .errors import NotAllowed
 from .settings import SettingsError
 from .spec import Operation, Params
-
-MESSAGE_TOOLS = {"send_message", "send_system_notice", "send_ai_message", "upload_knowledge_document"}
-PUSH_TOOLS = {"send_push"}
-BROADCAST_TOOLS = {"broadcast_message"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class Policy:
     deny_tools: frozenset[str] = frozenset()
     confirm_tools: frozenset[str] = frozenset()
     allow: Allow | None = None
+    confirm_reach: int = DEFAULT_REACH
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -69,9 +70,14 @@ class Policy:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], known_tools: set[str], source: str = "") -> Policy:
-        unknown_keys = set(raw) - {"deny_tools", "confirm_tools", "allow"}
+        unknown_keys = set(raw) - {"deny_tools", "confirm_tools", "confirm_reach", "allow"}
         if unknown_keys:
-            raise SettingsError(f"policy: unknown keys {sorted(unknown_keys)}; use deny_tools, confirm_tools, [allow]")
+            raise SettingsError(
+                f"policy: unknown keys {sorted(unknown_keys)}; use deny_tools, confirm_tools, confirm_reach, [allow]"
+            )
+        reach = raw.get("confirm_reach", DEFAULT_REACH)
+        if not isinstance(reach, int) or isinstance(reach, bool) or reach < 0:
+            raise SettingsError("policy: confirm_reach must be a whole number of recipients (0 or more)")
         deny = _names(raw.get("deny_tools", []), "deny_tools", known_tools)
         confirm = _names(raw.get("confirm_tools", []), "confirm_tools", known_tools)
         allow = None
@@ -90,33 +96,39 @@ class Policy:
                 push_all=bool(a.get("push_all", False)),
                 broadcast=bool(a.get("broadcast", False)),
             )
-        return cls(frozenset(deny), frozenset(confirm), allow, source)
+        return cls(frozenset(deny), frozenset(confirm), allow, reach, source)
 
     def check(self, op: Operation, params: Params) -> None:
         """Raise NotAllowed when the call breaks the policy. Runs after validation, before any request."""
         if op.name in self.deny_tools:
             raise NotAllowed(f"the operator's policy denies {op.name}")
-        if self.allow is None:
+        if self.allow is None or op.audience is None:
             return
-        a = self.allow
-        if op.name in MESSAGE_TOOLS:
-            users = list(getattr(params, "user_ids", None) or [])
-            if op.name == "upload_knowledge_document":
-                users = [getattr(params, "chatbot_id", None)]
-            _within(users, a.users, "users", "message")
-            _within(list(getattr(params, "group_ids", None) or []), a.groups, "groups", "message")
-        elif op.name in PUSH_TOOLS:
-            if getattr(params, "all_devices", False) and not a.push_all:
-                raise NotAllowed("the operator's policy does not allow pushing to all devices (allow.push_all)")
-            _within(list(getattr(params, "user_ids", None) or []), a.users, "users", "push to")
-            _within(list(getattr(params, "tags", None) or []), a.push_tags, "push_tags", "push to")
-            _within(list(getattr(params, "aliases", None) or []), a.push_aliases, "push_aliases", "push to")
-            if getattr(params, "push_tokens", None):
-                raise NotAllowed(
-                    "the operator's policy allows pushes only to listed users, tags or aliases, not to raw push tokens"
-                )
-        elif op.name in BROADCAST_TOOLS and not a.broadcast:
+        a, aud = self.allow, op.audience
+        verb = "push to" if aud.tags or aud.aliases or aud.tokens else "message"
+        if aud.everyone is True and not a.broadcast:
             raise NotAllowed("the operator's policy does not allow broadcasting to every user (allow.broadcast)")
+        if isinstance(aud.everyone, str) and getattr(params, aud.everyone, False) and not a.push_all:
+            raise NotAllowed("the operator's policy does not allow pushing to all devices (allow.push_all)")
+        _within(_values(params, aud.users), a.users, "users", verb)
+        _within(_values(params, aud.groups), a.groups, "groups", verb)
+        _within(_values(params, aud.tags), a.push_tags, "push_tags", verb)
+        _within(_values(params, aud.aliases), a.push_aliases, "push_aliases", verb)
+        if _values(params, aud.tokens):
+            raise NotAllowed(
+                "the operator's policy allows pushes only to listed users, tags or aliases, not to raw push tokens"
+            )
+
+
+def _values(params: Params, names: tuple[str, ...]) -> list[Any]:
+    out: list[Any] = []
+    for name in names:
+        value = getattr(params, name, None)
+        if isinstance(value, (list, tuple)):
+            out += list(value)  # pyright: ignore[reportUnknownArgumentType]
+        elif value is not None:
+            out.append(value)
+    return out
 
 
 def _within(values: list[Any], allowed: frozenset[Any] | None, key: str, verb: str) -> None:

@@ -172,6 +172,7 @@ class Risk(str, enum.Enum):
     SECRET = "secret"  # hands a credential or vendor secret to the model
     EVERYONE = "everyone"  # reaches every user or device of the app
     REACH = "reach"  # reaches more recipients than the policy's threshold
+    POLICY = "policy"  # the operator's policy lists the tool under confirm_tools
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,9 @@ class Operation:
     audience: Audience | None = None
     dedup_key: str | None = None
     secret_fields: tuple[str, ...] = ()  # keys in the result masked unless the operator reveals secrets
+    # A local meta-operation that runs another operation (discovery's call_tool): from its validated
+    # params, the name and arguments of the operation that will really run. Consent is decided on that.
+    runs: Callable[[Any], tuple[str, dict[str, Any]]] | None = None
 
     @property
     def method(self) -> str:

@@ -52,7 +52,8 @@ async def test_a_failed_batch_keeps_the_others_and_says_what_failed():
             return httpx2.Response(200, json={"code": 12006, "message": "push off for this batch"})
         return httpx2.Response(200, json={"code": 200, "data": {"task_id": len(seen)}})
 
-    settings = Settings(endpoint="http://fake.test", app_id="a", access_token="t", toolsets=("all",))
+    # 1,200 recipients is mass reach: the operator has switched confirmation off for this test.
+    settings = Settings(endpoint="http://fake.test", app_id="a", access_token="t", toolsets=("all",), confirm=False)
     server = build_server(settings, transport=httpx2.MockTransport(api))
     async with Client(server, mode="legacy") as client:
         result = await client.call_tool("send_push", {"user_ids": list(range(1, 1201)), "message": {"body": "hi"}})

@@ -12,7 +12,7 @@ from pydantic import model_validator
 
 from ..client import Envelope
 from ..errors import ArgumentError, InvalidResponse
-from ..spec import WRITE, ApiModel, AsUser, Operation, Params, Toolset, f
+from ..spec import WRITE, ApiModel, AsUser, Audience, Operation, Params, Toolset, f
 from .common import FileUpload, MessageFields, SendMessage
 from .files import OPERATIONS as _FILE_OPS
 from .messages import OPERATIONS as _MESSAGE_OPS
@@ -182,6 +182,8 @@ async def upload_knowledge(ctx: CallContext, p: UploadKnowledge) -> Envelope:
 OPERATIONS: list[Operation] = [
     Operation(
         name="send_ai_message",
+        audience=Audience(users=("user_ids",), groups=("group_ids",)),
+        dedup_key="transaction_id",
         http="POST /ai/message/send",
         aliases=("PUT",),
         params=AskChatbot,
@@ -196,6 +198,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="upload_knowledge_document",
+        audience=Audience(users=("chatbot_id",)),
         http="POST /message/send",
         calls=("GET /file/upload/chat", "POST {upload_url}", "POST /message/send"),
         params=UploadKnowledge,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from ..spec import BODY, DELETE, QUERY, READ, UPDATE, ApiModel, AsUser, Operation, Params, Query, Toolset, f
+from ..spec import BODY, DELETE, QUERY, READ, UPDATE, ApiModel, AsUser, Consent, Operation, Params, Query, Toolset, f
 
 TOOLSET = Toolset(
     "devices",
@@ -207,6 +207,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="set_user_push_disabled",
+        consent=Consent(undo="set_user_push_disabled"),
         http="POST /user/push",
         aliases=("PUT",),
         params=SetPushDisabled,
@@ -303,6 +304,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="remove_push_tags",
+        consent=Consent(undo="add_push_tags"),
         http="DELETE /user/push/tag",
         params=TagList,
         result=bool,

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from ..spec import DELETE, QUERY, READ, UPDATE, WRITE, ApiModel, AsGroup, AsUser, Body, Operation, Params, Toolset, f
+from ..spec import (
+    DELETE,
+    QUERY,
+    READ,
+    UPDATE,
+    WRITE,
+    ApiModel,
+    AsGroup,
+    AsUser,
+    Audience,
+    Body,
+    Operation,
+    Params,
+    Toolset,
+    f,
+)
 
 TOOLSET = Toolset("group_content", ("Group content: announcements and shared files.", "群内容:群公告和群共享文件。"))
 
@@ -105,6 +120,7 @@ class FileResult(ApiModel):
 OPERATIONS: list[Operation] = [
     Operation(
         name="create_group_announcement",
+        audience=Audience(groups=("group_id",)),
         http="POST /group/announcement/edit",
         params=CreateAnnouncement,
         result=Announcement,

@@ -14,6 +14,7 @@ from ..spec import (
     AsGroup,
     AsUser,
     Body,
+    Consent,
     Operation,
     Params,
     Toolset,
@@ -159,6 +160,7 @@ PAGE_EXTRAS = ("cursor", "total", "version")
 OPERATIONS: list[Operation] = [
     Operation(
         name="mute_group_members",
+        consent=Consent(undo="unmute_group_members", duration="duration"),
         http="POST /group/ban",
         params=MuteMembers,
         result=list[GroupUserResult],
@@ -196,6 +198,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="mute_group",
+        consent=Consent(undo="unmute_group", duration="duration"),
         http="POST /group/settings/ban_all",
         params=MuteGroup,
         result=BanAll,
@@ -217,6 +220,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="block_group_members",
+        consent=Consent(undo="unblock_group_members"),
         http="POST /group/block",
         params=UserListParams,
         result=list[GroupUserResult],

@@ -17,6 +17,7 @@ from ..spec import (
     AsUserRequired,
     Batch,
     Body,
+    Consent,
     Operation,
     Params,
     Toolset,
@@ -499,6 +500,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="remove_group_admins",
+        consent=Consent(undo="add_group_admins"),
         http="POST /group/admin/remove",
         aliases=("DELETE",),
         params=GroupAdmins,

@@ -15,6 +15,7 @@ from ..spec import (
     ApiModel,
     AsGroup,
     AsUser,
+    Audience,
     Operation,
     Params,
     Toolset,
@@ -172,6 +173,8 @@ class PinnedConversations(ApiModel):
 OPERATIONS: list[Operation] = [
     Operation(
         name="send_message",
+        audience=Audience(users=("user_ids",), groups=("group_ids",)),
+        dedup_key="transaction_id",
         http="POST /message/send",
         aliases=("PUT",),
         params=SendMessage,
@@ -188,6 +191,8 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="send_system_notice",
+        audience=Audience(users=("user_ids",), groups=("group_ids",)),
+        dedup_key="transaction_id",
         http="POST /message/notify",
         aliases=("PUT",),
         params=SystemNotice,
@@ -203,6 +208,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="broadcast_message",
+        audience=Audience(everyone=True),
         http="POST /message/broadcast",
         params=Broadcast,
         result=BroadcastResult,

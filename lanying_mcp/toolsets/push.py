@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import computed_field, model_validator
 
-from ..spec import READ, WRITE, ApiModel, Batch, Body, Operation, Params, Toolset, f
+from ..spec import READ, WRITE, ApiModel, Audience, Batch, Body, Operation, Params, Toolset, f
 
 TOOLSET = Toolset(
     "push",
@@ -166,6 +166,9 @@ class Notifier(ApiModel):
 OPERATIONS: list[Operation] = [
     Operation(
         name="send_push",
+        audience=Audience(
+            users=("user_ids",), tags=("tags",), aliases=("aliases",), tokens=("push_tokens",), everyone="all_devices"
+        ),
         http="POST /push/notify",
         params=SendPush,
         result=PushResult | bool,  # the Swagger documents {task_id}; the quick guide shows `true`
@@ -194,6 +197,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="get_push_certificate",
+        secret_fields=("app_secret", "certificate"),
         http="GET /push/certificate",
         params=Certificate,
         result=Notifier,

@@ -21,6 +21,7 @@ from ..spec import (
     AsUser,
     AsUserRequired,
     Body,
+    Consent,
     Operation,
     Params,
     Toolset,
@@ -329,6 +330,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="block_user",
+        consent=Consent(undo="unblock_user"),
         http="POST /roster/block",
         aliases=("PUT",),
         params=TargetUser,

@@ -8,7 +8,7 @@ they are not idempotent.
 
 from __future__ import annotations
 
-from ..spec import WRITE, ApiModel, Operation, Params, Toolset, f
+from ..spec import WRITE, ApiModel, Consent, Operation, Params, Risk, Toolset, f
 
 TOOLSET = Toolset(
     "tokens",
@@ -33,6 +33,8 @@ class Token(ApiModel):
     public_key: str | None = None
     encrypt_type: int | None = f("Whether the connection is encrypted.", "是否启用加密连接。", None)
 
+
+SECRETS = ("token", "push_token", "store_token", "access_key_secret")  # masked unless revealed or confirmed
 
 PASSWORD = ("The user's password.", "用户密码。")
 DEVICE = ("Device ID; when given, a push_token is returned too.", "设备ID;填写时同时返回push_token。")
@@ -59,6 +61,8 @@ class ByLogin(Params):
 OPERATIONS: list[Operation] = [
     Operation(
         name="get_user_token",
+        consent=Consent(risks=(Risk.SECRET,)),
+        secret_fields=SECRETS,
         http="POST /token/user",
         params=ByName,
         result=Token,
@@ -71,6 +75,8 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="get_user_token_by_id",
+        consent=Consent(risks=(Risk.SECRET,)),
+        secret_fields=SECRETS,
         http="POST /token/id",
         params=ById,
         result=Token,
@@ -83,6 +89,8 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="get_user_token_by_login",
+        consent=Consent(risks=(Risk.SECRET,)),
+        secret_fields=SECRETS,
         http="POST /token/login",
         params=ByLogin,
         result=Token,

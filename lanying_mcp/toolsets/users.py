@@ -23,8 +23,10 @@ from ..spec import (
     AsUserRequired,
     Batch,
     Body,
+    Consent,
     Operation,
     Params,
+    Risk,
     Toolset,
     f,
 )
@@ -416,6 +418,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="reset_user_password",
+        consent=Consent(risks=(Risk.TAKEOVER,)),
         http="POST /user/change_password_admin",
         params=ResetPassword,
         result=bool,
@@ -442,6 +445,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="disable_users",
+        consent=Consent(undo="enable_users"),
         http="PUT /user/disable",
         params=UserIds,
         result=bool,

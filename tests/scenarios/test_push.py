@@ -31,8 +31,11 @@ async def test_certificates() -> None:
     store = Store()
     user = store.add_user("u", "pw").user_id
     async with sandbox_client(store) as client:
+        masked = await call(client, "get_push_certificate", {"provider": 2})
+        assert masked["data"]["app_secret"] == "[masked]" and "LANYING_REVEAL_SECRETS" in masked["warnings"][0]
+    async with sandbox_client(store, reveal_secrets=True) as client:
         prod = (await call(client, "get_push_certificate", {"provider": 2}))["data"]
-        assert prod["name"] == "sandbox-huawei-prod" and prod["app_secret"]
+        assert prod["name"] == "sandbox-huawei-prod" and prod["app_secret"] not in ("", "[masked]")
         dev = (await call(client, "get_push_certificate", {"provider": 1, "environment": 0}))["data"]
         assert dev["name"] == "sandbox-apns-dev" and "CERTIFICATE" in dev["certificate"]
         err = await call_error(client, "get_push_certificate", {"provider": 8})

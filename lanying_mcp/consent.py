@@ -1,0 +1,123 @@
+"""The one decision: does this exact call, with these arguments, need a human's yes — and why.
+
+Every path that runs an operation asks `risks()` with the operation that will really run and its
+validated arguments: the MCP gate before a direct call or discovery's `call_tool`, the `call` CLI
+before `--yes` is taken into account, and `dispatch.execute` itself, which refuses a risky call that
+carries no matching `Grant`. So a path that forgets to ask fails closed instead of running ungated.
+
+The rules are data on the operation (see `spec.Consent` and `spec.Audience`):
+- the destructive hint;
+- declared risks: account takeover, a secret handed to the model;
+- an audience that means everyone (all devices, broadcast), or more recipients than the threshold;
+- the operator's `confirm_tools`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from .spec import Audience, Operation, Params, Risk
+
+if TYPE_CHECKING:
+    from .policy import Policy
+
+DEFAULT_REACH = 1000  # recipients above which a delivery needs a yes, unless the policy sets another
+
+
+def everyone(audience: Audience, params: Params) -> bool:
+    """Whether the call reaches every user or device of the app."""
+    if audience.everyone is True:
+        return True
+    return isinstance(audience.everyone, str) and bool(getattr(params, audience.everyone, False))
+
+
+def recipients(audience: Audience, params: Params) -> int:
+    """How many recipients the call names (users, groups, tags, aliases and push tokens counted once each)."""
+    names = (*audience.users, *audience.groups, *audience.tags, *audience.aliases, *audience.tokens)
+    total = 0
+    for name in names:
+        value = getattr(params, name, None)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            total += len(value)  # pyright: ignore[reportUnknownArgumentType]
+        elif value is not None:
+            total += 1
+    return total
+
+
+def risks(op: Operation, params: Params, policy: Policy | None = None) -> tuple[Risk, ...]:
+    """Why this call needs a human's yes; empty when it does not."""
+    if op.local:
+        return ()
+    found: list[Risk] = []
+    if op.hints.destructive:
+        found.append(Risk.DESTRUCTIVE)
+    found += [r for r in op.consent.risks if r not in found]
+    if op.audience is not None:
+        if everyone(op.audience, params):
+            found.append(Risk.EVERYONE)
+        else:
+            threshold = policy.confirm_reach if policy is not None else DEFAULT_REACH
+            if recipients(op.audience, params) > threshold:
+                found.append(Risk.REACH)
+    if policy is not None and op.name in policy.confirm_tools:
+        found.append(Risk.POLICY)
+    return tuple(dict.fromkeys(found))
+
+
+def may_ask(op: Operation, policy: Policy | None = None) -> bool:
+    """Whether any call of `op` could need a yes (a tool that never can is built without a gate)."""
+    if op.runs is not None:
+        return True  # a meta-tool asks on behalf of whatever it runs
+    if op.local:
+        return False
+    return bool(
+        op.hints.destructive
+        or op.consent.risks
+        or op.audience is not None
+        or (policy is not None and op.name in policy.confirm_tools)
+    )
+
+
+def fingerprint(op: Operation, params: BaseModel) -> str:
+    """Identifies one exact call: the operation and its validated arguments."""
+    body = params.model_dump_json(round_trip=True)
+    return hashlib.sha256(f"{op.name}\0{body}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A human's yes (or the operator's --yes) for exact calls; anything else stays refused."""
+
+    calls: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[Operation, BaseModel]]) -> Grant:
+        return cls(frozenset(fingerprint(op, params) for op, params in pairs))
+
+    def covers(self, op: Operation, params: BaseModel) -> bool:
+        return fingerprint(op, params) in self.calls
+
+
+def target(
+    op: Operation, arguments: dict[str, Any], catalogue: dict[str, Operation], validate: Any
+) -> tuple[Operation | None, dict[str, Any]]:
+    """The operation a call will really run, and its arguments: for a meta-tool, the one it names.
+
+    `validate(op, arguments)` is dispatch's validator; a meta-call whose own arguments are invalid, or
+    that names no known operation, has no target (it fails on its own without reaching the API).
+    """
+    if op.runs is None:
+        return op, arguments
+    try:
+        name, inner = op.runs(validate(op, arguments))
+    except Exception:
+        return None, {}
+    nested = catalogue.get(name)
+    if nested is None or nested.runs is not None:
+        return None, {}  # unknown, or a meta-tool running a meta-tool: refused when it runs
+    return nested, inner

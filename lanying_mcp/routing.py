@@ -1,0 +1,70 @@
+"""Which app a call goes to: the configured one, a named profile, or this HTTP request's credentials.
+
+Routing happens before consent and before the call, and both see its result: the `app` argument of
+profiles is removed from the arguments, and a read-only profile refuses a write — the write that
+will really run, so discovery's `call_tool` cannot carry one past it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import consent, errors
+from .apps import load_profiles, request_credentials
+from .client import LanyingClient
+from .dispatch import validate
+from .settings import Settings
+from .spec import Operation
+
+
+class Router:
+    def __init__(
+        self, settings: Settings, client: LanyingClient, reachable: Callable[[], dict[str, Operation]]
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.reachable = reachable
+        self.profiles = load_profiles(settings.profiles_file) if settings.profiles_file else None
+        self.app_clients = {
+            name: client.with_settings(
+                settings.with_(endpoint=app.endpoint, app_id=app.app_id, access_token=app.access_token)
+            )
+            for name, app in (self.profiles.apps.items() if self.profiles else ())
+        }
+
+    def target(self, op: Operation, arguments: dict[str, Any]) -> tuple[Operation | None, dict[str, Any]]:
+        return consent.target(op, arguments, self.reachable(), validate)
+
+    def route(
+        self, op: Operation, headers: Mapping[str, str] | None, arguments: dict[str, Any]
+    ) -> tuple[LanyingClient, dict[str, Any]]:
+        """The client for this call's app, and the arguments without routing-only ones."""
+        args = dict(arguments)
+        client = self.client
+        if self.profiles is not None:
+            name = args.pop("app", None) or self.profiles.default
+            if name not in self.app_clients:
+                raise errors.ArgumentError(
+                    f"app {name!r} is not a configured profile; use one of {', '.join(sorted(self.app_clients))}"
+                )
+            client = self.app_clients[name]
+            target, _ = self.target(op, args)
+            if self.profiles.apps[name].read_only and target is not None and not target.hints.read_only:
+                raise errors.NotAllowed(f"app {name!r} is read-only in the profiles file; {target.name} writes")
+        if self.settings.request_credentials and headers is not None:
+            try:
+                creds = request_credentials(headers, self.settings.allowed_endpoints)
+            except PermissionError as exc:
+                raise errors.NotAllowed(str(exc)) from None
+            if creds:
+                client = client.with_settings(client.settings.with_(**creds))
+        target, _ = self.target(op, args)
+        if target is None or target.local:
+            return client, args  # answered locally (or unknown): no app credentials involved
+        if not client.settings.app_id or not client.settings.access_token.get_secret_value():
+            raise errors.NotAllowed(
+                "no Lanying credentials for this request: send the X-Lanying-App-Id and X-Lanying-Access-Token headers",
+                code="missing_credentials",
+            )
+        return client, args

@@ -1,0 +1,272 @@
+"""The one module that imports the MCP SDK: tools, the confirmation resolver, setLevel, resources.
+
+Everything else in the package speaks in its own terms (operations, Outcomes, questions and
+answers); this adapter turns them into SDK objects. Where it must reach into SDK internals —
+the `Tool` constructor with a hand-made `FuncMetadata`, `ArgModelBase`, `build_resolver_plans`,
+and `_lowlevel_server.add_request_handler` — `tests/test_sdk_contract.py` pins exactly the
+behaviour relied on, so an SDK upgrade that changes it fails there, by name.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from mcp import MCPError
+from mcp.server import MCPServer
+from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation
+from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver.resolve import build_resolver_plans
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from mcp.server.request_state import RequestStateSecurity
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp.types import CallToolResult, EmptyResult, SetLevelRequestParams, TextContent, ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from .dispatch import Outcome
+
+log = logging.getLogger("lanying_mcp")
+
+__all__ = [
+    "Answer",
+    "Caller",
+    "Decision",
+    "LanyingMCP",
+    "ToolSpec",
+    "make_tool",
+    "to_result",
+    "transport_security",
+]
+
+
+class Decision(str, enum.Enum):
+    """What the gate decided without asking anyone."""
+
+    GO = "go"  # nothing to confirm
+    REFUSE = "refuse"  # a yes is needed and this client cannot be asked
+    ABSENT = "absent"  # the target does not exist: the call fails on its own, nothing to confirm
+
+
+class Answer(str, enum.Enum):
+    """The human's answer, or the gate's decision, as the tool function receives it."""
+
+    YES = "yes"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    CANNOT_ASK = "cannot_ask"
+    NOT_ASKED = "not_asked"
+    ABSENT = "absent"
+
+
+class ConfirmAnswer(BaseModel):
+    """The one yes/no the human is asked (elicitation schemas must be flat).
+
+    Typed `Any` with a boolean schema so that the answer reaches us untouched: only the JSON
+    boolean `true` is a yes; "yes", 1 or "on" are not (pydantic's lax bool would accept them).
+    """
+
+    confirm: Annotated[Any, WithJsonSchema({"type": "boolean"})] = Field(description="Yes, do it")
+
+
+class _Verdict(BaseModel):
+    """The resolver's value when nothing is asked."""
+
+    decision: Decision
+
+
+def _answer(value: Any) -> Answer:
+    # The SDK hands a resolver's plain return value over wrapped as an accepted elicitation.
+    if isinstance(value, AcceptedElicitation) and isinstance(value.data, _Verdict):  # pyright: ignore[reportUnknownMemberType]
+        value = value.data  # pyright: ignore[reportUnknownMemberType]
+    if isinstance(value, _Verdict):
+        return {Decision.GO: Answer.NOT_ASKED, Decision.REFUSE: Answer.CANNOT_ASK, Decision.ABSENT: Answer.ABSENT}[
+            value.decision
+        ]
+    if isinstance(value, AcceptedElicitation):
+        data = value.data  # pyright: ignore[reportUnknownMemberType]
+        return Answer.YES if isinstance(data, ConfirmAnswer) and data.confirm is True else Answer.DECLINED
+    if isinstance(value, CancelledElicitation):
+        return Answer.CANCELLED
+    return Answer.DECLINED
+
+
+@dataclass
+class Caller:
+    """What generic code may know of the MCP request behind a call: headers, elicitation, progress."""
+
+    ctx: Any = None
+
+    def headers(self) -> Mapping[str, str] | None:
+        if self.ctx is None:
+            return None
+        try:
+            return self.ctx.headers
+        except Exception:  # no HTTP request behind this call (stdio, in-memory)
+            return None
+
+    def can_elicit(self) -> bool:
+        caps = self.ctx.client_capabilities if self.ctx is not None else None
+        elicitation = caps.elicitation if caps is not None else None
+        return elicitation is not None and not (elicitation.form is None and elicitation.url is not None)
+
+    async def progress(self, done: float, total: float | None, message: str | None) -> None:
+        if self.ctx is None:
+            return
+        try:
+            await self.ctx.report_progress(done, total, message)
+        except Exception:  # progress is best effort; never fail the call over it
+            log.debug("progress notification failed", exc_info=True)
+
+
+Ask = Callable[[Caller, dict[str, Any]], Awaitable["str | Decision"]]
+Run = Callable[[Caller, dict[str, Any], Answer], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool as this package describes it, before the SDK sees it."""
+
+    name: str
+    title: str
+    description: str
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any]
+    read_only: bool
+    destructive: bool
+    idempotent: bool
+    open_world: bool
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class _RawArguments(ArgModelBase):
+    """Accepts any arguments and hands them on untouched; validation happens in dispatch.execute."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+    def model_dump_one_level(self) -> dict[str, Any]:
+        return {"arguments": dict(self.model_extra or {})}
+
+
+def to_result(outcome: Outcome) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=outcome.text)],
+        structured_content=outcome.structured,
+        is_error=not outcome.ok,
+    )
+
+
+def make_tool(spec: ToolSpec, run: Run, ask: Ask | None) -> Tool:
+    """An SDK Tool that passes raw arguments to `run`, after `ask` (when given) settled consent."""
+
+    async def fn(ctx: Context[Any, Any], arguments: dict[str, Any], confirm: Any = None) -> CallToolResult:
+        answer = _answer(confirm) if ask is not None else Answer.NOT_ASKED
+        return to_result(await run(Caller(ctx), arguments, answer))
+
+    resolved: dict[str, Any] = {}
+    plans: dict[Any, Any] = {}
+    if ask is not None:
+
+        async def gate(ctx: Context[Any, Any], arguments: dict[str, Any]) -> Any:
+            decided = await ask(Caller(ctx), arguments)
+            if isinstance(decided, Decision):
+                return _Verdict(decision=decided)
+            return Elicit(decided, ConfirmAnswer)
+
+        # The SDK keys a resolver's state in the multi-round (2026-07-28) protocol by the resolver's
+        # `module:qualname`. Every gate is this same closure, so give each tool's its own stable name:
+        # any replica then resumes a confirmation another replica asked.
+        gate.__name__ = gate.__qualname__ = f"confirm_{spec.name}"
+        resolved = {"confirm": (Resolve(gate), True)}
+        plans = build_resolver_plans(resolved, {"arguments"})
+    return Tool(
+        fn=fn,
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        parameters=spec.input_schema,
+        fn_metadata=FuncMetadata(arg_model=_RawArguments, output_schema=spec.output_schema),
+        is_async=True,
+        context_kwarg="ctx",
+        resolved_params=resolved,
+        resolver_plans=plans,
+        # The title lives once, at the tool's top level (annotations.title is its older, duplicate home).
+        annotations=ToolAnnotations(
+            read_only_hint=spec.read_only,
+            destructive_hint=spec.destructive,
+            idempotent_hint=spec.idempotent,
+            open_world_hint=spec.open_world,
+        ),
+        meta=spec.meta,
+    )
+
+
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "notice": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "alert": logging.CRITICAL,
+    "emergency": logging.CRITICAL,
+}
+
+
+class LanyingMCP(MCPServer[Any]):
+    """MCPServer plus what the SDK does not offer publicly: a refusal for unserved tools, setLevel, state keys."""
+
+    def __init__(
+        self,
+        *,
+        tools: list[Tool],
+        instructions: str,
+        version: str,
+        state_key: str = "",
+        unserved: Callable[[str], Outcome | None] = lambda name: None,
+        cannot_ask: Callable[[str, str], Outcome] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if state_key:  # replicas must share it, so any of them can resume a multi-round (confirmation) call
+            kwargs.setdefault("request_state_security", RequestStateSecurity(keys=[state_key.encode()]))
+        super().__init__(
+            name="lanying-mcp", title="Lanying IM", version=version, instructions=instructions, tools=tools, **kwargs
+        )
+        self._unserved = unserved
+        self._cannot_ask = cannot_ask
+
+        async def set_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
+            logging.getLogger("lanying_mcp").setLevel(_LEVELS.get(str(params.level), logging.INFO))
+            return EmptyResult()
+
+        with warnings.catch_warnings():  # protocol logging is deprecated in the SDK, but hosts still send it
+            warnings.simplefilter("ignore")
+            self._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, set_level)
+
+    def add_document(self, uri: str, name: str, title: str, description: str, read: Callable[[], str]) -> None:
+        self.resource(uri, name=name, title=title, mime_type="application/json", description=description)(read)
+
+    def add_recipe(self, name: str, title: str, description: str, render: Callable[..., str]) -> None:
+        self.prompt(name=name, title=title, description=description)(render)
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None) -> Any:
+        if (refused := self._unserved(name)) is not None:
+            return to_result(refused)
+        try:
+            return await super().call_tool(name, arguments, context)
+        except MCPError as exc:
+            # The only MCPError our tools can raise is the SDK failing to ask the confirmation question
+            # (e.g. stateless HTTP with a 2025-era client has no channel for it). Nothing was done.
+            log.info("confirmation for %s could not be asked: %s", name, exc.error.message)
+            if self._cannot_ask is None:
+                raise
+            return to_result(self._cannot_ask(name, exc.error.message))
+
+
+def transport_security(hosts: list[str], origins: list[str]) -> TransportSecuritySettings:
+    """Host/Origin checks against DNS rebinding for the HTTP transports."""
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)

@@ -1,0 +1,63 @@
+"""Which operations this server lists, and which it can run: the operator's selection, applied once.
+
+Listed tools are what a model sees in tools/list. Reachable operations are what can run: the listed
+ones, plus — through discovery's `call_tool` — every other operation the operator did not rule out.
+With no `--toolsets`, the everyday tools are listed beside the discovery meta-tools, and the rest of
+the catalogue stays one `search_tools` away; `--discovery` lists only the meta-tools; an explicit
+`--toolsets`/`--tools` choice is both what is listed and all that can run.
+"""
+
+from __future__ import annotations
+
+from . import discovery
+from .policy import Policy
+from .settings import Settings
+from .spec import Operation
+from .toolsets import CATALOGUE, TOOLSETS, select
+from .toolsets.meta import LOCAL_OPERATIONS
+
+
+class Selection:
+    def __init__(self, settings: Settings, policy: Policy | None) -> None:
+        self.settings = settings
+        self.policy = policy
+        denied = policy.deny_tools if policy else frozenset()
+        explicit = bool(settings.toolsets) and not settings.discovery
+        sets = settings.toolsets if explicit else ("all",)
+        ops = select(sets, settings.tools, settings.exclude_tools, settings.read_only)
+        self.reachable: dict[str, Operation] = {
+            op.name: op for op in [*ops, *LOCAL_OPERATIONS] if op.name not in denied
+        }
+        if explicit:
+            listed = list(self.reachable.values())
+        else:
+            meta = discovery.build(lambda: self.reachable, self.refusal)
+            self.reachable.update({op.name: op for op in meta})
+            if settings.discovery:
+                listed = [*meta, *LOCAL_OPERATIONS]
+            else:
+                default = select(("default",), settings.tools, settings.exclude_tools, settings.read_only)
+                listed = [*(op for op in default if op.name in self.reachable), *meta, *LOCAL_OPERATIONS]
+        self.listed: dict[str, Operation] = {
+            op.name: op for op in listed if op.name not in settings.exclude_tools and op.name in self.reachable
+        }
+
+    @property
+    def hidden_toolsets(self) -> list[str]:
+        """Toolsets with reachable operations that are not listed (reached through search_tools)."""
+        names = {op.toolset for op in self.reachable.values() if op.name not in self.listed and op.toolset in TOOLSETS}
+        return [name for name in TOOLSETS if name in names]
+
+    def refusal(self, name: str) -> str | None:
+        """Why a catalogue tool that is not reachable here is off, or None if it is reachable or unknown."""
+        if name in self.reachable or name not in CATALOGUE:
+            return None
+        op = CATALOGUE[name]
+        if self.policy is not None and name in self.policy.deny_tools:
+            return f"tool {name!r} is not available: the operator's policy denies it"
+        if self.settings.read_only and not op.hints.read_only:
+            return f"tool {name!r} is not available: the server runs in read-only mode and this tool writes"
+        return (
+            f"tool {name!r} is not available: it is not in the selected tools "
+            f"(the operator can enable it with --toolsets {op.toolset} or --tools {name})"
+        )
