@@ -1,0 +1,266 @@
+"""Consent: every confirmed tool, through every path, with a human who declines — nothing reaches the API.
+
+The paths are the ones a model or an operator can take to an operation: a direct tool call, discovery's
+`call_tool` (with and without `arguments`, and nested in itself), the `call` CLI without `--yes`, a
+named profile, and batched bulk calls. `dispatch.execute` is also called with no grant at all, to show
+that a path which forgot to ask fails closed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.types import ElicitResult
+
+from lanying_mcp import cli
+from lanying_mcp.consent import may_ask, risks
+from lanying_mcp.dispatch import CallContext, execute, validate
+from lanying_mcp.server import build_server
+from lanying_mcp.settings import Settings
+from lanying_mcp.spec import Operation, Risk
+from lanying_mcp.toolsets import CATALOGUE
+
+TOKEN = "consent-test-token-0123456789"
+
+# Arguments that make each kind of call risky, beyond the minimum its schema requires.
+TRIGGERS: dict[str, dict[str, Any]] = {
+    "send_push": {"all_devices": True, "message": {"title": "t", "body": "b"}},
+    "broadcast_message": {"content": "to everyone"},
+    "send_message": {"user_ids": list(range(1, 1202)), "content": "hi"},
+    "send_system_notice": {"user_ids": list(range(1, 1202)), "content": "hi"},
+    "send_ai_message": {"user_ids": list(range(1, 1202)), "content": "hi"},
+}
+REACH_BY_BATCH = {"send_push_many": ("send_push", {"user_ids": list(range(1, 50_001)), "message": {"body": "b"}})}
+
+
+def _value(node: dict[str, Any]) -> Any:
+    if "enum" in node:
+        return node["enum"][0]
+    if "const" in node:
+        return node["const"]
+    options = node.get("anyOf") or node.get("oneOf")
+    if options:
+        return _value(next(o for o in options if o.get("type") != "null"))
+    kind = node.get("type")
+    if kind == "integer":
+        return max(1, node.get("minimum", 1))
+    if kind == "number":
+        return 1.0
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return [_value(node.get("items") or {"type": "integer"})] * max(1, node.get("minItems", 1))
+    if kind == "object":
+        return {k: _value(v) for k, v in (node.get("properties") or {}).items() if k in node.get("required", [])}
+    return "x" * max(1, node.get("minLength", 1))
+
+
+def arguments(op: Operation) -> dict[str, Any]:
+    """Schema-valid arguments for `op` that make the call need a yes."""
+    schema = op.params.model_json_schema()
+    defs = schema.get("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(defs[node["$ref"].split("/")[-1]])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    schema = inline(schema)
+    args = {k: _value(v) for k, v in schema.get("properties", {}).items() if k in schema.get("required", [])}
+    args.update(TRIGGERS.get(op.name, {}))
+    if op.name == "upload_knowledge_document":
+        args.setdefault("url", "https://files.example/doc.pdf")
+    return args
+
+
+def confirmed() -> list[tuple[str, Operation, dict[str, Any]]]:
+    """Every operation that can need a yes, with arguments that make it need one."""
+    out = []
+    for op in CATALOGUE.values():
+        if not may_ask(op):
+            continue
+        args = arguments(op)
+        params = validate(op, args)
+        found = risks(op, params)
+        if op.audience is not None and not found:
+            continue  # a delivery below the reach threshold needs no yes (covered by the trigger rows)
+        assert found, f"{op.name}: the test's arguments do not make it risky"
+        out.append((op.name, op, args))
+    for label, (name, args) in REACH_BY_BATCH.items():
+        out.append((label, CATALOGUE[name], args))
+    return out
+
+
+CASES = confirmed()
+IDS = [label for label, _, _ in CASES]
+
+
+class Recorder:
+    """A fake API that records what reached it; reads answer an empty success so questions can be built."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        self.seen.append(f"{request.method} {request.url.path}")
+        return httpx2.Response(200, json={"code": 200, "data": {}})
+
+    def writes_of(self, op: Operation) -> list[str]:
+        mine = {f"{m} {op.path}" for m in (op.method, *op.aliases)}
+        mine |= set(op.calls)
+        return [s for s in self.seen if s in mine]
+
+
+ASKED: list[str] = []
+
+
+async def decline(context: Any, params: Any) -> ElicitResult:
+    ASKED.append(params.message)
+    return ElicitResult(action="decline")
+
+
+def settings(**changes: Any) -> Settings:
+    base: dict[str, Any] = {"endpoint": "http://api.test", "app_id": "app", "access_token": TOKEN}
+    return Settings(**{**base, **changes})
+
+
+def test_every_destructive_or_risky_tool_is_covered():
+    names = {op.name for _, op, _ in CASES}
+    assert {op.name for op in CATALOGUE.values() if op.hints.destructive} <= names
+    assert {"reset_user_password", "get_user_token", "broadcast_message", "send_push"} <= names
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("label", "op", "args"), CASES, ids=IDS)
+async def test_direct_call_declined_reaches_nothing(label, op, args, mode):
+    api = Recorder()
+    ASKED.clear()
+    server = build_server(settings(toolsets=("all",)), transport=httpx2.MockTransport(api))
+    async with Client(server, mode=mode, elicitation_callback=decline) as client:
+        result = await client.call_tool(op.name, args)
+    assert result.is_error and result.structured_content["error"]["code"] == "declined", result.content
+    assert len(ASKED) == 1
+    assert api.writes_of(op) == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("label", "op", "args"), CASES, ids=IDS)
+async def test_call_tool_declined_reaches_nothing(label, op, args, mode):
+    api = Recorder()
+    ASKED.clear()
+    server = build_server(settings(discovery=True), transport=httpx2.MockTransport(api))
+    async with Client(server, mode=mode, elicitation_callback=decline) as client:
+        result = await client.call_tool("call_tool", {"name": op.name, "arguments": args})
+        nested = await client.call_tool(
+            "call_tool", {"name": "call_tool", "arguments": {"name": op.name, "arguments": args}}
+        )
+    assert result.is_error and result.structured_content["error"]["code"] == "declined", result.content
+    assert nested.is_error and "call it directly" in nested.structured_content["error"]["message"]
+    assert api.writes_of(op) == []
+
+
+ALL_OPTIONAL = [(label, op, args) for label, op, args in CASES if not op.params.model_json_schema().get("required")]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("label", "op", "args"), ALL_OPTIONAL, ids=[c[0] for c in ALL_OPTIONAL])
+async def test_call_tool_without_arguments_still_asks(label, op, args, mode):
+    api = Recorder()
+    server = build_server(settings(discovery=True), transport=httpx2.MockTransport(api))
+    async with Client(server, mode=mode, elicitation_callback=None) as client:
+        result = await client.call_tool("call_tool", {"name": op.name})
+    if result.is_error and result.structured_content["error"]["code"] not in ("confirmation_required",):
+        assert result.structured_content["error"]["code"] == "invalid_arguments"  # {} is not a valid call
+    else:
+        assert result.is_error and result.structured_content["error"]["code"] == "confirmation_required"
+    assert api.writes_of(op) == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("label", "op", "args"), CASES, ids=IDS)
+async def test_profile_call_declined_reaches_nothing(label, op, args, tmp_path):
+    path = tmp_path / "profiles.toml"
+    path.write_text(f'[profiles.main]\nendpoint = "http://api.test"\napp_id = "app"\naccess_token = "{TOKEN}"\n')
+    api = Recorder()
+    server = build_server(Settings(profiles_file=str(path), toolsets=("all",)), transport=httpx2.MockTransport(api))
+    async with Client(server, mode="legacy", elicitation_callback=decline) as client:
+        result = await client.call_tool(op.name, {"app": "main", **args})
+    assert result.is_error and result.structured_content["error"]["code"] == "declined", result.content
+    assert api.writes_of(op) == []
+
+
+@pytest.mark.parametrize(("label", "op", "args"), CASES, ids=IDS)
+def test_cli_without_yes_reaches_nothing(label, op, args, monkeypatch, capsys):
+    api = Recorder()
+    monkeypatch.setattr(cli, "build", lambda s: build_server(s, transport=httpx2.MockTransport(api)))
+    argv = ["call", op.name, "--args", json.dumps(args), "--endpoint", "http://api.test", "--app-id", "app"]
+    monkeypatch.setenv("LANYING_ACCESS_TOKEN", TOKEN)
+    assert cli.main(argv) == 2
+    assert "--yes" in capsys.readouterr().err
+    assert api.seen == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("label", "op", "args"), CASES, ids=IDS)
+async def test_execute_without_a_grant_fails_closed(label, op, args):
+    api = Recorder()
+    server = build_server(settings(toolsets=("all",)), transport=httpx2.MockTransport(api))
+    ctx = CallContext(server.lanying_client, catalogue=server.reachable)
+    outcome = await execute(op, args, ctx)
+    assert not outcome.ok and outcome.structured["error"]["code"] == "confirmation_required"
+    assert api.seen == []
+
+
+def test_cli_push_to_every_device_needs_yes(monkeypatch, capsys):
+    """The CLI used to decide before it had the arguments, so all_devices ran without --yes."""
+    api = Recorder()
+    monkeypatch.setattr(cli, "build", lambda s: build_server(s, transport=httpx2.MockTransport(api)))
+    monkeypatch.setenv("LANYING_ACCESS_TOKEN", TOKEN)
+    args = json.dumps({"all_devices": True, "message": {"title": "t", "body": "b"}})
+    base = ["call", "send_push", "--args", args, "--endpoint", "http://api.test", "--app-id", "app"]
+    assert cli.main(base) == 2 and api.seen == []
+    assert "everyone" in capsys.readouterr().err
+    assert cli.main([*base, "--yes"]) == 0 and api.seen == ["POST /push/notify"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("loose", ["yes", 1, "on", "true"])
+async def test_only_the_boolean_true_is_a_yes(loose, mode):
+    api = Recorder()
+
+    async def sloppy(context: Any, params: Any) -> ElicitResult:
+        return ElicitResult(action="accept", content={"confirm": loose})
+
+    server = build_server(settings(toolsets=("all",)), transport=httpx2.MockTransport(api))
+    async with Client(server, mode=mode, elicitation_callback=sloppy) as client:
+        result = await client.call_tool("broadcast_message", {"content": "hi"})
+    assert result.is_error and api.writes_of(CATALOGUE["broadcast_message"]) == []
+
+
+@pytest.mark.anyio
+async def test_a_yes_runs_exactly_the_confirmed_call(mode):
+    api = Recorder()
+
+    async def yes(context: Any, params: Any) -> ElicitResult:
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    server = build_server(settings(discovery=True), transport=httpx2.MockTransport(api))
+    async with Client(server, mode=mode, elicitation_callback=yes) as client:
+        result = await client.call_tool("call_tool", {"name": "broadcast_message"})
+    assert not result.is_error, result.content
+    assert api.writes_of(CATALOGUE["broadcast_message"]) == ["POST /message/broadcast"]
+
+
+def test_mass_reach_counts_listed_recipients():
+    op = CATALOGUE["send_push"]
+    few = validate(op, {"user_ids": list(range(1, 1001)), "message": {"body": "b"}})
+    many = validate(op, {"user_ids": list(range(1, 1002)), "message": {"body": "b"}})
+    assert risks(op, few) == () and risks(op, many) == (Risk.REACH,)
