@@ -64,24 +64,18 @@ class Found(ApiModel):
     username: str | None = None
     nick_name: str | None = None
     group_id: int | None = None
-    name: str | None = f("Group name.", "群名称。", None)
-    matched: str = f(
-        "What matched: username, mobile, nickname or name; ~ marks a partial match.",
-        "匹配项:username、mobile、nickname或name;~表示部分匹配。",
-    )
+    name: str | None = None
+    matched: str = f("What matched; ~ = partly.", "匹配项;~表示部分匹配。")
 
 
 class FindResult(ApiModel):
     outcome: Literal["one", "several", "partial", "none"] = f(
-        "one: a single exact match; several: ask which; partial: only partial matches, confirm; none.",
-        "one唯一精确匹配;several多个,需确认;partial仅部分匹配,需确认;none无匹配。",
+        "one exact match; several or partial: ask which.", "one唯一精确匹配;several/partial需确认。"
     )
     summary: str
-    matches: list[Found] = f("Candidates, exact matches first (at most 20).", "候选项,精确匹配在前(最多20个)。")
-    scanned: int | None = f("Users or groups examined.", "检查过的用户数或群数。", None)
-    complete: bool = f(
-        "false: the scan stopped at max_scan, so more may match.", "false表示扫描在max_scan处停止,可能还有匹配。"
-    )
+    matches: list[Found] = f("Candidates (at most 20).", "候选项(最多20个)。")
+    scanned: int | None = f("Users or groups examined.", "检查过的数量。", None)
+    complete: bool = f("false: stopped at max_scan.", "false:在max_scan处停止。")
 
 
 async def attempt(ctx: CallContext, tool: str, args: dict[str, Any]) -> Envelope | LanyingError:

@@ -53,7 +53,7 @@ class RosterEntry(ApiModel):
     public_info: str | None = None
     alias: str | None = f("Caller's remark name for this user.", "调用者给此用户的备注名。", None)
     ext: str | None = None
-    mute_notification: bool | None = None
+    mute_notification: bool | None = f("Caller muted this user's alerts.", "调用者对其免打扰。", None)
     relation: int | None = f(
         "0 friend, 1 deleted friend, 2 stranger, 3 blacklisted.", "0好友,1被删除的好友,2陌生人,3黑名单。", None
     )

@@ -216,7 +216,7 @@ class SetInfo(Params):
 class RegisteredUser(ApiModel):
     user_id: int | None = None
     username: str | None = None
-    success: bool | None = None
+    success: bool | None = f("false: see reason.", "false时见reason。", None)
     reason: str | None = None
 
 
@@ -240,12 +240,12 @@ class UserProfile(ApiModel):
 
 class UserResult(ApiModel):
     user_id: int | None = None
-    success: bool | None = None
+    success: bool | None = f("false: see reason.", "false时见reason。", None)
     reason: str | None = None
 
 
 class OnlineStatus(ApiModel):
-    online: bool | None = None
+    online: bool | None = f("true: connected now.", "true当前在线。", None)
 
 
 OPERATIONS: list[Operation] = [
