@@ -208,6 +208,5 @@ OPERATIONS: list[Operation] = [
             "向AI机器人的知识库添加文档:网页URL,或文件(本地路径或base64),文件会被上传并以文件消息发给机器人。",
         ),
         hints=WRITE,
-        default=True,
     ),
 ]

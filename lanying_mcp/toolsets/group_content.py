@@ -114,7 +114,6 @@ OPERATIONS: list[Operation] = [
             "在群内发布新公告(标题和内容,管理员)。返回公告及其id。",
         ),
         hints=WRITE,
-        default=True,
     ),
     Operation(
         name="get_group_announcement",

@@ -358,7 +358,6 @@ OPERATIONS: list[Operation] = [
             "永久解散群,成员、消息和文件都将失去。仅群主可操作。",
         ),
         hints=DELETE,
-        default=True,
     ),
     Operation(
         name="get_group_info",

@@ -196,7 +196,6 @@ OPERATIONS: list[Operation] = [
             "直接为as_user_id添加好友,无需对方同意(管理员,旧版接口)。",
         ),
         hints=UPDATE,
-        default=True,
     ),
     Operation(
         name="list_friends",
@@ -209,7 +208,6 @@ OPERATIONS: list[Operation] = [
             "as_user_id的全部好友及名称(旧版接口;分页ID见list_friend_ids)。",
         ),
         hints=READ,
-        default=True,
     ),
     Operation(
         name="send_friend_request",

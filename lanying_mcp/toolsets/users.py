@@ -274,7 +274,6 @@ OPERATIONS: list[Operation] = [
         ),
         hints=WRITE,
         batch=Batch(("users",), 100),
-        default=True,
     ),
     Operation(
         name="register_push_user",
@@ -451,7 +450,6 @@ OPERATIONS: list[Operation] = [
             "在全应用封禁用户:无法登录或发消息。用enable_users解禁。",
         ),
         hints=DELETE,
-        default=True,
     ),
     Operation(
         name="enable_users",
