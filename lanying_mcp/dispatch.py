@@ -101,22 +101,19 @@ _EXTRAS: dict[str, tuple[Any, Any]] = {
         int | None,
         f("Failed batches (not applied).", "失败的批次数(未生效)。", None),
     ),
-    "warnings": (
-        list[str] | None,
-        f(
-            "What the server noticed about this result: masked secrets, an answer off the documented shape.",
-            "服务器对本结果的提示:已隐藏的密钥、与文档结构不符的应答等。",
-            None,
-        ),
-    ),
 }
 
 
 @lru_cache(maxsize=512)
 def output_model(op: Operation) -> type[BaseModel]:
-    """The tool's result model: the envelope's `data`, typed, plus the extras the API returns."""
+    """The tool's result model: the envelope's `data`, typed, plus the extras the API returns.
+
+    A result may also carry `warnings` (a list of sentences: a masked secret, an answer off the
+    documented shape). It is left out of the schema on purpose: it is rare, self-explaining, and
+    declaring it would add its description to every tool of the listing.
+    """
     fields: dict[str, Any] = {"data": (op.result | None, None)}
-    names = list(op.extras) + (["batches", "failed_batches"] if op.batch else []) + ["warnings"]
+    names = list(op.extras) + (["batches", "failed_batches"] if op.batch else [])
     for name in names:
         fields[name] = _EXTRAS[name]
     camel = "".join(part.title() for part in op.name.split("_"))

@@ -80,20 +80,14 @@ def input_schema(model: type[BaseModel], lang: str = "en") -> dict[str, Any]:
     return copy.deepcopy(_input_schema(model, lang))
 
 
-def _lean(node: Any, depth: int = 0) -> Any:
-    """Output schemas: drop `additionalProperties: true` (the default) and descriptions below the top level."""
+def _lean(node: Any) -> Any:
+    """Output schemas: drop `additionalProperties: true` (the default). Nested descriptions stay: they
+    say what a code, flag, unit or time in the result means."""
     if isinstance(node, list):
-        return [_lean(v, depth) for v in node]
+        return [_lean(v) for v in node]
     if not isinstance(node, dict):
         return node
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key == "additionalProperties" and value is True:
-            continue
-        if key == "description" and depth > 1:
-            continue
-        out[key] = _lean(value, depth + (1 if key == "properties" else 0))
-    return out
+    return {k: _lean(v) for k, v in node.items() if not (k == "additionalProperties" and v is True)}
 
 
 @lru_cache(maxsize=1024)

@@ -1,7 +1,8 @@
 """Which operations this server lists, and which it can run: the operator's selection, applied once.
 
 Listed tools are what a model sees in tools/list. Reachable operations are what can run: the listed
-ones, plus — through discovery's `call_tool` — every other operation the operator did not rule out.
+ones, plus every other operation the operator did not rule out, found with `search_tools` and run by
+name or through `call_tool`.
 With no `--toolsets`, the everyday tools are listed beside the discovery meta-tools, and the rest of
 the catalogue stays one `search_tools` away; `--discovery` lists only the meta-tools; an explicit
 `--toolsets`/`--tools` choice is both what is listed and all that can run.
@@ -36,8 +37,9 @@ class Selection:
             if settings.discovery:
                 listed = [*meta, *LOCAL_OPERATIONS]
             else:
+                # explain_error stays reachable but unlisted: every error result already explains itself.
                 default = select(("default",), settings.tools, settings.exclude_tools, settings.read_only)
-                listed = [*(op for op in default if op.name in self.reachable), *meta, *LOCAL_OPERATIONS]
+                listed = [*(op for op in default if op.name in self.reachable), *meta]
         self.listed: dict[str, Operation] = {
             op.name: op for op in listed if op.name not in settings.exclude_tools and op.name in self.reachable
         }

@@ -72,7 +72,8 @@ class LanyingServer(LanyingMCP):
         self.profiles = self.router.profiles
         self.gate = Gate(settings, self.policy, self.router, self.context)
         super().__init__(
-            tools=[self.make_tool(op) for op in self.listed.values()],
+            tools=[self.make_tool(op) for op in self.reachable.values()],
+            listed=set(self.listed),
             instructions=instructions(self.selection, settings.lang),
             version=__version__,
             state_key=settings.state_key.get_secret_value(),
@@ -86,7 +87,7 @@ class LanyingServer(LanyingMCP):
         return self.selection.refusal(name)
 
     def _unserved(self, name: str) -> Outcome | None:
-        if name not in self.listed and (why := self.refusal(name)):
+        if name not in self.reachable and (why := self.refusal(name)):
             return failure(name, errors.NotAllowed(why), self.lanying_settings.lang)
         return None
 

@@ -58,6 +58,8 @@ def measure_one(selection: str, lang: str) -> Row:
     base = {"endpoint": "http://measure.invalid", "app_id": "a", "access_token": "t", "lang": lang}
     if selection == "discovery":
         settings = Settings(**base, discovery=True)
+    elif selection == "default":
+        settings = Settings(**base)  # what a new user gets: the everyday tools plus the discovery meta-tools
     else:
         settings = Settings(**base, toolsets=(selection,))
     tools = anyio.run(_listing, settings)

@@ -11,9 +11,37 @@ from dataclasses import replace
 
 from ..settings import SettingsError
 from ..spec import Operation, Toolset
-from . import ai, devices, files, group_content, group_moderation, groups, messages, push, roster, tokens, users
+from . import (
+    ai,
+    devices,
+    diagnose,
+    files,
+    group_content,
+    group_moderation,
+    groups,
+    insight,
+    messages,
+    push,
+    roster,
+    tokens,
+    users,
+)
 
-_MODULES = (users, devices, roster, groups, group_moderation, group_content, messages, push, files, tokens, ai)
+_MODULES = (
+    users,
+    devices,
+    roster,
+    groups,
+    group_moderation,
+    group_content,
+    messages,
+    push,
+    files,
+    tokens,
+    ai,
+    insight,
+    diagnose,
+)
 
 TOOLSETS: dict[str, Toolset] = {m.TOOLSET.name: m.TOOLSET for m in _MODULES}
 

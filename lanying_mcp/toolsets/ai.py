@@ -31,8 +31,8 @@ _UPLOAD_URL = next(op for op in _FILE_OPS if op.name == "get_chat_file_upload_ur
 
 class AskChatbot(MessageFields):
     as_user_id: AsUser = f(
-        "Ask as this user (admin token only); or name the sender in from_user_id.",
-        "以此用户身份提问(仅管理员token);也可用from_user_id指定发送者。",
+        "Call as this user (header); not needed to pick the sender: use from_user_id.",
+        "以此用户身份调用(请求头);指定发送者无需此项,用from_user_id。",
         None,
     )
 
@@ -211,6 +211,5 @@ OPERATIONS: list[Operation] = [
             "向AI机器人的知识库添加文档:网页URL,或文件(本地路径或base64),文件会被上传并以文件消息发给机器人。",
         ),
         hints=WRITE,
-        default=True,
     ),
 ]

@@ -40,8 +40,8 @@ class MessageFields(Params):
     content: str = f("Message text (for files, a caption or empty).", "消息内容(文件消息可为空)。", "")
     content_type: ContentType = f(CONTENT_TYPES_EN, CONTENT_TYPES_ZH, 0)
     from_user_id: int | None = f(
-        "Sender user ID (with the admin token). Omit to send as the system admin.",
-        "发送者用户ID(使用管理员token时)。不填则以系统管理员身份发送。",
+        "The sender (admin token); use this, not as_user_id, to pick the sender. Omit: system admin.",
+        "发送者用户ID(管理员token);指定发送者用此项而非as_user_id。不填则为系统管理员。",
         None,
     )
     attachment: str | None = f(
@@ -83,7 +83,11 @@ class MessageFields(Params):
 
 
 class SendMessage(MessageFields):
-    as_user_id: AsUser = f("Act as this user (admin token only).", "以此用户身份调用(仅管理员token)。", None)
+    as_user_id: AsUser = f(
+        "Call as this user (header); not needed to pick the sender: use from_user_id.",
+        "以此用户身份调用(请求头);指定发送者无需此项,用from_user_id。",
+        None,
+    )
 
 
 class GroupUserResult(ApiModel):
@@ -100,17 +104,19 @@ class UserSettings(ApiModel):
         None,
     )
     auth_question: str | None = None
-    auto_download: bool | None = None
+    auto_download: bool | None = f("Download files automatically.", "自动下载文件。", None)
     group_confirm: bool | None = f("Group invitations need the user's consent.", "入群邀请需本人同意。", None)
-    no_push: bool | None = None
-    no_push_detail: bool | None = None
-    no_push_start_hour: int | None = None
-    no_push_end_hour: int | None = None
-    no_sounds: bool | None = None
+    no_push: bool | None = f("true: push notifications off.", "true关闭推送。", None)
+    no_push_detail: bool | None = f("true: pushes hide message text.", "true推送不显示内容。", None)
+    no_push_start_hour: int | None = f(
+        "Quiet hours start, hour 0-23; equal to end: off.", "免打扰开始小时0-23;与结束相同为关闭。", None
+    )
+    no_push_end_hour: int | None = f("Quiet hours end, hour 0-23.", "免打扰结束小时0-23。", None)
+    no_sounds: bool | None = f("true: no sound for new messages.", "true新消息静音。", None)
     push_nick_name: str | None = None
-    vibratory: bool | None = None
-    silence_start_time: int | None = None
-    silence_end_time: int | None = None
+    vibratory: bool | None = f("true: vibrate on new messages.", "true新消息振动。", None)
+    silence_start_time: int | None = f("Silent pushes (no sound) from, hour 0-23.", "推送不提醒开始小时0-23。", None)
+    silence_end_time: int | None = f("Silent pushes until, hour 0-23.", "推送不提醒结束小时0-23。", None)
 
 
 class GroupInfo(ApiModel):
@@ -120,26 +126,26 @@ class GroupInfo(ApiModel):
     avatar: str | None = None
     owner_id: int | None = None
     type: int | None = f("0 private, 2 chatroom.", "0私有群,2聊天室。", None)
-    status: int | None = None
-    member_invite: bool | None = None
-    member_modify: bool | None = None
+    status: int | None = f("0 normal, 1 disbanded.", "0正常,1已解散。", None)
+    member_invite: bool | None = f("Members may invite.", "成员可邀请。", None)
+    member_modify: bool | None = f("Members may edit group info.", "成员可改群信息。", None)
     apply_approval: int | None = f(
         "0 accept all, 1 admin approves, 2 reject all.", "0同意所有,1管理员审批,2拒绝所有。", None
     )
-    read_ack: bool | None = None
-    history_visible: bool | None = None
-    hide_member_info: bool | None = None
-    ban_expire_time: int | None = None
+    read_ack: bool | None = f("Read receipts on.", "已读回执开启。", None)
+    history_visible: bool | None = f("New members see history.", "新成员可见历史。", None)
+    hide_member_info: bool | None = f("Member details hidden from non-admins.", "对非管理员隐藏成员信息。", None)
+    ban_expire_time: int | None = f("Mute-all end, epoch s; -1 forever, 0 off.", "全员禁言结束(秒);-1永久,0无。", None)
     ext: str | None = None
-    created_at: int | None = None
-    updated_at: int | None = None
+    created_at: int | None = f("Created, epoch ms.", "创建时间(毫秒)。", None)
+    updated_at: int | None = f("Updated, epoch ms.", "更新时间(毫秒)。", None)
 
 
 class GroupMember(ApiModel):
     user_id: int | None = None
     display_name: str | None = None
-    join_time: int | None = None
-    expired_time: int | None = None
+    join_time: int | None = f("Joined, epoch ms.", "入群时间(毫秒)。", None)
+    expired_time: int | None = f("Mute end, epoch ms; -1 forever.", "禁言结束(毫秒);-1永久。", None)
 
 
 class FileUpload(ApiModel):

@@ -74,7 +74,7 @@ class SetQuietHours(Params):
 
 class SetPushNickname(Params):
     as_user_id: AsUser = _as_user("User whose push nickname to set.", "要设置其推送昵称的用户ID。")
-    nickname: Annotated[str, Query("value")] = f(
+    push_nick_name: Annotated[str, Query("value")] = f(
         "Sender name shown in this user's push notifications.", "推送通知中显示的昵称。"
     )
 

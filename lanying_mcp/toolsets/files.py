@@ -103,7 +103,6 @@ OPERATIONS: list[Operation] = [
             "获取聊天文件的签名上传地址(及表单字段)和下载地址;以multipart表单上传后,在消息附件中使用download_url。",
         ),
         hints=READ,
-        default=True,
     ),
     Operation(
         name="get_user_avatar_upload_url",

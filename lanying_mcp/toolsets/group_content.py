@@ -96,19 +96,19 @@ class Announcement(ApiModel):
     title: str | None = None
     content: str | None = None
     author: int | None = f("Publisher's user ID.", "发布者用户ID。", None)
-    created_at: int | None = None
+    created_at: int | None = f("Published, epoch ms.", "发布时间(毫秒)。", None)
 
 
 class GroupFile(ApiModel):
     file_id: int | None = None
     group_id: int | None = None
     name: str | None = None
-    size: int | None = None
-    type: str | None = None
+    size: int | None = f("Bytes.", "字节数。", None)
+    type: str | None = f("File type, e.g. pdf.", "文件类型,如pdf。", None)
     url: str | None = None
     uploader: int | None = f("Uploader's user ID.", "上传者用户ID。", None)
-    created_at: int | None = None
-    updated_at: int | None = None
+    created_at: int | None = f("Created, epoch ms.", "创建时间(毫秒)。", None)
+    updated_at: int | None = f("Updated, epoch ms.", "更新时间(毫秒)。", None)
 
 
 class FileResult(ApiModel):
@@ -130,7 +130,6 @@ OPERATIONS: list[Operation] = [
             "在群内发布新公告(标题和内容,管理员)。返回公告及其id。",
         ),
         hints=WRITE,
-        default=True,
     ),
     Operation(
         name="get_group_announcement",

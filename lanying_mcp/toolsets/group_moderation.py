@@ -137,8 +137,8 @@ class Invitation(ApiModel):
     invitee_id: int | None = None
     reason: str | None = None
     status: int | None = f("0 pending, 1 accepted, 2 declined.", "0待处理,1已同意,2已拒绝。", None)
-    expired_time: int | None = None
-    updated_at: str | None = None
+    expired_time: int | None = f("Expiry, epoch ms.", "过期时间(毫秒)。", None)
+    updated_at: str | None = f("Last change (date-time).", "更新时间。", None)
 
 
 class Application(ApiModel):
@@ -146,12 +146,12 @@ class Application(ApiModel):
     applicant_id: int | None = None
     reason: str | None = None
     status: int | None = f("0 pending, 1 approved, 2 rejected.", "0待处理,1已同意,2已拒绝。", None)
-    expired_time: int | None = None
+    expired_time: int | None = f("Expiry, epoch ms.", "过期时间(毫秒)。", None)
 
 
 class QrCode(ApiModel):
     qr_info: str | None = f("Pass to join_group_by_qrcode.", "传给join_group_by_qrcode。", None)
-    create_at: int | None = None
+    create_at: int | None = f("Created, epoch ms.", "生成时间(毫秒)。", None)
     expire_at: int | None = f("Expiry, epoch ms.", "过期时间(毫秒)。", None)
 
 

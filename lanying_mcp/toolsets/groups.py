@@ -95,7 +95,7 @@ class DestroyGroup(Params):
 
 
 class GroupDetails(GroupInfo):
-    capacity: int | None = None
+    capacity: int | None = f("Member limit.", "人数上限。", None)
     count: int | None = f("Current member count.", "当前人数。", None)
     msg_mute_mode: int | None = f(
         "The caller's blocking: 0 none, 1 no notifications, 2 no messages.",
@@ -116,11 +116,11 @@ class GroupBrief(ApiModel):
     owner: int | None = f("Owner user ID.", "群主用户ID。", None)
     type: int | None = f("0 private, 2 chatroom.", "0私有群,2聊天室。", None)
     status: int | None = f("0 normal, 1 disbanded.", "0正常,1已解散。", None)
-    apply_approval: int | None = None
-    capacity: int | None = None
-    count: int | None = None
-    msg_mute_mode: int | None = None
-    msg_push_mode: int | None = None
+    apply_approval: int | None = f("0 accept all, 1 admin approves, 2 reject.", "0同意所有,1审批,2拒绝。", None)
+    capacity: int | None = f("Member limit.", "人数上限。", None)
+    count: int | None = f("Member count.", "当前人数。", None)
+    msg_mute_mode: int | None = f("Reader's blocking: 0 none, 1 alerts, 2 all.", "读取者屏蔽:0无,1通知,2消息。", None)
+    msg_push_mode: int | None = f("Reader's push: 0 all ... 4 @ only.", "读取者推送:0全部…4仅@。", None)
 
 
 class GetGroupInfo(Params):
@@ -359,7 +359,6 @@ OPERATIONS: list[Operation] = [
             "永久解散群,成员、消息和文件都将失去。仅群主可操作。",
         ),
         hints=DELETE,
-        default=True,
     ),
     Operation(
         name="get_group_info",
@@ -549,7 +548,6 @@ OPERATIONS: list[Operation] = [
             "将成员踢出群(管理员;仅群主可踢管理员);逐个返回成功或失败原因。",
         ),
         hints=DELETE,
-        default=True,
     ),
     Operation(
         name="leave_group",

@@ -39,8 +39,8 @@ CONVERSATION_ID = (
 
 class SystemNotice(MessageFields):
     as_user_id: AsUser = f(
-        "Send the notice as this user (admin token only); omit for the system admin.",
-        "以此用户身份发送(仅管理员token);不填则为系统管理员。",
+        "Call as this user (header); not needed to pick the sender: use from_user_id.",
+        "以此用户身份调用(请求头);指定发送者无需此项,用from_user_id。",
         None,
     )
 
@@ -70,7 +70,7 @@ class Broadcast(Params):
 
 class BroadcastResult(ApiModel):
     send_num: int | None = f("Number of users the broadcast went to.", "发送的用户数。", None)
-    success: bool | None = None
+    success: bool | None = f("true: sent.", "true已发送。", None)
 
 
 class Recall(Params):

@@ -24,7 +24,7 @@ class ErrorExplanation(ApiModel):
     meaning: str | None = None
     meaning_zh: str | None = None
     hint: str | None = f("Likely cause and next step.", "可能原因和下一步。", None)
-    retryable: bool | None = None
+    retryable: bool | None = f("true: the same call may succeed later.", "true稍后重试可能成功。", None)
 
 
 def _explain(code: int | str) -> ErrorExplanation:

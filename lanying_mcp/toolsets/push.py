@@ -118,34 +118,38 @@ class TaskIds(Params):
     )
 
 
+def _count(channel: tuple[str, str], en: str, zh: str) -> Any:
+    return f(f"{channel[0]}: {en}", f"{channel[1]}:{zh}", None)
+
+
 class TaskDetail(ApiModel):
-    """Per channel: `*_target` valid targets, `*_sent` sent, `*_received` delivered."""
+    """Per channel: `*_target` valid targets, `*_sent` sent, `*_received` delivered (device counts)."""
 
     task_id: int | None = None
-    mxpush_target: int | None = f("Lanying's own channel.", "蓝莺自有通道。", None)
-    mxpush_sent: int | None = None
-    mxpush_received: int | None = None
-    apns_target: int | None = None
-    apns_sent: int | None = None
-    apns_received: int | None = None
-    fcm_target: int | None = None
-    fcm_sent: int | None = None
-    fcm_received: int | None = None
-    huawei_target: int | None = None
-    huawei_sent: int | None = None
-    huawei_received: int | None = None
-    xiaomi_target: int | None = None
-    xiaomi_sent: int | None = None
-    xiaomi_received: int | None = None
-    oppo_target: int | None = None
-    oppo_sent: int | None = None
-    oppo_received: int | None = None
-    vivo_target: int | None = None
-    vivo_sent: int | None = None
-    vivo_received: int | None = None
-    flyme_target: int | None = f("Meizu.", "魅族。", None)
-    flyme_sent: int | None = None
-    flyme_received: int | None = None
+    mxpush_target: int | None = _count(("Lanying", "蓝莺"), "target devices.", "目标设备数。")
+    mxpush_sent: int | None = _count(("Lanying", "蓝莺"), "sent.", "已发送数。")
+    mxpush_received: int | None = _count(("Lanying", "蓝莺"), "delivered.", "已送达数。")
+    apns_target: int | None = _count(("APNs", "APNs"), "target devices.", "目标设备数。")
+    apns_sent: int | None = _count(("APNs", "APNs"), "sent.", "已发送数。")
+    apns_received: int | None = _count(("APNs", "APNs"), "delivered.", "已送达数。")
+    fcm_target: int | None = _count(("FCM", "FCM"), "target devices.", "目标设备数。")
+    fcm_sent: int | None = _count(("FCM", "FCM"), "sent.", "已发送数。")
+    fcm_received: int | None = _count(("FCM", "FCM"), "delivered.", "已送达数。")
+    huawei_target: int | None = _count(("Huawei", "华为"), "target devices.", "目标设备数。")
+    huawei_sent: int | None = _count(("Huawei", "华为"), "sent.", "已发送数。")
+    huawei_received: int | None = _count(("Huawei", "华为"), "delivered.", "已送达数。")
+    xiaomi_target: int | None = _count(("Xiaomi", "小米"), "target devices.", "目标设备数。")
+    xiaomi_sent: int | None = _count(("Xiaomi", "小米"), "sent.", "已发送数。")
+    xiaomi_received: int | None = _count(("Xiaomi", "小米"), "delivered.", "已送达数。")
+    oppo_target: int | None = _count(("OPPO", "OPPO"), "target devices.", "目标设备数。")
+    oppo_sent: int | None = _count(("OPPO", "OPPO"), "sent.", "已发送数。")
+    oppo_received: int | None = _count(("OPPO", "OPPO"), "delivered.", "已送达数。")
+    vivo_target: int | None = _count(("VIVO", "VIVO"), "target devices.", "目标设备数。")
+    vivo_sent: int | None = _count(("VIVO", "VIVO"), "sent.", "已发送数。")
+    vivo_received: int | None = _count(("VIVO", "VIVO"), "delivered.", "已送达数。")
+    flyme_target: int | None = _count(("Meizu", "魅族"), "target devices.", "目标设备数。")
+    flyme_sent: int | None = _count(("Meizu", "魅族"), "sent.", "已发送数。")
+    flyme_received: int | None = _count(("Meizu", "魅族"), "delivered.", "已送达数。")
 
 
 class Certificate(Params):

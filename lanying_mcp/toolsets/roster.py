@@ -54,7 +54,7 @@ class RosterEntry(ApiModel):
     public_info: str | None = None
     alias: str | None = f("Caller's remark name for this user.", "调用者给此用户的备注名。", None)
     ext: str | None = None
-    mute_notification: bool | None = None
+    mute_notification: bool | None = f("Caller muted this user's alerts.", "调用者对其免打扰。", None)
     relation: int | None = f(
         "0 friend, 1 deleted friend, 2 stranger, 3 blacklisted.", "0好友,1被删除的好友,2陌生人,3黑名单。", None
     )
@@ -197,7 +197,6 @@ OPERATIONS: list[Operation] = [
             "直接为as_user_id添加好友,无需对方同意(管理员,旧版接口)。",
         ),
         hints=UPDATE,
-        default=True,
     ),
     Operation(
         name="list_friends",
@@ -210,7 +209,6 @@ OPERATIONS: list[Operation] = [
             "as_user_id的全部好友及名称(旧版接口;分页ID见list_friend_ids)。",
         ),
         hints=READ,
-        default=True,
     ),
     Operation(
         name="send_friend_request",

@@ -8,7 +8,9 @@ they are not idempotent.
 
 from __future__ import annotations
 
-from ..spec import WRITE, ApiModel, Consent, Operation, Params, Risk, Toolset, f
+from typing import Annotated
+
+from ..spec import WRITE, ApiModel, Body, Consent, Operation, Params, Risk, Toolset, f
 
 TOOLSET = Toolset(
     "tokens",
@@ -26,7 +28,7 @@ class Token(ApiModel):
         "Access token: send it as access-token to act as this user.", "访问令牌,即access-token。", None
     )
     user_id: int | None = None
-    expire: int | None = f("Expiry timestamp.", "过期时间戳。", None)
+    expire: int | None = f("Expiry timestamp; the docs do not say ms or s.", "过期时间戳(文档未说明毫秒或秒)。", None)
     push_token: str | None = f("Push token (only when device_guid was given).", "推送Token(仅传device_guid时)。", None)
     store_token: str | None = f("File storage token.", "文件token。", None)
     access_key_secret: str | None = f("File key.", "文件密钥。", None)
@@ -41,7 +43,7 @@ DEVICE = ("Device ID; when given, a push_token is returned too.", "设备ID;填�
 
 
 class ByName(Params):
-    name: str = f("Username.", "用户名。", min_length=1)
+    username: Annotated[str, Body("name")] = f("Username.", "用户名。", min_length=1)
     password: str = f(*PASSWORD, min_length=1)
     device_guid: str | None = f(*DEVICE, None)
 

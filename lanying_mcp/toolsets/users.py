@@ -218,7 +218,7 @@ class SetInfo(Params):
 class RegisteredUser(ApiModel):
     user_id: int | None = None
     username: str | None = None
-    success: bool | None = None
+    success: bool | None = f("false: see reason.", "false时见reason。", None)
     reason: str | None = None
 
 
@@ -242,12 +242,12 @@ class UserProfile(ApiModel):
 
 class UserResult(ApiModel):
     user_id: int | None = None
-    success: bool | None = None
+    success: bool | None = f("false: see reason.", "false时见reason。", None)
     reason: str | None = None
 
 
 class OnlineStatus(ApiModel):
-    online: bool | None = None
+    online: bool | None = f("true: connected now.", "true当前在线。", None)
 
 
 OPERATIONS: list[Operation] = [
@@ -276,7 +276,6 @@ OPERATIONS: list[Operation] = [
         ),
         hints=WRITE,
         batch=Batch(("users",), 100),
-        default=True,
     ),
     Operation(
         name="register_push_user",
@@ -315,7 +314,6 @@ OPERATIONS: list[Operation] = [
             "获取用户本人资料:用户名、昵称、头像、手机、邮箱、公开及私有信息。",
         ),
         hints=READ,
-        default=True,
     ),
     Operation(
         name="update_user_profile",
@@ -455,7 +453,6 @@ OPERATIONS: list[Operation] = [
             "在全应用封禁用户:无法登录或发消息。用enable_users解禁。",
         ),
         hints=DELETE,
-        default=True,
     ),
     Operation(
         name="enable_users",

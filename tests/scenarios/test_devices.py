@@ -65,7 +65,7 @@ async def test_preferences_show_in_user_settings():
             ("set_user_push_disabled", {"disabled": True}),
             ("set_user_push_detail_hidden", {"hidden": True}),
             ("set_user_quiet_hours", {"no_push_start_hour": 22, "no_push_end_hour": 7}),
-            ("set_user_push_nickname", {"nickname": "小蓝"}),
+            ("set_user_push_nickname", {"push_nick_name": "小蓝"}),
             ("set_user_sound_muted", {"muted": True}),
             ("set_user_vibration", {"enabled": True}),
         ]:

@@ -17,7 +17,7 @@ def app() -> tuple[Store, int]:
 async def test_login_three_ways_and_act_with_token(mode):
     store, carol = app()
     async with sandbox_client(store, mode=mode) as c:
-        by_name = await call(c, "get_user_token", {"name": "carol", "password": "secret"})
+        by_name = await call(c, "get_user_token", {"username": "carol", "password": "secret"})
         assert by_name["data"]["user_id"] == carol and by_name["data"]["token"]
         assert "push_token" not in by_name["data"]
         by_id = await call(c, "get_user_token_by_id", {"user_id": carol, "password": "secret", "device_guid": "d1"})
@@ -42,8 +42,8 @@ async def test_login_records_a_device():
         pytest.skip("devices area not present")
     store, carol = app()
     async with sandbox_client(store) as c:
-        await call(c, "get_user_token", {"name": "carol", "password": "secret", "device_guid": "phone"})
-        await call(c, "get_user_token", {"name": "carol", "password": "secret", "device_guid": "phone"})
+        await call(c, "get_user_token", {"username": "carol", "password": "secret", "device_guid": "phone"})
+        await call(c, "get_user_token", {"username": "carol", "password": "secret", "device_guid": "phone"})
     guids = [d.device_guid for d in devices.profile(store, carol).devices.values()]
     assert guids == ["phone"]
 
@@ -52,9 +52,9 @@ async def test_login_records_a_device():
 async def test_login_failures():
     store, carol = app()
     async with sandbox_client(store) as c:
-        err = await call_error(c, "get_user_token", {"name": "carol", "password": "wrong"})
+        err = await call_error(c, "get_user_token", {"username": "carol", "password": "wrong"})
         assert err["code"] == 10002
-        err = await call_error(c, "get_user_token", {"name": "nobody", "password": "x"})
+        err = await call_error(c, "get_user_token", {"username": "nobody", "password": "x"})
         assert err["code"] == 10000
         err = await call_error(c, "get_user_token_by_id", {"user_id": 12345, "password": "x"})
         assert err["code"] == 10000

@@ -67,7 +67,7 @@ CASES = [
     ),
     Case(
         "set_user_push_nickname",
-        {"as_user_id": U, "nickname": "小蓝"},
+        {"as_user_id": U, "push_nick_name": "小蓝"},
         "POST",
         "/user/push/nickname",
         query={"value": "小蓝"},

@@ -18,7 +18,7 @@ TOKEN = {
 CASES = [
     Case(
         "get_user_token",
-        {"name": "bob", "password": "pw"},
+        {"username": "bob", "password": "pw"},
         "POST",
         "/token/user",
         json={"name": "bob", "password": "pw"},
