@@ -22,6 +22,7 @@ from pydantic_core import to_json
 
 from . import consent, errors
 from .client import Envelope, LanyingClient
+from .mentions import prune
 from .spec import ApiModel, Operation, Params, Risk, f
 
 if TYPE_CHECKING:
@@ -177,9 +178,23 @@ def success(structured: dict[str, Any], text: str | None = None) -> Outcome:
 async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallContext) -> Outcome:
     """Validate, check policy, call, type the result, audit; every failure is a structured error Outcome."""
     outcome = scrub(await _execute(op, arguments, ctx), ctx.client.settings.access_token.get_secret_value())
+    if not outcome.ok and ctx.catalogue:
+        outcome = _reachable_hint(op, outcome, ctx)
     if ctx.audit is not None and not op.hints.read_only and not op.local:
         record(ctx, op, arguments, outcome)
     return outcome
+
+
+def _reachable_hint(op: Operation, outcome: Outcome, ctx: CallContext) -> Outcome:
+    """An error's next step names only tools this server can run."""
+    err = outcome.structured.get("error")
+    if not isinstance(err, dict) or not isinstance(err.get("hint"), str):
+        return outcome
+    hint = prune(err["hint"], ctx.catalogue)
+    if hint == err["hint"]:
+        return outcome
+    err = {**err, "hint": hint}
+    return Outcome(False, {**outcome.structured, "error": err}, errors.error_text(op.name, err))
 
 
 def scrub(outcome: Outcome, secret: str) -> Outcome:

@@ -20,6 +20,7 @@ from .client import LanyingClient
 from .consent import may_ask
 from .dispatch import CallContext, Outcome, execute, failure, output_model
 from .gate import Gate
+from .mentions import prune, prune_schema
 from .policy import Policy
 from .routing import Router
 from .schema import cached, input_schema, output_schema
@@ -74,7 +75,7 @@ class LanyingServer(LanyingMCP):
         super().__init__(
             tools=[self.make_tool(op) for op in self.reachable.values()],
             listed=set(self.listed),
-            instructions=instructions(self.selection, settings.lang),
+            instructions=prune(instructions(self.selection, settings.lang), self.reachable),
             version=__version__,
             state_key=settings.state_key.get_secret_value(),
             unserved=self._unserved,
@@ -117,12 +118,13 @@ class LanyingServer(LanyingMCP):
     def make_tool(self, op: Operation) -> Any:
         lang = self.lanying_settings.lang
         title, description = op.text(lang)
+        reach = self.reachable
         spec = ToolSpec(
             name=op.name,
             title=title,
-            description=description,
-            input_schema=self._parameters(op, lang),
-            output_schema=cached(op.name, lang, "output") or output_schema(output_model(op), lang),
+            description=prune(description, reach),
+            input_schema=prune_schema(self._parameters(op, lang), reach),
+            output_schema=prune_schema(cached(op.name, lang, "output") or output_schema(output_model(op), lang), reach),
             read_only=op.hints.read_only,
             destructive=op.hints.destructive,
             idempotent=op.hints.idempotent,

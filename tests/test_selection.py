@@ -15,7 +15,7 @@ def names(ops) -> set[str]:
 
 def test_default_selection_is_small_and_useful():
     chosen = names(select(("default",)))
-    assert 15 <= len(chosen) <= 25
+    assert 12 <= len(chosen) <= 25
     assert {"register_user", "create_group", "send_message", "send_push", "list_group_members"} <= chosen
 
 
