@@ -13,6 +13,8 @@ import re
 USERNAME_CHARS = re.compile(r"^[A-Za-z0-9_]+$")
 USERNAME_RESERVED_PREFIXES = ("maxim", "mta")
 USERNAME_MAX_LENGTH = 64  # not documented; the tools' own guard against runaway input
+# The same rule as a JSON-schema (ECMA-262) pattern, for input schemas; validation uses username_problem.
+USERNAME_SCHEMA_PATTERN = r"^(?![0-9]+$)(?![Mm][Aa][Xx][Ii][Mm]|[Mm][Tt][Aa])[A-Za-z0-9_]+$"
 
 
 def username_problem(name: str) -> str | None:

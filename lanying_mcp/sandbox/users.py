@@ -7,6 +7,7 @@ own data act as the user named by the token or by the admin token's `user_id` he
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .. import facts
@@ -280,7 +281,10 @@ def avatars(call: Call) -> list[dict[str, Any]]:
 @ROUTES.route("POST", "PUT", "/user/mobile")
 def mobile(call: Call) -> bool:
     user = me(call)
-    user.mobile = call.str("mobile", "query")
+    number = call.str("mobile", "query")
+    if not re.match(facts.MOBILE_PATTERN, number):
+        raise Fail(10002, f"mobile {number!r} does not match the documented pattern")
+    user.mobile = number
     return True
 
 
