@@ -11,9 +11,11 @@ not a friend, and befriending oneself are bad parameters (10002).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import facts
 from .core import Call, Fail, Reply, Routes, Store, User, page, page_extras
 
 ROUTES = Routes()
@@ -360,7 +362,10 @@ def _find(call: Call, attr: str, value: str) -> dict[str, Any]:
 
 @ROUTES.route("GET", "/roster/mobile")
 def find_mobile(call: Call) -> dict[str, Any]:
-    return _find(call, "mobile", call.str("mobile", "query"))
+    number = call.str("mobile", "query")
+    if not re.match(facts.MOBILE_PATTERN, number):
+        raise Fail(10002, f"mobile {number!r} does not match the documented pattern")
+    return _find(call, "mobile", number)
 
 
 @ROUTES.route("GET", "/roster/name")

@@ -65,7 +65,9 @@ async def test_invite_respects_the_kick_limit() -> None:
     async with api(store) as req:
         gid = (await req("POST", "/group/create", act=owner, json={"name": "g"}))["data"]["group_id"]
         for _ in range(KICK_LIMIT):
-            assert (await req("POST", "/group/invite", act=owner, json={"group_id": gid, "user_list": [x]}))["code"] == 200
+            assert (await req("POST", "/group/invite", act=owner, json={"group_id": gid, "user_list": [x]}))[
+                "code"
+            ] == 200
             await req("POST", "/group/kick", act=owner, json={"group_id": gid, "user_list": [x]})
         again = await req("POST", "/group/invite", act=owner, json={"group_id": gid, "user_list": [x]})
         assert again["data"][0]["result"] == "fail" and again["data"][0]["reason"].startswith("20016")
@@ -193,7 +195,9 @@ async def test_shapes_follow_the_swagger_definitions() -> None:
         found = (await req("GET", "/roster/id", act=owner, params={"user_id": stranger}))["data"]
         assert (found["alias"], found["ext"], found["mute_notification"]) == ("", "", False)
         await req("POST", "/message/send", act=owner, json={**TEXT, "targets": [member]})
-        page = await req("GET", "/message/conversation", act=member, params={"opposite_id": owner, "limit": 5, "msg_id_start": 0})
+        page = await req(
+            "GET", "/message/conversation", act=member, params={"opposite_id": owner, "limit": 5, "msg_id_start": 0}
+        )
         assert page["data"]["messages"] and all("type" not in m for m in page["data"]["messages"])
 
 
@@ -202,7 +206,9 @@ async def test_destroyed_group_and_deleted_peer() -> None:
     store = Store()
     owner, member, gone = users(store, "owner", "member", "gone")
     async with api(store) as req:
-        gid = (await req("POST", "/group/create", act=owner, json={"name": "g", "user_list": [member]}))["data"]["group_id"]
+        gid = (await req("POST", "/group/create", act=owner, json={"name": "g", "user_list": [member]}))["data"][
+            "group_id"
+        ]
         await req("POST", "/message/send", act=owner, json={**TEXT, "type": 2, "targets": [gid]})
         await req("POST", "/message/send", act=gone, json={**TEXT, "targets": [member]})
         assert {u["conversation_id"]["uid"] for u in (await req("GET", "/message/unread", act=member))["data"]} == {
