@@ -4,7 +4,7 @@ It emulates the public API documentation (paths, headers, envelope, error codes)
 not the real service. `build_app()` gives a fresh ASGI app with its own `Store`.
 """
 
-from .app import NOTICE, build_app
+from .app import AREAS, NOTICE, ROUTES, build_app
 from .core import SANDBOX_APP_ID, Store
 
-__all__ = ["NOTICE", "SANDBOX_APP_ID", "Store", "build_app"]
+__all__ = ["AREAS", "NOTICE", "ROUTES", "SANDBOX_APP_ID", "Store", "build_app"]

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import messages as M
-from .core import Call, Fail, Store, route
+from .core import Call, Fail, Routes, Store
+
+ROUTES = Routes()
 
 QUOTA_PER_REPLY = 1.0
 
@@ -40,10 +42,10 @@ def _is_knowledge(msg: M.Message) -> bool:
 
 
 def knowledge_count(store: Store, bot: int) -> int:
-    return sum(1 for m in M.messages(store).log if m.chat_type == "CHAT" and m.to_id == bot and _is_knowledge(m))
+    return sum(1 for m in M.log_since(store, 0) if m.chat_type == "CHAT" and m.to_id == bot and _is_knowledge(m))
 
 
-@route("POST", "PUT", "/ai/message/send")
+@ROUTES.route("POST", "PUT", "/ai/message/send")
 def ask(call: Call) -> dict[str, Any]:
     if call.int("type") != 1:
         raise Fail(10002, "chatbots are addressed one to one: type must be 1 and targets chatbot user IDs")
@@ -55,21 +57,26 @@ def ask(call: Call) -> dict[str, Any]:
     bots = chatbots(store)
     if txn is not None and (asker, txn) in bots.answered:
         return bots.answered[(asker, txn)]
-    box = M.messages(store)
-    before = len(box.log)
+    before = M.log_size(store)
     M.deliver(call)
     replies = []
-    for question in box.log[before:]:
+    for question in M.log_since(store, before):
         bot = question.to_id
         docs = knowledge_count(store, bot)
         text = (
             f"[sandbox chatbot {bot}] You asked: {question.content!r}. "
             f"My knowledge base holds {docs} document{'s' if docs != 1 else ''}."
         )
-        view = M.record(store, bot, asker, "CHAT", text, "TEXT").view()
+        reply = M.record(store, bot, asker, "CHAT", text, "TEXT")
+        view = reply.view()
         view.pop("status")
+        view["type"] = reply.chat_type  # the AI reply message documents `type`; history messages do not
         replies.append(view)
     answer = {"message_quota_usage": QUOTA_PER_REPLY * len(replies), "messages": replies}
     if txn is not None:
         bots.answered[(asker, txn)] = answer
     return answer
+
+
+def forget_user(store: Store, user_id: int) -> None:
+    """Chatbot answers are messages; the messages area keeps them."""

@@ -11,22 +11,29 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import (  # noqa: F401 - registers routes
-    ai,
-    devices,
-    files,
-    group_content,
-    group_moderation,
-    groups,
-    messages,
-    push,
-    roster,
-    tokens,
-    users,
-)
-from .core import ROUTES, Actor, Call, Fail, Reply, Store, parse_body
+from . import ai, devices, files, group_content, group_moderation, groups, messages, push, roster, tokens, users
+from .core import Actor, Call, Fail, Reply, RouteInfo, Store, parse_body
 
 log = logging.getLogger("lanying_mcp.sandbox")
+
+# The sandbox's areas, each a module exporting `ROUTES` (its route table) and `forget_user(store,
+# user_id)` (its part of deleting a user). The users area comes last: it drops the user record
+# itself, after the others have let go of it.
+AREAS = (tokens, devices, roster, groups, group_moderation, group_content, messages, files, push, ai, users)
+
+
+def route_table() -> dict[tuple[str, str], RouteInfo]:
+    """Every (method, path) the sandbox serves, merged from the areas' own tables."""
+    table: dict[tuple[str, str], RouteInfo] = {}
+    for area in AREAS:
+        for key, info in area.ROUTES.table.items():
+            if key in table:
+                raise RuntimeError(f"sandbox route {key} is served by two areas")
+            table[key] = info
+    return table
+
+
+ROUTES = route_table()
 
 NOTICE = "Lanying sandbox: emulates the public API documentation in memory, not the real service."
 
@@ -66,6 +73,7 @@ def _actor(store: Store, request: Request, open_route: bool) -> Actor:
 def build_app(store: Store | None = None) -> Starlette:
     """A fresh sandbox app with its own store (`app.state.store`)."""
     store = store or Store()
+    store.forgetters = tuple(area.forget_user for area in AREAS)
 
     async def dispatch(request: Request) -> Response:
         path = "/" + request.path_params["path"]

@@ -1,8 +1,8 @@
 """The sandbox's machinery: routing, auth, the envelope, argument reading, and the shared store.
 
 The sandbox emulates the public documentation of the Lanying server API, not the real service:
-same paths, headers, envelope and error codes, with in-memory state. Each area module registers
-handlers with `@route("POST", "/group/create")`; a handler gets a `Call` and returns the `data`
+same paths, headers, envelope and error codes, with in-memory state. Each area module keeps a
+`Routes` table (`@ROUTES.route("POST", "/group/create")`); a handler gets a `Call` and returns the `data`
 (or a `Reply` with top-level extras such as `cursor`), or raises `Fail(code, message)`.
 """
 
@@ -56,7 +56,9 @@ class User:
 
 def default_settings(user_id: int) -> dict[str, Any]:
     return {
+        "id": user_id,  # the Swagger's UserSettings.id is undescribed; the sandbox uses the user's ID
         "user_id": user_id,
+        "push_token": "",
         "auth_mode": 0,
         "auth_question": "",
         "auth_answer": "",
@@ -86,6 +88,8 @@ class Store:
         self.by_username: dict[str, int] = {}
         self.user_tokens: dict[str, int] = {}
         self._parts: dict[type, Any] = {}
+        # Each area's part of deleting a user, in the order of the app's AREAS (set by build_app).
+        self.forgetters: tuple[Callable[[Store, int], None], ...] = ()
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -118,6 +122,11 @@ class Store:
         self.users[uid] = u
         self.by_username[username] = uid
         return u
+
+    def forget_user(self, user_id: int) -> None:
+        """Delete a user: every area drops its part (the users area, last, drops the record)."""
+        for forget in self.forgetters:
+            forget(self, user_id)
 
     def issue_user_token(self, user_id: int) -> str:
         token = "u-" + secrets.token_urlsafe(18)
@@ -248,22 +257,33 @@ class RouteInfo:
     open: bool = False  # callable with app_id only (no access-token)
 
 
-ROUTES: dict[tuple[str, str], RouteInfo] = {}
+class Routes:
+    """One area's route table: `ROUTES = Routes()` then `@ROUTES.route("POST", "PUT", "/user/avatar")`.
+
+    Each area keeps its own table; `app.py` merges the tables of the areas it lists. Nothing is
+    registered in a shared place by importing a module.
+    """
+
+    def __init__(self) -> None:
+        self.table: dict[tuple[str, str], RouteInfo] = {}
+
+    def route(self, *methods_and_path: str, open: bool = False) -> Callable[[Handler], Handler]:  # noqa: A002
+        *methods, path = methods_and_path
+
+        def register(fn: Handler) -> Handler:
+            for method in methods:
+                key = (method.upper(), path)
+                if key in self.table:
+                    raise RuntimeError(f"sandbox route registered twice: {key}")
+                self.table[key] = RouteInfo(fn, open)
+            return fn
+
+        return register
 
 
-def route(*methods_and_path: str, open: bool = False) -> Callable[[Handler], Handler]:  # noqa: A002
-    """Register a handler: `@route("POST", "PUT", "/user/avatar")`."""
-    *methods, path = methods_and_path
-
-    def register(fn: Handler) -> Handler:
-        for method in methods:
-            key = (method.upper(), path)
-            if key in ROUTES:
-                raise RuntimeError(f"sandbox route registered twice: {key}")
-            ROUTES[key] = RouteInfo(fn, open)
-        return fn
-
-    return register
+def page_extras(cursor: str, **more: Any) -> dict[str, Any]:
+    """A ListResponse's top-level extras: the cursor only while there is a next page."""
+    return {**({"cursor": cursor} if cursor else {}), **more}
 
 
 def page(items: list[Any], cursor: str | None, limit: int | None, default_limit: int) -> tuple[list[Any], str]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from .core import Call, Fail, Reply, Store, route
+from .core import Call, Fail, Reply, Routes, Store
+
+ROUTES = Routes()
 
 PLATFORMS = {1: "ios", 2: "android", 3: "windows", 4: "mac", 5: "linux", 6: "web"}
 
@@ -81,6 +83,29 @@ def record_login(store: Store, user_id: int, device_guid: str | None, platform: 
     return prof.last_sn
 
 
+def set_alias(store: Store, user_id: int, alias: str, push_token: str) -> None:
+    """Bind a push alias as `/user/push/alias` does (used by registration with an alias)."""
+    prof = profile(store, user_id)
+    prof.alias, prof.alias_push_token = alias, push_token
+
+
+def is_online(store: Store, user_id: int) -> bool:
+    """Whether one of the user's devices is logged in."""
+    prof = store.part(DeviceBook).profiles.get(user_id)
+    return prof is not None and any(d.online for d in prof.devices.values())
+
+
+def log_out(store: Store, user_id: int) -> None:
+    """Every device of the user goes offline (a ban ends their sessions)."""
+    for dev in profile(store, user_id).devices.values():
+        dev.online = False
+
+
+def forget_user(store: Store, user_id: int) -> None:
+    """The devices area's part of deleting a user: their devices, tags, alias and badge."""
+    store.part(DeviceBook).profiles.pop(user_id, None)
+
+
 def device_push_token(store: Store, user_id: int, device_sn: int) -> str:
     """Lanying's push token of a device ("" when its login named no device_guid), for TokenDto.push_token."""
     dev = profile(store, user_id).devices.get(device_sn)
@@ -102,13 +127,13 @@ def _set(call: Call, key: str, value: object) -> bool:
 # --- devices --------------------------------------------------------------------------------
 
 
-@route("GET", "/user/device/list")
+@ROUTES.route("GET", "/user/device/list")
 def list_devices(call: Call) -> Reply:
     uid, prof = _actor_profile(call)
     return Reply([d.public(uid) for d in prof.devices.values()], {"version": prof.version})
 
 
-@route("POST", "DELETE", "/user/device/remove")
+@ROUTES.route("POST", "DELETE", "/user/device/remove")
 def remove_device(call: Call) -> bool:
     _, prof = _actor_profile(call)
     sn = call.int("device_sn", "query")
@@ -118,7 +143,7 @@ def remove_device(call: Call) -> bool:
     return True
 
 
-@route("POST", "PUT", "/user/kick")
+@ROUTES.route("POST", "PUT", "/user/kick")
 def kick(call: Call) -> bool:
     _, prof = _actor_profile(call)
     sn = call.int("device_sn", "query", required=False)
@@ -131,22 +156,22 @@ def kick(call: Call) -> bool:
 # --- preferences (kept in User.settings) ----------------------------------------------------
 
 
-@route("POST", "PUT", "/user/download")
+@ROUTES.route("POST", "PUT", "/user/download")
 def set_auto_download(call: Call) -> bool:
     return _set(call, "auto_download", call.bool("value", "query"))
 
 
-@route("POST", "PUT", "/user/push")
+@ROUTES.route("POST", "PUT", "/user/push")
 def set_push(call: Call) -> bool:
     return _set(call, "no_push", call.bool("value", "query"))
 
 
-@route("POST", "PUT", "/user/push/detail")
+@ROUTES.route("POST", "PUT", "/user/push/detail")
 def set_push_detail(call: Call) -> bool:
     return _set(call, "no_push_detail", call.bool("value", "query"))
 
 
-@route("POST", "PUT", "/user/push/limit")
+@ROUTES.route("POST", "PUT", "/user/push/limit")
 def set_quiet_hours(call: Call) -> bool:
     start = call.int("no_push_start_hour", "query")
     end = call.int("no_push_end_hour", "query")
@@ -157,17 +182,17 @@ def set_quiet_hours(call: Call) -> bool:
     return _set(call, "no_push_end_hour", end)
 
 
-@route("POST", "PUT", "/user/push/nickname")
+@ROUTES.route("POST", "PUT", "/user/push/nickname")
 def set_push_nickname(call: Call) -> bool:
     return _set(call, "push_nick_name", call.str("value", "query"))
 
 
-@route("POST", "PUT", "/user/sounds")
+@ROUTES.route("POST", "PUT", "/user/sounds")
 def set_sounds(call: Call) -> bool:
     return _set(call, "no_sounds", call.bool("value", "query"))
 
 
-@route("POST", "PUT", "/user/vibratory")
+@ROUTES.route("POST", "PUT", "/user/vibratory")
 def set_vibratory(call: Call) -> bool:
     return _set(call, "vibratory", call.bool("value", "query"))
 
@@ -175,7 +200,7 @@ def set_vibratory(call: Call) -> bool:
 # --- push targeting: alias, badge, tags -----------------------------------------------------
 
 
-@route("POST", "/user/push/alias")
+@ROUTES.route("POST", "/user/push/alias")
 def bind_alias(call: Call) -> bool:
     _, prof = _actor_profile(call)
     alias = call.str("alias")
@@ -186,7 +211,7 @@ def bind_alias(call: Call) -> bool:
     return True
 
 
-@route("POST", "/user/push/badge")
+@ROUTES.route("POST", "/user/push/badge")
 def set_badge(call: Call) -> bool:
     _, prof = _actor_profile(call)
     badge = call.int("badge")
@@ -203,12 +228,12 @@ def _tags(call: Call) -> list[str]:
     return tags
 
 
-@route("GET", "/user/push/tag")
+@ROUTES.route("GET", "/user/push/tag")
 def list_tags(call: Call) -> list[str]:
     return list(_actor_profile(call)[1].tags)
 
 
-@route("POST", "/user/push/tag")
+@ROUTES.route("POST", "/user/push/tag")
 def add_tags(call: Call) -> bool:
     _, prof = _actor_profile(call)
     for tag in _tags(call):
@@ -217,7 +242,7 @@ def add_tags(call: Call) -> bool:
     return True
 
 
-@route("DELETE", "/user/push/tag")
+@ROUTES.route("DELETE", "/user/push/tag")
 def remove_tags(call: Call) -> bool:
     _, prof = _actor_profile(call)
     drop = set(_tags(call))
@@ -225,7 +250,7 @@ def remove_tags(call: Call) -> bool:
     return True
 
 
-@route("DELETE", "/user/push/tag/all")
+@ROUTES.route("DELETE", "/user/push/tag/all")
 def clear_tags(call: Call) -> bool:
     _actor_profile(call)[1].tags.clear()
     return True
@@ -234,7 +259,7 @@ def clear_tags(call: Call) -> bool:
 # --- vendor push tokens ---------------------------------------------------------------------
 
 
-@route("POST", "PUT", "/user/token/bind")
+@ROUTES.route("POST", "PUT", "/user/token/bind")
 def bind_token(call: Call) -> bool:
     _, prof = _actor_profile(call)
     dev = prof.device(call.int("device_sn"))
@@ -243,7 +268,7 @@ def bind_token(call: Call) -> bool:
     return True
 
 
-@route("POST", "DELETE", "/user/token/unbind")
+@ROUTES.route("POST", "DELETE", "/user/token/unbind")
 def unbind_token(call: Call) -> bool:
     _, prof = _actor_profile(call)
     dev = prof.device(call.int("deviceSn", "query"))

@@ -16,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from . import groups as G
-from .core import Call, Fail, Store, route
+from .core import Call, Fail, Routes, Store
+
+ROUTES = Routes()
 
 CHAT_FILE_TYPES = {100, 101, 102, 103, 104, 200, 201, 202, 203}
 BASE = "http://sandbox.local"  # replaced by the request's own base URL when known
@@ -60,7 +62,7 @@ def grant(call: Call, kind: str) -> dict[str, Any]:
     }
 
 
-@route("GET", "/file/upload/chat")
+@ROUTES.route("GET", "/file/upload/chat")
 def upload_chat(call: Call) -> dict[str, Any]:
     file_type = call.int("file_type", "query")
     to_id = call.int("to_id", "query")
@@ -69,6 +71,8 @@ def upload_chat(call: Call) -> dict[str, Any]:
         raise Fail(10002, "file_type or to_type has an undocumented value")
     if to_type == 1:
         call.store.user(to_id)
+    else:
+        G.get_group(call, to_id)
     return grant(call, "chat")
 
 
@@ -116,20 +120,20 @@ def _stored(call: Call, sign: str) -> tuple[str, StoredFile]:
     return key, stored
 
 
-@route("GET", "/file/upload/avatar/user")
+@ROUTES.route("GET", "/file/upload/avatar/user")
 def upload_user_avatar(call: Call) -> dict[str, Any]:
     call.acting_user()
     return grant(call, "avatar/user")
 
 
-@route("GET", "/file/upload/avatar/group")
+@ROUTES.route("GET", "/file/upload/avatar/group")
 def upload_group_avatar(call: Call) -> dict[str, Any]:
     g = G.get_group(call, call.int("group_id", "query"))
     G.require(call, g, G.MEMBER)
     return grant(call, "avatar/group")
 
 
-@route("GET", "/file/upload/forward")
+@ROUTES.route("GET", "/file/upload/forward")
 def forward(call: Call) -> str:
     """A forward copies the stored file under a new key for the new conversation; data is its URL."""
     _, stored = _stored(call, call.str("file_sign", "query"))
@@ -151,13 +155,17 @@ def _redirect(call: Call, sign: str) -> Response:
     return RedirectResponse(f"{base_url(call)}/_files/{key}", status_code=302)
 
 
-@route("GET", "/file/download/avatar")
+@ROUTES.route("GET", "/file/download/avatar")
 def download_avatar(call: Call) -> Response:
     return _redirect(call, call.str("object_name", "query"))
 
 
-@route("GET", "/file/download/chat")
+@ROUTES.route("GET", "/file/download/chat")
 def download_chat(call: Call) -> Response:
     if call.str("format", "query", required=False) not in (None, "amr", "mp3"):
         raise Fail(10002, "format must be amr or mp3")
     return _redirect(call, call.str("file_sign", "query"))
+
+
+def forget_user(store: Store, user_id: int) -> None:
+    """Stored files outlive their uploader, as shared content does."""

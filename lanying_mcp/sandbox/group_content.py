@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import Call, Fail, route
+from .core import Call, Fail, Routes, Store
 from .groups import ADMIN, MEMBER, Group, get_group, require
+
+ROUTES = Routes()
 
 
 def _announcement(g: Group, announcement_id: int) -> dict[str, Any]:
@@ -23,7 +25,7 @@ def _newest_first(g: Group) -> list[dict[str, Any]]:
     return sorted(g.announcements.values(), key=lambda a: (a["created_at"], a["id"]), reverse=True)
 
 
-@route("POST", "/group/announcement/edit")
+@ROUTES.route("POST", "/group/announcement/edit")
 def announcement_edit(call: Call) -> dict[str, Any]:
     g = get_group(call, call.int("group_id"))
     require(call, g, ADMIN)
@@ -39,14 +41,14 @@ def announcement_edit(call: Call) -> dict[str, Any]:
     return dict(item)
 
 
-@route("GET", "/group/announcement")
+@ROUTES.route("GET", "/group/announcement")
 def announcement_get(call: Call) -> dict[str, Any]:
     g = get_group(call, call.int("group_id", "query"))
     require(call, g, MEMBER)
     return dict(_announcement(g, call.int("announcement_id", "query")))
 
 
-@route("GET", "/group/announcement/last")
+@ROUTES.route("GET", "/group/announcement/last")
 def announcement_last(call: Call) -> dict[str, Any] | None:
     g = get_group(call, call.int("group_id", "query"))
     require(call, g, MEMBER)
@@ -54,14 +56,14 @@ def announcement_last(call: Call) -> dict[str, Any] | None:
     return dict(items[0]) if items else None
 
 
-@route("GET", "/group/announcement/list")
+@ROUTES.route("GET", "/group/announcement/list")
 def announcement_list(call: Call) -> list[dict[str, Any]]:
     g = get_group(call, call.int("group_id", "query"))
     require(call, g, MEMBER)
     return [dict(a) for a in _newest_first(g)]
 
 
-@route("POST", "DELETE", "/group/announcement/delete")
+@ROUTES.route("POST", "DELETE", "/group/announcement/delete")
 def announcement_delete(call: Call) -> bool:
     g = get_group(call, call.int("group_id", "query"))
     require(call, g, ADMIN)
@@ -84,7 +86,7 @@ def _may_change(call: Call, level: int, item: dict[str, Any]) -> bool:
     return level >= ADMIN or (item["uploader"] is not None and item["uploader"] == call.actor.user_id)
 
 
-@route("POST", "/group/file/upload")
+@ROUTES.route("POST", "/group/file/upload")
 def file_upload(call: Call) -> dict[str, Any]:
     g = get_group(call, call.int("group_id"))
     require(call, g, MEMBER)
@@ -107,21 +109,21 @@ def file_upload(call: Call) -> dict[str, Any]:
     return dict(item)
 
 
-@route("GET", "/group/file")
+@ROUTES.route("GET", "/group/file")
 def file_get(call: Call) -> dict[str, Any]:
     g = get_group(call, call.int("group_id", "query"))
     require(call, g, MEMBER)
     return dict(_file(g, call.int("file_id", "query")))
 
 
-@route("GET", "/group/file/list")
+@ROUTES.route("GET", "/group/file/list")
 def file_list(call: Call) -> list[dict[str, Any]]:
     g = get_group(call, call.int("group_id", "query"))
     require(call, g, MEMBER)
     return [dict(item) for item in g.files.values()]
 
 
-@route("POST", "PUT", "/group/file/update_name")
+@ROUTES.route("POST", "PUT", "/group/file/update_name")
 def file_rename(call: Call) -> bool:
     g = get_group(call, call.int("group_id"))
     level = require(call, g, MEMBER)
@@ -134,7 +136,7 @@ def file_rename(call: Call) -> bool:
     return True
 
 
-@route("POST", "DELETE", "/group/file/delete")
+@ROUTES.route("POST", "DELETE", "/group/file/delete")
 def file_delete(call: Call) -> list[dict[str, Any]]:
     g = get_group(call, call.int("group_id"))
     level = require(call, g, MEMBER)
@@ -149,3 +151,7 @@ def file_delete(call: Call) -> list[dict[str, Any]]:
             del g.files[file_id]
             out.append({"file_id": file_id, "result": "success", "reason": None})
     return out
+
+
+def forget_user(store: Store, user_id: int) -> None:
+    """Announcements and shared files stay with their group after their author is deleted."""

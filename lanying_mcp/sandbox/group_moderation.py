@@ -15,13 +15,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .core import Call, Fail, Reply, Store, page, route
-from .groups import ADMIN, MEMBER, OWNER, Group, add_member, get_group, groups, relation, require
+from .core import Call, Fail, Reply, Routes, Store, page
+from .groups import ADMIN, MEMBER, OWNER, Group, add_member, all_groups, get_group, may_join, relation, require
+
+ROUTES = Routes()
 
 DAY_MS = 86_400_000
 APPLICATION_TTL_MS = 7 * DAY_MS
 QR_TTL_MS = 7 * DAY_MS
-KICK_LIMIT = 3  # kicked this many times, a user may no longer join (20016)
+
+
+def forget_user(store: Store, user_id: int) -> None:
+    """The moderation part of deleting a user: group blacklists, kick counts, invitations, applications."""
+    for g in all_groups(store):
+        g.blocked.pop(user_id, None)
+        g.kicked.pop(user_id, None)
+        g.invitations[:] = [r for r in g.invitations if user_id not in (r["invitee_id"], r["inviter_id"])]
+        g.applications[:] = [a for a in g.applications if a["applicant_id"] != user_id]
 
 
 def _iso(ms: int) -> str:
@@ -52,7 +62,7 @@ def _admin_group(call: Call) -> tuple[Group, int]:
 # --- muting members ---------------------------------------------------------------------
 
 
-@route("POST", "/group/ban")
+@ROUTES.route("POST", "/group/ban")
 def ban(call: Call) -> list[dict[str, Any]]:
     g, level = _admin_group(call)
     until = call.store.now_ms() + _minutes(call) * 60_000
@@ -69,7 +79,7 @@ def ban(call: Call) -> list[dict[str, Any]]:
     return out
 
 
-@route("POST", "/group/unban")
+@ROUTES.route("POST", "/group/unban")
 def unban(call: Call) -> list[dict[str, Any]]:
     g, _ = _admin_group(call)
     out = []
@@ -83,13 +93,13 @@ def unban(call: Call) -> list[dict[str, Any]]:
     return out
 
 
-@route("GET", "/group/banned_list")
+@ROUTES.route("GET", "/group/banned_list")
 def banned_list(call: Call) -> Reply:
     g = get_group(call, call.int("group_id", "query"))
     require(call, g, MEMBER)
     now = call.store.now_ms()
     muted = [
-        {"user_id": uid, "display_name": m.display_name or None, "join_time": m.join_time, "expired_time": m.mute_until}
+        {"user_id": uid, "display_name": m.display_name, "join_time": m.join_time, "expired_time": m.mute_until}
         for uid, m in g.members.items()
         if m.mute_until == -1 or m.mute_until > now
     ]
@@ -100,7 +110,7 @@ def banned_list(call: Call) -> Reply:
 # --- muting the whole group -------------------------------------------------------------
 
 
-@route("POST", "/group/settings/ban_all")
+@ROUTES.route("POST", "/group/settings/ban_all")
 def ban_all(call: Call) -> dict[str, int]:
     g, _ = _admin_group(call)
     g.ban_all_until = call.store.now_ms() // 1000 + _minutes(call) * 60
@@ -108,7 +118,7 @@ def ban_all(call: Call) -> dict[str, int]:
     return {"ban_expire_time": g.ban_all_until}
 
 
-@route("POST", "/group/settings/unban_all")
+@ROUTES.route("POST", "/group/settings/unban_all")
 def unban_all(call: Call) -> bool:
     g, _ = _admin_group(call)
     g.ban_all_until = 0
@@ -119,7 +129,7 @@ def unban_all(call: Call) -> bool:
 # --- blacklist --------------------------------------------------------------------------
 
 
-@route("POST", "/group/block")
+@ROUTES.route("POST", "/group/block")
 def block(call: Call) -> list[dict[str, Any]]:
     g, level = _admin_group(call)
     now = call.store.now_ms()
@@ -138,7 +148,7 @@ def block(call: Call) -> list[dict[str, Any]]:
     return out
 
 
-@route("POST", "DELETE", "/group/unblock")
+@ROUTES.route("POST", "DELETE", "/group/unblock")
 def unblock(call: Call) -> list[dict[str, Any]]:
     g, _ = _admin_group(call)
     out = []
@@ -150,7 +160,7 @@ def unblock(call: Call) -> list[dict[str, Any]]:
     return out
 
 
-@route("GET", "/group/blocked_list")
+@ROUTES.route("GET", "/group/blocked_list")
 def blocked_list(call: Call) -> Reply:
     g = get_group(call, call.int("group_id", "query"))
     require(call, g, MEMBER)
@@ -159,26 +169,14 @@ def blocked_list(call: Call) -> Reply:
     return Reply(chunk, {"cursor": cursor, "total": len(items), "version": g.updated_at})
 
 
-# --- joining: shared checks ---------------------------------------------------------------
-
-
-def _may_join(g: Group, uid: int) -> None:
-    if uid in g.members:
-        raise Fail(20017, "user is already a group member")
-    if uid in g.blocked:
-        raise Fail(20018, "user is in the group blacklist")
-    if g.kicked.get(uid, 0) >= KICK_LIMIT:
-        raise Fail(20016, f"user was kicked out of this group {g.kicked[uid]} times and cannot rejoin")
-
-
 # --- invitations (created by /group/invite when the invitee's group_confirm is on) --------
 
 
-@route("GET", "/group/invitation_list")
+@ROUTES.route("GET", "/group/invitation_list")
 def invitation_list(call: Call) -> Reply:
     """The acting user's received invitations; with only a group_id header, that group's."""
     actor = call.actor
-    records = [rec for g in groups(call.store).groups.values() for rec in g.invitations]
+    records = [rec for g in all_groups(call.store) for rec in g.invitations]
     if actor.user_id is not None:
         records = [r for r in records if r["invitee_id"] == actor.user_id]
     elif actor.group_id is not None:
@@ -188,7 +186,7 @@ def invitation_list(call: Call) -> Reply:
     return Reply(chunk, {"cursor": cursor, "total": len(items), "version": len(items)})
 
 
-@route("POST", "PUT", "/group/invite/handle")
+@ROUTES.route("POST", "PUT", "/group/invite/handle")
 def handle_invitation(call: Call) -> bool:
     invitee = call.acting_user()
     assert invitee is not None  # acting_user() raises 10002 when there is none
@@ -207,7 +205,7 @@ def handle_invitation(call: Call) -> bool:
     else:
         raise Fail(20015, "no pending invitation from this inviter (expired or already handled)")
     if approval and invitee not in g.members:
-        _may_join(g, invitee)
+        may_join(g, invitee)
         add_member(call.store, g, invitee)
     rec["status"] = 1 if approval else 2
     rec["updated_at"] = now
@@ -217,12 +215,12 @@ def handle_invitation(call: Call) -> bool:
 # --- applications -----------------------------------------------------------------------
 
 
-@route("POST", "/group/apply")
+@ROUTES.route("POST", "/group/apply")
 def apply(call: Call) -> dict[str, Any]:
     applicant = call.acting_user()
     assert applicant is not None
     g = get_group(call, call.int("group_id"))
-    _may_join(g, applicant)
+    may_join(g, applicant)
     if g.apply_approval == 0:
         add_member(call.store, g, applicant)
         return relation(applicant, True)
@@ -246,7 +244,7 @@ def apply(call: Call) -> dict[str, Any]:
     return relation(applicant, True, "application pending admin approval")
 
 
-@route("POST", "PUT", "/group/apply/handle")
+@ROUTES.route("POST", "PUT", "/group/apply/handle")
 def handle_application(call: Call) -> dict[str, Any]:
     g, _ = _admin_group(call)
     uid = call.int("user_id")
@@ -259,14 +257,19 @@ def handle_application(call: Call) -> dict[str, Any]:
     if not approval:
         app["status"] = 2
         return relation(uid, True, "application rejected")
-    if uid in g.blocked:
-        return relation(uid, False, "20018 user is in the group blacklist")
+    if uid in g.members:
+        app["status"] = 1
+        return relation(uid, True, "already a member")
+    try:
+        may_join(g, uid)
+    except Fail as exc:
+        return relation(uid, False, f"{exc.code} {exc.message}")
     app["status"] = 1
     add_member(call.store, g, uid)
     return relation(uid, True)
 
 
-@route("POST", "/group/application_list")
+@ROUTES.route("POST", "/group/application_list")
 def application_list(call: Call) -> Reply:
     items: list[dict[str, Any]] = []
     version = 0
@@ -307,7 +310,7 @@ def _read_qr_info(store: Store, qr_info: str) -> tuple[int, int, int]:
     return parsed
 
 
-@route("GET", "/group/qrcode/sign")
+@ROUTES.route("GET", "/group/qrcode/sign")
 def qrcode_sign(call: Call) -> dict[str, Any]:
     g = get_group(call, call.int("group_id", "query"))
     require(call, g, MEMBER)
@@ -321,7 +324,7 @@ def qrcode_sign(call: Call) -> dict[str, Any]:
     }
 
 
-@route("POST", "/group/qrcode/invite")
+@ROUTES.route("POST", "/group/qrcode/invite")
 def qrcode_invite(call: Call) -> dict[str, Any]:
     user = call.acting_user()
     assert user is not None
@@ -329,6 +332,6 @@ def qrcode_invite(call: Call) -> dict[str, Any]:
     if expire_at <= call.store.now_ms():
         raise Fail(20025, "the group invitation QR code has expired")
     g = get_group(call, gid)
-    _may_join(g, user)
+    may_join(g, user)
     add_member(call.store, g, user)
     return relation(user, True)

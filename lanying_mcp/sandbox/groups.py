@@ -6,10 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core import Call, Fail, Reply, Store, page, route
+from .core import Call, Fail, Reply, Routes, Store, page
+
+ROUTES = Routes()
 
 MEMBER, ADMIN, OWNER = 1, 2, 3
-CAPACITY = 2000  # the sandbox's member limit per group, reported as `capacity`
+DEFAULT_CAPACITY = 2000  # undocumented: the sandbox's member limit of a new group, reported as `capacity`
+KICK_LIMIT = 3  # undocumented: kicked this many times, a user may no longer join (20016)
+GROUP_TYPES = (0, 2)  # group.md: 0 private group, 2 chatroom
 LEVEL_ERROR = {
     MEMBER: (20011, "operation requires group member permission"),
     ADMIN: (20012, "operation requires group admin permission"),
@@ -41,6 +45,7 @@ class Group:
     read_ack: bool = False
     history_visible: bool = False
     hide_member_info: bool = False
+    capacity: int = DEFAULT_CAPACITY
     ban_all_until: int = 0  # seconds epoch; -1 forever; 0 not muted
     created_at: int = 0
     updated_at: int = 0
@@ -70,7 +75,7 @@ class Group:
             "history_visible": self.history_visible,
             "hide_member_info": self.hide_member_info,
             "ban_expire_time": self.ban_all_until,
-            "capacity": CAPACITY,
+            "capacity": self.capacity,
             "count": len(self.members),
             "created_at": self.created_at,
             "updated_at": self.updated_at,
@@ -87,10 +92,57 @@ class Group:
 @dataclass
 class Groups:
     groups: dict[int, Group] = field(default_factory=dict)
+    destroyed: set[int] = field(default_factory=set)  # IDs of destroyed groups: they answer 20001
+
+
+def destroy_group(store: Store, group_id: int) -> None:
+    """A destroyed group leaves its messages in the log but answers 20001 everywhere."""
+    groups(store).groups.pop(group_id, None)
+    groups(store).destroyed.add(group_id)
+
+
+def was_destroyed(store: Store, group_id: int) -> bool:
+    return group_id in groups(store).destroyed
+
+
+def may_join(g: Group, uid: int) -> None:
+    """The documented reasons a user cannot join: member already, blacklisted, kicked too often, full."""
+    if uid in g.members:
+        raise Fail(20017, "user is already a group member")
+    if uid in g.blocked:
+        raise Fail(20018, "user is in the group blacklist")
+    if g.kicked.get(uid, 0) >= KICK_LIMIT:
+        raise Fail(20016, f"user was kicked out of this group {g.kicked[uid]} times and cannot rejoin")
+    if len(g.members) >= g.capacity:
+        raise Fail(20010, f"group {g.group_id} is full ({g.capacity} members)")
 
 
 def groups(store: Store) -> Groups:
     return store.part(Groups)
+
+
+def all_groups(store: Store) -> list[Group]:
+    return list(groups(store).groups.values())
+
+
+def find_group(store: Store, group_id: int) -> Group | None:
+    return groups(store).groups.get(group_id)
+
+
+def forget_user(store: Store, user_id: int) -> None:
+    """The groups area's part of deleting a user.
+
+    Groups the user owns are destroyed with them: a group cannot be left without an owner, and the
+    API offers no implicit ownership transfer, so the sandbox does not invent one. In other groups
+    the user simply stops being a member or admin.
+    """
+    for gid, g in list(groups(store).groups.items()):
+        if g.owner_id == user_id:
+            destroy_group(store, gid)
+        elif user_id in g.members:
+            g.members.pop(user_id)
+            g.admins.discard(user_id)
+            g.updated_at = store.now_ms()
 
 
 def get_group(call: Call, group_id: int) -> Group:
@@ -127,14 +179,19 @@ def relation(user_id: int, ok: bool, reason: str = "") -> dict[str, Any]:
     return {"user_id": user_id, "result": "success" if ok else "fail", "reason": reason or None}
 
 
-@route("POST", "/group/create")
+@ROUTES.route("POST", "/group/create")
 def create(call: Call) -> dict[str, Any]:
     owner = call.acting_user()
     assert owner is not None
     name = call.str("name")
     gtype = call.int("type", required=False, default=0)
-    if gtype not in (0, 2, 3):
-        raise Fail(10002, f"invalid group type {gtype}")
+    if gtype not in GROUP_TYPES:
+        raise Fail(10002, f"invalid group type {gtype}: 0 private group or 2 chatroom")
+    invitees = [uid for uid in dict.fromkeys(call.ints("user_list", required=False)) if uid != owner]
+    for uid in invitees:
+        call.store.user(uid)
+    if 1 + len(invitees) > DEFAULT_CAPACITY:
+        raise Fail(20010, f"a group holds at most {DEFAULT_CAPACITY} members, owner included")
     now = call.store.now_ms()
     g = Group(
         call.store.next_id(),
@@ -148,20 +205,19 @@ def create(call: Call) -> dict[str, Any]:
     )
     add_member(call.store, g, owner)
     groups(call.store).groups[g.group_id] = g
-    for uid in call.ints("user_list", required=False):
-        if uid != owner and uid in call.store.users:
-            add_member(call.store, g, uid)
-    return g.info()
+    for uid in invitees:  # as /group/invite does: group_confirm=true leaves an invitation instead
+        invite_one(call, g, owner, uid, "")
+    return with_caller_modes(call, g, g.info())
 
 
 def invite_one(call: Call, g: Group, inviter: int | None, uid: int, reason: str) -> dict[str, Any]:
     user = call.store.users.get(uid)
     if user is None:
         return relation(uid, False, "10000 user does not exist")
-    if uid in g.members:
-        return relation(uid, False, "20017 user is already a group member")
-    if uid in g.blocked:
-        return relation(uid, False, "20018 user is in the group blacklist")
+    try:
+        may_join(g, uid)
+    except Fail as exc:
+        return relation(uid, False, f"{exc.code} {exc.message}")
     if user.settings.get("group_confirm"):
         g.invitations.append(
             {
@@ -179,7 +235,7 @@ def invite_one(call: Call, g: Group, inviter: int | None, uid: int, reason: str)
     return relation(uid, True)
 
 
-@route("POST", "/group/invite")
+@ROUTES.route("POST", "/group/invite")
 def invite(call: Call) -> list[dict[str, Any]]:
     g = get_group(call, call.int("group_id"))
     level = require(call, g, MEMBER)
@@ -197,9 +253,9 @@ def member_row(g: Group, uid: int, show_name: bool) -> dict[str, Any]:
     m = g.members[uid]
     return {
         "user_id": uid,
-        "display_name": (m.display_name or None) if show_name else None,
+        "display_name": m.display_name if show_name else "",
         "join_time": m.join_time,
-        "expired_time": m.mute_until or None,
+        "expired_time": m.mute_until,  # 0 = not muted, -1 = muted for ever
     }
 
 
@@ -215,7 +271,7 @@ def names_visible(call: Call, g: Group, level: int) -> Callable[[int], bool]:
     return lambda uid: uid == me
 
 
-@route("GET", "/group/member_list")
+@ROUTES.route("GET", "/group/member_list")
 def member_list(call: Call) -> Reply:
     g = get_group(call, call.int("group_id", "query"))
     visible = names_visible(call, g, require(call, g, MEMBER))
@@ -225,11 +281,11 @@ def member_list(call: Call) -> Reply:
     return Reply(chunk, {"cursor": cursor, "total": len(members), "version": g.updated_at})
 
 
-@route("POST", "DELETE", "/group/destroy")
+@ROUTES.route("POST", "DELETE", "/group/destroy")
 def destroy(call: Call) -> bool:
     g = get_group(call, call.int("group_id", "query"))
     require(call, g, OWNER)
-    del groups(call.store).groups[g.group_id]
+    destroy_group(call.store, g.group_id)
     return True
 
 
@@ -239,28 +295,28 @@ def touch(call: Call, g: Group) -> None:
 
 
 def with_caller_modes(call: Call, g: Group, data: dict[str, Any]) -> dict[str, Any]:
-    """Info answers carry the reader's own per-group modes when the reader is a member."""
+    """Info answers carry the reader's own per-group modes; a reader who is not a member (the app
+    admin, say) gets the defaults (0, 0) a member starts with."""
     m = g.members.get(call.actor.user_id) if call.actor.user_id is not None else None
-    if m is not None:
-        data = {**data, "msg_mute_mode": m.msg_mute_mode, "msg_push_mode": m.msg_push_mode}
-    return data
+    mute, push = (m.msg_mute_mode, m.msg_push_mode) if m is not None else (0, 0)
+    return {**data, "msg_mute_mode": mute, "msg_push_mode": push}
 
 
-@route("GET", "/group/info")
+@ROUTES.route("GET", "/group/info")
 def get_info(call: Call) -> dict[str, Any]:
     # Anyone may read a group's public face (people look a group up before applying to it).
     g = get_group(call, call.int("group_id", "query"))
     return with_caller_modes(call, g, g.info())
 
 
-@route("GET", "/group/settings")
+@ROUTES.route("GET", "/group/settings")
 def get_settings(call: Call) -> dict[str, Any]:
     g = get_group(call, call.int("group_id", "query"))
     require(call, g, MEMBER)
     return with_caller_modes(call, g, g.info())
 
 
-@route("POST", "/group/info/batch")
+@ROUTES.route("POST", "/group/info/batch")
 def info_batch(call: Call) -> list[dict[str, Any]]:
     """Brief info of each known group; unknown IDs are left out rather than failing the batch."""
     ids = call.ints("group_list")
@@ -280,20 +336,20 @@ def info_batch(call: Call) -> list[dict[str, Any]]:
             "type": g.type,
             "status": 0,
             "apply_approval": g.apply_approval,
-            "capacity": CAPACITY,
+            "capacity": g.capacity,
             "count": len(g.members),
         }
         out.append(with_caller_modes(call, g, brief))
     return out
 
 
-@route("GET", "/group/public_list")
+@ROUTES.route("GET", "/group/public_list")
 def public_list(call: Call) -> list[int]:
     # The API never says what makes a group "public"; the sandbox answers with its chatrooms (type 2).
     return [gid for gid, g in groups(call.store).groups.items() if g.type == 2]
 
 
-@route("GET", "/group/user_joined")
+@ROUTES.route("GET", "/group/user_joined")
 def user_joined(call: Call) -> list[int]:
     uid = call.acting_user()
     return [gid for gid, g in groups(call.store).groups.items() if uid in g.members]
@@ -312,22 +368,22 @@ def change_info(call: Call, attr: str, allow_empty: bool) -> bool:
     return True
 
 
-@route("POST", "PUT", "/group/info/name")
+@ROUTES.route("POST", "PUT", "/group/info/name")
 def set_name(call: Call) -> bool:
     return change_info(call, "name", allow_empty=False)
 
 
-@route("POST", "PUT", "/group/info/description")
+@ROUTES.route("POST", "PUT", "/group/info/description")
 def set_description(call: Call) -> bool:
     return change_info(call, "description", allow_empty=True)
 
 
-@route("POST", "PUT", "/group/info/avatar")
+@ROUTES.route("POST", "PUT", "/group/info/avatar")
 def set_avatar(call: Call) -> bool:
     return change_info(call, "avatar", allow_empty=True)
 
 
-@route("POST", "PUT", "/group/info/ext")
+@ROUTES.route("POST", "PUT", "/group/info/ext")
 def set_ext(call: Call) -> bool:
     return change_info(call, "ext", allow_empty=True)
 
@@ -340,32 +396,32 @@ def change_setting(call: Call, attr: str) -> bool:
     return True
 
 
-@route("POST", "PUT", "/group/settings/allow_member_invitation")
+@ROUTES.route("POST", "PUT", "/group/settings/allow_member_invitation")
 def set_member_invite(call: Call) -> bool:
     return change_setting(call, "member_invite")
 
 
-@route("POST", "PUT", "/group/settings/allow_member_modify")
+@ROUTES.route("POST", "PUT", "/group/settings/allow_member_modify")
 def set_member_modify(call: Call) -> bool:
     return change_setting(call, "member_modify")
 
 
-@route("POST", "PUT", "/group/settings/enable_read_ack")
+@ROUTES.route("POST", "PUT", "/group/settings/enable_read_ack")
 def set_read_ack(call: Call) -> bool:
     return change_setting(call, "read_ack")
 
 
-@route("POST", "PUT", "/group/settings/hide_member_info")
+@ROUTES.route("POST", "PUT", "/group/settings/hide_member_info")
 def set_hide_member_info(call: Call) -> bool:
     return change_setting(call, "hide_member_info")
 
 
-@route("POST", "PUT", "/group/settings/history_visible")
+@ROUTES.route("POST", "PUT", "/group/settings/history_visible")
 def set_history_visible(call: Call) -> bool:
     return change_setting(call, "history_visible")
 
 
-@route("POST", "PUT", "/group/settings/require_admin_approval")
+@ROUTES.route("POST", "PUT", "/group/settings/require_admin_approval")
 def set_apply_approval(call: Call) -> bool:
     g = get_group(call, call.int("group_id"))
     require(call, g, ADMIN)
@@ -385,7 +441,7 @@ def target_ids(call: Call) -> list[int]:
     return ids
 
 
-@route("POST", "/group/admin/add")
+@ROUTES.route("POST", "/group/admin/add")
 def admin_add(call: Call) -> list[dict[str, Any]]:
     g = get_group(call, call.int("group_id"))
     require(call, g, OWNER)
@@ -402,7 +458,7 @@ def admin_add(call: Call) -> list[dict[str, Any]]:
     return out
 
 
-@route("POST", "DELETE", "/group/admin/remove")
+@ROUTES.route("POST", "DELETE", "/group/admin/remove")
 def admin_remove(call: Call) -> list[dict[str, Any]]:
     g = get_group(call, call.int("group_id"))
     require(call, g, OWNER)
@@ -419,7 +475,7 @@ def admin_remove(call: Call) -> list[dict[str, Any]]:
     return out
 
 
-@route("GET", "/group/admin_list")
+@ROUTES.route("GET", "/group/admin_list")
 def admin_list(call: Call) -> list[dict[str, Any]]:
     """The admins in join order; the owner is not listed (it is `owner_id` in the group info)."""
     g = get_group(call, call.int("group_id", "query"))
@@ -427,7 +483,7 @@ def admin_list(call: Call) -> list[dict[str, Any]]:
     return [member_row(g, uid, visible(uid)) for uid in g.members if uid in g.admins]
 
 
-@route("POST", "PUT", "/group/transfer")
+@ROUTES.route("POST", "PUT", "/group/transfer")
 def transfer(call: Call) -> dict[str, Any]:
     g = get_group(call, call.int("group_id"))
     require(call, g, OWNER)
@@ -446,7 +502,7 @@ def remove_member(g: Group, uid: int) -> None:
     g.admins.discard(uid)
 
 
-@route("POST", "DELETE", "/group/kick")
+@ROUTES.route("POST", "DELETE", "/group/kick")
 def kick(call: Call) -> list[dict[str, Any]]:
     """Checked as a whole before anyone leaves: one target above the caller's rank fails the call."""
     g = get_group(call, call.int("group_id"))
@@ -481,7 +537,7 @@ def own_membership(call: Call, g: Group) -> tuple[int, Member]:
     return uid, m
 
 
-@route("POST", "DELETE", "/group/leave")
+@ROUTES.route("POST", "DELETE", "/group/leave")
 def leave(call: Call) -> bool:
     g = get_group(call, call.int("group_id", "query"))
     uid, _ = own_membership(call, g)
@@ -493,7 +549,7 @@ def leave(call: Call) -> bool:
 
 
 # --- each member's own view of the group --------------------------------------------------------
-@route("POST", "PUT", "/group/display_name")
+@ROUTES.route("POST", "PUT", "/group/display_name")
 def set_display_name(call: Call) -> bool:
     g = get_group(call, call.int("group_id"))
     _, m = own_membership(call, g)
@@ -505,14 +561,14 @@ def set_display_name(call: Call) -> bool:
     return True
 
 
-@route("POST", "/group/members/display_name")
+@ROUTES.route("POST", "/group/members/display_name")
 def display_names(call: Call) -> list[dict[str, Any]]:
     g = get_group(call, call.int("group_id"))
     visible = names_visible(call, g, require(call, g, MEMBER))
     return [member_row(g, uid, visible(uid)) for uid in target_ids(call) if uid in g.members]
 
 
-@route("POST", "PUT", "/group/msg/mute_mode")
+@ROUTES.route("POST", "PUT", "/group/msg/mute_mode")
 def set_mute_mode(call: Call) -> None:
     g = get_group(call, call.int("group_id"))
     _, m = own_membership(call, g)
@@ -522,7 +578,7 @@ def set_mute_mode(call: Call) -> None:
     m.msg_mute_mode = mode
 
 
-@route("POST", "PUT", "/group/msg/push_mode")
+@ROUTES.route("POST", "PUT", "/group/msg/push_mode")
 def set_push_mode(call: Call) -> None:
     g = get_group(call, call.int("group_id"))
     _, m = own_membership(call, g)

@@ -12,8 +12,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import facts
 from . import groups as G
-from .core import Call, Fail, Reply, Store, route
+from . import roster
+from .core import Call, Fail, Reply, Routes, Store
+
+ROUTES = Routes()
 
 CTYPES = {
     0: "TEXT",
@@ -52,7 +56,6 @@ class Message:
             "msg_id": self.msg_id,
             "from_xid": {"uid": self.from_uid, "device_sn": 0},
             "to_xid": {"uid": self.to_id, "device_sn": 0},
-            "type": self.chat_type,
             "ctype": self.ctype,
             "content": self.content,
             "attachment": self.attachment or None,
@@ -86,6 +89,31 @@ def messages(store: Store) -> Messages:
     return store.part(Messages)
 
 
+def log_since(store: Store, index: int) -> list[Message]:
+    """The messages recorded after the log held `index` of them (see `log_size`)."""
+    return messages(store).log[index:]
+
+
+def log_size(store: Store) -> int:
+    return len(messages(store).log)
+
+
+def forget_user(store: Store, user_id: int) -> None:
+    """The messages area's part of deleting a user: their read state, deletions and pins.
+
+    The log keeps their messages (the other side's history still holds them), but no one's unread
+    list names a conversation with a deleted user, and everyone's pin on them goes.
+    """
+    box = messages(store)
+    for table in (box.read_upto, box.cleared):
+        for key in [k for k in table if user_id in k]:
+            del table[key]
+    box.pins.pop(user_id, None)
+    for pins in box.pins.values():
+        if user_id in pins:
+            pins.remove(user_id)
+
+
 def _json_string(call: Call, name: str) -> str:
     value = call.get(name)
     if value is None:
@@ -114,8 +142,11 @@ def deliver(call: Call, *, system: bool = False) -> Reply:
     if not targets:
         raise Fail(10002, "targets must name at least one user or group")
     ttype = call.int("type")
-    ctype_num = call.int("content_type", default=0)
-    if ttype not in (1, 2) or ctype_num not in CTYPES:
+    ctype_num = call.int("content_type")
+    content = call.body.get("content") if isinstance(call.body, dict) else None
+    if not isinstance(content, str):
+        raise Fail(10002, "missing required parameter 'content' (body): give a string, empty for a file message")
+    if ttype not in facts.MESSAGE_TYPES or ctype_num not in CTYPES:
         raise Fail(10002, "type must be 1 or 2 and content_type a documented value")
     store = call.store
     sender = call.int("from_user_id", required=False)
@@ -134,6 +165,8 @@ def deliver(call: Call, *, system: bool = False) -> Reply:
     for tid in targets:  # validate every target before delivering to any
         if ttype == 1:
             store.user(tid)
+            if sender and not system and roster.separated(store, sender, tid):
+                raise Fail(10006, f"user {tid} and user {sender} are separated by a blacklist")
         else:
             g = G.get_group(call, tid)
             if sender and not system:
@@ -149,7 +182,6 @@ def deliver(call: Call, *, system: bool = False) -> Reply:
                     and (g.ban_all_until == -1 or g.ban_all_until * 1000 > now_ms)
                 ):
                     raise Fail(20011, f"group {tid} is muted for members (ban all)")
-    content = call.str("content", required=False, default="")
     extra = {
         "attachment": _json_string(call, "attachment"),
         "ext": _json_string(call, "ext"),
@@ -163,26 +195,26 @@ def deliver(call: Call, *, system: bool = False) -> Reply:
     return Reply(True, {"msg_ids": ids if len(ids) == 1 else []})
 
 
-@route("POST", "PUT", "/message/send")
+@ROUTES.route("POST", "PUT", "/message/send")
 def send(call: Call) -> Reply:
     return deliver(call)
 
 
-@route("POST", "PUT", "/message/notify")
+@ROUTES.route("POST", "PUT", "/message/notify")
 def notify(call: Call) -> Reply:
     if not call.actor.admin:
         raise Fail(10010, "system notices need the admin token")
     return deliver(call, system=True)
 
 
-@route("POST", "/message/broadcast")
+@ROUTES.route("POST", "/message/broadcast")
 def broadcast(call: Call) -> dict[str, Any]:
     if not call.actor.admin:
         raise Fail(10010, "a broadcast needs the admin token")
     if call.int("type") != 1:
         raise Fail(10002, "type must be 1 (ordinary users)")
     ctype_num = call.int("content_type")
-    if not 0 <= ctype_num <= 6:
+    if not 0 <= ctype_num <= facts.BROADCAST_CONTENT_TYPE_MAX:
         raise Fail(10002, "a broadcast's content_type is 0..6")
     store = call.store
     sender = call.actor.user_id or 0
@@ -201,7 +233,7 @@ def broadcast(call: Call) -> dict[str, Any]:
     return {"send_num": sent, "success": True}
 
 
-@route("POST", "PUT", "/message/recall")
+@ROUTES.route("POST", "PUT", "/message/recall")
 def recall(call: Call) -> bool:
     conversation = call.int("conversation_id")
     msg = messages(call.store).by_id.get(call.int("msg_id"))
@@ -229,9 +261,14 @@ def recall(call: Call) -> bool:
 
 
 def _check_conversation(call: Call, conversation: int) -> None:
-    """A conversation names a group or a user; 0 is the system admin's notices."""
-    if conversation in G.groups(call.store).groups or conversation == 0:
+    """A conversation names a group or a user; 0 is the system admin's notices.
+
+    A destroyed group's ID answers 20001 (group does not exist), not 10000 (user does not exist).
+    """
+    if conversation == 0 or G.find_group(call.store, conversation) is not None:
         return
+    if G.was_destroyed(call.store, conversation):
+        raise Fail(20001, f"group {conversation} does not exist (it was destroyed)")
     call.store.user(conversation)
 
 
@@ -244,7 +281,7 @@ def _visible(call: Call, user: int, msg: Message) -> bool:
         return False
     if msg.chat_type == "CHAT":
         return user in (msg.from_uid, msg.to_id)
-    g = G.groups(call.store).groups.get(msg.to_id)
+    g = G.find_group(call.store, msg.to_id)
     member = g.members.get(user) if g else None
     if g is None or member is None:
         return False
@@ -257,15 +294,15 @@ def _status(box: Messages, msg: Message, viewer: int | None) -> str:
     return "READ" if msg.msg_id <= box.read_upto.get((viewer, msg.to_id), 0) else "UNREAD"
 
 
-@route("GET", "/message/conversation")
+@ROUTES.route("GET", "/message/conversation")
 def history(call: Call) -> dict[str, Any]:
     opposite = call.int("opposite_id", "query")
-    start = call.int("msg_id_start", "query", required=False, default=0)
+    start = call.int("msg_id_start", "query")  # required by the Swagger; 0 = from the newest
     limit = call.int("limit", "query")
     if limit <= 0 or start < 0:
         raise Fail(10002, "limit must be positive and msg_id_start 0 or a message ID")
     box = messages(call.store)
-    g = G.groups(call.store).groups.get(opposite)
+    g = G.find_group(call.store, opposite)
     viewer = call.actor.user_id
     if g is not None:
         if G.caller_level(call, g) == 0:
@@ -294,7 +331,7 @@ def history(call: Call) -> dict[str, Any]:
     return {"messages": views, "next_msg_id": rest[0].msg_id if rest else None, "is_last": not rest}
 
 
-@route("DELETE", "/message/conversation")
+@ROUTES.route("DELETE", "/message/conversation")
 def delete_conversation(call: Call) -> bool:
     user = call.acting_user()
     assert user is not None
@@ -305,7 +342,7 @@ def delete_conversation(call: Call) -> bool:
     return True
 
 
-@route("GET", "/message/ack")
+@ROUTES.route("GET", "/message/ack")
 def ack(call: Call) -> bool:
     reader = call.acting_user()
     assert reader is not None
@@ -328,16 +365,24 @@ def ack(call: Call) -> bool:
         _check_conversation(call, conversation)
         upto = box.newest_id()
     else:
-        raise Fail(10002, "give msg_id or conversation_id")
+        # Every parameter is optional in the Swagger; with none, the sandbox reads everything the
+        # reader has (its documented guess: an ack without a target acknowledges all conversations).
+        for other in {m.conversation_for(reader) for m in box.log if _visible(call, reader, m)}:
+            _mark_read(box, reader, other, box.newest_id())
+        return True
+    _mark_read(box, reader, conversation, upto)
+    return True
+
+
+def _mark_read(box: Messages, reader: int, conversation: int, upto: int) -> None:
     key = (reader, conversation)
     box.read_upto[key] = max(box.read_upto.get(key, 0), upto)
     for m in box.log:
         if m.chat_type == "CHAT" and m.to_id == reader and m.from_uid == conversation and m.msg_id <= upto:
             m.status = "READ"
-    return True
 
 
-@route("GET", "/message/unread")
+@ROUTES.route("GET", "/message/unread")
 def unread(call: Call) -> list[dict[str, Any]]:
     user = call.acting_user()
     assert user is not None
@@ -348,6 +393,8 @@ def unread(call: Call) -> list[dict[str, Any]]:
         if not _visible(call, user, m):
             continue
         conversation = m.conversation_for(user)
+        if m.chat_type == "CHAT" and conversation and conversation not in call.store.users:
+            continue  # the peer was deleted: its history answers 10000, so it is not listed either
         latest[conversation] = m.msg_id
         fresh = m.from_uid != user and m.msg_id > box.read_upto.get((user, conversation), 0)
         counts[conversation] = counts.get(conversation, 0) + int(fresh)
@@ -355,7 +402,7 @@ def unread(call: Call) -> list[dict[str, Any]]:
     return [{"conversation_id": {"uid": c}, "num": counts[c]} for c in order]
 
 
-@route("POST", "PUT", "/user/conversation/pin")
+@ROUTES.route("POST", "PUT", "/user/conversation/pin")
 def pin(call: Call) -> bool:
     user = call.acting_user()
     assert user is not None
@@ -367,7 +414,7 @@ def pin(call: Call) -> bool:
     return True
 
 
-@route("POST", "PUT", "/user/conversation/unpin")
+@ROUTES.route("POST", "PUT", "/user/conversation/unpin")
 def unpin(call: Call) -> bool:
     user = call.acting_user()
     assert user is not None
@@ -378,7 +425,7 @@ def unpin(call: Call) -> bool:
     return True
 
 
-@route("GET", "/user/conversation/pin_list")
+@ROUTES.route("GET", "/user/conversation/pin_list")
 def pin_list(call: Call) -> dict[str, Any]:
     user = call.acting_user()
     assert user is not None

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core import Call, Fail, Store, route
+from ..facts import PUSH_MAX_TARGETS
+from .core import Call, Fail, Routes, Store
 
-MAX_TARGETS = 500
+ROUTES = Routes()
 
 
 @dataclass
@@ -20,12 +21,15 @@ def pushes(store: Store) -> Pushes:
     return store.part(Pushes)
 
 
-@route("POST", "/push/notify")
+@ROUTES.route("POST", "/push/notify")
 def notify(call: Call) -> dict[str, Any]:
     if not pushes(call.store).enabled:
         raise Fail(12006, "push is not enabled for this app")
     audience = call.get("audience", required=True)
     message = call.get("message", required=True)
+    if audience == "all" and not call.actor.admin:
+        # The quick guide lists push under admin operations; the error table's "no permission" fits.
+        raise Fail(10010, 'a push to audience "all" needs the admin token')
     if not isinstance(message, dict):
         raise Fail(10002, "message must be an object")
     if message.get("type", "text") not in ("text", "image", "cmd"):
@@ -40,8 +44,8 @@ def notify(call: Call) -> dict[str, Any]:
         ((kind, targets),) = audience.items()
         if kind not in ("tag", "alias", "user_id", "push_token") or not isinstance(targets, list) or not targets:
             raise Fail(10002, "audience must hold one non-empty list of tag, alias, user_id or push_token")
-        if len(targets) > MAX_TARGETS:
-            raise Fail(12005, f"the audience list has {len(targets)} entries; at most {MAX_TARGETS} are allowed")
+        if len(targets) > PUSH_MAX_TARGETS:
+            raise Fail(12005, f"the audience list has {len(targets)} entries; at most {PUSH_MAX_TARGETS} are allowed")
     task_id = call.store.next_id()
     pushes(call.store).tasks[task_id] = {
         "task_id": task_id,
@@ -63,7 +67,7 @@ def _audience_size(store: Store, audience: Any) -> int:
     return len(targets)
 
 
-@route("POST", "/push/task/detail")
+@ROUTES.route("POST", "/push/task/detail")
 def task_detail(call: Call) -> list[dict[str, Any]]:
     """The sandbox has no vendor channels: every push goes through Lanying's own and arrives."""
     ids = call.ints("list")
@@ -84,7 +88,7 @@ def task_detail(call: Call) -> list[dict[str, Any]]:
     return out
 
 
-@route("GET", "/push/certificate")
+@ROUTES.route("GET", "/push/certificate")
 def certificate(call: Call) -> dict[str, Any]:
     if not call.actor.admin:
         raise Fail(10010, "push certificates need the admin token")
@@ -101,3 +105,7 @@ def certificate(call: Call) -> dict[str, Any]:
         "app_secret": f"{vendor}-secret-{stage}",
         "certificate": "-----BEGIN CERTIFICATE-----\nsandbox\n-----END CERTIFICATE-----" if provider == 1 else "",
     }
+
+
+def forget_user(store: Store, user_id: int) -> None:
+    """Push tasks are history: a deleted user stays counted in the tasks already sent."""

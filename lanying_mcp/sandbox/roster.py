@@ -11,10 +11,14 @@ not a friend, and befriending oneself are bad parameters (10002).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core import Call, Fail, Reply, Store, User, page, route
+from .. import facts
+from .core import Call, Fail, Reply, Routes, Store, User, page, page_extras
+
+ROUTES = Routes()
 
 APPLICATION_TTL_MS = 7 * 24 * 3600 * 1000
 PENDING, ACCEPTED, DECLINED = 0, 1, 2
@@ -86,6 +90,25 @@ def rosters(store: Store) -> Rosters:
     return store.part(Rosters)
 
 
+def forget_user(store: Store, user_id: int) -> None:
+    """The roster area's part of deleting a user: friend lists, blacklists and requests, on both sides."""
+    r = rosters(store)
+    for per_owner in (r.friends, r.blocked, r.removed, r.inbox):
+        per_owner.pop(user_id, None)
+        for others in per_owner.values():
+            if isinstance(others, set):
+                others.discard(user_id)
+            else:
+                others.pop(user_id, None)
+    r.versions.pop(user_id, None)
+
+
+def separated(store: Store, a: int, b: int) -> bool:
+    """Whether a blacklist stands between two users, either way: `/roster/may_message` answers
+    false and a message between them is refused with 10006."""
+    return rosters(store).either_blocked(a, b)
+
+
 def entry(store: Store, viewer: int | None, user: User) -> dict[str, Any]:
     """`RosterItemDto`: the public profile, plus what the viewer keeps about this user."""
     out: dict[str, Any] = {
@@ -100,10 +123,9 @@ def entry(store: Store, viewer: int | None, user: User) -> dict[str, Any]:
     }
     if viewer is not None:
         r = rosters(store)
-        item = r.of(viewer).get(user.user_id)
+        item = r.of(viewer).get(user.user_id) or RosterItem()  # a non-friend: the empty remarks
         out["relation"] = r.relation(viewer, user.user_id)
-        if item is not None:
-            out.update(alias=item.alias, ext=item.ext, mute_notification=item.mute_notification)
+        out.update(alias=item.alias, ext=item.ext, mute_notification=item.mute_notification)
     return out
 
 
@@ -144,7 +166,7 @@ def _pending(call: Call, me: int, applicant: int) -> Application:
 
 
 # --- legacy ------------------------------------------------------------------------------------
-@route("POST", "/user/add_roster")
+@ROUTES.route("POST", "/user/add_roster")
 def add_roster(call: Call) -> bool:
     owner = call.acting_user()
     assert owner is not None
@@ -161,7 +183,7 @@ def add_roster(call: Call) -> bool:
     return True
 
 
-@route("GET", "/user/rosters")
+@ROUTES.route("GET", "/user/rosters")
 def list_rosters(call: Call) -> list[dict[str, Any]]:
     owner = call.acting_user()
     assert owner is not None
@@ -174,7 +196,7 @@ def list_rosters(call: Call) -> list[dict[str, Any]]:
 
 
 # --- requests ----------------------------------------------------------------------------------
-@route("POST", "/roster/apply")
+@ROUTES.route("POST", "/roster/apply")
 def apply_one(call: Call) -> bool:
     me = call.acting_user()
     assert me is not None
@@ -190,7 +212,7 @@ def apply_one(call: Call) -> bool:
     return True
 
 
-@route("POST", "/roster/apply/batch")
+@ROUTES.route("POST", "/roster/apply/batch")
 def apply_batch(call: Call) -> dict[str, Any]:
     me = call.acting_user()
     assert me is not None
@@ -213,7 +235,7 @@ def apply_batch(call: Call) -> dict[str, Any]:
     return {"success": success, "fails": fails}
 
 
-@route("GET", "/roster/apply/list")
+@ROUTES.route("GET", "/roster/apply/list")
 def apply_list(call: Call) -> Reply:
     me = call.acting_user()
     assert me is not None
@@ -224,10 +246,10 @@ def apply_list(call: Call) -> Reply:
     data = [
         {"user_id": a.user_id, "reason": a.reason, "status": a.status, "expired_time": a.expired_time} for a in chunk
     ]
-    return Reply(data, {"cursor": cursor, "version": r.versions.get(me, 0)})
+    return Reply(data, page_extras(cursor, version=r.versions.get(me, 0)))
 
 
-@route("POST", "PUT", "/roster/accept")
+@ROUTES.route("POST", "PUT", "/roster/accept")
 def accept(call: Call) -> bool:
     me = call.acting_user()
     assert me is not None
@@ -241,7 +263,7 @@ def accept(call: Call) -> bool:
     return True
 
 
-@route("POST", "PUT", "/roster/decline")
+@ROUTES.route("POST", "PUT", "/roster/decline")
 def decline(call: Call) -> bool:
     me = call.acting_user()
     assert me is not None
@@ -251,7 +273,7 @@ def decline(call: Call) -> bool:
 
 
 # --- friends -----------------------------------------------------------------------------------
-@route("POST", "DELETE", "/roster/delete")
+@ROUTES.route("POST", "DELETE", "/roster/delete")
 def delete(call: Call) -> bool:
     me = call.acting_user()
     assert me is not None
@@ -260,7 +282,7 @@ def delete(call: Call) -> bool:
     return True
 
 
-@route("POST", "PUT", "/roster/ext")
+@ROUTES.route("POST", "PUT", "/roster/ext")
 def ext(call: Call) -> bool:
     me = call.acting_user()
     assert me is not None
@@ -276,17 +298,17 @@ def ext(call: Call) -> bool:
     return True
 
 
-@route("GET", "/roster/list")
+@ROUTES.route("GET", "/roster/list")
 def friend_ids(call: Call) -> Reply:
     me = call.acting_user()
     assert me is not None
     r = rosters(call.store)
     ids = list(r.of(me))
     chunk, cursor = page(ids, call.str("cursor", "query", False), call.int("limit", "query", False), DEFAULT_PAGE)
-    return Reply(chunk, {"cursor": cursor, "version": r.versions.get(me, 0)})
+    return Reply(chunk, page_extras(cursor, version=r.versions.get(me, 0)))
 
 
-@route("POST", "/roster/list")
+@ROUTES.route("POST", "/roster/list")
 def friend_details(call: Call) -> list[dict[str, Any]]:
     me = call.acting_user()
     assert me is not None
@@ -295,7 +317,7 @@ def friend_details(call: Call) -> list[dict[str, Any]]:
 
 
 # --- blacklist ---------------------------------------------------------------------------------
-@route("POST", "PUT", "/roster/block")
+@ROUTES.route("POST", "PUT", "/roster/block")
 def block(call: Call) -> bool:
     me = call.acting_user()
     assert me is not None
@@ -306,7 +328,7 @@ def block(call: Call) -> bool:
     return True
 
 
-@route("POST", "DELETE", "/roster/unblock")
+@ROUTES.route("POST", "DELETE", "/roster/unblock")
 def unblock(call: Call) -> bool:
     me = call.acting_user()
     assert me is not None
@@ -317,7 +339,7 @@ def unblock(call: Call) -> bool:
     return True
 
 
-@route("GET", "/roster/blocked_list")
+@ROUTES.route("GET", "/roster/blocked_list")
 def blocked_list(call: Call) -> list[int]:
     me = call.acting_user()
     assert me is not None
@@ -325,7 +347,7 @@ def blocked_list(call: Call) -> list[int]:
 
 
 # --- lookups -----------------------------------------------------------------------------------
-@route("GET", "/roster/id")
+@ROUTES.route("GET", "/roster/id")
 def find_id(call: Call) -> dict[str, Any]:
     user = call.store.user(call.int("user_id", "query"))
     return entry(call.store, call.acting_user(required=False), user)
@@ -338,18 +360,21 @@ def _find(call: Call, attr: str, value: str) -> dict[str, Any]:
     raise Fail(10000, f"no user with {attr} {value!r}")
 
 
-@route("GET", "/roster/mobile")
+@ROUTES.route("GET", "/roster/mobile")
 def find_mobile(call: Call) -> dict[str, Any]:
-    return _find(call, "mobile", call.str("mobile", "query"))
+    number = call.str("mobile", "query")
+    if not re.match(facts.MOBILE_PATTERN, number):
+        raise Fail(10002, f"mobile {number!r} does not match the documented pattern")
+    return _find(call, "mobile", number)
 
 
-@route("GET", "/roster/name")
+@ROUTES.route("GET", "/roster/name")
 def find_name(call: Call) -> dict[str, Any]:
     return _find(call, "username", call.str("username", "query"))
 
 
-@route("GET", "/roster/may_message")
+@ROUTES.route("GET", "/roster/may_message")
 def may_message(call: Call) -> bool:
     sender = call.store.user(call.int("user_id", "query")).user_id
     recipient = call.store.user(call.int("roster_id", "query")).user_id
-    return not rosters(call.store).either_blocked(sender, recipient)
+    return not separated(call.store, sender, recipient)

@@ -13,7 +13,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from .core import Call, Fail, Store, User, route
+from . import devices
+from .core import Call, Fail, Routes, Store, User
+
+ROUTES = Routes()
 
 TOKEN_TTL_MS = 7 * 24 * 3600 * 1000
 
@@ -30,14 +33,11 @@ def _login(call: Call, user: User) -> dict[str, Any]:
 
 def issue(store: Store, user_id: int, device_guid: str | None) -> dict[str, Any]:
     """A fresh `TokenDto` for the user, recording the login on their device list."""
-    from . import devices  # the devices area, written alongside; imported late to keep areas independent
-
     sn = devices.record_login(store, user_id, device_guid)
     push_token = None
     if device_guid:
         # Reuse the device's own push token so both areas agree; invent one if it keeps none.
-        dev = devices.profile(store, user_id).devices.get(sn) if hasattr(devices, "profile") else None
-        push_token = getattr(dev, "push_token", "") or "pt-" + secrets.token_hex(12)
+        push_token = devices.device_push_token(store, user_id, sn) or "pt-" + secrets.token_hex(12)
     return {
         "token": store.issue_user_token(user_id),
         "user_id": user_id,
@@ -50,7 +50,7 @@ def issue(store: Store, user_id: int, device_guid: str | None) -> dict[str, Any]
     }
 
 
-@route("POST", "/token/user", open=True)
+@ROUTES.route("POST", "/token/user", open=True)
 def by_username(call: Call) -> dict[str, Any]:
     name = call.str("name")
     uid = call.store.by_username.get(name)
@@ -59,12 +59,12 @@ def by_username(call: Call) -> dict[str, Any]:
     return _login(call, call.store.user(uid))
 
 
-@route("POST", "/token/id", open=True)
+@ROUTES.route("POST", "/token/id", open=True)
 def by_id(call: Call) -> dict[str, Any]:
     return _login(call, call.store.user(call.int("user_id")))
 
 
-@route("POST", "/token/login", open=True)
+@ROUTES.route("POST", "/token/login", open=True)
 def by_login_name(call: Call) -> dict[str, Any]:
     login = call.str("login_name")
     uid = call.store.by_username.get(login)
@@ -73,3 +73,7 @@ def by_login_name(call: Call) -> dict[str, Any]:
     if uid is None:
         raise Fail(10000, f"no user with username, mobile or email {login!r}")
     return _login(call, call.store.user(uid))
+
+
+def forget_user(store: Store, user_id: int) -> None:
+    """Tokens keep no state of their own: the users area drops a deleted user's tokens."""

@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .. import facts
 from . import devices
-from .core import Call, Fail, Store, User, default_settings, route
-from .groups import groups
-from .roster import rosters
+from .core import Call, Fail, Routes, Store, User, default_settings
 
-_USERNAME = re.compile(r"^[A-Za-z0-9_]+$")
+ROUTES = Routes()
+
 AUTH_MODES = (0, 1, 2, 3)
 PROFILE_FIELDS = ("nick_name", "description", "public_info", "private_info")
 _SETTING_TYPES: dict[str, type] = {
@@ -39,11 +39,8 @@ _HOURS = ("no_push_start_hour", "no_push_end_hour", "silence_start_time", "silen
 
 
 def check_username(name: str) -> None:
-    if not _USERNAME.match(name) or name.isdigit() or name.lower().startswith(("maxim", "mta")):
-        raise Fail(
-            10002,
-            f"invalid username {name!r}: letters, digits, underscore; not all digits; not starting with maxim or mta",
-        )
+    if problem := facts.username_problem(name):
+        raise Fail(10002, f"invalid username {name!r}: {problem}")
 
 
 def require_admin(call: Call) -> None:
@@ -97,37 +94,15 @@ def set_profile(user: User, values: dict[str, Any]) -> None:
         setattr(user, key, value)
 
 
-def forget(store: Store, user: User) -> None:
-    """Remove every trace of a deleted user.
+def forget_user(store: Store, user_id: int) -> None:
+    """The users area's part of deleting a user: the record, the username and the user tokens.
 
-    Groups the user owns are destroyed with them: a group cannot be left without an owner, and
-    the API offers no implicit ownership transfer, so the sandbox does not invent one. In other
-    groups the user simply stops being a member, admin or blacklisted user; friend lists and
-    blacklists lose them on both sides, and their user tokens stop working.
+    `Store.forget_user` runs every area's part first, then this one.
     """
-    uid = user.user_id
-    all_groups = groups(store).groups
-    for gid, g in list(all_groups.items()):
-        if g.owner_id == uid:
-            del all_groups[gid]
-            continue
-        if uid in g.members or uid in g.blocked:
-            g.members.pop(uid, None)
-            g.admins.discard(uid)
-            g.blocked.pop(uid, None)
-            g.updated_at = store.now_ms()
-    r = rosters(store)
-    for per_owner in (r.friends, r.blocked, getattr(r, "removed", {}), getattr(r, "inbox", {})):
-        per_owner.pop(uid, None)
-        for others in per_owner.values():
-            if isinstance(others, set):
-                others.discard(uid)
-            else:
-                others.pop(uid, None)
-    drop_tokens(store, uid)
-    store.part(devices.DeviceBook).profiles.pop(uid, None)
-    del store.users[uid]
-    store.by_username.pop(user.username, None)
+    user = store.users.pop(user_id, None)
+    drop_tokens(store, user_id)
+    if user is not None:
+        store.by_username.pop(user.username, None)
 
 
 def drop_tokens(store: Store, uid: int) -> None:
@@ -138,7 +113,7 @@ def drop_tokens(store: Store, uid: int) -> None:
 # --- registration ---------------------------------------------------------------------------
 
 
-@route("POST", "/user/register/v2", open=True)
+@ROUTES.route("POST", "/user/register/v2", open=True)
 def register(call: Call) -> dict:
     username = call.str("username")
     password = call.str("password")
@@ -147,7 +122,7 @@ def register(call: Call) -> dict:
     return dict(user.settings) if user.settings else default_settings(user.user_id)
 
 
-@route("POST", "/user/register/batch")
+@ROUTES.route("POST", "/user/register/batch")
 def register_batch(call: Call) -> list[dict[str, Any]]:
     require_admin(call)
     out = []
@@ -166,7 +141,7 @@ def register_batch(call: Call) -> list[dict[str, Any]]:
     return out
 
 
-@route("POST", "/user/register/push")
+@ROUTES.route("POST", "/user/register/push")
 def register_push(call: Call) -> dict[str, Any]:
     require_admin(call)
     username = call.str("username")
@@ -179,32 +154,32 @@ def register_push(call: Call) -> dict[str, Any]:
     user = call.store.add_user(username, password)
     user.settings["push_token"] = push_token
     if alias:  # as /user/push/alias would bind it, so a push to this alias reaches the new user
-        prof = devices.profile(call.store, user.user_id)
-        prof.alias, prof.alias_push_token = alias, push_token
+        devices.set_alias(call.store, user.user_id, alias, push_token)
     return dict(user.settings)
 
 
 # --- listing and profiles -------------------------------------------------------------------
 
 
-@route("GET", "/user/list")
+@ROUTES.route("GET", "/user/list")
 def list_users(call: Call) -> list[dict[str, Any]]:
     require_admin(call)
     num = call.int("page_num", "query", required=False, default=1)
     size = call.int("page_size", "query", required=False, default=50)
-    if num < 1 or size < 1:
-        raise Fail(10002, "page_num and page_size must be at least 1")
+    if num < facts.USER_LIST_PAGE_MIN or not facts.USER_LIST_PAGE_MIN <= size <= facts.USER_LIST_PAGE_SIZE_MAX:
+        # The Swagger states minimum/maximum and no clamping: a value outside them is a bad parameter.
+        raise Fail(10002, f"page_num must be at least 1 and page_size from 1 to {facts.USER_LIST_PAGE_SIZE_MAX}")
     users = sorted(call.store.users.values(), key=lambda u: u.user_id)
     chunk = users[(num - 1) * size : num * size]
     return [{"user_id": u.user_id, "username": u.username, "status": u.status} for u in chunk]
 
 
-@route("GET", "/user/profile")
+@ROUTES.route("GET", "/user/profile")
 def get_profile(call: Call) -> dict[str, Any]:
     return profile(me(call))
 
 
-@route("POST", "PUT", "/user/profile")
+@ROUTES.route("POST", "PUT", "/user/profile")
 def update_profile(call: Call) -> bool:
     user = me(call)
     if not isinstance(call.body, dict):
@@ -213,7 +188,7 @@ def update_profile(call: Call) -> bool:
     return True
 
 
-@route("POST", "PUT", "/user/profile/batch")
+@ROUTES.route("POST", "PUT", "/user/profile/batch")
 def update_profiles(call: Call) -> list[dict[str, Any]]:
     require_admin(call)
     out = []
@@ -231,13 +206,13 @@ def update_profiles(call: Call) -> list[dict[str, Any]]:
 # --- settings -------------------------------------------------------------------------------
 
 
-@route("GET", "/user/settings")
+@ROUTES.route("GET", "/user/settings")
 def get_settings(call: Call) -> dict[str, Any]:
     user = me(call)
     return {**default_settings(user.user_id), **user.settings}
 
 
-@route("POST", "PUT", "/user/settings")
+@ROUTES.route("POST", "PUT", "/user/settings")
 def update_settings(call: Call) -> bool:
     # The body's required user_id names the user; an acting user may only change their own.
     target = call.int("user_id")
@@ -258,13 +233,13 @@ def update_settings(call: Call) -> bool:
     if "auth_mode" in changes and changes["auth_mode"] not in AUTH_MODES:
         raise Fail(10002, "auth_mode must be 0, 1, 2 or 3")
     for key in _HOURS:
-        if key in changes and not 0 <= changes[key] <= 23:
-            raise Fail(10002, f"{key} must be an hour from 0 to 23")
+        if key in changes and not facts.HOUR_MIN <= changes[key] <= facts.HOUR_MAX:
+            raise Fail(10002, f"{key} must be an hour from {facts.HOUR_MIN} to {facts.HOUR_MAX}")
     user.settings.update(changes)
     return True
 
 
-@route("POST", "PUT", "/user/authmode")
+@ROUTES.route("POST", "PUT", "/user/authmode")
 def auth_mode(call: Call) -> bool:
     user = me(call)
     value = call.int("value", "query")
@@ -277,14 +252,14 @@ def auth_mode(call: Call) -> bool:
 # --- single fields --------------------------------------------------------------------------
 
 
-@route("POST", "PUT", "/user/avatar")
+@ROUTES.route("POST", "PUT", "/user/avatar")
 def avatar(call: Call) -> bool:
     user = me(call)
     user.avatar = call.str("avatar")
     return True
 
 
-@route("POST", "PUT", "/user/avatar/batch")
+@ROUTES.route("POST", "PUT", "/user/avatar/batch")
 def avatars(call: Call) -> list[dict[str, Any]]:
     require_admin(call)
     out = []
@@ -303,21 +278,24 @@ def avatars(call: Call) -> list[dict[str, Any]]:
     return out
 
 
-@route("POST", "PUT", "/user/mobile")
+@ROUTES.route("POST", "PUT", "/user/mobile")
 def mobile(call: Call) -> bool:
     user = me(call)
-    user.mobile = call.str("mobile", "query")
+    number = call.str("mobile", "query")
+    if not re.match(facts.MOBILE_PATTERN, number):
+        raise Fail(10002, f"mobile {number!r} does not match the documented pattern")
+    user.mobile = number
     return True
 
 
-@route("POST", "PUT", "/user/nickname")
+@ROUTES.route("POST", "PUT", "/user/nickname")
 def nickname(call: Call) -> bool:
     user = me(call)
     user.nick_name = call.str("nick_name", "query")
     return True
 
 
-@route("POST", "PUT", "/user/username")
+@ROUTES.route("POST", "PUT", "/user/username")
 def rename(call: Call) -> bool:
     user = me(call)
     name = call.str("username", "query")
@@ -339,32 +317,31 @@ def raw_info(call: Call) -> str:
     return text
 
 
-@route("POST", "PUT", "/user/private")
+@ROUTES.route("POST", "PUT", "/user/private")
 def private_info(call: Call) -> bool:
     user = me(call)
     user.private_info = raw_info(call)
     return True
 
 
-@route("POST", "PUT", "/user/public")
+@ROUTES.route("POST", "PUT", "/user/public")
 def public_info(call: Call) -> bool:
     user = me(call)
     user.public_info = raw_info(call)
     return True
 
 
-@route("GET", "/user/online_status")
+@ROUTES.route("GET", "/user/online_status")
 def online_status(call: Call) -> dict[str, bool]:
     # Online = a device of the user's is logged in (devices area: login, kick); a ban logs out.
     user = me(call)
-    prof = call.store.part(devices.DeviceBook).profiles.get(user.user_id)
-    return {"online": user.status == 0 and prof is not None and any(d.online for d in prof.devices.values())}
+    return {"online": user.status == 0 and devices.is_online(call.store, user.user_id)}
 
 
 # --- passwords, deletion, bans --------------------------------------------------------------
 
 
-@route("POST", "/user/change_password")
+@ROUTES.route("POST", "/user/change_password")
 def change_password(call: Call) -> bool:
     user = me(call)
     old = call.str("old_password")
@@ -376,7 +353,7 @@ def change_password(call: Call) -> bool:
     return True
 
 
-@route("POST", "/user/change_password_admin")
+@ROUTES.route("POST", "/user/change_password_admin")
 def reset_password(call: Call) -> bool:
     require_admin(call)
     user = me(call)
@@ -384,7 +361,7 @@ def reset_password(call: Call) -> bool:
     return True
 
 
-@route("POST", "DELETE", "/user/delete")
+@ROUTES.route("POST", "DELETE", "/user/delete")
 def delete(call: Call) -> bool:
     # Deletes the acting user. The admin token names them with the user_id header and needs no
     # password; a user deleting themselves with their own token must give their password.
@@ -393,7 +370,7 @@ def delete(call: Call) -> bool:
         password = call.str("password")
         if password != user.password:
             raise Fail(10002, "password does not match")
-    forget(call.store, user)
+    call.store.forget_user(user.user_id)
     return True
 
 
@@ -407,16 +384,15 @@ def set_status(call: Call, status: int) -> bool:
         user.status = status
         if status == 1:  # a ban ends the user's sessions as well as future logins
             drop_tokens(call.store, user.user_id)
-            for dev in devices.profile(call.store, user.user_id).devices.values():
-                dev.online = False
+            devices.log_out(call.store, user.user_id)
     return True
 
 
-@route("PUT", "/user/disable")
+@ROUTES.route("PUT", "/user/disable")
 def disable(call: Call) -> bool:
     return set_status(call, 1)
 
 
-@route("PUT", "/user/enable")
+@ROUTES.route("PUT", "/user/enable")
 def enable(call: Call) -> bool:
     return set_status(call, 0)

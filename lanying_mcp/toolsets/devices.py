@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from .. import facts
 from ..spec import BODY, DELETE, QUERY, READ, UPDATE, ApiModel, AsUser, Consent, Operation, Params, Query, Toolset, f
 
 TOOLSET = Toolset(
@@ -67,9 +68,11 @@ class SetPushDetailHidden(Params):
 class SetQuietHours(Params):
     as_user_id: AsUser = _as_user("User whose quiet hours to set.", "要设置其免打扰时段的用户ID。")
     no_push_start_hour: Annotated[int, QUERY] = f(
-        "Quiet hours start (hour 0-23).", "免打扰开始小时(0-23)。", ge=0, le=23
+        "Quiet hours start (hour 0-23).", "免打扰开始小时(0-23)。", ge=facts.HOUR_MIN, le=facts.HOUR_MAX
     )
-    no_push_end_hour: Annotated[int, QUERY] = f("Quiet hours end (hour 0-23).", "免打扰结束小时(0-23)。", ge=0, le=23)
+    no_push_end_hour: Annotated[int, QUERY] = f(
+        "Quiet hours end (hour 0-23).", "免打扰结束小时(0-23)。", ge=facts.HOUR_MIN, le=facts.HOUR_MAX
+    )
 
 
 class SetPushNickname(Params):

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import computed_field, model_validator
 
+from .. import facts
 from ..spec import READ, WRITE, ApiModel, Audience, Batch, Body, Operation, Params, Toolset, f
 
 TOOLSET = Toolset(
@@ -16,7 +17,7 @@ TOOLSET = Toolset(
     ),
 )
 
-MAX_AUDIENCE = 500  # per API call; longer lists are sent in batches of this size
+MAX_AUDIENCE = facts.PUSH_MAX_TARGETS  # per API call; longer lists are sent in batches of this size
 MAX_LIST = 100_000  # what one tool call may carry in all
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from .. import facts
 from ..spec import (
     DELETE,
     QUERY,
@@ -170,7 +171,11 @@ class FindById(Params):
 
 class FindByMobile(Params):
     as_user_id: AsUser = f(*VIEWER, None)
-    mobile: str = f("Mobile number.", "手机号。", min_length=1)
+    mobile: str = f(
+        "Mobile number: +country code and digits, or an 11-digit mainland number.",
+        "手机号:+国家码加数字,或11位大陆手机号。",
+        pattern=facts.MOBILE_PATTERN,
+    )
 
 
 class FindByName(Params):

@@ -7,11 +7,11 @@ that user through the `user_id` header (`as_user_id`).
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import computed_field, field_validator
 
+from .. import facts
 from ..spec import (
     DELETE,
     QUERY,
@@ -40,17 +40,11 @@ TOOLSET = Toolset(
     ),
 )
 
-_USERNAME = re.compile(r"^[A-Za-z0-9_]+$")
-
 
 def check_username(value: str) -> str:
-    """The documented rules: letters, digits and underscore; not all digits; not starting with maxim or mta."""
-    if not _USERNAME.match(value):
-        raise ValueError("username may contain only letters, digits and underscore")
-    if value.isdigit():
-        raise ValueError("username must not be all digits")
-    if value.lower().startswith(("maxim", "mta")):
-        raise ValueError("username must not start with 'maxim' or 'mta'")
+    """The documented rules (facts.py): letters, digits and underscore; not all digits; not maxim/mta first."""
+    if problem := facts.username_problem(value):
+        raise ValueError(problem)
     return value
 
 
@@ -62,7 +56,13 @@ ACTING = ("The user to act as (admin token).", "以此用户身份调用(管理�
 
 
 class RegisterUser(Params):
-    username: str = f(USERNAME_EN, USERNAME_ZH, min_length=1, max_length=64)
+    username: str = f(
+        USERNAME_EN,
+        USERNAME_ZH,
+        min_length=1,
+        max_length=facts.USERNAME_MAX_LENGTH,
+        json_schema_extra={"pattern": facts.USERNAME_SCHEMA_PATTERN},
+    )
     password: str = f("Password for the new user.", "新用户的密码。", min_length=1)
 
     @field_validator("username")
@@ -89,8 +89,16 @@ class RegisterPushUser(RegisterUser):
 
 
 class ListUsers(Params):
-    page_num: int | None = f("Page number, from 1 (default 1).", "页码,从1开始(默认1)。", None, ge=1)
-    page_size: int | None = f("Users per page (default 50).", "每页数量(默认50)。", None, ge=1)
+    page_num: int | None = f(
+        "Page number, from 1 (default 1).", "页码,从1开始(默认1)。", None, ge=facts.USER_LIST_PAGE_MIN
+    )
+    page_size: int | None = f(
+        "Users per page, 1-200 (default 50).",
+        "每页数量,1-200(默认50)。",
+        None,
+        ge=facts.USER_LIST_PAGE_MIN,
+        le=facts.USER_LIST_PAGE_SIZE_MAX,
+    )
 
 
 class ActAs(Params):
@@ -129,10 +137,18 @@ class UpdateSettings(Params):
     auto_download: bool | None = f("Download thumbnails and files automatically.", "自动下载缩略图和文件。", None)
     no_push: bool | None = f("Turn off push notifications.", "关闭推送。", None)
     no_push_detail: bool | None = f("Hide message text in pushes.", "推送不显示详情。", None)
-    no_push_start_hour: int | None = f("Do-not-disturb start hour.", "推送免打扰开始小时。", None, ge=0, le=23)
-    no_push_end_hour: int | None = f("Do-not-disturb end hour.", "推送免打扰结束小时。", None, ge=0, le=23)
-    silence_start_time: int | None = f("Silent-push start hour.", "推送不提醒开始小时。", None, ge=0, le=23)
-    silence_end_time: int | None = f("Silent-push end hour.", "推送不提醒结束小时。", None, ge=0, le=23)
+    no_push_start_hour: int | None = f(
+        "Do-not-disturb start hour.", "推送免打扰开始小时。", None, ge=facts.HOUR_MIN, le=facts.HOUR_MAX
+    )
+    no_push_end_hour: int | None = f(
+        "Do-not-disturb end hour.", "推送免打扰结束小时。", None, ge=facts.HOUR_MIN, le=facts.HOUR_MAX
+    )
+    silence_start_time: int | None = f(
+        "Silent-push start hour.", "推送不提醒开始小时。", None, ge=facts.HOUR_MIN, le=facts.HOUR_MAX
+    )
+    silence_end_time: int | None = f(
+        "Silent-push end hour.", "推送不提醒结束小时。", None, ge=facts.HOUR_MIN, le=facts.HOUR_MAX
+    )
     no_sounds: bool | None = f("Mute new-message sound.", "新消息静音。", None)
     vibratory: bool | None = f("Vibrate on new messages.", "新消息振动。", None)
     push_nick_name: str | None = f("Name shown in pushes.", "推送昵称。", None)
@@ -189,7 +205,11 @@ class UserIds(Params):
 
 class SetMobile(Params):
     as_user_id: AsUserRequired = f("Whose mobile number to set.", "要设置手机号的用户ID。")
-    mobile: Annotated[str, QUERY] = f("Mobile number.", "手机号码。", min_length=1)
+    mobile: Annotated[str, QUERY] = f(
+        "Mobile number: +country code and digits, or an 11-digit mainland number.",
+        "手机号码:+国家码加数字,或11位大陆手机号。",
+        pattern=facts.MOBILE_PATTERN,
+    )
 
 
 class SetNickname(Params):
@@ -199,7 +219,13 @@ class SetNickname(Params):
 
 class SetUsername(Params):
     as_user_id: AsUserRequired = f("Whose username to change.", "要修改用户名的用户ID。")
-    username: Annotated[str, QUERY] = f(USERNAME_EN, USERNAME_ZH, min_length=1, max_length=64)
+    username: Annotated[str, QUERY] = f(
+        USERNAME_EN,
+        USERNAME_ZH,
+        min_length=1,
+        max_length=facts.USERNAME_MAX_LENGTH,
+        json_schema_extra={"pattern": facts.USERNAME_SCHEMA_PATTERN},
+    )
 
     @field_validator("username")
     @classmethod

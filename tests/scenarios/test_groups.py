@@ -251,9 +251,9 @@ async def test_display_names_and_hidden_member_info() -> None:
 
         await call(client, "set_group_hide_member_info", {"group_id": g, "value": True, "as_user_id": c.admin})
         names = (await call(client, "get_group_display_names", {**args, "as_user_id": c.member}))["data"]
-        assert [n.get("display_name") for n in names] == ["Mem", None]  # only their own
+        assert [n.get("display_name") for n in names] == ["Mem", ""]  # only their own
         listed = (await call(client, "list_group_members", {"group_id": g, "as_user_id": c.other}))["data"]
-        assert {m["user_id"]: m.get("display_name") for m in listed}[c.member] is None
+        assert {m["user_id"]: m.get("display_name") for m in listed}[c.member] == ""
         names = (await call(client, "get_group_display_names", {**args, "as_user_id": c.admin}))["data"]
         assert [n.get("display_name") for n in names] == ["Mem", "Oth"]
 

@@ -160,7 +160,7 @@ async def test_lookups_and_actor_required():
         assert found["data"]["nick_name"] == "Bobby" and found["data"]["relation"] == 2
         err = await call_error(c, "find_user_by_name", {"username": "nobody"})
         assert err["code"] == 10000
-        err = await call_error(c, "find_user_by_mobile", {"mobile": "1"})
+        err = await call_error(c, "find_user_by_mobile", {"mobile": "13700000000"})
         assert err["code"] == 10000
         # The schema requires an actor; a call without one is refused before it reaches the API.
         err = await call_error(c, "list_friend_ids", {})

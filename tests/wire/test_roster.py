@@ -168,7 +168,7 @@ async def test_roster_wire():
 
 
 def test_sandbox_serves_every_method_of_roster_and_token_tools():
-    from lanying_mcp.sandbox.core import ROUTES
+    from lanying_mcp.sandbox import ROUTES
     from lanying_mcp.toolsets import roster, tokens
 
     for op in roster.OPERATIONS + tokens.OPERATIONS:
