@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -86,3 +87,70 @@ def test_the_wheel_holds_the_server_and_nothing_the_tests_need(tmp_path):
             assert "import pytest" not in text and "from tests" not in text, f"{name} needs the tests"
         (entry_points,) = [n for n in meta if n.endswith("entry_points.txt")]
         assert "lanying-mcp = lanying_mcp.cli:main" in wheel.read(entry_points).decode()
+
+
+def fill(value: str, unpacked: Path, config: dict[str, str]) -> str:
+    """What the host does to a manifest string: its folder and the user's settings put in."""
+    value = value.replace("${__dirname}", str(unpacked))
+    for key, item in config.items():
+        value = value.replace("${user_config." + key + "}", item)
+    return value
+
+
+@pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None, reason="node and npm build the bundle")
+@pytest.mark.anyio
+async def test_the_bundle_is_built_validated_unpacked_and_serves(tmp_path):
+    import anyio
+    from mcp import Client, StdioServerParameters
+
+    from tests.procs import start_sandbox, stop
+
+    bundle = tmp_path / "lanying-mcp.mcpb"
+    built = subprocess.run(
+        ["bash", str(ROOT / "tools" / "build_bundle.sh"), str(bundle)], capture_output=True, text=True, timeout=600
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(bundle) as z:
+        names = z.namelist()
+        z.extractall(unpacked)
+    assert "manifest.json" in names and "pyproject.toml" in names and "lanying_mcp/__main__.py" in names
+    assert not [n for n in names if n.startswith(("tests/", "tools/")) or "__pycache__" in n]
+    manifest = json.loads((unpacked / "manifest.json").read_text())
+    assert manifest["version"] == __version__
+    user_config = manifest["user_config"]
+    assert user_config["access_token"]["sensitive"] is True
+    assert all(not v.get("sensitive") for k, v in user_config.items() if k != "access_token")
+    mcp_config = manifest["server"]["mcp_config"]
+    assert {"LANYING_API_ENDPOINT", "LANYING_APP_ID", "LANYING_ACCESS_TOKEN"} <= set(mcp_config["env"])
+
+    token = "bundle-admin-token-41d2"
+    with open(tmp_path / "sandbox.log", "wb") as log:
+        proc, url = start_sandbox(token, log)
+        try:
+            config = {"api_endpoint": url, "app_id": "sandbox", "access_token": token, "toolsets": "users"}
+            env = {k: v for k, v in os.environ.items() if not k.startswith("LANYING_")}
+            env.update({k: fill(v, unpacked, config) for k, v in mcp_config["env"].items()})
+            if shutil.which(mcp_config["command"]):  # the host's way: uv installs the dependencies and runs it
+                command, args = mcp_config["command"], [fill(a, unpacked, config) for a in mcp_config["args"]]
+            else:  # no uv here: the bundled source on this interpreter, which has the dependencies
+                command, args = sys.executable, ["-m", "lanying_mcp"]
+                env["PYTHONPATH"] = str(unpacked)
+                where = subprocess.run(
+                    [command, "-c", "import lanying_mcp; print(lanying_mcp.__file__)"],
+                    env=env,
+                    cwd=unpacked,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                assert where.stdout.strip().startswith(str(unpacked)), where.stdout
+            params = StdioServerParameters(command=command, args=args, env=env, cwd=str(unpacked))
+            with anyio.fail_after(600):  # a hang guard: the first `uv run` may download the dependencies
+                async with Client(params, mode="legacy") as client:
+                    tools = await client.list_tools()
+                    assert "list_users" in {t.name for t in tools.tools}
+                    result = await client.call_tool("list_users", {"page_size": 5})
+                    assert not result.is_error, result.content
+        finally:
+            stop(proc)
