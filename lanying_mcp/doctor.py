@@ -144,7 +144,7 @@ def _settings_check(settings: Settings) -> Check:
             "settings",
             FAIL,
             shown,
-            "LANYING_API_ENDPOINT must be an http(s) URL such as https://s-1-3-s-api.maximtop.cn",
+            "LANYING_API_ENDPOINT must be an http(s) URL such as https://s-1-3-api.maximtop.cn",
         )
     return Check("settings", OK, shown)
 
