@@ -5,6 +5,7 @@
     lanying-mcp tools [--toolset X] [--json]                          list tools
     lanying-mcp call TOOL --args '{...}' [--sandbox]                  run one tool, print its result as JSON
     lanying-mcp errors [CODE]                                         explain error codes
+    lanying-mcp doctor [--json] [--sandbox]                           check endpoint, app, token, clock (reads only)
 
 In stdio mode nothing but the protocol is written to stdout: every message of ours goes to stderr.
 Settings come from LANYING_* environment variables; flags override them. A missing or malformed
@@ -26,7 +27,7 @@ from . import __version__, errors
 from .http_auth import LOOPBACK, BearerAuth
 from .settings import Settings, SettingsError
 
-COMMANDS = ("serve", "sandbox", "tools", "call", "errors")
+COMMANDS = ("serve", "sandbox", "tools", "call", "errors", "doctor")
 EXIT_USAGE = 2
 
 
@@ -329,6 +330,24 @@ def cmd_errors(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(ns: argparse.Namespace) -> int:
+    from . import doctor
+
+    settings = _settings(ns)
+    transport = None
+    if settings.sandbox:
+        from .sandbox import SANDBOX_APP_ID, Store, build_app
+
+        store = Store()
+        settings = settings.with_(
+            endpoint="http://sandbox.local", app_id=SANDBOX_APP_ID, access_token=store.admin_token
+        )
+        transport = httpx2.ASGITransport(app=build_app(store))
+    checks = anyio.run(lambda: doctor.run_checks(settings, transport=transport, clock_tolerance=ns.clock_tolerance))
+    print(doctor.as_json(checks) if ns.json else doctor.table(checks))
+    return 0 if doctor.passed(checks) else 1
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lanying-mcp", description="MCP server for the Lanying IM (蓝莺IM) server API.")
     p.add_argument("--version", action="version", version=f"lanying-mcp {__version__}")
@@ -356,6 +375,10 @@ def parser() -> argparse.ArgumentParser:
     _settings_args(call)
     err = sub.add_parser("errors", help="explain error codes")
     err.add_argument("code", nargs="?")
+    doc = sub.add_parser("doctor", help="check the endpoint, app ID, token, clock and one read per toolset")
+    doc.add_argument("--json", action="store_true", help="machine-readable output")
+    doc.add_argument("--clock-tolerance", type=float, default=300.0, help="allowed clock skew in seconds (default 300)")
+    _settings_args(doc)
     return p
 
 
@@ -366,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     ns = parser().parse_args(argv)
     _log_setup(getattr(ns, "log_level", "WARNING") if ns.command == "serve" else "WARNING")
     handlers = {"serve": cmd_serve, "sandbox": cmd_sandbox, "tools": cmd_tools, "call": cmd_call, "errors": cmd_errors}
+    handlers["doctor"] = cmd_doctor
     try:
         return handlers[ns.command](ns)
     except SettingsError as exc:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import jsonschema
+import pytest
 import tomllib
 
 from lanying_mcp import __version__
@@ -38,3 +44,113 @@ def test_readme_starts_with_the_two_commands():
     blocks = [b.split("```", 1)[0].strip() for b in text.split("```bash\n")[1:3]]
     assert "lanying-mcp --sandbox" in blocks[0]
     assert "pytest" in blocks[1]
+
+
+def build_wheel(tmp_path: Path) -> zipfile.ZipFile:
+    """Build the wheel from a copy of what the build reads, so the checkout gains no build/ folder."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "lanying_mcp", src / "lanying_mcp", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    out = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(src)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = out.glob("lanying_mcp-*.whl")
+    return zipfile.ZipFile(wheel)
+
+
+@pytest.mark.xfail(
+    (ROOT / "lanying_mcp" / "sandbox" / "faults.py").exists(),
+    reason="the test-only fault injector still lives in the package",
+    strict=True,
+)
+def test_the_wheel_holds_the_server_and_nothing_the_tests_need(tmp_path):
+    with build_wheel(tmp_path) as wheel:
+        names = wheel.namelist()
+        files = [n for n in names if not n.endswith("/")]
+        package = [n for n in files if n.startswith("lanying_mcp/")]
+        meta = [n for n in files if ".dist-info/" in n]
+        assert sorted(set(files) - set(package) - set(meta)) == [], "files outside the package"
+        assert "lanying_mcp/schemas.json" in package and "lanying_mcp/__main__.py" in package
+        assert "lanying_mcp/sandbox/__init__.py" in package  # --sandbox is a feature of the server
+        shipped = {n.removeprefix("lanying_mcp/") for n in package if n.endswith(".py")}
+        expected = {str(p.relative_to(ROOT / "lanying_mcp")) for p in (ROOT / "lanying_mcp").rglob("*.py")}
+        assert shipped == expected - {"sandbox/faults.py"}
+        for name in package:
+            text = wheel.read(name).decode("utf-8", "replace")
+            assert "FaultInjector" not in text, f"{name}: test-only fault injection in the wheel"
+            assert "import pytest" not in text and "from tests" not in text, f"{name} needs the tests"
+        (entry_points,) = [n for n in meta if n.endswith("entry_points.txt")]
+        assert "lanying-mcp = lanying_mcp.cli:main" in wheel.read(entry_points).decode()
+
+
+def fill(value: str, unpacked: Path, config: dict[str, str]) -> str:
+    """What the host does to a manifest string: its folder and the user's settings put in."""
+    value = value.replace("${__dirname}", str(unpacked))
+    for key, item in config.items():
+        value = value.replace("${user_config." + key + "}", item)
+    return value
+
+
+@pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None, reason="node and npm build the bundle")
+@pytest.mark.anyio
+async def test_the_bundle_is_built_validated_unpacked_and_serves(tmp_path):
+    import anyio
+    from mcp import Client, StdioServerParameters
+
+    from tests.procs import start_sandbox, stop
+
+    bundle = tmp_path / "lanying-mcp.mcpb"
+    built = subprocess.run(
+        ["bash", str(ROOT / "tools" / "build_bundle.sh"), str(bundle)], capture_output=True, text=True, timeout=600
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(bundle) as z:
+        names = z.namelist()
+        z.extractall(unpacked)
+    assert "manifest.json" in names and "pyproject.toml" in names and "lanying_mcp/__main__.py" in names
+    assert not [n for n in names if n.startswith(("tests/", "tools/")) or "__pycache__" in n]
+    manifest = json.loads((unpacked / "manifest.json").read_text())
+    assert manifest["version"] == __version__
+    user_config = manifest["user_config"]
+    assert user_config["access_token"]["sensitive"] is True
+    assert all(not v.get("sensitive") for k, v in user_config.items() if k != "access_token")
+    mcp_config = manifest["server"]["mcp_config"]
+    assert {"LANYING_API_ENDPOINT", "LANYING_APP_ID", "LANYING_ACCESS_TOKEN"} <= set(mcp_config["env"])
+
+    token = "bundle-admin-token-41d2"
+    with open(tmp_path / "sandbox.log", "wb") as log:
+        proc, url = start_sandbox(token, log)
+        try:
+            config = {"api_endpoint": url, "app_id": "sandbox", "access_token": token, "toolsets": "users"}
+            env = {k: v for k, v in os.environ.items() if not k.startswith("LANYING_")}
+            env.update({k: fill(v, unpacked, config) for k, v in mcp_config["env"].items()})
+            if shutil.which(mcp_config["command"]):  # the host's way: uv installs the dependencies and runs it
+                command, args = mcp_config["command"], [fill(a, unpacked, config) for a in mcp_config["args"]]
+            else:  # no uv here: the bundled source on this interpreter, which has the dependencies
+                command, args = sys.executable, ["-m", "lanying_mcp"]
+                env["PYTHONPATH"] = str(unpacked)
+                where = subprocess.run(
+                    [command, "-c", "import lanying_mcp; print(lanying_mcp.__file__)"],
+                    env=env,
+                    cwd=unpacked,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                assert where.stdout.strip().startswith(str(unpacked)), where.stdout
+            params = StdioServerParameters(command=command, args=args, env=env, cwd=str(unpacked))
+            with anyio.fail_after(600):  # a hang guard: the first `uv run` may download the dependencies
+                async with Client(params, mode="legacy") as client:
+                    tools = await client.list_tools()
+                    assert "list_users" in {t.name for t in tools.tools}
+                    result = await client.call_tool("list_users", {"page_size": 5})
+                    assert not result.is_error, result.content
+        finally:
+            stop(proc)

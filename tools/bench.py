@@ -25,8 +25,6 @@ import asyncio
 import json
 import os
 import platform
-import selectors
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,16 +37,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+from bench_clients import APP_ID, ROOT, TOKEN, Api, HttpSession, StdioSession, http_client
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.procs import free_port, rss_kib, server_env, start_sandbox, stop, wait_port
+
 BASELINES = ROOT / "tools" / "bench_baselines.py"
 REPORT = ROOT / "BENCHMARKS.md"
 PY = sys.executable
-PROTOCOL = "2025-11-25"
-TOKEN = "bench-admin-token"
-APP_ID = "sandbox"
 BATCH = 500  # the API's per-call limit for invite_group_members, and our tool's batch size
 ANALYSIS_START, ANALYSIS_END = "<!-- analysis:start -->", "<!-- analysis:end -->"
+SOAK_START, SOAK_END = "<!-- soak:start -->", "<!-- soak:end -->"
 
 
 @dataclass(frozen=True)
@@ -70,52 +68,7 @@ FULL = Plan("full", 10, 7, 150, (1, 8, 32), 5, 2.0, 10_000, 3)
 QUICK = Plan("quick", 2, 2, 20, (1, 8, 32), 1, 0.5, 1_000, 1)
 
 
-# --- processes ----------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited early with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"port {port} did not open within {timeout}s")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """End one process we started, by its handle: close stdin, then terminate, then kill."""
-    if proc.stdin and not proc.stdin.closed:
-        try:
-            proc.stdin.close()
-        except OSError:
-            pass
-    if proc.poll() is None:
-        try:
-            proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for {pid}")
-
-
+# --- processes (start/stop helpers shared with the tests: tests/procs.py) ------------------------
 @dataclass
 class Env:
     """The running sandbox and how to start each server against it."""
@@ -125,13 +78,7 @@ class Env:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def server_env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "LANYING_API_ENDPOINT": self.api,
-            "LANYING_APP_ID": APP_ID,
-            "LANYING_ACCESS_TOKEN": TOKEN,
-            "LANYING_TOOLSETS": "all",
-        }
+        return server_env(self.api, TOKEN, APP_ID)
 
     def command(self, kind: str, transport: str, port: int | None = None) -> list[str]:
         if kind == "ours":
@@ -161,167 +108,6 @@ class Env:
         for proc in reversed(self.procs):
             stop(proc)
         self.procs.clear()
-
-
-# --- a thin stdio MCP client --------------------------------------------------------------------
-class StdioSession:
-    """JSON-RPC over a child's pipes, newline-delimited, with a deadline on every read."""
-
-    def __init__(self, cmd: list[str], env: dict[str, str], log: Any, timeout: float = 60.0) -> None:
-        self.timeout = timeout
-        self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
-        assert self.proc.stdin and self.proc.stdout
-        self.fd = self.proc.stdout.fileno()
-        self.sel = selectors.DefaultSelector()
-        self.sel.register(self.fd, selectors.EVENT_READ)
-        self.buf = b""
-        self.next_id = 0
-
-    def send(self, message: dict[str, Any]) -> None:
-        assert self.proc.stdin
-        self.proc.stdin.write(json.dumps(message).encode() + b"\n")
-        self.proc.stdin.flush()
-
-    def _line(self) -> bytes:
-        deadline = time.monotonic() + self.timeout
-        while b"\n" not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self.sel.select(left):
-                raise TimeoutError(f"no answer from {self.proc.args} within {self.timeout}s")
-            chunk = os.read(self.fd, 1 << 20)
-            if not chunk:
-                raise RuntimeError(f"{self.proc.args} closed stdout (exit {self.proc.poll()})")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return line
-
-    def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        self.next_id += 1
-        self.send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params or {}})
-        while True:
-            line = self._line().strip()
-            if not line:
-                continue
-            msg = json.loads(line)
-            if msg.get("id") == self.next_id and "method" not in msg:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error']}")
-                return msg["result"]
-
-    def initialize(self) -> None:
-        self.request(
-            "initialize",
-            {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}},
-        )
-        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
-
-    def list_tools(self) -> list[dict[str, Any]]:
-        tools: list[dict[str, Any]] = []
-        cursor = None
-        for _ in range(100):
-            result = self.request("tools/list", {"cursor": cursor} if cursor else {})
-            tools += result["tools"]
-            cursor = result.get("nextCursor")
-            if not cursor:
-                return tools
-        raise RuntimeError("tools/list never ended")
-
-    def call(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        return checked(name, self.request("tools/call", {"name": name, "arguments": arguments}))
-
-    def close(self) -> None:
-        self.sel.close()
-        stop(self.proc)
-
-
-def checked(name: str, result: dict[str, Any]) -> dict[str, Any]:
-    if result.get("isError"):
-        text = result.get("content", [{}])[0].get("text", "")
-        raise RuntimeError(f"{name} failed: {text[:300]}")
-    return result
-
-
-# --- a thin streamable-HTTP MCP client ----------------------------------------------------------
-class HttpSession:
-    """One MCP session over streamable HTTP: plain POSTs, the SSE (or JSON) answer parsed by hand."""
-
-    def __init__(self, http: httpx2.AsyncClient, url: str) -> None:
-        self.http = http
-        self.url = url
-        self.headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-        self.next_id = 0
-
-    async def post(self, message: dict[str, Any]) -> httpx2.Response:
-        response = await self.http.post(self.url, content=json.dumps(message), headers=self.headers)
-        if response.status_code >= 400:
-            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
-        return response
-
-    async def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        self.next_id += 1
-        rid = self.next_id
-        response = await self.post({"jsonrpc": "2.0", "id": rid, "method": method, "params": params or {}})
-        if response.headers.get("content-type", "").startswith("application/json"):
-            messages = [response.json()]
-        else:
-            messages = [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]
-        for msg in messages:
-            if msg.get("id") == rid and "method" not in msg:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error']}")
-                if method == "initialize":
-                    sid = response.headers.get("mcp-session-id")
-                    if sid:
-                        self.headers["mcp-session-id"] = sid
-                    self.headers["mcp-protocol-version"] = PROTOCOL
-                return msg["result"]
-        raise RuntimeError(f"{method}: no answer in the response body")
-
-    async def initialize(self) -> HttpSession:
-        await self.request(
-            "initialize",
-            {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}},
-        )
-        await self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
-        return self
-
-    async def call(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        return checked(name, await self.request("tools/call", {"name": name, "arguments": arguments}))
-
-
-def http_client(timeout: float = 60.0) -> httpx2.AsyncClient:
-    limits = httpx2.Limits(max_connections=128, max_keepalive_connections=128)
-    return httpx2.AsyncClient(timeout=timeout, limits=limits)
-
-
-# --- setup: users and groups straight through the sandbox API -----------------------------------
-class Api:
-    """Direct sandbox calls with httpx2 (setup, and the 'direct' baseline)."""
-
-    def __init__(self, http: httpx2.AsyncClient, base: str) -> None:
-        self.http = http
-        self.base = base
-        self.headers = {"app_id": APP_ID, "access-token": TOKEN}
-
-    async def call(self, method: str, path: str, *, act_as: int | None = None, **kwargs: Any) -> Any:
-        headers = {**self.headers, **({"user_id": str(act_as)} if act_as is not None else {})}
-        response = await self.http.request(method, self.base + path, headers=headers, **kwargs)
-        body = response.json()
-        if body.get("code") != 200:
-            raise RuntimeError(f"{method} {path}: {body.get('code')} {body.get('message')}")
-        return body["data"]
-
-    async def register(self, count: int, prefix: str, per_call: int = 1000) -> list[int]:
-        ids: list[int] = []
-        for start in range(0, count, per_call):
-            batch = [{"username": f"{prefix}{i}", "password": "pw"} for i in range(start, min(count, start + per_call))]
-            rows = await self.call("POST", "/user/register/batch", json={"list": batch})
-            ids += [row["user_id"] for row in rows]
-        return ids
-
-    async def create_group(self, owner: int, name: str, members: list[int] | None = None) -> int:
-        body: dict[str, Any] = {"name": name, **({"user_list": members} if members else {})}
-        return (await self.call("POST", "/group/create", act_as=owner, json=body))["group_id"]
 
 
 # --- measurements -------------------------------------------------------------------------------
@@ -380,7 +166,7 @@ def cold_start(env: Env, plan: Plan) -> tuple[list[Row], dict[str, Any]]:
                 session.initialize()
                 tools = session.list_tools()
                 elapsed = time.perf_counter() - started
-                samples[kind].append((elapsed, rss_kb(session.proc.pid), len(tools)))
+                samples[kind].append((elapsed, rss_kib(session.proc.pid), len(tools)))
             finally:
                 session.close()
     t = {k: [s[0] * 1000 for s in v] for k, v in samples.items()}
@@ -686,12 +472,24 @@ each round, so a slow moment hits both), so it can differ from the ratio of the 
 """
 
 
-def keep_analysis(path: Path) -> str:
+def keep_section(path: Path, start: str, end: str, empty: str) -> str:
+    """A block of the existing report that another run (or a human) wrote; kept when the rest is regenerated."""
     if path.exists():
         text = path.read_text()
-        if ANALYSIS_START in text and ANALYSIS_END in text:
-            return text[text.index(ANALYSIS_START) : text.index(ANALYSIS_END) + len(ANALYSIS_END)]
-    return f"{ANALYSIS_START}\n_No profile notes yet._\n{ANALYSIS_END}"
+        if start in text and end in text:
+            return text[text.index(start) : text.index(end) + len(end)]
+    return f"{start}\n{empty}\n{end}"
+
+
+def write_soak(path: Path, command: str, block: str) -> None:
+    """Replace only the soak block of the report (the rest comes from a full run)."""
+    section = f"{SOAK_START}\n- **command:** `{command}`\n- **date:** {time.strftime('%Y-%m-%d %H:%M %Z')}\n\n{block}\n{SOAK_END}"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if SOAK_START in text and SOAK_END in text:
+        text = text[: text.index(SOAK_START)] + section + text[text.index(SOAK_END) + len(SOAK_END) :]
+    else:
+        text = text.rstrip() + f"\n\n## Memory over many calls (soak)\n\n{section}\n"
+    path.write_text(text)
 
 
 def report(path: Path, command: str, plan: Plan, rows: list[Row], notes: list[str], seconds: float) -> str:
@@ -719,9 +517,13 @@ Generated by `tools/bench.py`; do not edit by hand except between the analysis m
 ## What each ratio means
 
 {MEANINGS}
+## Memory over many calls (soak)
+
+{keep_section(path, SOAK_START, SOAK_END, "_Not measured yet: run `python tools/bench.py --soak`._")}
+
 ## Where the time goes
 
-{keep_analysis(path)}
+{keep_section(path, ANALYSIS_START, ANALYSIS_END, "_No profile notes yet._")}
 """
     path.write_text(body)
     return body
@@ -740,20 +542,12 @@ async def setup(env: Env, plan: Plan) -> tuple[int, int, list[int]]:
 
 def run(plan: Plan) -> tuple[list[Row], list[str]]:
     logs = Path(tempfile.mkdtemp(prefix="lanying-bench-"))
-    port = free_port()
     sandbox_log = open(logs / "sandbox.log", "ab")
-    sandbox = subprocess.Popen(
-        [PY, "-m", "lanying_mcp", "sandbox", "--port", str(port), "--token", TOKEN],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=sandbox_log,
-        stderr=subprocess.STDOUT,
-    )
-    env = Env(f"http://127.0.0.1:{port}", logs)
+    sandbox, api = start_sandbox(TOKEN, sandbox_log)
+    env = Env(api, logs)
     rows: list[Row] = []
     notes: list[str] = [f"process logs: {logs}"]
     try:
-        wait_port(port, sandbox)
         owner, group_id, users = asyncio.run(setup(env, plan))
         step("cold start and memory")
         cold_rows, _ = cold_start(env, plan)
@@ -784,7 +578,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="a fast smoke run; writes no report unless --out is given")
     p.add_argument("--out", type=Path, help=f"where to write the report (default {REPORT.name} for a full run)")
+    p.add_argument("--soak", action="store_true", help="the memory soak instead: RSS over many calls per transport")
+    p.add_argument("--calls", type=int, default=20_000, help="calls per transport in the soak (default 20,000)")
     ns = p.parse_args(argv)
+    if ns.soak:
+        return soak(ns)
     plan = QUICK if ns.quick else FULL
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
@@ -805,6 +603,20 @@ def main(argv: list[str] | None = None) -> int:
         report(out, command, plan, rows, notes, seconds)
         print(f"wrote {out}")
     return 0
+
+
+def soak(ns: argparse.Namespace) -> int:
+    import bench_soak
+
+    curves, logs = bench_soak.run(ns.calls)
+    block = bench_soak.table(curves) + f"\n\nprocess logs and the audit file: {logs}"
+    print(block)
+    out = ns.out or (None if ns.quick else REPORT)
+    if out is not None:
+        write_soak(out, "python tools/bench.py --soak" + (f" --calls {ns.calls}" if ns.calls != 20_000 else ""), block)
+        print(f"wrote the soak section of {out}")
+    judged = [c for c in curves if len([n for n, _ in c.samples if n >= bench_soak.WARM_UP]) >= 3]
+    return 0 if all(abs(c.slope) < bench_soak.TARGET for c in judged) else 1  # a short smoke run judges nothing
 
 
 if __name__ == "__main__":

@@ -2,46 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
+from tests.procs import free_port, server_env, start_sandbox, stop, wait_port
+
+__all__ = ["Api", "free_port", "stop", "wait_port"]  # other test packages import these from here
+
 TOKEN = "e2e-admin-token-7f3a"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"process exited early with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"port {port} did not open")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @dataclass
@@ -52,24 +24,10 @@ class Api:
 
 @pytest.fixture(scope="session")
 def sandbox_api(tmp_path_factory) -> Iterator[Api]:
-    port = free_port()
     log = open(tmp_path_factory.mktemp("sandbox") / "sandbox.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lanying_mcp", "sandbox", "--port", str(port), "--token", TOKEN],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    proc, url = start_sandbox(TOKEN, log)
     try:
-        wait_port(port, proc)
-        url = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "LANYING_API_ENDPOINT": url,
-            "LANYING_APP_ID": "sandbox",
-            "LANYING_ACCESS_TOKEN": TOKEN,
-            "LANYING_TOOLSETS": "all",
-        }
-        yield Api(url, env)
+        yield Api(url, server_env(url, TOKEN))
     finally:
         stop(proc)
         log.close()

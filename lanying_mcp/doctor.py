@@ -1,0 +1,392 @@
+"""`lanying-mcp doctor`: the checks a new user runs right after setting the three variables.
+
+Each check is a row: what was checked, whether it passed, what was seen, and the next step when it
+did not. The point is to turn "the model says every call fails" into one line that names the layer
+at fault (DNS, TLS, HTTP, the envelope, the app ID, the token, its role, the clock) before any tool
+is tried.
+
+Only reads are sent: `GET /user/list` (one row) for the connection, app, token and role, then one
+read per toolset. The access token appears nowhere in the output, not even in part: only whether it
+is set and its length.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import socket
+import time
+from dataclasses import asdict, dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlparse
+
+import anyio
+import httpx2
+
+from . import __version__
+from .client import LanyingClient
+from .errors import ApiError, LanyingError, entry
+from .settings import Settings
+
+OK, FAIL, SKIP = "ok", "fail", "skip"
+CLOCK_TOLERANCE = 300.0  # seconds; signed upload URLs and token lifetimes are minutes, not seconds
+PROBE_PATH = "/user/list"  # needs the admin token: a user token gets 10010
+AUTH_CODES = {10003, 10008, 10010, 40000}  # answers that say the credentials, not the read, are wrong
+
+# One cheap read per toolset: (tool, arguments). "$user" / "$group" become a user and a group of the
+# app found by the first reads; a probe whose placeholder cannot be filled is skipped, not failed.
+PROBES: dict[str, tuple[str, dict[str, Any]]] = {
+    "users": ("list_users", {"page_num": 1, "page_size": 1}),
+    "devices": ("list_user_devices", {"as_user_id": "$user"}),
+    "roster": ("list_friend_ids", {"as_user_id": "$user", "limit": 1}),
+    "groups": ("list_user_groups", {"as_user_id": "$user"}),
+    "group_moderation": ("list_group_invitations", {"as_user_id": "$user", "limit": 1}),
+    "group_content": ("list_group_announcements", {"group_id": "$group"}),
+    "messages": ("list_unread_conversations", {"as_user_id": "$user"}),
+    "push": ("get_push_certificate", {"provider": 1}),
+    "files": ("get_avatar_download_url", {"object_name": "lanying-mcp-doctor-probe"}),
+}
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok | fail | skip
+    detail: str
+    next_step: str = ""
+
+
+def passed(checks: list[Check]) -> bool:
+    return all(c.status != FAIL for c in checks)
+
+
+def _token_note(settings: Settings) -> str:
+    token = settings.access_token.get_secret_value()
+    return f"set ({len(token)} characters, not shown)" if token else "not set"
+
+
+async def run_checks(
+    settings: Settings,
+    *,
+    transport: httpx2.AsyncBaseTransport | None = None,
+    clock_tolerance: float = CLOCK_TOLERANCE,
+) -> list[Check]:
+    """Every check in order; later ones are skipped (with the reason) when an earlier layer failed."""
+    checks = await _run(settings, transport, clock_tolerance)
+    return [_scrub(c, settings) for c in checks]
+
+
+async def _run(settings: Settings, transport: httpx2.AsyncBaseTransport | None, clock_tolerance: float) -> list[Check]:
+    import mcp
+
+    checks = [
+        Check(
+            "version",
+            OK,
+            f"lanying-mcp {__version__}, mcp {getattr(mcp, '__version__', '') or _dist_version('mcp')}, "
+            f"Python {platform.python_version()}",
+        )
+    ]
+    checks.append(_settings_check(settings))
+    later = ["endpoint", "app id", "token", "admin token", "clock", *(f"toolset {n}" for n in PROBES)]
+    if checks[-1].status == FAIL:
+        return checks + [Check(n, SKIP, "not run: settings are incomplete") for n in later]
+    try:
+        with anyio.fail_after(max(settings.timeout, 1.0) * 2):
+            response, endpoint = await _reach(settings, transport)
+    except TimeoutError:
+        response, endpoint = None, Check("endpoint", FAIL, "no answer in time", _endpoint_step())
+    checks.append(endpoint)
+    if response is None:
+        return checks + [Check(n, SKIP, "not run: the endpoint did not answer") for n in later[1:]]
+    body = _envelope(response)
+    if body is None:
+        return checks + [Check(n, SKIP, "not run: the endpoint does not speak the Lanying API") for n in later[1:]]
+    checks += _credential_checks(settings, body)
+    checks.append(_clock_check(response, clock_tolerance))
+    if checks[-2].status != OK:
+        return checks + [Check(f"toolset {n}", SKIP, "not run: the credentials were refused") for n in PROBES]
+    return checks + await _toolset_checks(settings, transport, body.get("data"))
+
+
+def _dist_version(name: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def _settings_check(settings: Settings) -> Check:
+    missing = [
+        var
+        for var, value in (
+            ("LANYING_API_ENDPOINT", settings.endpoint),
+            ("LANYING_APP_ID", settings.app_id),
+            ("LANYING_ACCESS_TOKEN", settings.access_token.get_secret_value()),
+        )
+        if not value
+    ]
+    shown = f"endpoint {settings.endpoint or '-'}, app id {settings.app_id or '-'}, token {_token_note(settings)}"
+    if missing:
+        return Check(
+            "settings",
+            FAIL,
+            shown,
+            f"set {', '.join(missing)} (from the Lanying console: app info and Token pages), "
+            "or try `lanying-mcp doctor --sandbox`",
+        )
+    url = urlparse(settings.endpoint)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        return Check(
+            "settings",
+            FAIL,
+            shown,
+            "LANYING_API_ENDPOINT must be an http(s) URL such as https://s-1-3-api.maximtop.cn",
+        )
+    return Check("settings", OK, shown)
+
+
+def _endpoint_step() -> str:
+    return "check LANYING_API_ENDPOINT against the console's app info page, and that this machine can reach it"
+
+
+async def _reach(
+    settings: Settings, transport: httpx2.AsyncBaseTransport | None
+) -> tuple[httpx2.Response | None, Check]:
+    """DNS, then TLS and HTTP in one request, each failure named by its layer."""
+    url = urlparse(settings.endpoint)
+    host = url.hostname or ""
+    if transport is None:
+        try:
+            await anyio.getaddrinfo(host, url.port or (443 if url.scheme == "https" else 80), type=socket.SOCK_STREAM)
+        except OSError as exc:
+            return None, Check("endpoint", FAIL, f"DNS: cannot resolve {host} ({exc})", _endpoint_step())
+    headers = {"app_id": settings.app_id, "access-token": settings.access_token.get_secret_value()}
+    try:
+        async with httpx2.AsyncClient(
+            transport=transport,
+            timeout=httpx2.Timeout(settings.timeout, connect=min(settings.timeout, 10.0)),
+            headers={"User-Agent": f"lanying-mcp/{__version__} doctor"},
+        ) as http:
+            response = await http.get(
+                settings.endpoint.rstrip("/") + PROBE_PATH, params={"page_num": 1, "page_size": 1}, headers=headers
+            )
+            await response.aread()
+    except httpx2.ConnectError as exc:
+        text = str(exc)
+        if "SSL" in text or "CERTIFICATE" in text.upper():
+            return None, Check(
+                "endpoint",
+                FAIL,
+                f"TLS: handshake with {host} failed ({text})",
+                "check the URL's scheme and host, and "
+                "that this machine trusts the server's certificate (corporate proxies replace it)",
+            )
+        return None, Check(
+            "endpoint", FAIL, f"connection to {url.netloc} failed ({text or 'refused'})", _endpoint_step()
+        )
+    except httpx2.TimeoutException:
+        return None, Check(
+            "endpoint", FAIL, f"{url.netloc} did not answer within {settings.timeout:g} s", _endpoint_step()
+        )
+    except httpx2.HTTPError as exc:
+        return None, Check("endpoint", FAIL, f"HTTP: {type(exc).__name__}: {exc}", _endpoint_step())
+    return response, _envelope_check(response)
+
+
+def _envelope(response: httpx2.Response) -> dict[str, Any] | None:
+    if response.status_code >= 500:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) and isinstance(body.get("code"), int) else None
+
+
+def _envelope_check(response: httpx2.Response) -> Check:
+    status = response.status_code
+    kind = response.headers.get("content-type", "no content type").split(";")[0]
+    snippet = " ".join(response.text.split())[:80]
+    if status >= 500:
+        return Check(
+            "endpoint",
+            FAIL,
+            f"HTTP {status} from the server ({kind}: {snippet!r})",
+            "the service or a proxy in front of it is failing: retry later, or check the endpoint URL",
+        )
+    if _envelope(response) is None:
+        return Check(
+            "endpoint",
+            FAIL,
+            f"HTTP {status} answered {kind}, not the Lanying JSON envelope ({snippet!r})",
+            "the URL reaches something else (a web page, a login portal or a proxy): use the API endpoint "
+            "from the console's app info page, without a path",
+        )
+    return Check("endpoint", OK, f"HTTP {status}, Lanying envelope from {urlparse(str(response.url)).netloc}")
+
+
+def _credential_checks(settings: Settings, body: dict[str, Any]) -> list[Check]:
+    code = body["code"]
+    said = f"code {code}: {entry(code).en}" + (f" ({body['message']})" if body.get("message") else "")
+    if code == 40000:
+        return [
+            Check(
+                "app id",
+                FAIL,
+                f"app id {settings.app_id!r} refused, {said}",
+                "copy LANYING_APP_ID from the console's app info page",
+            ),
+            Check("token", SKIP, "not run: the app ID was refused"),
+            Check("admin token", SKIP, "not run: the app ID was refused"),
+        ]
+    app = Check("app id", OK, f"app id {settings.app_id!r} exists")
+    if code in (10003, 10008):
+        step = "create or copy an admin access token on the console's Token page into LANYING_ACCESS_TOKEN"
+        return [
+            app,
+            Check("token", FAIL, f"token {_token_note(settings)} refused, {said}", step),
+            Check("admin token", SKIP, "not run: the token was refused"),
+        ]
+    token = Check("token", OK, f"token {_token_note(settings)} accepted")
+    if code == 200:
+        return [app, token, Check("admin token", OK, f"GET {PROBE_PATH} (admin only) answered")]
+    if code == 10010:
+        detail = f"GET {PROBE_PATH} refused, {said}: this is a user's token, not the app's admin token"
+    else:
+        detail = f"GET {PROBE_PATH} answered {said}"
+    return [
+        app,
+        token,
+        Check(
+            "admin token",
+            FAIL,
+            detail,
+            "use the app's admin access token from the console's Token page, not a user token",
+        ),
+    ]
+
+
+def _clock_check(response: httpx2.Response, tolerance: float) -> Check:
+    date = response.headers.get("date")
+    if not date:
+        return Check("clock", SKIP, "the server sent no Date header to compare with")
+    try:
+        server = parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError):
+        return Check("clock", SKIP, f"the server's Date header {date!r} is not a date")
+    skew = time.time() - server
+    where = f"local clock is {abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'} the server"
+    if abs(skew) > tolerance:
+        return Check(
+            "clock",
+            FAIL,
+            f"{where} (tolerance {tolerance:g} s)",
+            "turn on time synchronisation (e.g. `timedatectl set-ntp true`): upload URLs and tokens expire by the clock",
+        )
+    return Check("clock", OK, f"{where}, within {tolerance:g} s")
+
+
+async def _toolset_checks(settings: Settings, transport: Any, first_page: Any) -> list[Check]:
+    """One read per toolset through the same client the tools use (no retries: a doctor reports, not hides)."""
+    from .dispatch import validate
+    from .toolsets import CATALOGUE
+
+    user = (
+        first_page[0].get("user_id")
+        if isinstance(first_page, list) and first_page and isinstance(first_page[0], dict)
+        else None
+    )
+    found: dict[str, Any] = {"$user": user, "$group": None}
+    rows: list[Check] = []
+    async with LanyingClient(settings, transport=transport) as client:
+        if user is not None:  # a group to read from: one the first user belongs to
+            try:
+                groups = await client.call(
+                    CATALOGUE["list_user_groups"],
+                    validate(CATALOGUE["list_user_groups"], {"as_user_id": user}),
+                    retry=False,
+                )
+                if isinstance(groups.data, list) and groups.data:
+                    first = groups.data[0]
+                    found["$group"] = first.get("group_id") if isinstance(first, dict) else first
+            except LanyingError:
+                pass
+        for toolset, (tool, template) in PROBES.items():
+            name = f"toolset {toolset}"
+            missing = [v for v in template.values() if isinstance(v, str) and v in found and found[v] is None]
+            if missing:
+                what = "user" if "$user" in missing else "group"
+                rows.append(Check(name, SKIP, f"{tool} not tried: the app has no {what} to read"))
+                continue
+            args = {k: found.get(v, v) if isinstance(v, str) else v for k, v in template.items()}
+            op = CATALOGUE[tool]
+            try:
+                await client.call(op, validate(op, args), retry=False)
+            except ApiError as exc:
+                if exc.code in AUTH_CODES:
+                    rows.append(
+                        Check(
+                            name,
+                            FAIL,
+                            f"{tool}: code {exc.code}: {entry(exc.code).en}",
+                            "the token lacks a right this toolset needs; use the admin token",
+                        )
+                    )
+                else:  # a documented refusal of the probe's arguments is still the API answering
+                    rows.append(Check(name, OK, f"{tool} answered (code {exc.code}: {entry(exc.code).en})"))
+            except LanyingError as exc:
+                rows.append(
+                    Check(
+                        name,
+                        FAIL,
+                        f"{tool}: {exc.code}: {exc}",
+                        f"{op.method} {op.path} is not served as documented at this endpoint",
+                    )
+                )
+            else:
+                rows.append(Check(name, OK, f"{tool} answered"))
+    return rows
+
+
+def _scrub(check: Check, settings: Settings) -> Check:
+    token = settings.access_token.get_secret_value()
+    if token and len(token) >= 4:
+        check.detail = check.detail.replace(token, "***")
+        check.next_step = check.next_step.replace(token, "***")
+    return check
+
+
+def table(checks: list[Check]) -> str:
+    """One line per check (a run of checks skipped for the same reason shares one), next steps under failures."""
+    rows: list[Check] = []
+    for c in checks:
+        last = rows[-1] if rows else None
+        if (
+            last
+            and c.status == SKIP
+            and last.status == SKIP
+            and c.detail == last.detail
+            and c.detail.startswith("not run")
+        ):
+            first = last.name.split(" … ")[0]
+            rows[-1] = Check(f"{first} … {c.name}", SKIP, c.detail)
+        else:
+            rows.append(c)
+    width = max(len(c.name) for c in rows)
+    lines = []
+    for c in rows:
+        lines.append(f"{c.status.upper():<4}  {c.name:<{width}}  {c.detail}")
+        if c.next_step and c.status == FAIL:
+            lines.append(f"{'':<4}  {'':<{width}}  → {c.next_step}")
+    failed = sum(c.status == FAIL for c in checks)
+    lines.append("")
+    lines.append("all checks passed" if not failed else f"{failed} check(s) failed")
+    return "\n".join(lines)
+
+
+def as_json(checks: list[Check]) -> str:
+    return json.dumps({"ok": passed(checks), "checks": [asdict(c) for c in checks]}, ensure_ascii=False, indent=2)
