@@ -46,6 +46,7 @@ PROBES: dict[str, tuple[str, dict[str, Any]]] = {
     "messages": ("list_unread_conversations", {"as_user_id": "$user"}),
     "push": ("get_push_certificate", {"provider": 1}),
     "files": ("get_avatar_download_url", {"object_name": "lanying-mcp-doctor-probe"}),
+    "insight": ("check_push_delivery", {"user_id": "$user"}),
 }
 
 
@@ -78,14 +79,11 @@ async def run_checks(
 
 
 async def _run(settings: Settings, transport: httpx2.AsyncBaseTransport | None, clock_tolerance: float) -> list[Check]:
-    import mcp
-
     checks = [
         Check(
             "version",
             OK,
-            f"lanying-mcp {__version__}, mcp {getattr(mcp, '__version__', '') or _dist_version('mcp')}, "
-            f"Python {platform.python_version()}",
+            f"lanying-mcp {__version__}, mcp {_dist_version('mcp')}, Python {platform.python_version()}",
         )
     ]
     checks.append(_settings_check(settings))

@@ -180,7 +180,7 @@ async def test_join_diagnosis_member_blacklist_capacity(mode, monkeypatch):
         got = (await call(c, "check_group_join", {"user_id": u, "group_id": g}))["data"]
         assert list(blocking(got)) == ["on the group blacklist"] and "unblock_group_members" in got["next_step"]
         await call(c, "unblock_group_members", {"group_id": g, "user_ids": [u]})
-        monkeypatch.setattr(sandbox_groups, "CAPACITY", 2)
+        sandbox_groups.find_group(store, g).capacity = 2  # type: ignore[union-attr]
         got = (await call(c, "check_group_join", {"user_id": u, "group_id": g}))["data"]
         assert blocking(got) == {"members / capacity": "2/2"}
 

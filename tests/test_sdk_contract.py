@@ -1,0 +1,156 @@
+"""The SDK internals lanying_mcp/sdk.py relies on, pinned one by one.
+
+An SDK upgrade that changes any of these fails here, by name, before it breaks a tool in a subtler way.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.server.elicitation import AcceptedElicitation
+from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver.resolve import build_resolver_plans
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from mcp.types import ElicitResult
+
+from lanying_mcp import sdk
+from lanying_mcp.dispatch import Outcome
+
+PACKAGE = Path(sdk.__file__).resolve().parent
+
+
+def spec(name: str = "echo") -> sdk.ToolSpec:
+    return sdk.ToolSpec(
+        name=name,
+        title="Echo",
+        description="Echo the arguments.",
+        input_schema={"type": "object", "properties": {"x": {"type": "integer"}}},
+        output_schema={"type": "object"},
+        read_only=True,
+        destructive=False,
+        idempotent=True,
+        open_world=False,
+    )
+
+
+async def echo(caller: sdk.Caller, arguments: dict[str, Any], answer: sdk.Answer) -> Outcome:
+    return Outcome(True, {"arguments": arguments, "answer": answer.value}, "ok")
+
+
+def test_only_sdk_py_imports_mcp():
+    importers = []
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and node.level == 0
+                else []
+            )
+            if any(n == "mcp" or n.startswith("mcp.") for n in names):
+                importers.append(path.name)
+    assert sorted(set(importers)) == ["sdk.py"]
+
+
+def test_tool_constructor_takes_the_keywords_we_pass():
+    params = inspect.signature(Tool).parameters
+    for name in (
+        "fn",
+        "name",
+        "title",
+        "description",
+        "parameters",
+        "fn_metadata",
+        "is_async",
+        "context_kwarg",
+        "resolved_params",
+        "resolver_plans",
+        "annotations",
+        "meta",
+    ):
+        assert name in params, f"Tool() no longer takes {name}"
+    assert {"arg_model", "output_schema"} <= set(inspect.signature(FuncMetadata).parameters)
+
+
+def test_arg_model_base_dump_one_level_is_what_the_tool_receives():
+    # The SDK calls model_dump_one_level() to build the tool function's keyword arguments.
+    assert hasattr(ArgModelBase, "model_dump_one_level")
+    raw = sdk._RawArguments.model_validate({"a": 1, "b": [2]})  # pyright: ignore[reportPrivateUsage]
+    assert raw.model_dump_one_level() == {"arguments": {"a": 1, "b": [2]}}
+
+
+def test_build_resolver_plans_accepts_a_gate_that_reads_the_arguments():
+    async def gate(ctx: Context[Any, Any], arguments: dict[str, Any]) -> Any:
+        return None
+
+    plans = build_resolver_plans({"confirm": (Resolve(gate), True)}, {"arguments"})
+    assert plans
+
+
+def test_lowlevel_server_takes_extra_request_handlers():
+    server = sdk.LanyingMCP(tools=[], listed=set(), instructions="", version="0")
+    assert hasattr(server._lowlevel_server, "add_request_handler")  # pyright: ignore[reportPrivateUsage]
+
+
+@pytest.mark.anyio
+async def test_raw_arguments_reach_the_tool_untouched_and_unlisted_tools_still_run(mode):
+    tools = [sdk.make_tool(spec("echo"), echo, None), sdk.make_tool(spec("hidden"), echo, None)]
+    server = sdk.LanyingMCP(tools=tools, listed={"echo"}, instructions="", version="0")
+    async with Client(server, mode=mode) as client:
+        assert [t.name for t in (await client.list_tools()).tools] == ["echo"]
+        result = await client.call_tool("echo", {"x": 1, "anything": {"nested": True}})
+        assert result.structured_content == {"arguments": {"x": 1, "anything": {"nested": True}}, "answer": "not_asked"}
+        hidden = await client.call_tool("hidden", {"y": 2})
+        assert hidden.structured_content == {"arguments": {"y": 2}, "answer": "not_asked"}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (ElicitResult(action="accept", content={"confirm": True}), "yes"),
+        (ElicitResult(action="accept", content={"confirm": False}), "declined"),
+        (ElicitResult(action="accept", content={"confirm": "yes"}), "declined"),
+        (ElicitResult(action="decline"), "declined"),
+        (ElicitResult(action="cancel"), "cancelled"),
+    ],
+)
+async def test_the_resolver_asks_and_the_answer_arrives_in_both_eras(reply, expected, mode):
+    asked: list[str] = []
+
+    async def human(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return reply
+
+    async def ask(caller: sdk.Caller, arguments: dict[str, Any]) -> Any:
+        return f"Really echo {arguments['x']}?"
+
+    server = sdk.LanyingMCP(tools=[sdk.make_tool(spec(), echo, ask)], listed={"echo"}, instructions="", version="0")
+    async with Client(server, mode=mode, elicitation_callback=human) as client:
+        result = await client.call_tool("echo", {"x": 7})
+    assert asked == ["Really echo 7?"]
+    assert result.structured_content is not None and result.structured_content["answer"] == expected
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("decision", "expected"),
+    [(sdk.Decision.GO, "not_asked"), (sdk.Decision.REFUSE, "cannot_ask"), (sdk.Decision.ABSENT, "absent")],
+)
+async def test_a_resolver_value_that_asks_nothing_arrives_wrapped_as_accepted(decision, expected, mode):
+    async def ask(caller: sdk.Caller, arguments: dict[str, Any]) -> Any:
+        return decision
+
+    server = sdk.LanyingMCP(tools=[sdk.make_tool(spec(), echo, ask)], listed={"echo"}, instructions="", version="0")
+    async with Client(server, mode=mode) as client:
+        result = await client.call_tool("echo", {})
+    assert result.structured_content is not None and result.structured_content["answer"] == expected
+    assert AcceptedElicitation is not None and Elicit is not None  # the names sdk.py imports still exist
