@@ -20,7 +20,7 @@ import anyio
 from pydantic import BaseModel, ValidationError, create_model
 from pydantic_core import to_json
 
-from . import errors
+from . import errors, names
 from .client import Envelope, LanyingClient
 from .spec import ApiModel, Operation, Params, f
 
@@ -200,12 +200,13 @@ async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCon
             if isinstance(value, Outcome):  # a meta-tool that ran another tool returns that tool's outcome
                 return value
             envelope = value if isinstance(value, Envelope) else Envelope(value, {})
-            return success(shape(op, envelope))
+            return success(await names.enrich(op, shape(op, envelope), ctx, params))
         if op.batch is not None and (split := _split(op, params)) is not None:
             return await _run_batches(op, split, ctx)
         params, retry = prepare(op, params)
         try:
-            return success(shape(op, await ctx.client.call(op, params, retry=retry)))
+            structured = shape(op, await ctx.client.call(op, params, retry=retry))
+            return success(await names.enrich(op, structured, ctx, params))  # names if settings.names; cleans text
         except errors.LanyingError as exc:
             exc.retry_key = getattr(params, "transaction_id", None)  # type: ignore[attr-defined]
             raise

@@ -9,7 +9,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from ..spec import BODY, DELETE, QUERY, READ, UPDATE, ApiModel, AsUser, Operation, Params, Query, Toolset, f
+from ..spec import (
+    BODY,
+    DELETE,
+    QUERY,
+    READ,
+    UPDATE,
+    ApiModel,
+    AsUser,
+    Consent,
+    IdPaths,
+    Operation,
+    Params,
+    Query,
+    Toolset,
+    f,
+)
 
 TOOLSET = Toolset(
     "devices",
@@ -168,6 +183,7 @@ OPERATIONS: list[Operation] = [
             "用户登录过的设备:设备序号、平台、设备信息。踢下线、删除设备、绑定token等工具使用device_sn。",
         ),
         hints=READ,
+        ids=IdPaths(plain=("data[].user_id",), text=("data[].user_agent",)),
     ),
     Operation(
         name="remove_user_device",
@@ -217,6 +233,7 @@ OPERATIONS: list[Operation] = [
             "关闭(disabled=true)或重新开启用户的离线推送。",
         ),
         hints=DELETE,  # switching push off silences the user's notifications
+        consent=Consent(undo="set_user_push_disabled"),
     ),
     _setter(
         "set_user_push_detail_hidden",
@@ -309,6 +326,7 @@ OPERATIONS: list[Operation] = [
         title=("Remove push tags", "解绑推送标签"),
         description=("Unbind the given push tags from a user.", "为用户解绑指定的推送标签。"),
         hints=DELETE,
+        consent=Consent(undo="add_push_tags"),
     ),
     Operation(
         name="clear_push_tags",

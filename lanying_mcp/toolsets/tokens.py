@@ -8,7 +8,7 @@ they are not idempotent.
 
 from __future__ import annotations
 
-from ..spec import WRITE, ApiModel, Operation, Params, Toolset, f
+from ..spec import WRITE, ApiModel, IdPaths, Operation, Params, Toolset, f
 
 TOOLSET = Toolset(
     "tokens",
@@ -68,6 +68,7 @@ OPERATIONS: list[Operation] = [
             "用用户名和密码登录;返回的token可让客户端以该用户身份调用。",
         ),
         hints=WRITE,
+        ids=IdPaths(plain=("data.user_id",)),
     ),
     Operation(
         name="get_user_token_by_id",
@@ -80,6 +81,7 @@ OPERATIONS: list[Operation] = [
             "用用户ID和密码登录;返回的token可让客户端以该用户身份调用。",
         ),
         hints=WRITE,
+        ids=IdPaths(plain=("data.user_id",)),
     ),
     Operation(
         name="get_user_token_by_login",
@@ -92,5 +94,6 @@ OPERATIONS: list[Operation] = [
             "用用户名、手机号或邮箱加密码登录;返回的token可让客户端以该用户身份调用。",
         ),
         hints=WRITE,
+        ids=IdPaths(plain=("data.user_id",)),
     ),
 ]
