@@ -44,6 +44,7 @@ _T: dict[str, tuple[str, str]] = {
     "new_owner": ("new owner {who}", "新群主{who}"),
     "message": ("message {text} (ID {id}) from {who}", "{who}发送的消息{text}(ID {id})"),
     "message_id": ("message ID {id}", "消息ID {id}"),
+    "with_user": ("in the conversation with {who}", "在与{who}的会话中"),
     "in_group": ("in group {name} (ID {id})", "在群{name}(ID {id})中"),
     "conversation_id": ("conversation ID {id}", "会话ID {id}"),
     "announcement": ("announcement {title} (ID {id})", "公告{title}(ID {id})"),
@@ -133,7 +134,8 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> l
     group_list = [g for g in (get("group_ids") or []) if isinstance(g, int)]
     singles = [u for u in (get("user_id"), get("new_owner")) if isinstance(u, int)]
     account = acting if op.toolset in ("users", "devices") and isinstance(acting, int) else None
-    everyone_ids = [u for u in (*user_list, *singles, acting) if isinstance(u, int)]
+    conversation = get("conversation_id") if isinstance(get("conversation_id"), int) else None
+    everyone_ids = [u for u in (*user_list, *singles, acting, conversation) if isinstance(u, int)]
     got: dict[str, Any] = {}
 
     async def group() -> None:
@@ -147,7 +149,7 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> l
         got["users"] = await names.users(ctx, everyone_ids)
 
     async def groups() -> None:
-        got["groups"] = await names.groups(ctx, [*group_list, *([get("conversation_id")] if get("msg_id") else [])])
+        got["groups"] = await names.groups(ctx, [*group_list, *([conversation] if conversation else [])])
 
     async def message() -> None:
         page = await _lookup(
@@ -187,7 +189,7 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> l
         jobs.append(group)
     if everyone_ids:
         jobs.append(people)
-    if group_list or (get("msg_id") and isinstance(get("conversation_id"), int)):
+    if group_list or conversation:
         jobs.append(groups)
     if isinstance(get("msg_id"), int) and isinstance(get("conversation_id"), int):
         jobs.append(message)
@@ -273,7 +275,7 @@ def _phrases(
     if get("tags") and op.toolset == "devices":
         parts.append(t("tags", list=t.join([quote(str(tag)) for tag in list(get("tags"))[:SHOWN]])))
     if isinstance(get("conversation_id"), int) and not isinstance(get("msg_id"), int):
-        parts.append(t("conversation_id", id=get("conversation_id")))
+        parts.append(_conversation(t, get("conversation_id"), got.get("groups", {}), found))
     if get("all_devices") is True or (op.audience is not None and op.audience.everyone is True):
         parts.append(t("everyone"))
     if acting is not None and account is None and not isinstance(group_id, int):
@@ -291,13 +293,18 @@ def _message(t: _Text, params: Params, got: dict[str, Any], found: dict[int, dic
         parts.append(t("message", text=quote(str(item.get("content") or item.get("ctype") or "")), who=who, id=msg_id))
     else:
         parts.append(t("message_id", id=msg_id))
-    named_groups = got.get("groups", {})
     if isinstance(conversation, int):
-        if conversation in named_groups:
-            parts.append(t("in_group", name=quote(named_groups[conversation]), id=conversation))
-        else:
-            parts.append(t("conversation_id", id=conversation))
+        parts.append(_conversation(t, conversation, got.get("groups", {}), found))
     return parts
+
+
+def _conversation(t: _Text, conversation: int, groups: dict[int, str], found: dict[int, dict[str, str]]) -> str:
+    """A conversation ID is a group's or the peer user's ID: whichever lookup knows it names it."""
+    if conversation in groups:
+        return t("in_group", name=quote(groups[conversation]), id=conversation)
+    if conversation in found:
+        return t("with_user", who=_person(t, conversation, found))
+    return t("conversation_id", id=conversation)
 
 
 def _recipients(op: Operation, params: Params) -> int:
