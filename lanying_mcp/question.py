@@ -135,7 +135,7 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> l
     singles = [u for u in (get("user_id"), get("new_owner")) if isinstance(u, int)]
     account = acting if op.toolset in ("users", "devices") and isinstance(acting, int) else None
     conversation = get("conversation_id") if isinstance(get("conversation_id"), int) else None
-    everyone_ids = [u for u in (*user_list, *singles, acting, conversation) if isinstance(u, int)]
+    everyone_ids = [u for u in (*user_list[:SHOWN], *singles, acting, conversation) if isinstance(u, int)]
     got: dict[str, Any] = {}
 
     async def group() -> None:
@@ -308,9 +308,11 @@ def _conversation(t: _Text, conversation: int, groups: dict[int, str], found: di
 
 
 def _recipients(op: Operation, params: Params) -> int:
-    if op.audience is None:
-        return 0
-    fields = (*op.audience.users, *op.audience.groups, *op.audience.tags, *op.audience.aliases, *op.audience.tokens)
+    audience = op.audience
+    if audience is None:
+        fields: tuple[str, ...] = ("user_ids", "group_ids", "tags", "aliases", "push_tokens")
+    else:
+        fields = (*audience.users, *audience.groups, *audience.tags, *audience.aliases, *audience.tokens)
     return sum(len(getattr(params, name, None) or ()) for name in fields)
 
 
