@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -110,10 +110,10 @@ def ids_at(structured: Any, paths: Iterable[str]) -> list[int]:
     return list(seen)
 
 
-async def _gather(jobs: list[Callable[[], Awaitable[None]]]) -> None:
+async def _gather(jobs: list[Callable[[], Coroutine[Any, Any, None]]]) -> None:
     limiter = anyio.CapacityLimiter(CONCURRENCY)
 
-    async def run(job: Callable[[], Awaitable[None]]) -> None:
+    async def run(job: Callable[[], Coroutine[Any, Any, None]]) -> None:
         async with limiter:
             try:
                 await job()
@@ -126,7 +126,8 @@ async def _gather(jobs: list[Callable[[], Awaitable[None]]]) -> None:
 
 
 def _user_entry(item: dict[str, Any]) -> dict[str, str]:
-    return {k: item[k] for k in ("username", "nick_name") if isinstance(item.get(k), str) and item[k]}
+    """Cleaned once here, as cached, so a warm result need not clean it again."""
+    return {k: untrusted.clean(item[k]) for k in ("username", "nick_name") if isinstance(item.get(k), str) and item[k]}
 
 
 async def _user_chunk(ctx: CallContext, tenant: tuple[Any, ...], chunk: list[int]) -> None:
@@ -153,12 +154,12 @@ async def _group_chunk(ctx: CallContext, tenant: tuple[Any, ...], chunk: list[in
     found: dict[int, str] = {}
     for item in env.data if isinstance(env.data, list) else []:
         if isinstance(item, dict) and isinstance(item.get("group_id"), int) and isinstance(item.get("name"), str):
-            found[item["group_id"]] = item["name"]
+            found[item["group_id"]] = untrusted.clean(item["name"])
     for gid in chunk:
         CACHE.put(("g", tenant, gid), found.get(gid))
 
 
-def _plan(kind: str, ctx: CallContext, ids: list[int], fetch: Any) -> list[Callable[[], Awaitable[None]]]:
+def _plan(kind: str, ctx: CallContext, ids: list[int], fetch: Any) -> list[Callable[[], Coroutine[Any, Any, None]]]:
     tenant = _tenant(ctx)
     missing = [i for i in ids[:MAX_IDS] if CACHE.get((kind, tenant, i)) is _MISSING]
     return [partial(fetch, ctx, tenant, missing[i : i + CHUNK]) for i in range(0, len(missing), CHUNK)]
@@ -177,23 +178,30 @@ def _collect(kind: str, ctx: CallContext, ids: list[int]) -> dict[int, Any]:
 async def users(ctx: CallContext, ids: Iterable[int]) -> dict[int, dict[str, str]]:
     """{user_id: {username, nick_name}} for the users that exist; unknown or failed ones are left out."""
     wanted = list(dict.fromkeys(ids))
-    await _gather(_plan("u", ctx, wanted, _user_chunk))
+    if jobs := _plan("u", ctx, wanted, _user_chunk):
+        await _gather(jobs)
     return _collect("u", ctx, wanted)
 
 
 async def groups(ctx: CallContext, ids: Iterable[int]) -> dict[int, str]:
     """{group_id: name} for the groups that exist; unknown or failed ones are left out."""
     wanted = list(dict.fromkeys(ids))
-    await _gather(_plan("g", ctx, wanted, _group_chunk))
+    if jobs := _plan("g", ctx, wanted, _group_chunk):
+        await _gather(jobs)
     return _collect("g", ctx, wanted)
 
 
 async def roles(ctx: CallContext, group_id: int, as_user_id: int | None = None) -> dict[int, str] | None:
     """{user_id: "owner" | "admin"} of a group (everyone else is a member), or None when unreadable."""
     key = ("r", _tenant(ctx), group_id)
+    if CACHE.get(key) is _MISSING:
+        await _gather([partial(_role_fetch, ctx, group_id, as_user_id)])
     cached = CACHE.get(key)
-    if cached is not _MISSING:
-        return cached
+    return None if cached is _MISSING else cached
+
+
+async def _role_fetch(ctx: CallContext, group_id: int, as_user_id: int | None) -> None:
+    """Two calls at once: the owner from the group's info, the admins from their list."""
     ops = _ops()
     args: dict[str, Any] = {"group_id": group_id}
     if as_user_id is not None:
@@ -207,14 +215,13 @@ async def roles(ctx: CallContext, group_id: int, as_user_id: int | None = None) 
         got["admins"] = (await ctx.call(ops["list_group_admins"], args)).data
 
     await _gather([info, admins])
-    owner = got.get("info", {}).get("owner_id") if isinstance(got.get("info"), dict) else None
+    owner = got["info"].get("owner_id") if isinstance(got.get("info"), dict) else None
     admin_rows = got.get("admins")
     if not isinstance(owner, int) or not isinstance(admin_rows, list):
-        return None
+        return
     table = {row["user_id"]: "admin" for row in admin_rows if isinstance(row, dict) and "user_id" in row}
     table[owner] = "owner"
-    CACHE.put(key, table, ROLE_TTL)
-    return table
+    CACHE.put(("r", _tenant(ctx), group_id), table, ROLE_TTL)
 
 
 def forget(ctx: CallContext, params: Params | None) -> None:
@@ -236,40 +243,24 @@ def forget(ctx: CallContext, params: Params | None) -> None:
 
 
 async def _add(op: Operation, structured: dict[str, Any], ctx: CallContext, params: Params | None) -> None:
+    """One round of lookups for whatever the cache lacks, all at once; a warm cache makes no call."""
     assert op.ids is not None
     user_ids = ids_at(structured, op.ids.users)
     group_ids = ids_at(structured, op.ids.groups)
-    found: dict[str, Any] = {}
-
-    async def named_users() -> None:
-        found["users"] = await users(ctx, user_ids)
-
-    async def named_groups() -> None:
-        found["groups"] = await groups(ctx, group_ids)
-
-    async def member_roles() -> None:
-        group_id = getattr(params, "group_id", None)
-        if isinstance(group_id, int):
-            found["roles"] = await roles(ctx, group_id, getattr(params, "as_user_id", None))
-
-    jobs: list[Callable[[], Awaitable[None]]] = []
-    if user_ids:
-        jobs.append(named_users)
-    if group_ids:
-        jobs.append(named_groups)
+    group_id = getattr(params, "group_id", None) if op.name in MEMBER_LISTS else None
+    jobs = _plan("u", ctx, user_ids, _user_chunk) + _plan("g", ctx, group_ids, _group_chunk)
+    role_key = ("r", _tenant(ctx), group_id)
+    if isinstance(group_id, int) and CACHE.get(role_key) is _MISSING:
+        jobs.append(partial(_role_fetch, ctx, group_id, getattr(params, "as_user_id", None)))
+    if jobs:
+        await _gather(jobs)
+    if named := _collect("u", ctx, user_ids):
+        structured["users"] = {str(k): v for k, v in named.items()}
+    if named_groups := _collect("g", ctx, group_ids):
+        structured["groups"] = {str(k): v for k, v in named_groups.items()}
     if op.name in MEMBER_LISTS:
-        jobs.append(member_roles)
-    if not jobs:
-        return
-    async with anyio.create_task_group() as tg:  # each job guards its own lookups
-        for job in jobs:
-            tg.start_soon(job)
-    if found.get("users"):
-        structured["users"] = {str(k): v for k, v in found["users"].items()}
-    if found.get("groups"):
-        structured["groups"] = {str(k): v for k, v in found["groups"].items()}
-    if op.name in MEMBER_LISTS:
-        _mark_members(structured, found.get("roles"))
+        table = CACHE.get(role_key) if isinstance(group_id, int) else None
+        _mark_members(structured, table if isinstance(table, dict) else None)
 
 
 def _mark_members(structured: dict[str, Any], table: dict[int, str] | None) -> None:

@@ -10,7 +10,7 @@ question is still asked, and the call is never failed by it. Texts come in Engli
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -128,7 +128,10 @@ async def _lookup(ctx: CallContext, tool: str, args: dict[str, Any]) -> Any:
 
 async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> list[str]:
     """The phrases naming what the call touches; lookups run at once, and each one may fail alone."""
-    get = lambda name: getattr(params, name, None)  # noqa: E731
+
+    def get(name: str) -> Any:
+        return getattr(params, name, None)
+
     group_id, acting = get("group_id"), get("as_user_id")
     user_list = [u for u in (get("user_ids") or []) if isinstance(u, int)]
     group_list = [g for g in (get("group_ids") or []) if isinstance(g, int)]
@@ -184,7 +187,7 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> l
         ]
         got["files"] = {r["file_id"]: r.get("name") for r in rows if isinstance(r, dict) and "file_id" in r}
 
-    jobs: list[Callable[[], Awaitable[None]]] = []
+    jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []
     if isinstance(group_id, int):
         jobs.append(group)
     if everyone_ids:
@@ -203,8 +206,8 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> l
     return _phrases(op, params, t, got, user_list, group_list, singles, account, acting)
 
 
-async def _run(jobs: list[Callable[[], Awaitable[None]]]) -> None:
-    async def guarded(job: Callable[[], Awaitable[None]]) -> None:
+async def _run(jobs: list[Callable[[], Coroutine[Any, Any, None]]]) -> None:
+    async def guarded(job: Callable[[], Coroutine[Any, Any, None]]) -> None:
         try:
             await job()
         except Exception:  # a detail the API cannot give is left out of the question
@@ -226,7 +229,9 @@ def _phrases(
     account: int | None,
     acting: Any,
 ) -> list[str]:
-    get = lambda name: getattr(params, name, None)  # noqa: E731
+    def get(name: str) -> Any:
+        return getattr(params, name, None)
+
     found: dict[int, dict[str, str]] = {**got.get("users", {}), **got.get("sender", {})}
     parts: list[str] = []
     group_id = get("group_id")

@@ -114,8 +114,11 @@ def meta(op: Operation, structured: dict[str, Any]) -> dict[str, Any]:
 
 
 def sanitise(op: Operation, structured: dict[str, Any]) -> dict[str, Any]:
-    """Clean every end-user string of `structured` in place (the text result is made from it)."""
-    for path in _declared(op):
+    """Clean every end-user string of `structured` in place (the text result is made from it).
+
+    The name maps are cleaned by names.py as it caches them, so only the declared paths are walked.
+    """
+    for path in op.ids.text if op.ids is not None else ():
         for container, key, value in list(slots(structured, path)):
             if isinstance(value, str):
                 container[key] = clean(value)
