@@ -20,7 +20,7 @@ import anyio
 from pydantic import BaseModel, ValidationError, create_model
 from pydantic_core import to_json
 
-from . import consent, errors
+from . import consent, errors, names
 from .client import Envelope, LanyingClient
 from .mentions import prune
 from .spec import ApiModel, Operation, Params, Risk, f
@@ -238,12 +238,14 @@ async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCon
             if isinstance(value, Outcome):  # a meta-tool that ran another tool returns that tool's outcome
                 return value
             envelope = value if isinstance(value, Envelope) else Envelope(value, {})
-            return success(mask(op, shape(op, envelope), ctx, found))
+            return success(mask(op, await names.enrich(op, shape(op, envelope), ctx, params), ctx, found))
         if op.batch is not None and (split := _split(op, params)) is not None:
             return await _run_batches(op, split, ctx)
         params, retry = prepare(op, params)
         try:
-            return success(mask(op, shape(op, await ctx.client.call(op, params, retry=retry)), ctx, found))
+            structured = shape(op, await ctx.client.call(op, params, retry=retry))
+            structured = await names.enrich(op, structured, ctx, params)  # names if settings.names; cleans text
+            return success(mask(op, structured, ctx, found))
         except errors.LanyingError as exc:
             if op.dedup_key is not None:
                 exc.retry_key = getattr(params, op.dedup_key, None)  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import consent, errors
-from .confirm import describe
+from .question import describe
 from .dispatch import CallContext, Outcome, failure, record, validate
 from .policy import Policy
 from .routing import Router

@@ -37,6 +37,7 @@ __all__ = [
     "DANGER",
     "DELETE",
     "Hints",
+    "IdPaths",
     "In",
     "Loc",
     "Operation",
@@ -190,6 +191,22 @@ class Consent:
 
 
 @dataclass(frozen=True)
+class IdPaths:
+    """Where a result names users and groups by ID, and where it carries text written by end users.
+
+    Paths point into the structured result: `data.owner_id`, `data[].user_id` (every item), `data[]`
+    (a bare list of IDs). `users`/`groups` get names beside them (names.py); `plain` are IDs declared
+    on purpose to get none (the caller's own input echoed back, or a result that already names them);
+    `text` marks end-user content for the untrusted-content convention (untrusted.py).
+    """
+
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    plain: tuple[str, ...] = ()
+    text: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Toolset:
     name: str
     description: tuple[str, str]
@@ -224,6 +241,7 @@ class Operation:
     # A local meta-operation that runs another operation (discovery's call_tool): from its validated
     # params, the name and arguments of the operation that will really run. Consent is decided on that.
     runs: Callable[[Any], tuple[str, dict[str, Any]]] | None = None
+    ids: IdPaths | None = None  # result paths holding user/group IDs and end-user text (names.py, untrusted.py)
 
     @property
     def method(self) -> str:

@@ -12,7 +12,7 @@ from pydantic import model_validator
 
 from ..client import Envelope
 from ..errors import ArgumentError, InvalidResponse
-from ..spec import WRITE, ApiModel, AsUser, Audience, Operation, Params, Toolset, f
+from ..spec import WRITE, ApiModel, AsUser, Audience, IdPaths, Operation, Params, Toolset, f
 from .common import FileUpload, MessageFields, SendMessage
 from .files import OPERATIONS as _FILE_OPS
 from .messages import OPERATIONS as _MESSAGE_OPS
@@ -195,6 +195,15 @@ OPERATIONS: list[Operation] = [
             "向AI机器人发送消息(user_ids为机器人用户ID)并等待回复;返回回复消息及消耗的智能消息额度。",
         ),
         hints=WRITE,
+        ids=IdPaths(
+            plain=("data.messages[].from_xid.uid", "data.messages[].to_xid.uid"),
+            text=(
+                "data.messages[].content",
+                "data.messages[].attachment",
+                "data.messages[].ext",
+                "data.messages[].config",
+            ),
+        ),
     ),
     Operation(
         name="upload_knowledge_document",

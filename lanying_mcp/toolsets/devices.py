@@ -10,7 +10,22 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from .. import facts
-from ..spec import BODY, DELETE, QUERY, READ, UPDATE, ApiModel, AsUser, Consent, Operation, Params, Query, Toolset, f
+from ..spec import (
+    BODY,
+    DELETE,
+    QUERY,
+    READ,
+    UPDATE,
+    ApiModel,
+    AsUser,
+    Consent,
+    IdPaths,
+    Operation,
+    Params,
+    Query,
+    Toolset,
+    f,
+)
 
 TOOLSET = Toolset(
     "devices",
@@ -171,6 +186,7 @@ OPERATIONS: list[Operation] = [
             "用户登录过的设备:设备序号、平台、设备信息。踢下线、删除设备、绑定token等工具使用device_sn。",
         ),
         hints=READ,
+        ids=IdPaths(plain=("data[].user_id",), text=("data[].user_agent",)),
     ),
     Operation(
         name="remove_user_device",

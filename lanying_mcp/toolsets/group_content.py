@@ -15,6 +15,7 @@ from ..spec import (
     AsUser,
     Audience,
     Body,
+    IdPaths,
     Operation,
     Params,
     Toolset,
@@ -130,6 +131,7 @@ OPERATIONS: list[Operation] = [
             "在群内发布新公告(标题和内容,管理员)。返回公告及其id。",
         ),
         hints=WRITE,
+        ids=IdPaths(users=("data.author",), plain=("data.group_id",), text=("data.title", "data.content")),
     ),
     Operation(
         name="get_group_announcement",
@@ -139,6 +141,7 @@ OPERATIONS: list[Operation] = [
         title=("Get group announcement", "获取群公告详情"),
         description=("One announcement of a group by its id.", "按id获取群公告详情。"),
         hints=READ,
+        ids=IdPaths(users=("data.author",), plain=("data.group_id",), text=("data.title", "data.content")),
     ),
     Operation(
         name="get_latest_group_announcement",
@@ -151,6 +154,7 @@ OPERATIONS: list[Operation] = [
             "获取群最新一条公告(无公告时为空)。",
         ),
         hints=READ,
+        ids=IdPaths(users=("data.author",), plain=("data.group_id",), text=("data.title", "data.content")),
     ),
     Operation(
         name="list_group_announcements",
@@ -163,6 +167,7 @@ OPERATIONS: list[Operation] = [
             "获取群全部公告(标题、内容、发布者、时间)。",
         ),
         hints=READ,
+        ids=IdPaths(users=("data[].author",), plain=("data[].group_id",), text=("data[].title", "data[].content")),
     ),
     Operation(
         name="delete_group_announcement",
@@ -185,6 +190,7 @@ OPERATIONS: list[Operation] = [
             "将已上传的文件(聊天上传得到的url)登记为群共享文件。返回file_id。",
         ),
         hints=WRITE,
+        ids=IdPaths(users=("data.uploader",), plain=("data.group_id",), text=("data.name",)),
     ),
     Operation(
         name="get_group_file",
@@ -197,6 +203,7 @@ OPERATIONS: list[Operation] = [
             "获取一个群共享文件:名称、大小、url、上传者。",
         ),
         hints=READ,
+        ids=IdPaths(users=("data.uploader",), plain=("data.group_id",), text=("data.name",)),
     ),
     Operation(
         name="list_group_files",
@@ -209,6 +216,7 @@ OPERATIONS: list[Operation] = [
             "获取群全部共享文件(名称、大小、url、上传者)。",
         ),
         hints=READ,
+        ids=IdPaths(users=("data[].uploader",), plain=("data[].group_id",), text=("data[].name",)),
     ),
     Operation(
         name="rename_group_file",

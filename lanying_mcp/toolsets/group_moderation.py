@@ -15,6 +15,7 @@ from ..spec import (
     AsUser,
     Body,
     Consent,
+    IdPaths,
     Operation,
     Params,
     Toolset,
@@ -170,6 +171,7 @@ OPERATIONS: list[Operation] = [
             "禁止成员在群内发言若干分钟(管理员)。逐个返回成功或失败。",
         ),
         hints=DELETE,
+        ids=IdPaths(plain=("data[].user_id",)),
     ),
     Operation(
         name="unmute_group_members",
@@ -182,6 +184,7 @@ OPERATIONS: list[Operation] = [
             "解除成员禁言(管理员)。逐个返回结果。",
         ),
         hints=UPDATE,
+        ids=IdPaths(plain=("data[].user_id",)),
     ),
     Operation(
         name="list_muted_group_members",
@@ -195,6 +198,7 @@ OPERATIONS: list[Operation] = [
             "分页获取群禁言成员(expired_time为解禁时间,毫秒)。下一页传入返回的cursor。",
         ),
         hints=READ,
+        ids=IdPaths(users=("data[].user_id",), text=("data[].display_name",)),
     ),
     Operation(
         name="mute_group",
@@ -230,6 +234,7 @@ OPERATIONS: list[Operation] = [
             "将用户加入群黑名单(管理员):成员被移出且不能再加入。逐个返回结果。",
         ),
         hints=DELETE,
+        ids=IdPaths(plain=("data[].user_id",)),
     ),
     Operation(
         name="unblock_group_members",
@@ -243,6 +248,7 @@ OPERATIONS: list[Operation] = [
             "将用户移出群黑名单,之后可再入群(管理员)。逐个返回结果。",
         ),
         hints=UPDATE,
+        ids=IdPaths(plain=("data[].user_id",)),
     ),
     Operation(
         name="list_group_blocked_users",
@@ -256,6 +262,7 @@ OPERATIONS: list[Operation] = [
             "分页获取群黑名单。下一页传入返回的cursor;为空时结束。",
         ),
         hints=READ,
+        ids=IdPaths(users=("data[].user_id",), plain=("data[].group_id",)),
     ),
     Operation(
         name="list_group_invitations",
@@ -269,6 +276,9 @@ OPERATIONS: list[Operation] = [
             "分页获取as_user_id收到的入群邀请及状态。下一页传入返回的cursor。",
         ),
         hints=READ,
+        ids=IdPaths(
+            users=("data[].inviter_id", "data[].invitee_id"), groups=("data[].group_id",), text=("data[].reason",)
+        ),
     ),
     Operation(
         name="handle_group_invitation",
@@ -294,6 +304,7 @@ OPERATIONS: list[Operation] = [
             "as_user_id申请入群:按群设置直接加入、等待管理员审批或被拒绝。",
         ),
         hints=WRITE,
+        ids=IdPaths(plain=("data.user_id",)),
     ),
     Operation(
         name="handle_group_application",
@@ -307,6 +318,7 @@ OPERATIONS: list[Operation] = [
             "同意(申请者入群)或拒绝待处理的入群申请(管理员)。",
         ),
         hints=WRITE,
+        ids=IdPaths(plain=("data.user_id",)),
     ),
     Operation(
         name="list_group_applications",
@@ -320,6 +332,7 @@ OPERATIONS: list[Operation] = [
             "分页获取指定群的入群申请(管理员)。下一页传入返回的cursor。",
         ),
         hints=READ,
+        ids=IdPaths(users=("data[].applicant_id",), groups=("data[].group_id",), text=("data[].reason",)),
     ),
     Operation(
         name="get_group_qrcode",

@@ -18,6 +18,7 @@ from ..spec import (
     Batch,
     Body,
     Consent,
+    IdPaths,
     Operation,
     Params,
     Toolset,
@@ -317,6 +318,9 @@ OPERATIONS: list[Operation] = [
             "以as_user_id为群主创建群,可同时邀请用户;返回group_id及群设置。",
         ),
         hints=WRITE,
+        ids=IdPaths(
+            users=("data.owner_id",), plain=("data.group_id",), text=("data.name", "data.description", "data.ext")
+        ),
         default=True,
     ),
     Operation(
@@ -330,6 +334,7 @@ OPERATIONS: list[Operation] = [
             "邀请用户加入群;逐个返回成功或失败原因。",
         ),
         hints=WRITE,
+        ids=IdPaths(plain=("data[].user_id",)),
         batch=Batch(("user_ids",), 500),
         default=True,
     ),
@@ -345,6 +350,7 @@ OPERATIONS: list[Operation] = [
             "分页获取群成员。下一页传入返回的cursor;cursor为空时结束。",
         ),
         hints=READ,
+        ids=IdPaths(users=("data[].user_id",), text=("data[].display_name",)),
         default=True,
     ),
     Operation(
@@ -371,6 +377,9 @@ OPERATIONS: list[Operation] = [
             "获取群名称、群主、人数和设置(及读取者本人的屏蔽/推送模式)。",
         ),
         hints=READ,
+        ids=IdPaths(
+            users=("data.owner_id",), plain=("data.group_id",), text=("data.name", "data.description", "data.ext")
+        ),
         default=True,
     ),
     Operation(
@@ -384,6 +393,7 @@ OPERATIONS: list[Operation] = [
             "批量获取多个群的简要信息(名称、群主、人数、类型)及读取者的屏蔽/推送模式。",
         ),
         hints=READ,
+        ids=IdPaths(users=("data[].owner",), plain=("data[].group_id",), text=("data[].name",)),
     ),
     Operation(
         name="get_group_settings",
@@ -396,6 +406,9 @@ OPERATIONS: list[Operation] = [
             "获取群设置:成员邀请、成员修改、入群审批、已读回执、历史可见、全员禁言。",
         ),
         hints=READ,
+        ids=IdPaths(
+            users=("data.owner_id",), plain=("data.group_id",), text=("data.name", "data.description", "data.ext")
+        ),
     ),
     _setter(
         "set_group_name",
@@ -496,6 +509,7 @@ OPERATIONS: list[Operation] = [
             "将成员设为管理员。仅群主;逐个返回成功或失败原因。",
         ),
         hints=UPDATE,
+        ids=IdPaths(plain=("data[].user_id",)),
     ),
     Operation(
         name="remove_group_admins",
@@ -510,6 +524,7 @@ OPERATIONS: list[Operation] = [
             "将管理员降为普通成员。仅群主;逐个返回成功或失败原因。",
         ),
         hints=DELETE,
+        ids=IdPaths(plain=("data[].user_id",)),
     ),
     Operation(
         name="list_group_admins",
@@ -522,6 +537,7 @@ OPERATIONS: list[Operation] = [
             "获取群管理员列表(不含群主,群主见get_group_info的owner_id)。",
         ),
         hints=READ,
+        ids=IdPaths(users=("data[].user_id",), text=("data[].display_name",)),
     ),
     Operation(
         name="transfer_group_owner",
@@ -535,6 +551,7 @@ OPERATIONS: list[Operation] = [
             "将群主转让给另一成员;原群主降为普通成员并失去群主权限。仅群主。",
         ),
         hints=DANGER,
+        ids=IdPaths(plain=("data.user_id",)),
     ),
     Operation(
         name="kick_group_members",
@@ -548,6 +565,7 @@ OPERATIONS: list[Operation] = [
             "将成员踢出群(管理员;仅群主可踢管理员);逐个返回成功或失败原因。",
         ),
         hints=DELETE,
+        ids=IdPaths(plain=("data[].user_id",)),
     ),
     Operation(
         name="leave_group",
@@ -586,6 +604,7 @@ OPERATIONS: list[Operation] = [
             "获取指定成员的群名片;非群成员不返回。",
         ),
         hints=READ,
+        ids=IdPaths(users=("data[].user_id",), text=("data[].display_name",)),
     ),
     Operation(
         name="set_group_msg_mute_mode",
@@ -624,6 +643,7 @@ OPERATIONS: list[Operation] = [
             "接口文档已标记废弃,可能停止服务。返回应用的公开群ID列表。",
         ),
         hints=READ,
+        ids=IdPaths(groups=("data[]",)),
     ),
     Operation(
         name="list_user_groups",
@@ -636,6 +656,7 @@ OPERATIONS: list[Operation] = [
             "as_user_id所在的全部群ID(不分页);可用get_groups_info查看详情。",
         ),
         hints=READ,
+        ids=IdPaths(groups=("data[]",)),
         default=True,
     ),
 ]

@@ -16,6 +16,7 @@ from ..spec import (
     AsGroup,
     AsUser,
     Audience,
+    IdPaths,
     Operation,
     Params,
     Toolset,
@@ -256,6 +257,16 @@ OPERATIONS: list[Operation] = [
             "分页获取与某用户或群的会话消息(新到旧)。更早的消息:将next_msg_id作为msg_id_start传入;is_last为true时结束。",
         ),
         hints=READ,
+        ids=IdPaths(
+            users=("data.messages[].from_xid.uid",),
+            plain=("data.messages[].to_xid.uid",),
+            text=(
+                "data.messages[].content",
+                "data.messages[].attachment",
+                "data.messages[].ext",
+                "data.messages[].config",
+            ),
+        ),
     ),
     Operation(
         name="delete_conversation",
@@ -280,6 +291,7 @@ OPERATIONS: list[Operation] = [
             "当前用户的最近会话(对方用户ID或群ID)及各自的未读消息数。",
         ),
         hints=READ,
+        ids=IdPaths(plain=("data[].conversation_id.uid",)),
     ),
     Operation(
         name="pin_conversation",
@@ -309,5 +321,6 @@ OPERATIONS: list[Operation] = [
         title=("List pinned conversations", "获取置顶会话列表"),
         description=("IDs of the acting user's pinned conversations.", "当前用户置顶的会话ID列表。"),
         hints=READ,
+        ids=IdPaths(plain=("data.conversation_ids[]",)),
     ),
 ]

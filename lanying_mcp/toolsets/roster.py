@@ -23,6 +23,7 @@ from ..spec import (
     AsUserRequired,
     Body,
     Consent,
+    IdPaths,
     Operation,
     Params,
     Toolset,
@@ -214,6 +215,7 @@ OPERATIONS: list[Operation] = [
             "as_user_id的全部好友及名称(旧版接口;分页ID见list_friend_ids)。",
         ),
         hints=READ,
+        ids=IdPaths(users=("data[].user_id",), text=("data[].name",)),
     ),
     Operation(
         name="send_friend_request",
@@ -239,6 +241,7 @@ OPERATIONS: list[Operation] = [
             "as_user_id批量申请加好友;返回成功的用户ID和每个失败的原因。",
         ),
         hints=WRITE,
+        ids=IdPaths(plain=("data.success[]", "data.fails[].user_id")),
     ),
     Operation(
         name="list_friend_requests",
@@ -252,6 +255,7 @@ OPERATIONS: list[Operation] = [
             "as_user_id收到的好友申请及状态。下一页传入返回的cursor,直到为空。",
         ),
         hints=READ,
+        ids=IdPaths(users=("data[].user_id",), text=("data[].reason",)),
     ),
     Operation(
         name="accept_friend_request",
@@ -318,6 +322,7 @@ OPERATIONS: list[Operation] = [
             "分页获取as_user_id的好友ID。下一页传入返回的cursor直到为空;详情见get_friend_details。",
         ),
         hints=READ,
+        ids=IdPaths(users=("data[]",)),
     ),
     Operation(
         name="get_friend_details",
@@ -330,6 +335,17 @@ OPERATIONS: list[Operation] = [
             "获取as_user_id指定好友的资料,含备注、扩展信息、免打扰和关系。",
         ),
         hints=READ,
+        ids=IdPaths(
+            plain=("data[].user_id",),
+            text=(
+                "data[].nick_name",
+                "data[].description",
+                "data[].public_info",
+                "data[].alias",
+                "data[].ext",
+                "data[].auth_question",
+            ),
+        ),
     ),
     Operation(
         name="block_user",
@@ -363,6 +379,7 @@ OPERATIONS: list[Operation] = [
         title=("List blocked users", "黑名单列表"),
         description=("IDs of the users on as_user_id's blacklist.", "as_user_id黑名单中的用户ID。"),
         hints=READ,
+        ids=IdPaths(users=("data[]",)),
     ),
     Operation(
         name="find_user_by_id",
@@ -375,6 +392,17 @@ OPERATIONS: list[Operation] = [
             "按用户ID查找用户公开资料和加好友设置;带as_user_id时含双方关系。",
         ),
         hints=READ,
+        ids=IdPaths(
+            plain=("data.user_id",),
+            text=(
+                "data.nick_name",
+                "data.description",
+                "data.public_info",
+                "data.alias",
+                "data.ext",
+                "data.auth_question",
+            ),
+        ),
     ),
     Operation(
         name="find_user_by_mobile",
@@ -387,6 +415,17 @@ OPERATIONS: list[Operation] = [
             "按手机号查找用户:资料、user_id和加好友设置。",
         ),
         hints=READ,
+        ids=IdPaths(
+            plain=("data.user_id",),
+            text=(
+                "data.nick_name",
+                "data.description",
+                "data.public_info",
+                "data.alias",
+                "data.ext",
+                "data.auth_question",
+            ),
+        ),
     ),
     Operation(
         name="find_user_by_name",
@@ -399,6 +438,17 @@ OPERATIONS: list[Operation] = [
             "按用户名查找用户:资料、user_id和加好友设置。",
         ),
         hints=READ,
+        ids=IdPaths(
+            plain=("data.user_id",),
+            text=(
+                "data.nick_name",
+                "data.description",
+                "data.public_info",
+                "data.alias",
+                "data.ext",
+                "data.auth_question",
+            ),
+        ),
     ),
     Operation(
         name="check_may_message",

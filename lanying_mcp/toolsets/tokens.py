@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from ..spec import WRITE, ApiModel, Body, Consent, Operation, Params, Risk, Toolset, f
+from ..spec import WRITE, ApiModel, Body, Consent, IdPaths, Operation, Params, Risk, Toolset, f
 
 TOOLSET = Toolset(
     "tokens",
@@ -74,6 +74,7 @@ OPERATIONS: list[Operation] = [
             "用用户名和密码登录;返回的token可让客户端以该用户身份调用。",
         ),
         hints=WRITE,
+        ids=IdPaths(plain=("data.user_id",)),
     ),
     Operation(
         name="get_user_token_by_id",
@@ -88,6 +89,7 @@ OPERATIONS: list[Operation] = [
             "用用户ID和密码登录;返回的token可让客户端以该用户身份调用。",
         ),
         hints=WRITE,
+        ids=IdPaths(plain=("data.user_id",)),
     ),
     Operation(
         name="get_user_token_by_login",
@@ -102,5 +104,6 @@ OPERATIONS: list[Operation] = [
             "用用户名、手机号或邮箱加密码登录;返回的token可让客户端以该用户身份调用。",
         ),
         hints=WRITE,
+        ids=IdPaths(plain=("data.user_id",)),
     ),
 ]

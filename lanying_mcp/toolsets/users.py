@@ -24,6 +24,7 @@ from ..spec import (
     Batch,
     Body,
     Consent,
+    IdPaths,
     Operation,
     Params,
     Risk,
@@ -288,6 +289,7 @@ OPERATIONS: list[Operation] = [
             "用用户名和密码注册新用户;返回新用户的user_id和默认设置。",
         ),
         hints=WRITE,
+        ids=IdPaths(plain=("data.user_id",), text=("data.auth_question", "data.push_nick_name")),
         default=True,
     ),
     Operation(
@@ -301,6 +303,7 @@ OPERATIONS: list[Operation] = [
             "一次注册多个用户;逐个返回user_id,或success=false及原因。",
         ),
         hints=WRITE,
+        ids=IdPaths(plain=("data[].user_id",)),
         batch=Batch(("users",), 100),
     ),
     Operation(
@@ -314,6 +317,7 @@ OPERATIONS: list[Operation] = [
             "注册绑定设备(push_token、别名)的推送用户;返回user_id和设置。",
         ),
         hints=WRITE,
+        ids=IdPaths(plain=("data.user_id",), text=("data.auth_question", "data.push_nick_name")),
     ),
     Operation(
         name="list_users",
@@ -327,6 +331,7 @@ OPERATIONS: list[Operation] = [
             "分页列出应用的用户(ID、用户名、状态)。下一页:page_num加1;返回数少于page_size时结束。",
         ),
         hints=READ,
+        ids=IdPaths(users=("data[].user_id",)),
         default=True,
     ),
     Operation(
@@ -340,6 +345,10 @@ OPERATIONS: list[Operation] = [
             "获取用户本人资料:用户名、昵称、头像、手机、邮箱、公开及私有信息。",
         ),
         hints=READ,
+        ids=IdPaths(
+            plain=("data.user_id",),
+            text=("data.nick_name", "data.description", "data.public_info", "data.private_info"),
+        ),
     ),
     Operation(
         name="update_user_profile",
@@ -366,6 +375,7 @@ OPERATIONS: list[Operation] = [
             "一次修改多个用户的资料;逐个返回成功或失败原因。",
         ),
         hints=UPDATE,
+        ids=IdPaths(plain=("data[].user_id",)),
     ),
     Operation(
         name="get_user_settings",
@@ -378,6 +388,7 @@ OPERATIONS: list[Operation] = [
             "获取用户设置:加好友验证、入群确认、推送、声音和振动选项。",
         ),
         hints=READ,
+        ids=IdPaths(plain=("data.user_id",), text=("data.auth_question", "data.push_nick_name")),
     ),
     Operation(
         name="update_user_settings",
@@ -427,6 +438,7 @@ OPERATIONS: list[Operation] = [
             "一次设置多个用户的头像;逐个返回成功或失败原因。",
         ),
         hints=UPDATE,
+        ids=IdPaths(plain=("data[].user_id",)),
     ),
     Operation(
         name="change_user_password",

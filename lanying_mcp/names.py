@@ -1,0 +1,289 @@
+"""Names beside IDs: a result that carries user or group IDs also says who and what they are.
+
+The Lanying API answers most lists with bare IDs (members, admins, blocked users, message senders,
+a user's groups), which leaves a model one lookup per ID before it can answer "who is in this
+group?". After a read, `enrich` adds two maps beside `data`:
+
+    "users":  {"<user_id>": {"username": "...", "nick_name": "..."}}
+    "groups": {"<group_id>": "<group name>"}
+
+Maps rather than fields inline on each item: they fit every result shape (bare ID lists such as
+`list_user_groups`, nested IDs such as a message's `from_xid.uid`), name each user once however
+often a page mentions them, and leave `data` exactly as the API documents it, so turning names off
+(`LANYING_NAMES=false`) gives the same `data`. `list_group_members` also gets each member's `role`
+(owner, admin, member) and, while muted, `muted_until`, inline, because those describe the
+membership rather than the user.
+
+Which result paths hold IDs is declared on each operation (`Operation.ids`), never guessed.
+
+Cost, bounded and stated: users are read 100 per call (`POST /roster/list`), groups 100 per call
+(`POST /group/info/batch`), member roles with 2 calls (`GET /group/info`, `GET /group/admin_list`);
+at most 4 lookups run at once and at most 1,000 IDs of each kind are named per result. Answers are
+cached for 60 s (roles 30 s), at most 10,000 entries, per app (endpoint + app ID + connection
+pool), so tenants never share; a write that names a user or group drops their entries. A lookup
+that fails leaves the names out, never fails the call.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from . import untrusted
+from .spec import Operation, Params
+
+if TYPE_CHECKING:
+    from .dispatch import CallContext
+
+log = logging.getLogger("lanying_mcp.names")
+
+TTL = 60.0
+ROLE_TTL = 30.0
+MAX_ENTRIES = 10_000
+MAX_IDS = 1_000
+CHUNK = 100
+CONCURRENCY = 4
+MEMBER_LISTS = frozenset({"list_group_members"})
+_MISSING = object()
+
+
+class Cache:
+    """A small TTL cache with a size bound: the oldest entries go first."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._data: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        hit = self._data.get(key)
+        if hit is None:
+            return _MISSING
+        if hit[0] < time.monotonic():
+            del self._data[key]
+            return _MISSING
+        return hit[1]
+
+    def put(self, key: tuple[Any, ...], value: Any, ttl: float = TTL) -> None:
+        self._data[key] = (time.monotonic() + ttl, value)
+        self._data.move_to_end(key)
+        while len(self._data) > self.max_entries:
+            self._data.popitem(last=False)
+
+    def drop(self, key: tuple[Any, ...]) -> None:
+        self._data.pop(key, None)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+CACHE = Cache()
+
+
+def _tenant(ctx: CallContext) -> tuple[Any, ...]:
+    """Whose data this is: one app at one endpoint, through one server's connection pool."""
+    settings = ctx.client.settings
+    return (settings.endpoint, settings.app_id, id(getattr(ctx.client, "_pool", ctx.client)))
+
+
+def _ops() -> dict[str, Operation]:
+    from .toolsets import CATALOGUE  # late: the toolsets import handlers that import dispatch
+
+    return CATALOGUE
+
+
+def ids_at(structured: Any, paths: Iterable[str]) -> list[int]:
+    """The distinct integer IDs found at `paths`, in order of first appearance."""
+    seen: dict[int, None] = {}
+    for path in paths:
+        for _, _, value in untrusted.slots(structured, path):
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                seen.setdefault(value, None)
+    return list(seen)
+
+
+async def _gather(jobs: list[Callable[[], Coroutine[Any, Any, None]]]) -> None:
+    limiter = anyio.CapacityLimiter(CONCURRENCY)
+
+    async def run(job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        async with limiter:
+            try:
+                await job()
+            except Exception as exc:  # a lookup never fails the call: its names are left out
+                log.warning("name lookup failed: %s", type(exc).__name__)
+
+    async with anyio.create_task_group() as tg:
+        for job in jobs:
+            tg.start_soon(run, job)
+
+
+def _user_entry(item: dict[str, Any]) -> dict[str, str]:
+    """Cleaned once here, as cached, so a warm result need not clean it again."""
+    return {k: untrusted.clean(item[k]) for k in ("username", "nick_name") if isinstance(item.get(k), str) and item[k]}
+
+
+async def _user_chunk(ctx: CallContext, tenant: tuple[Any, ...], chunk: list[int]) -> None:
+    """One `POST /roster/list`; it needs someone to act as, and any user in the chunk will do."""
+    op = _ops()["get_friend_details"]
+    found: dict[int, dict[str, str]] = {}
+    for actor in chunk[:2]:  # a deleted or banned actor fails the call: the next one is tried
+        try:
+            env = await ctx.call(op, {"as_user_id": actor, "user_ids": chunk})
+        except Exception:
+            continue
+        for item in env.data if isinstance(env.data, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("user_id"), int):
+                found[item["user_id"]] = _user_entry(item)
+        break
+    else:
+        return  # not cached: the next call tries again
+    for uid in chunk:
+        CACHE.put(("u", tenant, uid), found.get(uid))
+
+
+async def _group_chunk(ctx: CallContext, tenant: tuple[Any, ...], chunk: list[int]) -> None:
+    env = await ctx.call(_ops()["get_groups_info"], {"group_ids": chunk})
+    found: dict[int, str] = {}
+    for item in env.data if isinstance(env.data, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("group_id"), int) and isinstance(item.get("name"), str):
+            found[item["group_id"]] = untrusted.clean(item["name"])
+    for gid in chunk:
+        CACHE.put(("g", tenant, gid), found.get(gid))
+
+
+def _plan(kind: str, ctx: CallContext, ids: list[int], fetch: Any) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+    tenant = _tenant(ctx)
+    missing = [i for i in ids[:MAX_IDS] if CACHE.get((kind, tenant, i)) is _MISSING]
+    return [partial(fetch, ctx, tenant, missing[i : i + CHUNK]) for i in range(0, len(missing), CHUNK)]
+
+
+def _collect(kind: str, ctx: CallContext, ids: list[int]) -> dict[int, Any]:
+    tenant = _tenant(ctx)
+    out = {}
+    for i in ids[:MAX_IDS]:
+        value = CACHE.get((kind, tenant, i))
+        if value is not _MISSING and value:
+            out[i] = value
+    return out
+
+
+async def users(ctx: CallContext, ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """{user_id: {username, nick_name}} for the users that exist; unknown or failed ones are left out."""
+    wanted = list(dict.fromkeys(ids))
+    if jobs := _plan("u", ctx, wanted, _user_chunk):
+        await _gather(jobs)
+    return _collect("u", ctx, wanted)
+
+
+async def groups(ctx: CallContext, ids: Iterable[int]) -> dict[int, str]:
+    """{group_id: name} for the groups that exist; unknown or failed ones are left out."""
+    wanted = list(dict.fromkeys(ids))
+    if jobs := _plan("g", ctx, wanted, _group_chunk):
+        await _gather(jobs)
+    return _collect("g", ctx, wanted)
+
+
+async def roles(ctx: CallContext, group_id: int, as_user_id: int | None = None) -> dict[int, str] | None:
+    """{user_id: "owner" | "admin"} of a group (everyone else is a member), or None when unreadable."""
+    key = ("r", _tenant(ctx), group_id)
+    if CACHE.get(key) is _MISSING:
+        await _gather([partial(_role_fetch, ctx, group_id, as_user_id)])
+    cached = CACHE.get(key)
+    return None if cached is _MISSING else cached
+
+
+async def _role_fetch(ctx: CallContext, group_id: int, as_user_id: int | None) -> None:
+    """Two calls at once: the owner from the group's info, the admins from their list."""
+    ops = _ops()
+    args: dict[str, Any] = {"group_id": group_id}
+    if as_user_id is not None:
+        args["as_user_id"] = as_user_id
+    got: dict[str, Any] = {}
+
+    async def info() -> None:
+        got["info"] = (await ctx.call(ops["get_group_info"], args)).data
+
+    async def admins() -> None:
+        got["admins"] = (await ctx.call(ops["list_group_admins"], args)).data
+
+    await _gather([info, admins])
+    owner = got["info"].get("owner_id") if isinstance(got.get("info"), dict) else None
+    admin_rows = got.get("admins")
+    if not isinstance(owner, int) or not isinstance(admin_rows, list):
+        return
+    table = {row["user_id"]: "admin" for row in admin_rows if isinstance(row, dict) and "user_id" in row}
+    table[owner] = "owner"
+    CACHE.put(("r", _tenant(ctx), group_id), table, ROLE_TTL)
+
+
+def forget(ctx: CallContext, params: Params | None) -> None:
+    """After a write: drop what it may have changed (names of the users and groups it names, roles)."""
+    if params is None:
+        return
+    tenant = _tenant(ctx)
+    for name in ("as_user_id", "user_id", "new_owner"):
+        value = getattr(params, name, None)
+        if isinstance(value, int):
+            CACHE.drop(("u", tenant, value))
+    for value in getattr(params, "user_ids", None) or ():
+        if isinstance(value, int):
+            CACHE.drop(("u", tenant, value))
+    group_id = getattr(params, "group_id", None)
+    if isinstance(group_id, int):
+        CACHE.drop(("g", tenant, group_id))
+        CACHE.drop(("r", tenant, group_id))
+
+
+async def _add(op: Operation, structured: dict[str, Any], ctx: CallContext, params: Params | None) -> None:
+    """One round of lookups for whatever the cache lacks, all at once; a warm cache makes no call."""
+    assert op.ids is not None
+    user_ids = ids_at(structured, op.ids.users)
+    group_ids = ids_at(structured, op.ids.groups)
+    group_id = getattr(params, "group_id", None) if op.name in MEMBER_LISTS else None
+    jobs = _plan("u", ctx, user_ids, _user_chunk) + _plan("g", ctx, group_ids, _group_chunk)
+    role_key = ("r", _tenant(ctx), group_id)
+    if isinstance(group_id, int) and CACHE.get(role_key) is _MISSING:
+        jobs.append(partial(_role_fetch, ctx, group_id, getattr(params, "as_user_id", None)))
+    if jobs:
+        await _gather(jobs)
+    if named := _collect("u", ctx, user_ids):
+        structured["users"] = {str(k): v for k, v in named.items()}
+    if named_groups := _collect("g", ctx, group_ids):
+        structured["groups"] = {str(k): v for k, v in named_groups.items()}
+    if op.name in MEMBER_LISTS:
+        table = CACHE.get(role_key) if isinstance(group_id, int) else None
+        _mark_members(structured, table if isinstance(table, dict) else None)
+
+
+def _mark_members(structured: dict[str, Any], table: dict[int, str] | None) -> None:
+    now_ms = int(time.time() * 1000)
+    for item in structured.get("data") or ():
+        if not isinstance(item, dict):
+            continue
+        if table is not None and isinstance(item.get("user_id"), int):
+            item["role"] = table.get(item["user_id"], "member")
+        until = item.get("expired_time")  # the member list's mute expiry (ms; -1 = until unmuted)
+        if isinstance(until, int) and (until == -1 or until > now_ms):
+            item["muted_until"] = until
+
+
+async def enrich(
+    op: Operation, structured: dict[str, Any], ctx: CallContext, params: Params | None = None
+) -> dict[str, Any]:
+    """The structured result with names beside its IDs (when `settings.names`) and end-user text cleaned."""
+    if not op.hints.read_only:
+        forget(ctx, params)
+    if op.ids is not None and ctx.client.settings.names and (op.ids.users or op.ids.groups or op.name in MEMBER_LISTS):
+        try:
+            await _add(op, structured, ctx, params)
+        except Exception as exc:  # names are a convenience: the call's own answer stands without them
+            log.warning("names for %s left out: %s", op.name, type(exc).__name__)
+    return untrusted.sanitise(op, structured)

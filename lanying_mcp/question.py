@@ -1,0 +1,347 @@
+"""The question a human answers before a call that needs consent: what, on whom, for how long, undoable?
+
+The question is read from the API just before asking (group name and size, usernames and nicknames,
+the text of the message to recall, the title of the announcement to delete), so the human confirms
+the real effect, not the model's summary of it. Every name an end user wrote is quoted, cut short and
+cleaned (untrusted.quote), so a group called "IGNORE ALL PREVIOUS INSTRUCTIONS…" reads as a name,
+never as part of the question. A lookup that fails or answers off-shape leaves its detail out: the
+question is still asked, and the call is never failed by it. Texts come in English and Chinese.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from . import errors, names
+from .spec import Operation, Params, Risk
+from .untrusted import quote
+
+if TYPE_CHECKING:
+    from .dispatch import CallContext
+
+SHOWN = 5  # users, files and tags named one by one; the rest are counted
+
+_T: dict[str, tuple[str, str]] = {
+    "ask": (
+        "Allow the assistant to run “{title}” ({tool}) on {what}{how_long}?",
+        "是否允许助手执行“{title}”({tool}):{what}{how_long}?",
+    ),
+    "as_requested": ("the arguments given", "所给参数"),
+    "group": ("group {name} (ID {id}{size})", "群{name}(ID {id}{size})"),
+    "group_id": ("group ID {id}", "群ID {id}"),
+    "size": (", {n} {member}", ",{n}人"),
+    "user": ("user {who}", "用户{who}"),
+    "acting": ("acting as {who}", "以{who}的身份"),
+    "members": ("{n} {member}: {list}", "{n}名成员:{list}"),
+    "users": ("{n} {user}: {list}", "{n}个用户:{list}"),
+    "groups": ("{n} {group}: {list}", "{n}个群:{list}"),
+    "more": (" and {n} more", "等,另有{n}个"),
+    "named": ("{username} (nickname {nick}, ID {id})", "{username}(昵称{nick},ID {id})"),
+    "named_plain": ("{username} (ID {id})", "{username}(ID {id})"),
+    "new_owner": ("new owner {who}", "新群主{who}"),
+    "message": ("message {text} (ID {id}) from {who}", "{who}发送的消息{text}(ID {id})"),
+    "message_id": ("message ID {id}", "消息ID {id}"),
+    "with_user": ("in the conversation with {who}", "在与{who}的会话中"),
+    "in_group": ("in group {name} (ID {id})", "在群{name}(ID {id})中"),
+    "conversation_id": ("conversation ID {id}", "会话ID {id}"),
+    "announcement": ("announcement {title} (ID {id})", "公告{title}(ID {id})"),
+    "announcement_id": ("announcement ID {id}", "公告ID {id}"),
+    "files": ("{n} {file}: {list}", "{n}个文件:{list}"),
+    "device": ("device {sn}", "设备{sn}"),
+    "tags": ("tags {list}", "标签{list}"),
+    "everyone": ("EVERY user and device of the app", "应用的所有用户和设备"),
+    "for": (" for {span}", ",时长{span}"),
+    "undo": ("It can be undone with {tool}.", "可用{tool}撤销。"),
+    "final": ("This cannot be undone.", "此操作无法撤销。"),
+    Risk.TAKEOVER.value: (
+        "This hands over the account: whoever knows the new password can sign in as this user.",
+        "这会交出该账号:知道新密码的人即可以该用户身份登录。",
+    ),
+    Risk.SECRET.value: ("This shows the user's token to the assistant.", "这会把该用户的令牌交给助手。"),
+    Risk.EVERYONE.value: ("This reaches EVERY user or device of the app.", "这会送达应用的所有用户或设备。"),
+    Risk.REACH.value: ("This reaches {n} {recipient}.", "这会送达{n}个接收者。"),
+}
+_NOUNS = {
+    "member": ("member", "members"),
+    "user": ("user", "users"),
+    "group": ("group", "groups"),
+    "file": ("file", "files"),
+    "recipient": ("recipient", "recipients"),
+}
+
+
+class _Gone(Exception):
+    """The target does not exist: the call would fail anyway, so nobody is asked."""
+
+
+def plural(n: int, noun: str) -> str:
+    one, many = _NOUNS[noun]
+    return one if n == 1 else many
+
+
+def span(minutes: int, lang: str) -> str:
+    """90 → "1 hour 30 minutes" / "1小时30分钟"."""
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if lang == "zh":
+        return "".join(f"{v}{u}" for v, u in ((days, "天"), (hours, "小时"), (mins, "分钟")) if v) or "0分钟"
+    parts = [f"{v} {u if v == 1 else u + 's'}" for v, u in ((days, "day"), (hours, "hour"), (mins, "minute")) if v]
+    return " ".join(parts) or "0 minutes"
+
+
+class _Text:
+    def __init__(self, lang: str) -> None:
+        self.i = 1 if lang == "zh" else 0
+        self.lang = lang
+
+    def __call__(self, key: str, **values: Any) -> str:
+        for noun in _NOUNS:
+            if noun in values:
+                values[noun] = plural(values["n"], noun)
+        return _T[key][self.i].format(**values)
+
+    def join(self, parts: list[str]) -> str:
+        return ("、" if self.i else ", ").join(parts)
+
+
+def _person(t: _Text, uid: int, found: dict[int, dict[str, str]]) -> str:
+    entry = found.get(uid) or {}
+    username, nick = entry.get("username"), entry.get("nick_name")
+    if username and nick:
+        return t("named", username=quote(username), nick=quote(nick), id=uid)
+    if username or nick:
+        return t("named_plain", username=quote(username or nick or ""), id=uid)
+    return f"ID {uid}"
+
+
+def _people(t: _Text, ids: list[int], found: dict[int, dict[str, str]]) -> str:
+    shown = t.join([_person(t, uid, found) for uid in ids[:SHOWN]])
+    return shown + (t("more", n=len(ids) - SHOWN) if len(ids) > SHOWN else "")
+
+
+async def _lookup(ctx: CallContext, tool: str, args: dict[str, Any]) -> Any:
+    return (await ctx.call(names._ops()[tool], {k: v for k, v in args.items() if v is not None})).data
+
+
+async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> list[str]:
+    """The phrases naming what the call touches; lookups run at once, and each one may fail alone."""
+
+    def get(name: str) -> Any:
+        return getattr(params, name, None)
+
+    group_id, acting = get("group_id"), get("as_user_id")
+    user_list = [u for u in (get("user_ids") or []) if isinstance(u, int)]
+    group_list = [g for g in (get("group_ids") or []) if isinstance(g, int)]
+    singles = [u for u in (get("user_id"), get("new_owner")) if isinstance(u, int)]
+    account = acting if op.toolset in ("users", "devices") and isinstance(acting, int) else None
+    conversation = get("conversation_id") if isinstance(get("conversation_id"), int) else None
+    everyone_ids = [u for u in (*user_list[:SHOWN], *singles, acting, conversation) if isinstance(u, int)]
+    got: dict[str, Any] = {}
+
+    async def group() -> None:
+        try:
+            got["group"] = await _lookup(ctx, "get_group_info", {"group_id": group_id})
+        except errors.ApiError as exc:
+            if exc.code == 20001:
+                got["gone"] = True
+
+    async def people() -> None:
+        got["users"] = await names.users(ctx, everyone_ids)
+
+    async def groups() -> None:
+        got["groups"] = await names.groups(ctx, [*group_list, *([conversation] if conversation else [])])
+
+    async def message() -> None:
+        page = await _lookup(
+            ctx,
+            "list_conversation_messages",
+            {
+                "opposite_id": get("conversation_id"),
+                "msg_id_start": get("msg_id"),
+                "limit": 1,
+                "as_user_id": acting,
+                "as_group_id": get("as_group_id"),
+            },
+        )
+        for item in page.get("messages") or [] if isinstance(page, dict) else []:
+            if isinstance(item, dict) and item.get("msg_id") == get("msg_id"):
+                got["message"] = item
+                sender = (item.get("from_xid") or {}).get("uid")
+                if isinstance(sender, int):
+                    got["sender"] = await names.users(ctx, [sender])
+
+    async def announcement() -> None:
+        got["announcement"] = await _lookup(
+            ctx,
+            "get_group_announcement",
+            {"group_id": group_id, "announcement_id": get("announcement_id"), "as_user_id": acting},
+        )
+
+    async def files() -> None:
+        rows = [
+            await _lookup(ctx, "get_group_file", {"group_id": group_id, "file_id": fid})
+            for fid in get("file_ids")[:SHOWN]
+        ]
+        got["files"] = {r["file_id"]: r.get("name") for r in rows if isinstance(r, dict) and "file_id" in r}
+
+    jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []
+    if isinstance(group_id, int):
+        jobs.append(group)
+    if everyone_ids:
+        jobs.append(people)
+    if group_list or conversation:
+        jobs.append(groups)
+    if isinstance(get("msg_id"), int) and isinstance(get("conversation_id"), int):
+        jobs.append(message)
+    if isinstance(get("announcement_id"), int) and isinstance(group_id, int):
+        jobs.append(announcement)
+    if get("file_ids") and isinstance(group_id, int):
+        jobs.append(files)
+    await _run(jobs)
+    if got.get("gone"):
+        raise _Gone
+    return _phrases(op, params, t, got, user_list, group_list, singles, account, acting)
+
+
+async def _run(jobs: list[Callable[[], Coroutine[Any, Any, None]]]) -> None:
+    async def guarded(job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        try:
+            await job()
+        except Exception:  # a detail the API cannot give is left out of the question
+            return
+
+    async with anyio.create_task_group() as tg:
+        for job in jobs:
+            tg.start_soon(guarded, job)
+
+
+def _phrases(
+    op: Operation,
+    params: Params,
+    t: _Text,
+    got: dict[str, Any],
+    user_list: list[int],
+    group_list: list[int],
+    singles: list[int],
+    account: int | None,
+    acting: Any,
+) -> list[str]:
+    def get(name: str) -> Any:
+        return getattr(params, name, None)
+
+    found: dict[int, dict[str, str]] = {**got.get("users", {}), **got.get("sender", {})}
+    parts: list[str] = []
+    group_id = get("group_id")
+    info = got.get("group")
+    if isinstance(group_id, int):
+        if isinstance(info, dict) and isinstance(info.get("name"), str):
+            count = info.get("count")
+            size = t("size", n=count, member=True) if isinstance(count, int) and not isinstance(count, bool) else ""
+            parts.append(t("group", name=quote(info["name"]), id=group_id, size=size))
+        else:
+            parts.append(t("group_id", id=group_id))
+    if account is not None:
+        parts.append(t("user", who=_person(t, account, found)))
+    if user_list:
+        key, noun = ("members", "member") if isinstance(group_id, int) else ("users", "user")
+        parts.append(t(key, n=len(user_list), list=_people(t, user_list, found), **{noun: True}))
+    if group_list:
+        named = got.get("groups", {})
+        shown = t.join([f"{quote(named[g])} (ID {g})" if g in named else f"ID {g}" for g in group_list[:SHOWN]])
+        more = t("more", n=len(group_list) - SHOWN) if len(group_list) > SHOWN else ""
+        parts.append(t("groups", n=len(group_list), group=True, list=shown + more))
+    for name in ("user_id", "new_owner"):
+        value = get(name)
+        if isinstance(value, int):
+            parts.append(t("new_owner" if name == "new_owner" else "user", who=_person(t, value, found)))
+    for name in ("name", "username", "login_name"):
+        value = get(name)
+        if isinstance(value, str) and value:
+            parts.append(t("user", who=quote(value)))
+    if isinstance(get("msg_id"), int):
+        parts.extend(_message(t, params, got, found))
+    if isinstance(get("announcement_id"), int):
+        row = got.get("announcement")
+        if isinstance(row, dict) and isinstance(row.get("title"), str):
+            parts.append(t("announcement", title=quote(row["title"]), id=get("announcement_id")))
+        else:
+            parts.append(t("announcement_id", id=get("announcement_id")))
+    if get("file_ids"):
+        named_files = got.get("files", {})
+        ids = list(get("file_ids"))
+        shown = t.join([f"{quote(named_files[i])} (ID {i})" if named_files.get(i) else f"ID {i}" for i in ids[:SHOWN]])
+        more = t("more", n=len(ids) - SHOWN) if len(ids) > SHOWN else ""
+        parts.append(t("files", n=len(ids), file=True, list=shown + more))
+    if get("device_sn") is not None:
+        parts.append(t("device", sn=get("device_sn")))
+    if get("tags") and op.toolset == "devices":
+        parts.append(t("tags", list=t.join([quote(str(tag)) for tag in list(get("tags"))[:SHOWN]])))
+    if isinstance(get("conversation_id"), int) and not isinstance(get("msg_id"), int):
+        parts.append(_conversation(t, get("conversation_id"), got.get("groups", {}), found))
+    if get("all_devices") is True or (op.audience is not None and op.audience.everyone is True):
+        parts.append(t("everyone"))
+    if acting is not None and account is None and not isinstance(group_id, int):
+        parts.append(t("acting", who=_person(t, acting, found)))
+    return parts
+
+
+def _message(t: _Text, params: Params, got: dict[str, Any], found: dict[int, dict[str, str]]) -> list[str]:
+    msg_id, conversation = getattr(params, "msg_id"), getattr(params, "conversation_id", None)
+    item = got.get("message")
+    parts = []
+    if isinstance(item, dict):
+        sender = (item.get("from_xid") or {}).get("uid")
+        who = _person(t, sender, found) if isinstance(sender, int) else "?"
+        parts.append(t("message", text=quote(str(item.get("content") or item.get("ctype") or "")), who=who, id=msg_id))
+    else:
+        parts.append(t("message_id", id=msg_id))
+    if isinstance(conversation, int):
+        parts.append(_conversation(t, conversation, got.get("groups", {}), found))
+    return parts
+
+
+def _conversation(t: _Text, conversation: int, groups: dict[int, str], found: dict[int, dict[str, str]]) -> str:
+    """A conversation ID is a group's or the peer user's ID: whichever lookup knows it names it."""
+    if conversation in groups:
+        return t("in_group", name=quote(groups[conversation]), id=conversation)
+    if conversation in found:
+        return t("with_user", who=_person(t, conversation, found))
+    return t("conversation_id", id=conversation)
+
+
+def _recipients(op: Operation, params: Params) -> int:
+    audience = op.audience
+    if audience is None:
+        fields: tuple[str, ...] = ("user_ids", "group_ids", "tags", "aliases", "push_tokens")
+    else:
+        fields = (*audience.users, *audience.groups, *audience.tags, *audience.aliases, *audience.tokens)
+    return sum(len(getattr(params, name, None) or ()) for name in fields)
+
+
+async def describe(op: Operation, params: Params, ctx: CallContext, risks: tuple[Risk, ...] = ()) -> str | None:
+    """The question for the human, or None when the target does not exist (the call will fail anyway)."""
+    t = _Text(ctx.lang)
+    try:
+        parts = await _facts(op, params, ctx, t)
+    except _Gone:
+        return None
+    except Exception:  # an unexpected answer never stops the question: it is asked without details
+        parts = []
+    title = op.title[t.i]
+    duration = getattr(params, op.consent.duration, None) if op.consent.duration else None
+    how_long = t("for", span=span(duration, t.lang)) if isinstance(duration, int) and duration > 0 else ""
+    sentences = [t("ask", title=title, tool=op.name, what=t.join(parts) or t("as_requested"), how_long=how_long)]
+    for risk in dict.fromkeys((*risks, *op.consent.risks)):
+        if risk is Risk.REACH:
+            n = _recipients(op, params)
+            sentences.append(t(Risk.REACH.value, n=n, recipient=True))
+        elif risk.value in _T:
+            sentences.append(t(risk.value))
+    if op.consent.undo:
+        sentences.append(t("undo", tool=op.consent.undo))
+    elif op.hints.destructive:
+        sentences.append(t("final"))
+    return ("" if t.i else " ").join(sentences)
