@@ -88,7 +88,7 @@ class RegisterPushUser(RegisterUser):
 
 class ListUsers(Params):
     page_num: int | None = f("Page number, from 1 (default 1).", "页码,从1开始(默认1)。", None, ge=1)
-    page_size: int | None = f("Users per page (default 50).", "每页数量(默认50)。", None, ge=1)
+    page_size: int | None = f("Users per page (default 50).", "每页数量(默认50)。", 50, ge=1)
 
 
 class ActAs(Params):
