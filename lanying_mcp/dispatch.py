@@ -67,19 +67,23 @@ class CallContext:
 
 class BatchResult(ApiModel):
     index: int
-    start: int | None = f("Position of its first item in the input list.", "首项在输入列表中的位置。", None)
     items: int
     ok: bool
     data: Any = None
     error: dict[str, Any] | None = None
 
 
-class BulkCounts(ApiModel):
+class BulkSummary(ApiModel):
+    """A bulk call's answer when its per-item rows would not fit a model's context."""
+
     items: int
     succeeded: int
-    failed: int = f(
-        "Items not applied: refused one by one, or in a failed batch.", "未生效的项:逐项失败或所在批次失败。"
-    )
+    failed: int  # refused one by one, or in a failed batch (not applied)
+    failed_items: list[Any] | None = None  # the first ones, as the API gave them
+    failure_reasons: dict[str, int] | None = None
+    created: dict[str, int] | None = None  # username → new user_id, the first ones
+    failed_batches: list[dict[str, Any]] | None = None  # index, items, error: not applied
+    full_result: str | None = None  # every row, behind a resource link
 
 
 # Top-level fields some results carry beside `data`: the envelope's paging extras, and batching.
@@ -104,50 +108,32 @@ _EXTRAS: dict[str, tuple[Any, Any]] = {
     ),
     "batches": (
         list[BatchResult] | None,
-        f(
-            "Per-batch outcomes when split; a summary lists only failed ones.",
-            "拆分时每批结果;摘要只列失败批次。",
-            None,
-        ),
+        f("Per-batch outcomes, when split.", "拆分调用时每批的结果。", None),
     ),
     "failed_batches": (
         int | None,
         f("Failed batches (not applied).", "失败的批次数(未生效)。", None),
     ),
-    # A bulk summary, in place of `data` when the per-item rows would not fit a model's context.
-    "counts": (BulkCounts | None, f("Per-item counts.", "逐项计数。", None)),
-    "failed_items": (
-        list[Any] | None,
-        f("First failed rows, as the API gave them.", "前几项失败行(API原样)。", None),
-    ),
-    "failure_reasons": (dict[str, int] | None, f("Failed rows per reason.", "各失败原因的行数。", None)),
-    "created": (
-        dict[str, int] | None,
+    "summary": (
+        BulkSummary | None,
         f(
-            "username → new user_id (first ones; all in full_result).",
-            "用户名→新user_id(前若干个;全部见full_result)。",
-            None,
-        ),
-    ),
-    "full_result": (
-        str | None,
-        f(
-            "URI of every per-item row: read it with resources/read (this session, 15 min).",
-            "全部逐项结果的URI:用resources/read读取(限本会话,15分钟)。",
+            "Instead of data when rows are many; every row is at full_result (resources/read, 15 min).",
+            "行数多时代替data;全部行见full_result(resources/read,15分钟)。",
             None,
         ),
     ),
 }
 
 
-_BULK_FIELDS = ("batches", "failed_batches", "counts", "failed_items", "failure_reasons", "created", "full_result")
-
-
 @lru_cache(maxsize=512)
 def output_model(op: Operation) -> type[BaseModel]:
     """The tool's result model: the envelope's `data`, typed, plus the extras the API returns."""
     fields: dict[str, Any] = {"data": (op.result | None, None)}
-    names = list(op.extras) + (list(_BULK_FIELDS) if op.batch else [])
+    names = list(op.extras)
+    if op.batch and getattr(op.result, "__origin__", None) is list:
+        names.append("summary")  # per-item rows: split or many, they come as a summary
+    elif op.batch:
+        names += ["batches", "failed_batches"]
     for name in names:
         fields[name] = _EXTRAS[name]
     camel = "".join(part.title() for part in op.name.split("_"))
@@ -335,12 +321,11 @@ async def _run_batches(op: Operation, parts: list[Params], ctx: CallContext) -> 
     done = 0
     limiter = anyio.CapacityLimiter(op.batch.concurrency)
     sizes = [len(getattr(p, name) or []) for p in parts for name in op.batch.fields if getattr(p, name, None)]
-    starts = [sum(sizes[:i]) for i in range(len(sizes))]
 
     async def one(index: int, params: Params) -> None:
         nonlocal done
         async with limiter:
-            result = BatchResult(index=index, start=starts[index], items=sizes[index], ok=True)
+            result = BatchResult(index=index, items=sizes[index], ok=True)
             try:
                 params, retry = prepare(op, params)
                 result.data = (await ctx.client.call(op, params, retry=retry)).data
@@ -410,32 +395,27 @@ def _bulk_outcome(op: Operation, rows: list[dict[str, Any]], batches: list[Batch
     if batches:
         full.update(batches=[b.model_dump(exclude_none=True) for b in batches], failed_batches=len(failed_batches))
     attachment = to_json(full).decode("utf-8")
-    if len(attachment) <= INLINE_BYTES:
-        shaped = output_model(op).model_validate(full).model_dump(mode="json", by_alias=True, exclude_none=True)
-        line = _batch_line(len(batches), len(failed_batches), lang) if batches else None
-        return success(shaped, line, lang=lang)
+    if not batches and len(attachment) <= INLINE_BYTES:
+        return success(output_model(op).model_validate(full).model_dump(mode="json", by_alias=True, exclude_none=True))
     bad = [row for row in rows if _failed_row(row)]
     not_applied = sum(b.items for b in failed_batches)
-    counts = BulkCounts(items=len(rows) + not_applied, succeeded=len(rows) - len(bad), failed=len(bad) + not_applied)
-    summary: dict[str, Any] = {"counts": counts.model_dump()}
+    summary = BulkSummary(items=len(rows) + not_applied, succeeded=len(rows) - len(bad), failed=len(bad) + not_applied)
     if bad:
-        summary["failed_items"] = _capped(bad, FAILED_ROWS, FAILED_ROW_BYTES)
+        summary.failed_items = _capped(bad, FAILED_ROWS, FAILED_ROW_BYTES)
         reasons: dict[str, int] = {}
         for row in bad:
             reason = str(row.get("reason") or row.get("result") or "unknown")[:100]
             reasons[reason] = reasons.get(reason, 0) + 1
-        summary["failure_reasons"] = dict(sorted(reasons.items(), key=lambda kv: -kv[1])[:REASONS])
-    created = _created(rows)
-    if created:
-        summary["created"] = created
-    if batches:
-        summary["batches"] = [
-            {**b.model_dump(exclude={"data", "error"}, exclude_none=True), "error": _brief_error(b.error)}
+        summary.failure_reasons = dict(sorted(reasons.items(), key=lambda kv: -kv[1])[:REASONS])
+    summary.created = _created(rows) or None
+    if failed_batches:
+        summary.failed_batches = [
+            {**b.model_dump(exclude={"data", "error"}), "error": _brief_error(b.error)}
             for b in failed_batches[:FAILED_BATCHES]
         ]
-        summary["failed_batches"] = len(failed_batches)
-    structured = output_model(op).model_validate(summary).model_dump(mode="json", exclude_none=True)
-    outcome = success(structured, _bulk_line(counts, len(created), len(batches), len(failed_batches), lang))
+    structured: dict[str, Any] = {"summary": summary.model_dump(exclude_none=True)}
+    line = _bulk_line(summary, len(summary.created or ()), len(batches), len(failed_batches), lang)
+    outcome = success(structured, line)
     outcome.attachment = attachment
     return outcome
 
@@ -469,7 +449,7 @@ def _brief_error(error: dict[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (error or {}).items() if k in ("code", "message", "retryable")}
 
 
-def _bulk_line(counts: BulkCounts, created: int, batches: int, failed_batches: int, lang: str) -> str:
+def _bulk_line(counts: BulkSummary, created: int, batches: int, failed_batches: int, lang: str) -> str:
     """The summary sentence: what happened to how many, and where the rest of the answer is."""
     made = counts.succeeded if created else 0
     if lang == "zh":
@@ -477,13 +457,13 @@ def _bulk_line(counts: BulkCounts, created: int, batches: int, failed_batches: i
         line += f"({batches}批中{failed_batches}批失败,其中各项未生效)" if failed_batches else ""
         line += "。"
         if made and created < made:
-            line += f"created列出前{created}个用户名→ID。"
+            line += f"summary.created列出前{created}个用户名→user_id。"
         return line
     line = f"{counts.items} items: {counts.succeeded} succeeded, {counts.failed} failed"
     line += f" ({failed_batches} of {batches} batches failed; their items were not applied)" if failed_batches else ""
     line += "."
     if made and created < made:
-        line += f" `created` lists the first {created} username → ID pairs."
+        line += f" summary.created lists the first {created} username → user_id pairs."
     return line
 
 

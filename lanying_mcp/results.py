@@ -162,7 +162,7 @@ def to_result(outcome: Outcome, ctx: Any, store: ResultStore, lang: str = "en") 
         uri = PREFIX + rid if rid is not None else None
         head, _, body = text.partition("\n")
         if uri is not None:
-            structured = {**structured, "full_result": uri}
+            structured = {**structured, "summary": {**structured.get("summary", {}), "full_result": uri}}
             body = to_json(structured).decode("utf-8")  # a summary: small, cheap to write again
         text = f"{head}{_link_sentence(uri, lang)}\n{body}"
         if uri is not None:
