@@ -214,7 +214,8 @@ def _page_line(structured: dict[str, Any], params: Params | None, lang: str) -> 
     if lang == "zh":
         line = f"本页{count}{noun[1]}" + (f"(共{total})" if total is not None else "") + "。"
         return line + ("已是最后一页。" if last else f"下一页:{nxt}。" if nxt else "")
-    line = f"{count} {noun[0]}" + (f" of {total}" if total is not None else "") + "."
+    word = noun[0] if count != 1 else noun[0][:-1]  # "1 item", "1 message"
+    line = f"{count} {word}" + (f" of {total}" if total is not None else "") + "."
     return line + (" Last page." if last else f" Next page: {nxt}." if nxt else "")
 
 

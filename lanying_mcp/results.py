@@ -185,13 +185,6 @@ def register(server: Any, store: ResultStore) -> None:
     from mcp.server.mcpserver import Context
     from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
-    @server.resource(
-        PREFIX + "{result_id}",
-        name="results",
-        title="Full results of bulk calls",
-        mime_type="application/json",
-        description="The full per-item result a bulk tool call linked to; this session only, for 15 minutes.",
-    )
     def _read(result_id: str, ctx: Context[Any, Any]) -> str:
         text = store.get(session_scope(ctx), result_id)
         if text is None:
@@ -200,3 +193,12 @@ def register(server: Any, store: ResultStore) -> None:
                 "was evicted, or another session made it"
             )
         return text
+
+    _read.__annotations__["ctx"] = Context  # the SDK finds the Context parameter by its (resolved) annotation
+    server.resource(
+        PREFIX + "{result_id}",
+        name="results",
+        title="Full results of bulk calls",
+        mime_type="application/json",
+        description="The full per-item result a bulk tool call linked to; this session only, for 15 minutes.",
+    )(_read)
