@@ -248,8 +248,11 @@ def record(ctx: CallContext, op: Operation, arguments: Any, outcome: Outcome, no
     if ctx.audit is None:
         return
     code = outcome.structured.get("error", {}).get("code") if not outcome.ok else None
+    summary = outcome.structured.get("summary") or {}
     if outcome.ok and outcome.structured.get("failed_batches"):
         note = note or f"{outcome.structured['failed_batches']} batch(es) failed"
+    elif outcome.ok and summary.get("failed"):  # a bulk summary: items refused or in failed batches
+        note = note or f"{summary['failed']} of {summary.get('items')} item(s) failed"
     ctx.audit.record(op.name, op.http_meta, arguments, outcome.ok, code, note)
 
 
