@@ -20,7 +20,7 @@ import anyio
 from pydantic import BaseModel, ValidationError, create_model
 from pydantic_core import to_json
 
-from . import consent, errors, names
+from . import consent, errors, names, untrusted
 from .client import Envelope, LanyingClient
 from .mentions import prune
 from .spec import ApiModel, Operation, Params, Risk, f
@@ -39,6 +39,8 @@ class Outcome:
     ok: bool
     structured: dict[str, Any]
     text: str
+    attachment: str | None = None  # a bulk call's full per-item result (compact JSON), served behind a link
+    meta: dict[str, Any] | None = None  # the result's `_meta`: which JSON paths hold end-user text
 
 
 @dataclass
@@ -74,6 +76,19 @@ class BatchResult(ApiModel):
     error: dict[str, Any] | None = None
 
 
+class BulkSummary(ApiModel):
+    """A bulk call's answer when its per-item rows would not fit a model's context."""
+
+    items: int
+    succeeded: int
+    failed: int  # refused one by one, or in a failed batch (not applied)
+    failed_items: list[Any] | None = None  # the first ones, as the API gave them
+    failure_reasons: dict[str, int] | None = None
+    created: dict[str, int] | None = None  # username → new user_id, the first ones
+    failed_batches: list[dict[str, Any]] | None = None  # index, items, error: not applied
+    full_result: str | None = None  # every row, behind a resource link
+
+
 # Top-level fields some results carry beside `data`: the envelope's paging extras, and batching.
 _EXTRAS: dict[str, tuple[Any, Any]] = {
     "cursor": (
@@ -102,6 +117,14 @@ _EXTRAS: dict[str, tuple[Any, Any]] = {
         int | None,
         f("Failed batches (not applied).", "失败的批次数(未生效)。", None),
     ),
+    "summary": (
+        BulkSummary | None,
+        f(
+            "Instead of data when rows are many; every row is at full_result (resources/read, 15 min).",
+            "行数多时代替data;全部行见full_result(resources/read,15分钟)。",
+            None,
+        ),
+    ),
 }
 
 
@@ -114,7 +137,11 @@ def output_model(op: Operation) -> type[BaseModel]:
     declaring it would add its description to every tool of the listing.
     """
     fields: dict[str, Any] = {"data": (op.result | None, None)}
-    names = list(op.extras) + (["batches", "failed_batches"] if op.batch else [])
+    names = list(op.extras)
+    if op.batch and getattr(op.result, "__origin__", None) is list:
+        names.append("summary")  # per-item rows: split or many, they come as a summary
+    elif op.batch:
+        names += ["batches", "failed_batches"]
     for name in names:
         fields[name] = _EXTRAS[name]
     camel = "".join(part.title() for part in op.name.split("_"))
@@ -170,9 +197,48 @@ def failure(tool: str, exc: errors.LanyingError, lang: str = "en") -> Outcome:
     return Outcome(False, {"error": err}, errors.error_text(tool, err))
 
 
-def success(structured: dict[str, Any], text: str | None = None) -> Outcome:
-    body = to_json(structured, indent=2).decode("utf-8")  # the same JSON as json.dumps, much faster on big results
-    return Outcome(True, structured, f"{text}\n{body}" if text else body)
+def success(
+    structured: dict[str, Any], text: str | None = None, params: Params | None = None, lang: str = "en"
+) -> Outcome:
+    """Compact text for a model's context: a one-line summary (a list's size and its next page), then JSON.
+
+    Indented JSON cost half as much again as the structured content it repeats; Chinese stays readable.
+    """
+    line = text or _page_line(structured, params, lang)
+    body = to_json(structured).decode("utf-8")
+    return Outcome(True, structured, f"{line}\n{body}" if line else body)
+
+
+def _page_line(structured: dict[str, Any], params: Params | None, lang: str) -> str | None:
+    """How many items came back and how to ask for the next page, in the words of the tool's arguments."""
+    data = structured.get("data")
+    nxt: str | None = None
+    last = False
+    if isinstance(data, dict) and isinstance(data.get("messages"), list):  # message history pages by message ID
+        count, noun = len(data["messages"]), ("messages", "条消息")
+        if data.get("is_last") or not data.get("next_msg_id"):
+            last = True
+        else:
+            nxt = f"msg_id_start={data['next_msg_id']}"
+    elif isinstance(data, list):
+        count, noun = len(data), ("items", "项")
+        by_number = params is not None and "page_num" in type(params).model_fields
+        if "cursor" in structured:
+            last = not structured["cursor"]
+            nxt = None if last else f"cursor={to_json(structured['cursor']).decode()}"
+        elif by_number:
+            size = getattr(params, "page_size", None)
+            last = count == 0 or (size is not None and count < size)
+            nxt = None if last else f"page_num={(getattr(params, 'page_num', None) or 1) + 1}"
+    else:
+        return None
+    total = structured.get("total")
+    if lang == "zh":
+        line = f"本页{count}{noun[1]}" + (f"(共{total})" if total is not None else "") + "。"
+        return line + ("已是最后一页。" if last else f"下一页:{nxt}。" if nxt else "")
+    word = noun[0] if count != 1 else noun[0][:-1]  # "1 item", "1 message"
+    line = f"{count} {word}" + (f" of {total}" if total is not None else "") + "."
+    return line + (" Last page." if last else f" Next page: {nxt}." if nxt else "")
 
 
 async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallContext) -> Outcome:
@@ -180,6 +246,8 @@ async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCont
     outcome = scrub(await _execute(op, arguments, ctx), ctx.client.settings.access_token.get_secret_value())
     if not outcome.ok and ctx.catalogue:
         outcome = _reachable_hint(op, outcome, ctx)
+    if outcome.ok and (marks := untrusted.meta(op, outcome.structured)):
+        outcome.meta = {**(outcome.meta or {}), **marks}
     if ctx.audit is not None and not op.hints.read_only and not op.local:
         record(ctx, op, arguments, outcome)
     return outcome
@@ -199,7 +267,7 @@ def _reachable_hint(op: Operation, outcome: Outcome, ctx: CallContext) -> Outcom
 
 def scrub(outcome: Outcome, secret: str) -> Outcome:
     """Mask the access token wherever the API (or anything else) echoed it into a result."""
-    if len(secret) < 6 or secret not in outcome.text:
+    if len(secret) < 6 or (secret not in outcome.text and secret not in (outcome.attachment or "")):
         return outcome  # the text holds the structured content too, so this check covers both
 
     def clean(value: Any) -> Any:
@@ -211,15 +279,18 @@ def scrub(outcome: Outcome, secret: str) -> Outcome:
             return [clean(v) for v in value]
         return value
 
-    return Outcome(outcome.ok, clean(outcome.structured), clean(outcome.text))
+    return Outcome(outcome.ok, clean(outcome.structured), clean(outcome.text), clean(outcome.attachment), outcome.meta)
 
 
 def record(ctx: CallContext, op: Operation, arguments: Any, outcome: Outcome, note: str | None = None) -> None:
     if ctx.audit is None:
         return
     code = outcome.structured.get("error", {}).get("code") if not outcome.ok else None
+    summary = outcome.structured.get("summary") or {}
     if outcome.ok and outcome.structured.get("failed_batches"):
         note = note or f"{outcome.structured['failed_batches']} batch(es) failed"
+    elif outcome.ok and summary.get("failed"):  # a bulk summary: items refused or in failed batches
+        note = note or f"{summary['failed']} of {summary.get('items')} item(s) failed"
     ctx.audit.record(op.name, op.http_meta, arguments, outcome.ok, code, note)
 
 
@@ -239,13 +310,13 @@ async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCon
                 return value
             envelope = value if isinstance(value, Envelope) else Envelope(value, {})
             return success(mask(op, await names.enrich(op, shape(op, envelope), ctx, params), ctx, found))
-        if op.batch is not None and (split := _split(op, params)) is not None:
-            return await _run_batches(op, split, ctx)
+        if op.batch is not None:
+            return await _run_batches(op, _split(op, params) or [params], ctx)
         params, retry = prepare(op, params)
         try:
             structured = shape(op, await ctx.client.call(op, params, retry=retry))
             structured = await names.enrich(op, structured, ctx, params)  # names if settings.names; cleans text
-            return success(mask(op, structured, ctx, found))
+            return success(mask(op, structured, ctx, found), params=params, lang=ctx.lang)
         except errors.LanyingError as exc:
             if op.dedup_key is not None:
                 exc.retry_key = getattr(params, op.dedup_key, None)  # type: ignore[attr-defined]
@@ -274,8 +345,29 @@ def _split(op: Operation, params: Params) -> list[Params] | None:
     return None
 
 
+# A bulk result's per-item rows stay inline while they fit this; beyond, the model gets a summary and
+# the rows go behind a link. The caps keep a summary well under 8 KB of text, whatever the list size.
+INLINE_BYTES = 4096
+FAILED_ROWS, FAILED_ROW_BYTES, REASONS, FAILED_BATCHES, CREATED_BYTES = 20, 2000, 5, 5, 2500
+
+
 async def _run_batches(op: Operation, parts: list[Params], ctx: CallContext) -> Outcome:
+    """Send each batch (at most `concurrency` at once) and sum up; one part is one plain call.
+
+    A failed batch does not lose the others. Per-item rows are checked for shape (a list of objects)
+    but not typed one by one: for 10,000 rows that cost more than all the API calls.
+    """
     assert op.batch is not None
+    if len(parts) == 1:  # not split: its failure is the call's failure, as for any tool
+        params, retry = prepare(op, parts[0])
+        try:
+            envelope = await ctx.client.call(op, params, retry=retry)
+        except errors.LanyingError as exc:
+            exc.retry_key = getattr(params, "transaction_id", None)  # type: ignore[attr-defined]
+            raise
+        if _rows(envelope.data) is None:
+            return success(shape(op, envelope), lang=ctx.lang)
+        return _bulk_outcome(op, envelope.data, [], ctx.lang)
     results: list[BatchResult | None] = [None] * len(parts)
     done = 0
     limiter = anyio.CapacityLimiter(op.batch.concurrency)
@@ -284,14 +376,13 @@ async def _run_batches(op: Operation, parts: list[Params], ctx: CallContext) -> 
     async def one(index: int, params: Params) -> None:
         nonlocal done
         async with limiter:
+            result = BatchResult(index=index, items=sizes[index], ok=True)
             try:
                 params, retry = prepare(op, params)
-                env = await ctx.client.call(op, params, retry=retry)
-                results[index] = BatchResult(index=index, items=sizes[index], ok=True, data=env.data)
+                result.data = (await ctx.client.call(op, params, retry=retry)).data
             except errors.LanyingError as exc:
-                results[index] = BatchResult(
-                    index=index, items=sizes[index], ok=False, error=errors.describe(exc, ctx.lang)
-                )
+                result.ok, result.error = False, errors.describe(exc, ctx.lang)
+            results[index] = result
             done += 1
             await ctx.report(done, len(parts), f"{op.name}: {done}/{len(parts)} batches")
 
@@ -302,28 +393,129 @@ async def _run_batches(op: Operation, parts: list[Params], ctx: CallContext) -> 
     failed = [b for b in batches if not b.ok]
     if len(failed) == len(batches):
         first = failed[0].error or {}
+        codes: dict[str, int] = {}
+        for b in failed:
+            code = str((b.error or {}).get("code", "error"))
+            codes[code] = codes.get(code, 0) + 1
         exc = errors.LanyingError(
             f"all {len(batches)} batches failed; first: {first.get('message', '')}",
             code=first.get("code", "error"),
-            details={"batches": [b.model_dump() for b in batches]},
+            details={"batches": len(batches), "codes": codes},
         )
         exc.retryable = bool(first.get("retryable"))
         return failure(op.name, exc, ctx.lang)
-    ok_data = [b.data for b in batches if b.ok]
-    if all(isinstance(d, list) for d in ok_data):
-        # Per-item results: merged into `data`, so each batch need not carry its own copy.
-        merged: Any = [item for data in ok_data for item in data]
-        for b in batches:
-            b.data = None
-    else:
-        merged = ok_data[0]  # e.g. push task IDs: each batch keeps its own
-    structured = {"data": merged, "batches": batches, "failed_batches": len(failed)}
-    text = (
-        f"PARTIAL: {len(failed)} of {len(batches)} batches failed; their items were not applied."
+    rows = [_rows(b.data) for b in batches if b.ok]
+    if any(r is None for r in rows):  # not per-item rows (e.g. push task IDs): every batch keeps its own
+        structured = {"data": next(b.data for b in batches if b.ok), "batches": batches, "failed_batches": len(failed)}
+        shaped = output_model(op).model_validate(structured).model_dump(mode="json", exclude_none=True)
+        return success(shaped, _batch_line(len(batches), len(failed), ctx.lang))
+    for b in batches:
+        b.data = None  # the rows are merged into `data`: no batch carries its own copy
+    return _bulk_outcome(op, [item for r in rows for item in (r or [])], batches, ctx.lang)
+
+
+def _rows(data: Any) -> list[dict[str, Any]] | None:
+    """Per-item rows (a list of objects), or None when the answer is something else."""
+    if isinstance(data, list) and all(isinstance(item, dict) for item in data):
+        return data
+    return None
+
+
+def _batch_line(total: int, failed: int, lang: str) -> str:
+    if lang == "zh":
+        return f"部分失败:{total}批中{failed}批失败,其中各项未生效。" if failed else f"全部{total}批成功。"
+    return (
+        f"PARTIAL: {failed} of {total} batches failed; their items were not applied."
         if failed
-        else f"All {len(batches)} batches succeeded."
+        else (f"All {total} batches succeeded.")
     )
-    return success(output_model(op).model_validate(structured).model_dump(mode="json", exclude_none=True), text)
+
+
+def _failed_row(row: dict[str, Any]) -> bool:
+    """A row the API refused: `success: false` (registration) or a `result` other than success (invitations)."""
+    if row.get("success") is False:
+        return True
+    result = row.get("result")
+    return isinstance(result, str) and result.lower() != "success"
+
+
+def _bulk_outcome(op: Operation, rows: list[dict[str, Any]], batches: list[BatchResult], lang: str) -> Outcome:
+    """The rows inline when they fit; otherwise counts, the failures, a username → ID map, and an attachment."""
+    failed_batches = [b for b in batches if not b.ok]
+    full: dict[str, Any] = {"data": rows}
+    if batches:
+        full.update(batches=[b.model_dump(exclude_none=True) for b in batches], failed_batches=len(failed_batches))
+    attachment = to_json(full).decode("utf-8")
+    if not batches and len(attachment) <= INLINE_BYTES:
+        return success(output_model(op).model_validate(full).model_dump(mode="json", by_alias=True, exclude_none=True))
+    bad = [row for row in rows if _failed_row(row)]
+    not_applied = sum(b.items for b in failed_batches)
+    summary = BulkSummary(items=len(rows) + not_applied, succeeded=len(rows) - len(bad), failed=len(bad) + not_applied)
+    if bad:
+        summary.failed_items = _capped(bad, FAILED_ROWS, FAILED_ROW_BYTES)
+        reasons: dict[str, int] = {}
+        for row in bad:
+            reason = str(row.get("reason") or row.get("result") or "unknown")[:100]
+            reasons[reason] = reasons.get(reason, 0) + 1
+        summary.failure_reasons = dict(sorted(reasons.items(), key=lambda kv: -kv[1])[:REASONS])
+    summary.created = _created(rows) or None
+    if failed_batches:
+        summary.failed_batches = [
+            {**b.model_dump(exclude={"data", "error"}), "error": _brief_error(b.error)}
+            for b in failed_batches[:FAILED_BATCHES]
+        ]
+    structured: dict[str, Any] = {"summary": summary.model_dump(exclude_none=True)}
+    line = _bulk_line(summary, len(summary.created or ()), len(batches), len(failed_batches), lang)
+    outcome = success(structured, line)
+    outcome.attachment = attachment
+    return outcome
+
+
+def _capped(rows: list[dict[str, Any]], most: int, budget: int) -> list[dict[str, Any]]:
+    kept: list[dict[str, Any]] = []
+    used = 0
+    for row in rows[:most]:
+        used += len(to_json(row))
+        if used > budget:
+            break
+        kept.append(row)
+    return kept
+
+
+def _created(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """username → user_id of the rows that created a user, first ones up to a byte budget."""
+    created: dict[str, int] = {}
+    used = 0
+    for row in rows:
+        name, uid = row.get("username"), row.get("user_id")
+        if isinstance(name, str) and isinstance(uid, int) and not _failed_row(row):
+            used += len(name.encode("utf-8")) + len(str(uid)) + 4
+            if used > CREATED_BYTES:
+                break
+            created[name] = uid
+    return created
+
+
+def _brief_error(error: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (error or {}).items() if k in ("code", "message", "retryable")}
+
+
+def _bulk_line(counts: BulkSummary, created: int, batches: int, failed_batches: int, lang: str) -> str:
+    """The summary sentence: what happened to how many, and where the rest of the answer is."""
+    made = counts.succeeded if created else 0
+    if lang == "zh":
+        line = f"{counts.items}项:{counts.succeeded}项成功,{counts.failed}项失败"
+        line += f"({batches}批中{failed_batches}批失败,其中各项未生效)" if failed_batches else ""
+        line += "。"
+        if made and created < made:
+            line += f"summary.created列出前{created}个用户名→user_id。"
+        return line
+    line = f"{counts.items} items: {counts.succeeded} succeeded, {counts.failed} failed"
+    line += f" ({failed_batches} of {batches} batches failed; their items were not applied)" if failed_batches else ""
+    line += "."
+    if made and created < made:
+        line += f" summary.created lists the first {created} username → user_id pairs."
+    return line
 
 
 MASKED = "[masked]"

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from . import consent, errors
-from .question import describe
 from .dispatch import CallContext, Outcome, failure, record, validate
 from .policy import Policy
+from .question import describe
 from .routing import Router
 from .sdk import Answer, Caller, Decision
 from .settings import Settings

@@ -20,14 +20,25 @@ from mcp import MCPError
 from mcp.server import MCPServer
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation
 from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp.server.mcpserver.resolve import build_resolver_plans
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp.types import CallToolResult, EmptyResult, SetLevelRequestParams, TextContent, ToolAnnotations
+from mcp.types import (
+    CallToolResult,
+    EmptyResult,
+    ResourceLink,
+    SetLevelRequestParams,
+    TextContent,
+    ToolAnnotations,
+)
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic_core import to_json
 
+from . import results
 from .dispatch import Outcome
 
 log = logging.getLogger("lanying_mcp")
@@ -152,20 +163,69 @@ class _RawArguments(ArgModelBase):
         return {"arguments": dict(self.model_extra or {})}
 
 
-def to_result(outcome: Outcome) -> CallToolResult:
+def session_scope(ctx: Any) -> str:
+    """The calling session's scope for stored results, from a Context (of a tool call or a resource read).
+
+    The SDK gives a handler no public handle on its connection; the per-request session object keeps
+    it as `_connection` (pinned by tests/test_resource_links.py). A connection built per request (the
+    2026 era and stateless HTTP) has no standalone channel and no future requests, so it counts as
+    stateless: its results are scoped by the caller's credentials and the unguessable id.
+    """
+    try:
+        request = ctx.request_context
+    except (AttributeError, ValueError):
+        return results.credentials_scope(None)  # no request behind the call (a direct in-process call)
+    connection = getattr(request.session, "_connection", None)
+    if (
+        connection is not None
+        and connection.protocol_version not in MODERN_PROTOCOL_VERSIONS
+        and connection.has_standalone_channel
+    ):
+        mark = connection.state.get(results.SCOPE_KEY)
+        if mark is None:
+            mark = connection.state[results.SCOPE_KEY] = results.new_mark()
+        return "session:" + mark
+    return results.credentials_scope(Caller(ctx).headers())
+
+
+def to_result(
+    outcome: Outcome, ctx: Any = None, store: results.ResultStore | None = None, lang: str = "en"
+) -> CallToolResult:
+    """The CallToolResult of an Outcome: a bulk call's attachment is stored and linked, never inlined."""
+    structured, text = outcome.structured, outcome.text
+    content: list[Any] = []
+    if outcome.attachment is not None and store is not None:
+        rid = store.put(session_scope(ctx), outcome.attachment)
+        uri = results.PREFIX + rid if rid is not None else None
+        head, _, body = text.partition("\n")
+        if uri is not None:
+            structured = {**structured, "summary": {**structured.get("summary", {}), "full_result": uri}}
+            body = to_json(structured).decode("utf-8")  # a summary: small, cheap to write again
+            content.append(
+                ResourceLink(
+                    type="resource_link",
+                    uri=uri,
+                    name="full-result",
+                    title="完整逐项结果" if lang == "zh" else "Full per-item result",
+                    mime_type="application/json",
+                    size=len(outcome.attachment.encode("utf-8")),
+                )
+            )
+        text = f"{head}{results.link_sentence(uri, lang)}\n{body}"
+    content.insert(0, TextContent(type="text", text=text))
     return CallToolResult(
-        content=[TextContent(type="text", text=outcome.text)],
-        structured_content=outcome.structured,
-        is_error=not outcome.ok,
+        content=content, structured_content=structured, is_error=not outcome.ok, _meta=outcome.meta or None
     )
 
 
-def make_tool(spec: ToolSpec, run: Run, ask: Ask | None) -> Tool:
+def make_tool(
+    spec: ToolSpec, run: Run, ask: Ask | None, store: results.ResultStore | None = None, lang: str = "en"
+) -> Tool:
     """An SDK Tool that passes raw arguments to `run`, after `ask` (when given) settled consent."""
 
     async def fn(ctx: Context[Any, Any], arguments: dict[str, Any], confirm: Any = None) -> CallToolResult:
         answer = _answer(confirm) if ask is not None else Answer.NOT_ASKED
-        return to_result(await run(Caller(ctx), arguments, answer))
+        return to_result(await run(Caller(ctx), arguments, answer), ctx, store, lang)
 
     resolved: dict[str, Any] = {}
     plans: dict[Any, Any] = {}
@@ -251,6 +311,27 @@ class LanyingMCP(MCPServer[Any]):
 
     def add_document(self, uri: str, name: str, title: str, description: str, read: Callable[[], str]) -> None:
         self.resource(uri, name=name, title=title, mime_type="application/json", description=description)(read)
+
+    def add_results(self, store: results.ResultStore) -> None:
+        """Serve `lanying://results/{result_id}`: the caller's own stored results, else not-found."""
+
+        def read(result_id: str, ctx: Context[Any, Any]) -> str:
+            text = store.get(session_scope(ctx), result_id)
+            if text is None:
+                raise ResourceNotFoundError(
+                    f"no result {results.PREFIX}{result_id} for this session: it expired "
+                    f"({results.TTL_SECONDS // 60} min), was evicted, or another session made it"
+                )
+            return text
+
+        read.__annotations__["ctx"] = Context  # the SDK finds the Context parameter by its (resolved) annotation
+        self.resource(
+            results.PREFIX + "{result_id}",
+            name="results",
+            title="Full results of bulk calls",
+            mime_type="application/json",
+            description="The full per-item result a bulk tool call linked to; this session only, for 15 minutes.",
+        )(read)
 
     def add_recipe(self, name: str, title: str, description: str, render: Callable[..., str]) -> None:
         self.prompt(name=name, title=title, description=description)(render)

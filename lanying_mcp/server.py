@@ -22,6 +22,7 @@ from .dispatch import CallContext, Outcome, execute, failure, output_model
 from .gate import Gate
 from .mentions import prune, prune_schema
 from .policy import Policy
+from .results import ResultStore
 from .routing import Router
 from .schema import cached, input_schema, output_schema
 from .sdk import Answer, Caller, LanyingMCP, ToolSpec, make_tool
@@ -72,6 +73,7 @@ class LanyingServer(LanyingMCP):
         self.router = Router(settings, client, lambda: self.reachable)
         self.profiles = self.router.profiles
         self.gate = Gate(settings, self.policy, self.router, self.context)
+        self.results = ResultStore()  # bulk calls' full results, behind resource links
         super().__init__(
             tools=[self.make_tool(op) for op in self.reachable.values()],
             listed=set(self.listed),
@@ -82,6 +84,7 @@ class LanyingServer(LanyingMCP):
             cannot_ask=self.gate.cannot_ask,
             **kwargs,
         )
+        self.add_results(self.results)
         self._register_extras()
 
     def refusal(self, name: str) -> str | None:
@@ -138,7 +141,7 @@ class LanyingServer(LanyingMCP):
         async def ask(caller: Caller, arguments: dict[str, Any]) -> Any:
             return await self.gate.ask(op, caller, arguments)
 
-        return make_tool(spec, run, ask if may_ask(op, self.policy) else None)
+        return make_tool(spec, run, ask if may_ask(op, self.policy) else None, self.results, lang)
 
     def _parameters(self, op: Operation, lang: str) -> dict[str, Any]:
         schema = cached(op.name, lang, "input") or input_schema(op.params, lang)

@@ -1,4 +1,4 @@
-"""Lists larger than the API accepts are split into batches, with progress and per-batch results."""
+"""Lists larger than the API accepts are split into batches, with progress and a summary sized for a model."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp.sandbox import Store
+from lanying_mcp import dispatch
+from lanying_mcp.client import LanyingClient
+from lanying_mcp.dispatch import CallContext, execute
+from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.sandbox.groups import groups
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import Settings
-from tests.helpers import call, sandbox_client
+from lanying_mcp.toolsets import CATALOGUE
+from tests.helpers import call, sandbox_client, sandbox_settings
 
 
 @pytest.mark.anyio
-async def test_inviting_1234_users_runs_in_batches_against_the_sandbox(mode):
+async def test_inviting_1234_users_runs_in_batches_and_answers_with_a_summary(mode):
     store = Store()
     owner = store.add_user("owner_bulk", "pw").user_id
     ids = [store.add_user(f"u{i}", "pw").user_id for i in range(1234)]
@@ -34,11 +38,54 @@ async def test_inviting_1234_users_runs_in_batches_against_the_sandbox(mode):
         )
     assert not result.is_error
     out = result.structured_content
-    assert [b["items"] for b in out["batches"]] == [500, 500, 234]
-    assert out["failed_batches"] == 0
-    assert len(out["data"]) == 1234 and all(r["result"] == "success" for r in out["data"])
+    out["summary"].pop("full_result", None)  # the link to every row, when the server keeps results
+    assert out == {"summary": {"items": 1234, "succeeded": 1234, "failed": 0}}
+    assert "data" not in out
+    assert result.content[0].text.startswith("1234 items: 1234 succeeded, 0 failed.")
     assert len(groups(store).groups[gid].members) == 1235
     assert progress and progress[-1] == (3, 3)
+
+
+@pytest.mark.anyio
+async def test_the_summary_names_failed_rows_and_keeps_every_row_in_the_attachment():
+    store = Store()
+    owner = store.add_user("owner_bulk", "pw").user_id
+    ids = [store.add_user(f"u{i}", "pw").user_id for i in range(1200)]
+    async with sandbox_client(store) as client:
+        gid = (await call(client, "create_group", {"as_user_id": owner, "name": "bulk", "user_ids": ids[:30]}))["data"][
+            "group_id"
+        ]
+    client = LanyingClient(sandbox_settings(store), transport=httpx2.ASGITransport(app=build_app(store)))
+    op = CATALOGUE["invite_group_members"]
+    outcome = await execute(op, {"as_user_id": owner, "group_id": gid, "user_ids": ids}, CallContext(client))
+    await client.aclose()
+    assert outcome.ok
+    out = outcome.structured
+    summary = out["summary"]
+    assert summary["items"] == 1200 and summary["failed"] == 30  # the first 30 were members already
+    assert 10 <= len(summary["failed_items"]) <= dispatch.FAILED_ROWS  # the first ones, within a byte cap
+    assert all(row["user_id"] in ids[:30] for row in summary["failed_items"])
+    assert sum(summary["failure_reasons"].values()) == 30
+    full = json.loads(outcome.attachment or "")
+    assert len(full["data"]) == 1200 and [b["items"] for b in full["batches"]] == [500, 500, 200]
+    assert len(outcome.text.encode()) < 8 * 1024
+
+
+@pytest.mark.anyio
+async def test_registering_1000_users_maps_names_to_ids_within_the_budget(mode):
+    users = [{"username": f"staff_{i:04d}", "password": "pw"} for i in range(1000)]
+    users[7]["username"] = users[3]["username"]  # one duplicate: refused one by one
+    async with sandbox_client(mode=mode) as client:
+        result = await client.call_tool("register_users", {"users": users})
+    assert not result.is_error
+    out = result.structured_content["summary"]
+    assert {k: out[k] for k in ("items", "succeeded", "failed")} == {"items": 1000, "succeeded": 999, "failed": 1}
+    assert out["failed_items"][0]["username"] == "staff_0003" and out["failed_items"][0]["success"] is False
+    created = out["created"]
+    assert 50 <= len(created) < 999 and all(isinstance(v, int) for v in created.values())
+    assert "staff_0000" in created
+    assert f"summary.created lists the first {len(created)}" in result.content[0].text
+    assert len(result.content[0].text.encode()) <= 8 * 1024
 
 
 @pytest.mark.anyio
@@ -68,7 +115,32 @@ async def test_a_failed_batch_keeps_the_others_and_says_what_failed():
 
 
 @pytest.mark.anyio
-async def test_when_every_batch_fails_the_call_fails():
+async def test_a_failed_invite_batch_is_counted_and_located_in_the_summary():
+    calls = 0
+
+    def api(request: httpx2.Request) -> httpx2.Response:
+        nonlocal calls
+        calls += 1
+        users = json.loads(request.content)["user_list"]
+        if 2 in users:  # the first batch
+            return httpx2.Response(200, json={"code": 20001, "message": "group is full"})
+        return httpx2.Response(200, json={"code": 200, "data": [{"user_id": u, "result": "success"} for u in users]})
+
+    settings = Settings(endpoint="http://fake.test", app_id="a", access_token="t", toolsets=("all",))
+    async with Client(build_server(settings, transport=httpx2.MockTransport(api)), mode="legacy") as client:
+        result = await client.call_tool("invite_group_members", {"group_id": 5, "user_ids": list(range(1, 1101))})
+    assert not result.is_error and calls == 3
+    out = result.structured_content
+    summary = out["summary"]
+    assert {k: summary[k] for k in ("items", "succeeded", "failed")} == {"items": 1100, "succeeded": 600, "failed": 500}
+    failed = summary["failed_batches"]
+    assert failed == [{"index": 0, "items": 500, "ok": False, "error": failed[0]["error"]}]
+    assert failed[0]["error"]["code"] == 20001
+    assert "(1 of 3 batches failed; their items were not applied)" in result.content[0].text
+
+
+@pytest.mark.anyio
+async def test_when_every_batch_fails_the_call_fails_with_a_compact_error():
     def api(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(200, json={"code": 20001, "message": "no such group"})
 
@@ -77,11 +149,22 @@ async def test_when_every_batch_fails_the_call_fails():
         result = await client.call_tool("invite_group_members", {"group_id": 5, "user_ids": list(range(1, 1002))})
     assert result.is_error
     err = result.structured_content["error"]
-    assert err["code"] == 20001 and len(err["details"]["batches"]) == 3
+    assert err["code"] == 20001 and err["details"] == {"batches": 3, "codes": {"20001": 3}}
 
 
 @pytest.mark.anyio
-async def test_small_lists_are_one_plain_call():
+async def test_small_lists_are_one_plain_call_with_rows_inline():
     async with sandbox_client() as client:
         out = await call(client, "register_users", {"users": [{"username": "small_one", "password": "pw"}]})
-    assert "batches" not in out and out["data"][0]["username"] == "small_one"
+    assert "batches" not in out and "summary" not in out and out["data"][0]["username"] == "small_one"
+
+
+@pytest.mark.anyio
+async def test_an_unsplit_call_that_fails_fails_like_any_tool():
+    def api(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json={"code": 20001, "message": "no such group"})
+
+    settings = Settings(endpoint="http://fake.test", app_id="a", access_token="t", toolsets=("all",))
+    async with Client(build_server(settings, transport=httpx2.MockTransport(api)), mode="legacy") as client:
+        result = await client.call_tool("invite_group_members", {"group_id": 5, "user_ids": [1, 2]})
+    assert result.is_error and result.structured_content["error"]["code"] == 20001

@@ -40,8 +40,14 @@ CURSOR = ("Cursor from the previous page; omit for the first page.", "上一页�
 VERSION = ("Data version from a previous call (default 0).", "上次返回的数据版本(默认0)。")
 
 
-def _limit(default: int) -> Any:
-    return f(f"Page size (default {default}).", f"每页数量(默认{default})。", None, ge=1, le=default)
+def _limit(default: int, most: int) -> Any:
+    return f(
+        f"Page size (default {default}, at most {most}).",
+        f"每页数量(默认{default},最多{most})。",
+        default,
+        ge=1,
+        le=most,
+    )
 
 
 class AdminParams(Params):
@@ -66,7 +72,7 @@ class GroupPage(Params):
     as_user_id: AsUser = f(*AS_MEMBER, None)
     group_id: int = f(*GROUP_ID)
     cursor: str | None = f(*CURSOR, None)
-    limit: int | None = _limit(1000)
+    limit: int | None = _limit(50, 1000)
     version: int | None = f(*VERSION, None)
 
 
@@ -74,7 +80,7 @@ class ListInvitations(Params):
     as_user_id: AsUser = f("The user whose invitations to list.", "要列出其入群邀请的用户ID。", None)
     as_group_id: AsGroup = f(*AS_GROUP_ADMIN, None)
     cursor: str | None = f(*CURSOR, None)
-    limit: int | None = _limit(100)
+    limit: int | None = _limit(20, 100)
     version: int | None = f(*VERSION, None)
 
 
@@ -105,7 +111,7 @@ class ListApplications(Params):
         "Groups whose applications to list.", "要查询申请的群ID列表。", min_length=1
     )
     cursor: Annotated[str | None, QUERY] = f(*CURSOR, None)
-    limit: Annotated[int | None, QUERY] = _limit(100)
+    limit: Annotated[int | None, QUERY] = _limit(20, 100)
     version: Annotated[int | None, QUERY] = f(*VERSION, None)
 
 

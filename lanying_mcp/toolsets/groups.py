@@ -83,7 +83,7 @@ class ListMembers(Params):
     cursor: str | None = f(
         "Cursor from the previous page; omit for the first page.", "上一页返回的游标;首页不填。", None
     )
-    limit: int | None = f("Page size (default 1000).", "每页数量(默认1000)。", None, ge=1, le=1000)
+    limit: int | None = f("Page size (default 50, at most 1000).", "每页数量(默认50,最多1000)。", 50, ge=1, le=1000)
 
 
 class DestroyGroup(Params):

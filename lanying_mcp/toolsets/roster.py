@@ -36,7 +36,7 @@ TOOLSET = Toolset(
 
 ACTOR = ("The user making the call (admin token acts as them).", "调用者用户ID(管理员token以其身份调用)。")
 CURSOR = ("Cursor from the previous page; omit for the first.", "上一页返回的游标;首页不填。")
-LIMIT = ("Page size.", "每页数量。")
+LIMIT = ("Page size (default 40).", "每页数量(默认40)。")
 
 
 # --- results -----------------------------------------------------------------------------------
@@ -129,7 +129,7 @@ class SendRequests(Params):
 class Paging(Params):
     as_user_id: AsUserRequired = f(*ACTOR)
     cursor: str | None = f(*CURSOR, None)
-    limit: int | None = f(*LIMIT, None, ge=1)
+    limit: int | None = f(*LIMIT, 40, ge=1)
 
 
 class DeclineRequest(Params):

@@ -96,7 +96,7 @@ class ListUsers(Params):
     page_size: int | None = f(
         "Users per page, 1-200 (default 50).",
         "每页数量,1-200(默认50)。",
-        None,
+        50,
         ge=facts.USER_LIST_PAGE_MIN,
         le=facts.USER_LIST_PAGE_SIZE_MAX,
     )

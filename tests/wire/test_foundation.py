@@ -62,7 +62,7 @@ CASES = [
         {"group_id": 5, "cursor": "abc"},
         "GET",
         "/group/member_list",
-        query={"group_id": "5", "cursor": "abc"},
+        query={"group_id": "5", "cursor": "abc", "limit": "50"},  # a default page a model can afford
         reply=[],
     ),
     Case(

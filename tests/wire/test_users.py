@@ -28,7 +28,14 @@ CASES = [
         json={"username": "dev_user", "password": "pw", "push_token": "tok", "alias": "a1", "device_guid": "g"},
         reply=SETTINGS,
     ),
-    Case("list_users", {}, "GET", "/user/list", reply=[{"user_id": U, "username": "alice_1", "status": 0}]),
+    Case(
+        "list_users",
+        {},
+        "GET",
+        "/user/list",
+        query={"page_size": "50"},
+        reply=[{"user_id": U, "username": "alice_1", "status": 0}],
+    ),
     Case(
         "list_users",
         {"page_num": 3, "page_size": 20},

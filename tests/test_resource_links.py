@@ -1,0 +1,159 @@
+"""A bulk call's full result sits behind a resource link: bounded, expiring, readable by its session only."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client, MCPError
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+
+from lanying_mcp import results
+from lanying_mcp.client import LanyingClient
+from lanying_mcp.dispatch import CallContext, Outcome, execute
+from lanying_mcp.results import ResultStore, credentials_scope
+from lanying_mcp.sandbox import Store, build_app
+from lanying_mcp.server import build_server
+from lanying_mcp.toolsets import CATALOGUE
+from tests.helpers import sandbox_settings
+
+
+def adapter_server(store: Store, kept: ResultStore) -> tuple[MCPServer, LanyingClient]:
+    """A minimal MCP server running invite_group_members through dispatch and the results adapter."""
+    api = LanyingClient(sandbox_settings(store), transport=httpx2.ASGITransport(app=build_app(store)))
+    server = MCPServer("links")
+    results.register(server, kept)
+
+    @server.tool()
+    async def invite(owner: int, group_id: int, user_ids: list[int], ctx: Context) -> Any:
+        args = {"as_user_id": owner, "group_id": group_id, "user_ids": user_ids}
+        outcome = await execute(CATALOGUE["invite_group_members"], args, CallContext(api))
+        return results.to_result(outcome, ctx, kept)
+
+    return server, api
+
+
+def seeded(count: int) -> tuple[Store, int, list[int]]:
+    store = Store()
+    owner = store.add_user("owner_links", "pw").user_id
+    return store, owner, [store.add_user(f"l{i}", "pw").user_id for i in range(count)]
+
+
+async def make_group(store: Store, owner: int) -> int:
+    api = LanyingClient(sandbox_settings(store), transport=httpx2.ASGITransport(app=build_app(store)))
+    outcome = await execute(CATALOGUE["create_group"], {"as_user_id": owner, "name": "links"}, CallContext(api))
+    await api.aclose()
+    return outcome.structured["data"]["group_id"]
+
+
+@pytest.mark.anyio
+async def test_a_bulk_result_links_its_rows_and_the_same_session_reads_them(mode):
+    store, owner, ids = seeded(1200)
+    kept = ResultStore()
+    server, api = adapter_server(store, kept)
+    async with Client(server, mode=mode) as client:
+        gid = await make_group(store, owner)
+        result = await client.call_tool("invite", {"owner": owner, "group_id": gid, "user_ids": ids})
+        assert not result.is_error
+        text, link = result.content
+        assert link.type == "resource_link" and link.uri.startswith("lanying://results/")
+        assert link.mime_type == "application/json" and link.size and link.size > 8 * 1024
+        assert f"Full per-item result: {link.uri}" in text.text.splitlines()[0]
+        assert result.structured_content["summary"]["full_result"] == link.uri
+        assert len(text.text.encode()) < 2048
+        read = await client.read_resource(link.uri)
+    rows = json.loads(read.contents[0].text)
+    assert len(rows["data"]) == 1200 and all(r["result"] == "success" for r in rows["data"])
+    assert [b["items"] for b in rows["batches"]] == [500, 500, 200]
+    await api.aclose()
+
+
+@pytest.mark.anyio
+async def test_another_session_cannot_read_the_link():
+    store, owner, ids = seeded(600)
+    kept = ResultStore()
+    server, api = adapter_server(store, kept)
+    async with Client(server, mode="legacy") as first:
+        gid = await make_group(store, owner)
+        result = await first.call_tool("invite", {"owner": owner, "group_id": gid, "user_ids": ids})
+        uri = result.content[1].uri
+        async with Client(server, mode="legacy") as second:
+            with pytest.raises(MCPError) as caught:
+                await second.read_resource(uri)
+            assert "no result" in caught.value.error.message
+        assert json.loads((await first.read_resource(uri)).contents[0].text)["data"]
+    await api.aclose()
+
+
+@pytest.mark.anyio
+async def test_an_unknown_link_is_not_found(mode):
+    server = MCPServer("links")
+    results.register(server, ResultStore())
+    async with Client(server, mode=mode) as client:
+        with pytest.raises(MCPError):
+            await client.read_resource("lanying://results/" + "0" * 32)
+
+
+def test_the_store_expires_and_evicts_and_keeps_scopes_apart():
+    now = [0.0]
+    kept = ResultStore(ttl=60, max_results=2, max_bytes=100, clock=lambda: now[0])
+    a = kept.put("s1", "x" * 10)
+    assert a is not None and kept.get("s1", a) == "x" * 10
+    assert kept.get("s2", a) is None  # another session: the same answer as an unknown id
+    b = kept.put("s1", "y" * 10)
+    c = kept.put("s1", "z" * 10)  # a third result evicts the oldest
+    assert b and c and kept.get("s1", a) is None and len(kept) == 2
+    d = kept.put("s1", "w" * 90)  # too many bytes: the oldest go until it fits
+    assert d and kept.get("s1", b) is None and kept.get("s1", c) == "z" * 10 and kept.bytes == 100
+    assert kept.put("s1", "v" * 101) is None  # larger than the whole store
+    now[0] = 61.0
+    assert kept.get("s1", d) is None and len(kept) == 0 and kept.bytes == 0
+
+
+def test_stateless_callers_are_scoped_by_their_credentials():
+    one = credentials_scope({"x-lanying-app-id": "a", "x-lanying-access-token": "t1"})
+    assert one == credentials_scope({"x-lanying-app-id": "a", "x-lanying-access-token": "t1"})
+    assert one != credentials_scope({"x-lanying-app-id": "a", "x-lanying-access-token": "t2"})
+    assert "t1" not in one
+
+
+@pytest.mark.anyio
+async def test_a_result_too_large_to_keep_says_so_and_links_nothing():
+    kept = ResultStore(max_bytes=10)
+    outcome = Outcome(True, {"summary": {"items": 2, "succeeded": 2, "failed": 0}}, "2 items.\n{}", "[1,2]" * 10)
+    result = results.to_result(outcome, None, kept)
+    assert [c.type for c in result.content] == ["text"]
+    assert "too large to keep" in result.content[0].text
+    assert "full_result" not in result.structured_content["summary"]
+
+
+def test_the_session_handle_the_scope_relies_on_is_still_there():
+    """`session_scope` reads the SDK's per-request session `_connection`; this pins that internal."""
+    from mcp.server.connection import Connection
+    from mcp.server.session import ServerSession
+
+    conn = Connection.for_loop(object(), session_id=None)  # type: ignore[arg-type]
+    session = ServerSession(object(), conn)  # type: ignore[arg-type]
+    assert session._connection is conn  # noqa: SLF001
+    assert isinstance(conn.state, dict) and conn.has_standalone_channel
+
+
+@pytest.mark.anyio
+async def test_the_lanying_server_links_bulk_results(mode):
+    store, owner, ids = seeded(700)
+    settings = sandbox_settings(store)
+    server = build_server(settings, transport=httpx2.ASGITransport(app=build_app(store)))
+    if not hasattr(server, "results"):
+        pytest.skip("the server does not route tool results through results.to_result yet")
+    async with Client(server, mode=mode) as client:
+        created = await client.call_tool("create_group", {"as_user_id": owner, "name": "wired"})
+        gid = created.structured_content["data"]["group_id"]
+        result = await client.call_tool("invite_group_members", {"as_user_id": owner, "group_id": gid, "user_ids": ids})
+        link = result.content[1]
+        assert link.type == "resource_link"
+        read = await client.read_resource(link.uri)
+    assert len(json.loads(read.contents[0].text)["data"]) == 700
+    await server.lanying_client.aclose()
