@@ -100,14 +100,18 @@ _EXTRAS: dict[str, tuple[Any, Any]] = {
         int | None,
         f("Failed batches (not applied).", "失败的批次数(未生效)。", None),
     ),
+    "raw_data": (Any, f("The API's data, as sent, when off-shape.", "形状不符时API原样返回的data。", None)),
+    "warnings": (list[str] | None, f("What was unexpected in the answer.", "应答中的异常之处。", None)),
 }
+# Every result may carry these: a success whose data did not match the documented shape.
+_TOLERANCE = ["raw_data", "warnings"]
 
 
 @lru_cache(maxsize=512)
 def output_model(op: Operation) -> type[BaseModel]:
     """The tool's result model: the envelope's `data`, typed, plus the extras the API returns."""
     fields: dict[str, Any] = {"data": (op.result | None, None)}
-    names = list(op.extras) + (["batches", "failed_batches"] if op.batch else [])
+    names = list(op.extras) + (["batches", "failed_batches"] if op.batch else []) + _TOLERANCE
     for name in names:
         fields[name] = _EXTRAS[name]
     camel = "".join(part.title() for part in op.name.split("_"))
@@ -283,16 +287,31 @@ async def _run_batches(op: Operation, parts: list[Params], ctx: CallContext) -> 
 
 
 def shape(op: Operation, envelope: Envelope) -> dict[str, Any]:
-    """Typed structured content; an off-shape answer is an error that still carries the raw data."""
+    """Typed structured content. A success whose data is off-shape is still a success: the write may
+    have taken effect, and an error would invite the model to repeat it. Its data comes back as sent
+    in `raw_data` (where the documented schema of `data` cannot reject it), with a warning.
+    """
     model = output_model(op)
-    raw = {"data": envelope.data, **{k: v for k, v in envelope.extras.items() if k in op.extras}}
+    extras = {k: v for k, v in envelope.extras.items() if k in op.extras}
     try:
-        return model.model_validate(raw).model_dump(mode="json", by_alias=True, exclude_none=True)
-    except ValidationError as exc:
-        err = errors.InvalidResponse(
-            "the call succeeded at Lanying but its data did not match the documented shape: "
-            + _validation_message(exc),
-            details={"raw": raw},
+        return model.model_validate({"data": envelope.data, **extras}).model_dump(
+            mode="json", by_alias=True, exclude_none=True
         )
-        err.may_have_applied = not (op.hints.read_only)
-        raise err from None
+    except ValidationError as exc:
+        what = _validation_message(exc)
+    try:
+        out = model.model_validate(extras).model_dump(mode="json", by_alias=True, exclude_none=True)
+    except ValidationError:
+        out = {}  # the paging extras are off-shape too: they stay in raw_data's neighbour below
+        extras_raw = extras
+    else:
+        extras_raw = {}
+    warning = (
+        "the call succeeded, but its data did not match the documented shape ("
+        + errors.excerpt(what, 300)
+        + "); it is given unchanged in raw_data"
+    )
+    out.update({"raw_data": envelope.data, "warnings": [warning]})
+    if extras_raw:
+        out["warnings"].append("unexpected envelope fields: " + errors.excerpt(to_json(extras_raw).decode(), 300))
+    return out
