@@ -113,5 +113,3 @@ def test_the_size_limit_holds(tmp_path):
     (tmp_path / "big.bin").write_bytes(b"x" * 2048)
     with pytest.raises(ArgumentError, match="1024 byte"):
         read_local_file(str(tmp_path / "big.bin"), settings(tmp_path), 1024)
-
-
