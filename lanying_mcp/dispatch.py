@@ -100,18 +100,14 @@ _EXTRAS: dict[str, tuple[Any, Any]] = {
         int | None,
         f("Failed batches (not applied).", "失败的批次数(未生效)。", None),
     ),
-    "raw_data": (Any, f("The API's data, as sent, when off-shape.", "形状不符时API原样返回的data。", None)),
-    "warnings": (list[str] | None, f("What was unexpected in the answer.", "应答中的异常之处。", None)),
 }
-# Every result may carry these: a success whose data did not match the documented shape.
-_TOLERANCE = ["raw_data", "warnings"]
 
 
 @lru_cache(maxsize=512)
 def output_model(op: Operation) -> type[BaseModel]:
     """The tool's result model: the envelope's `data`, typed, plus the extras the API returns."""
     fields: dict[str, Any] = {"data": (op.result | None, None)}
-    names = list(op.extras) + (["batches", "failed_batches"] if op.batch else []) + _TOLERANCE
+    names = list(op.extras) + (["batches", "failed_batches"] if op.batch else [])
     for name in names:
         fields[name] = _EXTRAS[name]
     camel = "".join(part.title() for part in op.name.split("_"))
@@ -289,7 +285,8 @@ async def _run_batches(op: Operation, parts: list[Params], ctx: CallContext) -> 
 def shape(op: Operation, envelope: Envelope) -> dict[str, Any]:
     """Typed structured content. A success whose data is off-shape is still a success: the write may
     have taken effect, and an error would invite the model to repeat it. Its data comes back as sent
-    in `raw_data` (where the documented schema of `data` cannot reject it), with a warning.
+    in `raw_data`, with `warnings`: extra top-level fields that every result model allows, kept out
+    of the declared schema (where `data`'s documented type would reject them) and of the listing budget.
     """
     model = output_model(op)
     extras = {k: v for k, v in envelope.extras.items() if k in op.extras}
