@@ -19,7 +19,9 @@ With profiles, every tool takes an `app` argument (one of the profile names; the
 omitted). Per-request credentials (`--request-credentials`, HTTP transports) let one deployment serve
 several apps: a request's `X-Lanying-App-Id` and `X-Lanying-Access-Token` headers replace the
 configured ones for that request only; `X-Lanying-Endpoint` is honoured only when it is listed in
-LANYING_ALLOWED_ENDPOINTS (otherwise a caller could make the server call any URL).
+LANYING_ALLOWED_ENDPOINTS (otherwise a caller could make the server call any URL). A request that
+picks an endpoint other than the configured one must bring its own app ID and token: the operator's
+admin token is only ever sent to the operator's endpoint.
 """
 
 from __future__ import annotations
@@ -34,11 +36,16 @@ from urllib.parse import urlparse
 import tomllib
 from pydantic import SecretStr
 
+from .errors import NotAllowed
 from .settings import SettingsError
 
 HEADER_APP_ID = "x-lanying-app-id"
 HEADER_TOKEN = "x-lanying-access-token"
 HEADER_ENDPOINT = "x-lanying-endpoint"
+
+
+class EndpointRefused(NotAllowed, PermissionError):
+    """A request's endpoint choice refused (a PermissionError too, for callers that catch that)."""
 
 
 @dataclass(frozen=True)
@@ -95,19 +102,36 @@ def _app(name: str, body: Any, env: Mapping[str, str]) -> App:
     return App(name, endpoint, str(body["app_id"]), SecretStr(str(token)), bool(body.get("read_only", False)))
 
 
-def request_credentials(headers: Mapping[str, str] | None, allowed_endpoints: tuple[str, ...]) -> dict[str, str]:
-    """Settings overrides taken from one HTTP request's headers (empty when it sends none)."""
+def request_credentials(
+    headers: Mapping[str, str] | None, allowed_endpoints: tuple[str, ...], configured_endpoint: str = ""
+) -> dict[str, str]:
+    """Settings overrides taken from one HTTP request's headers (empty when it sends none).
+
+    Raises EndpointRefused for an endpoint outside the allow-list, and for another endpoint than
+    `configured_endpoint` when the request does not carry both its own app ID and token.
+    """
     if not headers:
         return {}
     lower = {k.lower(): v for k, v in headers.items()}
     out: dict[str, str] = {}
-    if lower.get(HEADER_APP_ID):
+    if lower.get(HEADER_APP_ID, "").strip():
         out["app_id"] = lower[HEADER_APP_ID].strip()
-    if lower.get(HEADER_TOKEN):
+    if lower.get(HEADER_TOKEN, "").strip():
         out["access_token"] = lower[HEADER_TOKEN].strip()
     endpoint = lower.get(HEADER_ENDPOINT, "").strip().rstrip("/")
     if endpoint:
         if endpoint not in {e.rstrip("/") for e in allowed_endpoints}:
-            raise PermissionError(f"endpoint {endpoint!r} is not in LANYING_ALLOWED_ENDPOINTS")
+            raise EndpointRefused(
+                f"endpoint {endpoint!r} is not in LANYING_ALLOWED_ENDPOINTS",
+                zh=f"端点 {endpoint!r} 不在LANYING_ALLOWED_ENDPOINTS中",
+            )
+        if endpoint != configured_endpoint.strip().rstrip("/") and not ("app_id" in out and "access_token" in out):
+            raise EndpointRefused(
+                f"X-Lanying-Endpoint {endpoint!r} is not the server's configured endpoint: send this app's own "
+                "X-Lanying-App-Id and X-Lanying-Access-Token with it (the operator's credentials go only to the "
+                "configured endpoint)",
+                zh=f"X-Lanying-Endpoint {endpoint!r} 不是服务器配置的端点:请同时发送该应用自己的X-Lanying-App-Id和"
+                "X-Lanying-Access-Token(运营者的凭据只会发往配置的端点)",
+            )
         out["endpoint"] = endpoint
     return out

@@ -126,7 +126,20 @@ def _settings(ns: argparse.Namespace) -> Settings:
 
 
 def build(settings: Settings) -> Any:
-    """The MCP server for these settings; with --sandbox, wired in-process to a fresh sandbox."""
+    """The MCP server for these settings; with --sandbox, wired in-process to a fresh sandbox.
+
+    Every log line of the process is scrubbed of the tokens this server holds from here on.
+    """
+    from .redact import Redactor, install_log_filter
+
+    server = _build(settings)
+    tokens = [server.lanying_client.settings.access_token.get_secret_value()]
+    tokens += [c.settings.access_token.get_secret_value() for c in server.router.app_clients.values()]
+    install_log_filter(Redactor(tokens))
+    return server
+
+
+def _build(settings: Settings) -> Any:
     from .server import build_server
 
     if not settings.sandbox:
@@ -154,7 +167,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         + (f" on http://{ns.host}:{ns.port}" if ns.transport != "stdio" else "")
     )
     if ns.transport == "stdio":
-        server.run("stdio")
+        anyio.run(server.serve_stdio)
         return 0
     app = build_http_app(
         server, settings, ns.transport, ns.host, ns.port, stateless=ns.stateless, json_response=ns.json_response

@@ -15,7 +15,9 @@ import json
 import logging
 import random
 import time
+import zlib
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import anyio
@@ -23,13 +25,26 @@ import httpx2
 from pydantic import BaseModel
 
 from . import __version__
-from .errors import ApiError, ArgumentError, HttpStatusError, InvalidResponse, LanyingError, TransportError
-from .settings import Settings
+from .errors import (
+    ApiError,
+    ArgumentError,
+    HttpStatusError,
+    InvalidResponse,
+    LanyingError,
+    ResponseTooLarge,
+    TransportError,
+)
+from .settings import Settings, SettingsError
 from .spec import In, Loc, Operation, Params
 
 log = logging.getLogger("lanying_mcp.client")
 
 ENVELOPE_KEYS = ("code", "message", "data")
+# Bodies larger than this are parsed in a worker thread, so one huge answer does not stall other calls.
+PARSE_OFF_LOOP = 256 * 1024
+# Answers nested deeper than this are refused: nothing the API documents comes close.
+MAX_DEPTH = 100
+UPLOAD_ANSWER_BYTES = 64 * 1024
 
 
 @dataclass
@@ -78,9 +93,13 @@ def _dump(value: Any) -> Any:
     return value
 
 
-def build_request(op: Operation, params: Params) -> BuiltRequest:
-    """The HTTP request for `op` with validated `params`, built from field placement alone."""
-    req = BuiltRequest(op.method, op.path)
+def build_request(op: Operation, params: Params, *, alternate: bool = False) -> BuiltRequest:
+    """The HTTP request for `op` with validated `params`, built from field placement alone.
+
+    `alternate` sends the operation's first documented alias method instead (an operator setting for
+    deployments that accept only that one); fields stay where the primary method puts them.
+    """
+    req = BuiltRequest(op.aliases[0] if alternate and op.aliases else op.method, op.path)
     body: dict[str, Any] = {}
     raw: Any = None
     has_raw = False
@@ -123,6 +142,28 @@ def _expects_body(op: Operation, params: Params) -> bool:
     return any(_placement(op, n, i).where is In.BODY for n, i, _ in _wire_fields(params))
 
 
+def check_alternate_methods(names: tuple[str, ...] | list[str], catalogue: dict[str, Operation]) -> None:
+    """Refuse at start-up a LANYING_ALTERNATE_METHODS entry that names no tool, or a tool with one method only."""
+    for name in names:
+        op = catalogue.get(name)
+        if op is None:
+            raise SettingsError(f"LANYING_ALTERNATE_METHODS: {name!r} is not a tool of this server")
+        if not op.aliases:
+            raise SettingsError(
+                f"LANYING_ALTERNATE_METHODS: {name} has no documented alternate method (it is sent as {op.http} only)"
+            )
+
+
+class _NoCookies(DefaultCookiePolicy):
+    """The API uses no cookies; storing one would carry it from one app's credentials to another's."""
+
+    def set_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Retries for calls that are safe to repeat: bounded in attempts and in total time."""
@@ -162,7 +203,9 @@ class LanyingClient:
                     timeout=httpx2.Timeout(self.settings.timeout, connect=min(self.settings.timeout, 10.0)),
                     transport=self._transport,
                     follow_redirects=False,
-                    headers={"User-Agent": f"lanying-mcp/{__version__}"},
+                    cookies=CookieJar(policy=_NoCookies()),
+                    # Only encodings this client decompresses itself, counting the bytes (see _read_body).
+                    headers={"User-Agent": f"lanying-mcp/{__version__}", "Accept-Encoding": "gzip, deflate"},
                 )
             )
         return self._pool[0]
@@ -192,7 +235,7 @@ class LanyingClient:
 
     async def call(self, op: Operation, params: Params, *, retry: bool | None = None) -> Envelope:
         """Send `op`; retry only when repeating it cannot apply it twice."""
-        req = build_request(op, params)
+        req = build_request(op, params, alternate=op.name in self.settings.alternate_methods)
         safe = op.hints.read_only or op.hints.idempotent if retry is None else retry
         attempts = self.retry.attempts if safe else 1
         started = time.monotonic()
@@ -219,9 +262,23 @@ class LanyingClient:
         elif req.content is not None:
             kwargs["content"] = req.content
             headers["Content-Type"] = "application/json"
+        url = self.settings.endpoint.rstrip("/") + req.path if self.settings.endpoint else req.path
+        response, body = await self._exchange(req.method, url, self.settings.max_response_bytes, **kwargs)
+        if len(body) > PARSE_OFF_LOOP:
+            return await anyio.to_thread.run_sync(decode, op, response, body)
+        return decode(op, response, body)
+
+    async def _exchange(self, method: str, url: str, cap: int, **kwargs: Any) -> tuple[httpx2.Response, bytes]:
+        """One request and its whole body, bounded in time (connect to last byte) and in decoded size."""
+        timeout = self.settings.timeout
         try:
-            url = self.settings.endpoint.rstrip("/") + req.path if self.settings.endpoint else req.path
-            response = await self._http.request(req.method, url, **kwargs)
+            with anyio.fail_after(timeout):
+                async with self._http.stream(method, url, **kwargs) as response:
+                    return response, await _read_body(response, cap)
+        except TimeoutError:
+            raise TransportError(
+                f"no complete answer within {timeout:g} s (LANYING_TIMEOUT bounds the whole exchange)", code="timeout"
+            ) from None
         except httpx2.InvalidURL as exc:
             err = ArgumentError(f"an argument is too long or malformed for the request URL ({exc}); nothing was sent")
             err.may_have_applied = False
@@ -234,7 +291,6 @@ class LanyingClient:
             raise TransportError(_transport_message(exc), code="timeout") from None
         except httpx2.TransportError as exc:
             raise TransportError(_transport_message(exc), code="connection_error") from None
-        return decode(op, response)
 
     async def upload(self, url: str, method: str, fields: dict[str, str], filename: str, content: bytes) -> None:
         """Multipart upload to the storage URL the API handed out. No API credentials go there."""
@@ -242,18 +298,44 @@ class LanyingClient:
         if method not in ("POST", "PUT"):
             raise InvalidResponse(f"the API asked for an unsupported upload method {method!r}")
         files = {"file": (filename, content, "application/octet-stream")}
-        try:
-            response = await self._http.request(
-                method, url, data=fields or {}, files=files, headers={"User-Agent": f"lanying-mcp/{__version__}"}
-            )
-        except httpx2.TimeoutException as exc:
-            raise TransportError(_transport_message(exc), code="timeout") from None
-        except httpx2.TransportError as exc:
-            raise TransportError(_transport_message(exc), code="connection_error") from None
+        headers = {"User-Agent": f"lanying-mcp/{__version__}"}
+        response, body = await self._exchange(
+            method, url, UPLOAD_ANSWER_BYTES, data=fields or {}, files=files, headers=headers
+        )
         if response.status_code >= 300:
-            raise HttpStatusError(
-                response.status_code, "upload rejected: " + (_snippet(response) or response.reason_phrase)
-            )
+            text = _snippet_bytes(body) or response.reason_phrase
+            raise HttpStatusError(response.status_code, "upload rejected: " + text)
+
+
+async def _read_body(response: httpx2.Response, cap: int) -> bytes:
+    """The body, decompressed here with a bound on the output, so a small gzip bomb cannot grow past `cap`."""
+    if hasattr(response, "_content"):  # built in memory (a mock transport): already decoded, nothing to stream
+        if len(response.content) > cap:
+            raise ResponseTooLarge(cap)
+        return response.content
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        decoder = None
+    elif encoding in ("gzip", "x-gzip"):
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif encoding == "deflate":
+        decoder = zlib.decompressobj()
+    else:
+        raise InvalidResponse(f"the API answered with an unsupported Content-Encoding {encoding!r}")
+    declared = response.headers.get("Content-Length", "")
+    if decoder is None and declared.isdigit() and int(declared) > cap:
+        raise ResponseTooLarge(cap, int(declared))
+    buf = bytearray()
+    async for chunk in response.aiter_raw():
+        if decoder is not None:
+            try:
+                chunk = decoder.decompress(chunk, cap + 1 - len(buf))
+            except zlib.error as exc:
+                raise InvalidResponse(f"the {encoding} body could not be decompressed ({exc})") from None
+        buf += chunk
+        if len(buf) > cap:
+            raise ResponseTooLarge(cap)
+    return bytes(buf)
 
 
 def _transport_code(exc: Exception) -> str:
@@ -276,15 +358,37 @@ def _retry_after(response: httpx2.Response) -> float | None:
         return None
 
 
-def decode(op: Operation, response: httpx2.Response) -> Envelope:
-    """Turn an HTTP response into an Envelope, or raise the matching LanyingError."""
+def _parse(body: bytes) -> Any:
+    """The JSON value of `body`, or None when it is not JSON; too deep a nesting is refused."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if _too_deep(payload):
+        raise InvalidResponse(f"the answer is nested deeper than {MAX_DEPTH} levels")
+    return payload
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, (dict, list)))
+    return False
+
+
+def decode(op: Operation, response: httpx2.Response, body: bytes | None = None) -> Envelope:
+    """Turn an HTTP response (and its body, when already read) into an Envelope, or raise the matching error."""
     status = response.status_code
     if op.redirect and status in (301, 302, 303, 307, 308):
         return Envelope({"location": response.headers.get("Location", "")}, {})
-    try:
-        payload = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-        payload = None
+    body = response.content if body is None else body
+    payload = _parse(body)
     if isinstance(payload, dict) and "code" in payload:
         code = payload.get("code")
         if code == 200:
@@ -293,13 +397,17 @@ def decode(op: Operation, response: httpx2.Response) -> Envelope:
             extras = {k: v for k, v in payload.items() if k not in ENVELOPE_KEYS}
             return Envelope(payload.get("data"), extras)
         if isinstance(code, int) and not isinstance(code, bool):
+            # A gateway's `{"code": 502}` is an HTTP failure, not a Lanying code (those have 5 digits, or 402).
+            if status >= 400 and (code == status or not (code == 402 or code >= 10000)):
+                message = _text(payload.get("message")) or response.reason_phrase
+                raise HttpStatusError(status, _clip(message), _retry_after(response))
             raise ApiError(code, _text(payload.get("message")))
     if status >= 400:
-        raise HttpStatusError(status, _snippet(response) or response.reason_phrase, _retry_after(response))
+        raise HttpStatusError(status, _snippet_bytes(body) or response.reason_phrase, _retry_after(response))
     if op.redirect and 200 <= status < 300 and payload is None:
         return Envelope({"location": str(response.url)}, {})
     raise InvalidResponse(
-        f"HTTP {status}, expected a JSON envelope with 'code', got: {_snippet(response) or 'an empty body'}"
+        f"HTTP {status}, expected a JSON envelope with 'code', got: {_snippet_bytes(body) or 'an empty body'}"
     )
 
 
@@ -307,10 +415,10 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ("" if value is None else json.dumps(value, ensure_ascii=False))
 
 
-def _snippet(response: httpx2.Response, limit: int = 200) -> str:
-    try:
-        text = response.text
-    except Exception:  # undecodable bytes
-        return ""
+def _clip(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return text[:limit] + ("…" if len(text) > limit else "")
+
+
+def _snippet_bytes(body: bytes, limit: int = 200) -> str:
+    return _clip(body[: limit * 4].decode("utf-8", "replace"), limit)

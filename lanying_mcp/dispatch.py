@@ -23,6 +23,7 @@ from pydantic_core import to_json
 from . import consent, errors, names, untrusted
 from .client import Envelope, LanyingClient
 from .mentions import prune
+from .redact import Redactor
 from .spec import ApiModel, Operation, Params, Risk, f
 
 if TYPE_CHECKING:
@@ -152,18 +153,47 @@ def validate(op: Operation, arguments: dict[str, Any]) -> Params:
     try:
         return op.params.model_validate(arguments)
     except ValidationError as exc:
-        raise errors.ArgumentError(_validation_message(exc)) from None
+        raise errors.ArgumentError(_validation_message(exc), zh=_validation_message(exc, "zh")) from None
 
 
-def _validation_message(exc: ValidationError) -> str:
+# Chinese for the validation failures a model meets most; others keep pydantic's English detail.
+_ZH_KINDS = {
+    "missing": "缺少必填参数",
+    "extra_forbidden": "未知参数(不在工具的参数结构中)",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "string_type": "应为字符串",
+    "bool_type": "应为布尔值",
+    "bool_parsing": "应为布尔值",
+    "list_type": "应为数组",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "literal_error": "取值不在允许范围内",
+    "enum": "取值不在允许范围内",
+    "greater_than_equal": "数值太小",
+    "less_than_equal": "数值太大",
+    "string_too_short": "字符串太短",
+    "string_too_long": "字符串太长",
+    "too_short": "元素太少",
+    "too_long": "元素太多",
+    "string_pattern_mismatch": "格式不符合要求",
+}
+
+
+def _validation_message(exc: ValidationError, lang: str = "en") -> str:
     parts = []
     for err in exc.errors(include_url=False, include_input=False):
-        where = ".".join(str(p) for p in err.get("loc", ())) or "arguments"
+        where = ".".join(str(p) for p in err.get("loc", ())) or ("参数" if lang == "zh" else "arguments")
         msg = str(err.get("msg", "invalid"))
-        if err.get("type") == "extra_forbidden":
+        if lang == "zh":
+            kind = _ZH_KINDS.get(str(err.get("type")))
+            msg = f"{kind}({msg})" if kind and kind != _ZH_KINDS["extra_forbidden"] else kind or msg
+        elif err.get("type") == "extra_forbidden":
             msg = "unknown argument (not in the tool's schema)"
         parts.append(f"{where}: {msg}")
-    return "; ".join(parts[:10]) + (f"; and {len(parts) - 10} more" if len(parts) > 10 else "")
+    more = len(parts) - 10
+    tail = (f";另有{more}处" if lang == "zh" else f"; and {more} more") if more > 0 else ""
+    return "; ".join(parts[:10]) + tail
 
 
 def prepare(op: Operation, params: Params) -> tuple[Params, bool]:
@@ -194,7 +224,7 @@ def check_consent(op: Operation, params: Params, ctx: CallContext) -> tuple[Risk
 
 def failure(tool: str, exc: errors.LanyingError, lang: str = "en") -> Outcome:
     err = errors.describe(exc, lang)
-    return Outcome(False, {"error": err}, errors.error_text(tool, err))
+    return Outcome(False, {"error": err}, errors.error_text(tool, err, lang))
 
 
 def success(
@@ -243,13 +273,14 @@ def _page_line(structured: dict[str, Any], params: Params | None, lang: str) -> 
 
 async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallContext) -> Outcome:
     """Validate, check policy, call, type the result, audit; every failure is a structured error Outcome."""
-    outcome = scrub(await _execute(op, arguments, ctx), ctx.client.settings.access_token.get_secret_value())
+    entry: list[str] = []
+    outcome = scrub(await _execute(op, arguments, ctx, entry), ctx.client.settings.access_token.get_secret_value())
     if not outcome.ok and ctx.catalogue:
         outcome = _reachable_hint(op, outcome, ctx)
     if outcome.ok and (marks := untrusted.meta(op, outcome.structured)):
         outcome.meta = {**(outcome.meta or {}), **marks}
     if ctx.audit is not None and not op.hints.read_only and not op.local:
-        record(ctx, op, arguments, outcome)
+        record(ctx, op, arguments, outcome, entry=entry[0] if entry else None)
     return outcome
 
 
@@ -262,27 +293,27 @@ def _reachable_hint(op: Operation, outcome: Outcome, ctx: CallContext) -> Outcom
     if hint == err["hint"]:
         return outcome
     err = {**err, "hint": hint}
-    return Outcome(False, {**outcome.structured, "error": err}, errors.error_text(op.name, err))
+    return Outcome(False, {**outcome.structured, "error": err}, errors.error_text(op.name, err, ctx.lang))
+
+
+@lru_cache(maxsize=64)
+def _redactor(secret: str) -> Redactor:
+    return Redactor([secret])
 
 
 def scrub(outcome: Outcome, secret: str) -> Outcome:
-    """Mask the access token wherever the API (or anything else) echoed it into a result."""
-    if len(secret) < 6 or (secret not in outcome.text and secret not in (outcome.attachment or "")):
-        return outcome  # the text holds the structured content too, so this check covers both
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, str):
-            return value.replace(secret, "[redacted]")
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        return value
-
-    return Outcome(outcome.ok, clean(outcome.structured), clean(outcome.text), clean(outcome.attachment), outcome.meta)
+    """Mask the access token, and its transformed copies, in every string of a result (see redact.py)."""
+    if not secret:
+        return outcome
+    r = _redactor(secret)
+    attachment = r.text(outcome.attachment) if outcome.attachment is not None else None
+    return Outcome(outcome.ok, r.clean(outcome.structured), r.text(outcome.text), attachment, outcome.meta)
 
 
-def record(ctx: CallContext, op: Operation, arguments: Any, outcome: Outcome, note: str | None = None) -> None:
+def record(
+    ctx: CallContext, op: Operation, arguments: Any, outcome: Outcome, note: str | None = None, entry: str | None = None
+) -> None:
+    """The outcome in the audit log: closing the entry `begin` opened, or alone for a call refused before it."""
     if ctx.audit is None:
         return
     code = outcome.structured.get("error", {}).get("code") if not outcome.ok else None
@@ -291,10 +322,17 @@ def record(ctx: CallContext, op: Operation, arguments: Any, outcome: Outcome, no
         note = note or f"{outcome.structured['failed_batches']} batch(es) failed"
     elif outcome.ok and summary.get("failed"):  # a bulk summary: items refused or in failed batches
         note = note or f"{summary['failed']} of {summary.get('items')} item(s) failed"
-    ctx.audit.record(op.name, op.http_meta, arguments, outcome.ok, code, note)
+    if entry is not None:
+        ctx.audit.finish(entry, op.name, op.http_meta, arguments, outcome.ok, code, note)
+        return
+    try:
+        ctx.audit.record(op.name, op.http_meta, arguments, outcome.ok, code, note)
+    except OSError as exc:  # nothing was sent for this call; say so in the log, never crash the call
+        log.warning("audit log could not record a refused %s call: %s", op.name, exc.strerror)
 
 
-async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallContext) -> Outcome:
+async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallContext, audit: list[str]) -> Outcome:
+    """The call itself; the id of the audit entry opened before a write goes to `audit`."""
     attempted = False
     try:
         if arguments is not None and not isinstance(arguments, dict):
@@ -303,6 +341,9 @@ async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCon
         if ctx.policy is not None:
             ctx.policy.check(op, params)
         found = check_consent(op, params, ctx)
+        if ctx.audit is not None and not op.hints.read_only and not op.local:
+            # Fail closed: a write whose intent cannot be logged first is not made (AuditUnavailable).
+            audit.append(ctx.audit.begin(op.name, op.http_meta, arguments))
         attempted = True  # from here on, a write may have reached the API
         if op.handler is not None:
             value = await op.handler(ctx, params)
@@ -554,16 +595,32 @@ def mask(op: Operation, structured: dict[str, Any], ctx: CallContext, found: tup
 
 
 def shape(op: Operation, envelope: Envelope) -> dict[str, Any]:
-    """Typed structured content; an off-shape answer is an error that still carries the raw data."""
+    """Typed structured content. A success whose data is off-shape is still a success: the write may
+    have taken effect, and an error would invite the model to repeat it. Its data comes back as sent
+    in `raw_data`, with `warnings`: extra top-level fields that every result model allows, kept out
+    of the declared schema (where `data`'s documented type would reject them) and of the listing budget.
+    """
     model = output_model(op)
-    raw = {"data": envelope.data, **{k: v for k, v in envelope.extras.items() if k in op.extras}}
+    extras = {k: v for k, v in envelope.extras.items() if k in op.extras}
     try:
-        return model.model_validate(raw).model_dump(mode="json", by_alias=True, exclude_none=True)
-    except ValidationError as exc:
-        err = errors.InvalidResponse(
-            "the call succeeded at Lanying but its data did not match the documented shape: "
-            + _validation_message(exc),
-            details={"raw": raw},
+        return model.model_validate({"data": envelope.data, **extras}).model_dump(
+            mode="json", by_alias=True, exclude_none=True
         )
-        err.may_have_applied = not (op.hints.read_only)
-        raise err from None
+    except ValidationError as exc:
+        what = _validation_message(exc)
+    try:
+        out = model.model_validate(extras).model_dump(mode="json", by_alias=True, exclude_none=True)
+    except ValidationError:
+        out = {}  # the paging extras are off-shape too: they stay in raw_data's neighbour below
+        extras_raw = extras
+    else:
+        extras_raw = {}
+    warning = (
+        "the call succeeded, but its data did not match the documented shape ("
+        + errors.excerpt(what, 300)
+        + "); it is given unchanged in raw_data"
+    )
+    out.update({"raw_data": envelope.data, "warnings": [warning]})
+    if extras_raw:
+        out["warnings"].append("unexpected envelope fields: " + errors.excerpt(to_json(extras_raw).decode(), 300))
+    return out

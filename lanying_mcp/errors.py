@@ -7,7 +7,10 @@ Exception tree (all raised by `client.py` or the dispatcher, all caught at the o
     ├── HttpStatusError          HTTP 4xx/5xx without a Lanying envelope
     ├── TransportError           the request did not complete: `timeout`, `connection_error`
     ├── InvalidResponse          the body was not the JSON envelope we expect
-    └── ArgumentError            the tool's arguments failed validation before any request was sent
+    │   └── ResponseTooLarge     the body grew past LANYING_MAX_RESPONSE_BYTES while being read
+    ├── ArgumentError            the tool's arguments failed validation before any request was sent
+    ├── NotAllowed               refused by this server's own configuration
+    └── AuditUnavailable         a write refused because its audit entry could not be written first
 
 `describe()` turns any of them into the structured error a tool returns:
 `{"code", "message", "meaning", "hint", "retryable"}` — what the code means, the likely cause in
@@ -16,17 +19,30 @@ this call, and the next step. The access token is never part of any of these tex
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+EXCERPT = 80  # characters of a caller's input that an error text may echo
+
+
+def excerpt(value: Any, limit: int = EXCERPT) -> str:
+    """A bounded, printable rendering of caller input for an error text (huge ints are never str()'d)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
+    text = value if isinstance(value, str) else repr(value)
+    return text[:limit] + (f"…(+{len(text) - limit} characters)" if len(text) > limit else "")
 
 
 class LanyingError(Exception):
     code: int | str = "error"
     retryable = False
 
-    def __init__(self, message: str, *, code: int | str | None = None, details: Any = None) -> None:
+    def __init__(
+        self, message: str, *, code: int | str | None = None, details: Any = None, zh: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.message_zh = zh  # the same message in Chinese, for messages written by this server
         if code is not None:
             self.code = code
         self.details = details
@@ -42,7 +58,7 @@ class ApiError(LanyingError):
 
 class HttpStatusError(LanyingError):
     def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message, code=f"http_{status}")
+        super().__init__(message, code=f"http_{status}", zh=f"HTTP {status}:{message}")
         self.status = status
         self.retry_after = retry_after
         self.retryable = status == 429 or status >= 500
@@ -56,6 +72,17 @@ class InvalidResponse(LanyingError):
     code = "invalid_response"
 
 
+class ResponseTooLarge(InvalidResponse):
+    code = "response_too_large"
+
+    def __init__(self, cap: int, declared: int | None = None) -> None:
+        size = f" (it declared {declared} bytes)" if declared is not None else ""
+        super().__init__(
+            f"the answer is larger than the {cap} byte limit{size}; reading stopped",
+            zh=f"应答超过{cap}字节的上限{f'(声明{declared}字节)' if declared is not None else ''};已停止读取",
+        )
+
+
 class ArgumentError(LanyingError):
     code = "invalid_arguments"
 
@@ -66,12 +93,29 @@ class NotAllowed(LanyingError):
     code = "not_allowed"
 
 
+class AuditUnavailable(LanyingError):
+    """The audit entry of a write could not be written, so the write was not sent (fail closed)."""
+
+    code = "audit_unavailable"
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(
+            f"the write was NOT made: its audit entry could not be written to {path} ({reason})",
+            zh=f"写操作未执行:无法将审计记录写入 {path}({reason})",
+        )
+        self.may_have_applied = False
+
+
 @dataclass(frozen=True)
 class Entry:
     en: str
     zh: str
     hint: str  # likely cause and next step, for the model
     retryable: bool = False
+    hint_zh: str = ""
+
+    def hint_in(self, lang: str) -> str:
+        return self.hint_zh if lang == "zh" and self.hint_zh else self.hint
 
 
 _ENTRIES: dict[int | str, Entry] = {
@@ -299,6 +343,22 @@ _ENTRIES: dict[int | str, Entry] = {
         "用户拒绝了确认",
         "Nothing was done. Do not retry unless the human asks for it.",
     ),
+    "response_too_large": Entry(
+        "The API's answer is larger than this server accepts",
+        "API应答超过本服务器接受的大小",
+        "Ask for less per call (a smaller page_size or fewer IDs); the operator can raise LANYING_MAX_RESPONSE_BYTES.",
+    ),
+    "audit_unavailable": Entry(
+        "The audit log cannot be written, so writes are refused",
+        "审计日志无法写入,因此拒绝写操作",
+        "Nothing was sent. The operator must make the audit log path (LANYING_AUDIT_LOG) writable again: "
+        "check that its folder exists, its permissions, and free disk space.",
+    ),
+    "missing_credentials": Entry(
+        "This request carries no Lanying credentials",
+        "此请求未携带蓝莺IM凭据",
+        "Send the X-Lanying-App-Id and X-Lanying-Access-Token headers with the request.",
+    ),
     "internal_error": Entry(
         "Internal error in the MCP server",
         "MCP服务器内部错误",
@@ -306,13 +366,105 @@ _ENTRIES: dict[int | str, Entry] = {
     ),
 }
 
+
+# The next step in Chinese, per code: under `--lang zh` the whole error text is Chinese.
+_HINTS_ZH: dict[int | str, str] = {
+    10000: "检查用户ID(用list_users或find_user_by_name查找用户);该用户可能已被删除。",
+    10001: "请用户提供新的验证码。",
+    10002: "缺少参数,或参数的值或格式不对;请对照工具的schema检查调用。",
+    10003: "服务器没有access token:请设置LANYING_ACCESS_TOKEN(控制台Token页面的管理员token)。",
+    10004: "用户名已被占用:换一个用户名,或用find_user_by_name查找该用户。",
+    10005: "无需操作:双方已是好友。",
+    10006: "一方已将另一方拉黑;如确需如此,请先解除拉黑(unblock_user)。",
+    10007: "用list_friend_requests列出待处理的申请,或重新发送申请。",
+    10008: "LANYING_ACCESS_TOKEN错误、已吊销或属于其他应用;请从控制台复制有效的管理员token,并检查LANYING_APP_ID。",
+    10009: "存储端故障;请稍后重试上传。",
+    10010: "当前身份无权执行此操作;请以有权限的用户身份(as_user_id)调用,或不指定代理身份直接使用管理员token。",
+    10011: "该ID已绑定;如要重新绑定,请先解绑。",
+    10012: "对方拒绝了申请;无需重试。",
+    12001: "请重试,或发送不带图片的推送。",
+    12002: "attachment_url请使用小于1MB的.jpg/.jpeg/.png图片。",
+    12003: "请重试,或发送不带图片的推送。",
+    12004: "attachment_url必须是可公开访问、能下载到图片的http(s)地址。",
+    12005: "把推送对象拆成每组最多500个,每组推送一次。",
+    12006: "请先在蓝莺IM控制台为应用开通推送。",
+    20000: "服务端故障;请稍后重试。",
+    20001: "检查群ID(list_user_groups列出用户所在的群);该群可能已被解散。",
+    20002: "先邀请该用户入群(invite_group_members),或以群成员身份调用。",
+    20003: "推送模式请使用0到4。",
+    20004: "先转让群主(transfer_group_owner),或解散该群。",
+    20005: "先邀请新群主入群,再转让。",
+    20006: "请稍后重试。",
+    20007: "解散不用的群,或在控制台提高配额。",
+    20008: "换一个群主创建,或解散该用户创建的一些群。",
+    20009: "该用户加入的群过多;请先让其退出一些群。",
+    20010: "移除部分成员,或另建一个群。",
+    20011: "当前身份不是群成员;请以群成员身份调用(as_user_id)。",
+    20012: "以群主或管理员身份调用(as_user_id),或用add_group_admins将该用户设为管理员。",
+    20013: "只有群主可以执行:以群主身份调用(as_user_id取get_group_info返回的owner_id)。",
+    20014: "用list_group_applications列出当前的入群申请。",
+    20015: "用list_group_invitations列出当前的入群邀请,或重新邀请。",
+    20016: "该用户已不能再加入此群。",
+    20017: "无需操作:该用户已在群中。",
+    20018: "先将该用户移出群黑名单(unblock_group_members)。",
+    20020: "用list_group_announcements列出群公告。",
+    20021: "此群已禁用群公告。",
+    20022: "用list_group_files列出群共享文件。",
+    20023: "只有上传者或群管理员可以修改;请以其中之一的身份调用。",
+    20024: "用get_group_qrcode获取新的qr_info。",
+    20025: "用get_group_qrcode获取新的qr_info。",
+    30021: "请在控制台检查应用的License。",
+    30022: "请在控制台续期License。",
+    30023: "升级License或减少用量。",
+    40000: "LANYING_APP_ID错误;请从控制台的应用信息页复制,并检查LANYING_API_ENDPOINT。",
+    402: "access token已过期或被吊销;请使用新的管理员token(或重新获取用户token)。",
+    "invalid_arguments": "按消息中指出的参数修正后重新调用;本次未发送任何请求。",
+    "timeout": "服务未及时应答;请重试,或调大LANYING_TIMEOUT。",
+    "connection_error": "检查LANYING_API_ENDPOINT和网络;然后重试。",
+    "invalid_response": "端点可能不对(不是蓝莺IM API服务器),或服务出错;请检查LANYING_API_ENDPOINT。",
+    "response_too_large": "每次少取一些(更小的page_size或更少的ID);运营者可调大LANYING_MAX_RESPONSE_BYTES。",
+    "audit_unavailable": "本次未发送任何请求。运营者须让审计日志路径(LANYING_AUDIT_LOG)重新可写:检查目录是否存在、权限和磁盘空间。",
+    "missing_credentials": "请在请求中携带X-Lanying-App-Id和X-Lanying-Access-Token请求头。",
+    "not_allowed": "运营者禁用了此调用(只读模式、工具选择或策略);请联系运营者,或改用其他工具。",
+    "confirmation_required": "请使用支持elicitation的MCP客户端,或由运营者以--no-confirm(LANYING_CONFIRM=false)启动服务器以免确认。",
+    "declined": "未执行任何操作。除非用户要求,否则不要重试。",
+    "internal_error": "lanying-mcp内部发生意外故障,服务器已记录日志。请重试一次;如仍出现请报告。",
+}
+_ENTRIES = {code: replace(e, hint_zh=_HINTS_ZH.get(code, "")) for code, e in _ENTRIES.items()}
+
 _HTTP = {
-    400: Entry("Bad request", "请求错误", "The API rejected the request format; check the arguments."),
-    401: Entry("Unauthorized", "未授权", "Check LANYING_ACCESS_TOKEN and LANYING_APP_ID."),
-    403: Entry("Forbidden", "禁止访问", "The token may not call this API; use an admin token."),
-    404: Entry("Not found", "未找到", "The path does not exist on this endpoint; check LANYING_API_ENDPOINT."),
-    413: Entry("Request too large", "请求过大", "Send less data per call."),
-    429: Entry("Too many requests", "请求过多", "Rate limited: wait (Retry-After) and retry.", True),
+    400: Entry(
+        "Bad request",
+        "请求错误",
+        "The API rejected the request format; check the arguments.",
+        hint_zh="API拒绝了请求格式;请检查参数。",
+    ),
+    401: Entry(
+        "Unauthorized",
+        "未授权",
+        "Check LANYING_ACCESS_TOKEN and LANYING_APP_ID.",
+        hint_zh="请检查LANYING_ACCESS_TOKEN和LANYING_APP_ID。",
+    ),
+    403: Entry(
+        "Forbidden",
+        "禁止访问",
+        "The token may not call this API; use an admin token.",
+        hint_zh="该token无权调用此API;请使用管理员token。",
+    ),
+    404: Entry(
+        "Not found",
+        "未找到",
+        "The path does not exist on this endpoint; check LANYING_API_ENDPOINT.",
+        hint_zh="此端点上不存在该路径;请检查LANYING_API_ENDPOINT。",
+    ),
+    413: Entry("Request too large", "请求过大", "Send less data per call.", hint_zh="每次调用少发送一些数据。"),
+    429: Entry(
+        "Too many requests",
+        "请求过多",
+        "Rate limited: wait (Retry-After) and retry.",
+        True,
+        hint_zh="被限流:等待(Retry-After)后重试。",
+    ),
 }
 
 _RANGES = [
@@ -338,20 +490,29 @@ def entry(code: int | str) -> Entry:
                 f"HTTP {status} 服务器错误",
                 "The Lanying service failed; retry shortly.",
                 True,
+                "蓝莺IM服务出错;请稍后重试。",
             )
-        return Entry(f"HTTP {status}", f"HTTP {status}", "Unexpected HTTP status; check the endpoint and arguments.")
-    if isinstance(code, int):
+        return Entry(
+            f"HTTP {status}",
+            f"HTTP {status} 状态异常",
+            "Unexpected HTTP status; check the endpoint and arguments.",
+            hint_zh="意外的HTTP状态;请检查端点和参数。",
+        )
+    if isinstance(code, int) and not isinstance(code, bool):
         for low, high, en, zh in _RANGES:
             if low <= code <= high:
                 return Entry(
                     f"Undocumented {en} {code}",
                     f"未收录的{zh} {code}",
                     "Read the message for details; check the IDs and permissions involved.",
+                    hint_zh="请阅读消息中的详情;检查涉及的ID和权限。",
                 )
+    shown = excerpt(code)
     return Entry(
-        f"Unknown error code {code}",
-        f"未知错误码 {code}",
+        f"Unknown error code {shown}",
+        f"未知错误码 {shown}",
         "Read the message for details; the code is not in the documented catalogue.",
+        hint_zh="请阅读消息中的详情;该错误码不在文档收录的目录中。",
     )
 
 
@@ -360,24 +521,35 @@ def catalogue() -> dict[int | str, Entry]:
 
 
 def describe(exc: LanyingError, lang: str = "en") -> dict[str, Any]:
-    """The structured error a tool returns for `exc`."""
+    """The structured error a tool returns for `exc`, wholly in `lang` (an upstream message stays as sent)."""
     e = entry(exc.code)
-    hint = e.hint
+    zh = lang == "zh"
+    hint = e.hint_in(lang)
     retry_key = getattr(exc, "retry_key", None)
     if retry_key is not None and not isinstance(exc, ApiError):
         hint += (
-            f" It may have been delivered: to retry safely, call again with transaction_id={retry_key} "
+            f"可能已送达:如要安全重试,请带上transaction_id={retry_key}再次调用(相同key的发送只会投递一次)。"
+            if zh
+            else f" It may have been delivered: to retry safely, call again with transaction_id={retry_key} "
             "(the API delivers a send with the same key once)."
         )
     elif exc.may_have_applied:
-        hint += " The request reached the service, so the change may have been applied: check before repeating it."
+        applied = (
+            "请求已到达服务端,改动可能已生效:重复之前请先读取核实,不要直接重试。"
+            if zh
+            else "The request reached the service, so the change may have been applied: "
+            "read it back before repeating it; do not simply retry."
+        )
+        # The entry's own advice may say to retry; for a write that may have happened it must not.
+        hint = applied if ("retry" in hint.lower() or "重试" in hint) else f"{hint} {applied}"
     retryable = bool(getattr(exc, "retryable", e.retryable))
     if exc.may_have_applied and retry_key is None:
         retryable = False  # repeating a write that may have happened could apply it twice
+    message = exc.message_zh if zh and exc.message_zh else exc.message
     payload: dict[str, Any] = {
         "code": exc.code,
-        "message": exc.message,
-        "meaning": e.zh if lang == "zh" else e.en,
+        "message": message,
+        "meaning": e.zh if zh else e.en,
         "hint": hint,
         "retryable": retryable,
     }
@@ -386,8 +558,15 @@ def describe(exc: LanyingError, lang: str = "en") -> dict[str, Any]:
     return payload
 
 
-def error_text(tool: str, err: dict[str, Any]) -> str:
-    """One readable paragraph for clients that only show text."""
+def error_text(tool: str, err: dict[str, Any], lang: str | None = None) -> str:
+    """One readable paragraph for clients that only show text, in the language of `err`."""
+    if lang is None:  # the meaning is always written in the server's language
+        lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in str(err.get("meaning", ""))) else "en"
+    if lang == "zh":
+        message = f":{err['message']}" if err.get("message") else ""
+        return f"{tool} 调用失败 — 错误码 {err['code']}({err['meaning']}){message}。下一步:{err['hint']}" + (
+            "(可重试)" if err.get("retryable") else ""
+        )
     message = f": {err['message']}" if err.get("message") else ""
     return f"{tool} failed — code {err['code']} ({err['meaning']}){message}. Next step: {err['hint']}" + (
         " (retryable)" if err.get("retryable") else ""

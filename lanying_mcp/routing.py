@@ -14,6 +14,7 @@ from . import consent, errors
 from .apps import load_profiles, request_credentials
 from .client import LanyingClient
 from .dispatch import validate
+from .redact import check_maskable
 from .settings import Settings
 from .spec import Operation
 
@@ -26,6 +27,8 @@ class Router:
         self.client = client
         self.reachable = reachable
         self.profiles = load_profiles(settings.profiles_file) if settings.profiles_file else None
+        for app in self.profiles.apps.values() if self.profiles else ():
+            check_maskable(app.access_token.get_secret_value(), f"the access token of profile {app.name!r}")
         self.app_clients = {
             name: client.with_settings(
                 settings.with_(endpoint=app.endpoint, app_id=app.app_id, access_token=app.access_token)
@@ -54,7 +57,9 @@ class Router:
                 raise errors.NotAllowed(f"app {name!r} is read-only in the profiles file; {target.name} writes")
         if self.settings.request_credentials and headers is not None:
             try:
-                creds = request_credentials(headers, self.settings.allowed_endpoints)
+                creds = request_credentials(headers, self.settings.allowed_endpoints, self.settings.endpoint)
+            except errors.NotAllowed:
+                raise
             except PermissionError as exc:
                 raise errors.NotAllowed(str(exc)) from None
             if creds:

@@ -25,6 +25,7 @@ from mcp.server.mcpserver.resolve import build_resolver_plans
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp.server.request_state import RequestStateSecurity
+from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import (
     CallToolResult,
@@ -34,12 +35,14 @@ from mcp.types import (
     TextContent,
     ToolAnnotations,
 )
+from mcp_types import jsonrpc_message_adapter
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import to_json
 
 from . import results
 from .dispatch import Outcome
+from .stdio import protocol_streams
 
 log = logging.getLogger("lanying_mcp")
 
@@ -311,6 +314,17 @@ class LanyingMCP(MCPServer[Any]):
 
     def add_document(self, uri: str, name: str, title: str, description: str, read: Callable[[], str]) -> None:
         self.resource(uri, name=name, title=title, mime_type="application/json", description=description)(read)
+
+    async def serve_stdio(self) -> None:
+        """What `run("stdio")` does, except that a line the SDK cannot read still gets a JSON-RPC error reply."""
+
+        def validate(line: str) -> Any:
+            return jsonrpc_message_adapter.validate_json(line, by_name=False)
+
+        lowlevel = self._lowlevel_server  # the SDK's own run_stdio_async does exactly this
+        with protocol_streams(validate) as (stdin, stdout):
+            async with stdio_server(stdin=stdin, stdout=stdout) as (read, write):
+                await lowlevel.run(read, write, lowlevel.create_initialization_options())
 
     def add_results(self, store: results.ResultStore) -> None:
         """Serve `lanying://results/{result_id}`: the caller's own stored results, else not-found."""

@@ -16,12 +16,13 @@ import httpx2
 
 from . import __version__, errors, guides
 from .audit import AuditLog
-from .client import LanyingClient
+from .client import LanyingClient, check_alternate_methods
 from .consent import may_ask
 from .dispatch import CallContext, Outcome, execute, failure, output_model
 from .gate import Gate
 from .mentions import prune, prune_schema
 from .policy import Policy
+from .redact import Redactor, check_maskable
 from .results import ResultStore
 from .routing import Router
 from .schema import cached, input_schema, output_schema
@@ -66,7 +67,9 @@ class LanyingServer(LanyingMCP):
         self.lanying_settings = settings
         self.lanying_client = client
         self.policy = Policy.load(settings.policy_file, set(CATALOGUE)) if settings.policy_file else None
-        self.audit = AuditLog(settings.audit_log) if settings.audit_log else None
+        token = settings.access_token.get_secret_value()
+        self.redactor = Redactor([token])
+        self.audit = AuditLog(settings.audit_log, redactor=self.redactor) if settings.audit_log else None
         self.selection = Selection(settings, self.policy)
         self.reachable = self.selection.reachable
         self.listed = self.selection.listed
@@ -213,5 +216,8 @@ def build_server(
 ) -> LanyingServer:
     """The MCP server for `settings`. `transport` lets tests and `--sandbox` route HTTP in-process."""
     settings.validate()
+    if token := settings.access_token.get_secret_value():
+        check_maskable(token)
+    check_alternate_methods(settings.alternate_methods, CATALOGUE)
     client = client or LanyingClient(settings, transport=transport)
     return LanyingServer(settings, client, **kwargs)

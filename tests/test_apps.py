@@ -7,6 +7,7 @@ import pytest
 from mcp import Client
 
 from lanying_mcp.apps import load_profiles, request_credentials
+from lanying_mcp.errors import NotAllowed
 from lanying_mcp.sandbox import SANDBOX_APP_ID, Store, build_app
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import Settings, SettingsError
@@ -76,10 +77,13 @@ def test_profiles_file_errors_are_clear(tmp_path):
 def test_request_headers_become_credentials_and_endpoints_are_allowlisted():
     assert request_credentials({"X-Lanying-App-Id": "a1", "X-Lanying-Access-Token": "t1"}, ()) == {
         "app_id": "a1",
-        "access_token": "t1",
+        "access_token": "test-token-1-0123456789",
     }
-    assert request_credentials({"x-lanying-endpoint": "https://ok.example/"}, ("https://ok.example",)) == {
-        "endpoint": "https://ok.example"
+    own = {"x-lanying-app-id": "a2", "x-lanying-access-token": "t2", "x-lanying-endpoint": "https://ok.example/"}
+    assert request_credentials(own, ("https://ok.example",)) == {
+        "app_id": "a2",
+        "access_token": "test-token-2-0123456789",
+        "endpoint": "https://ok.example",
     }
     with pytest.raises(PermissionError):
         request_credentials({"x-lanying-endpoint": "http://169.254.169.254"}, ("https://ok.example",))
@@ -95,3 +99,23 @@ async def test_without_credentials_a_request_credentials_server_says_what_to_sen
         err = await call_error(client, "list_users", {})
         assert err["code"] == "missing_credentials" and "X-Lanying-Access-Token" in err["message"]
         await call(client, "explain_error", {"code": 10008})  # answered locally: needs no credentials
+
+
+def test_the_operators_token_goes_only_to_the_configured_endpoint():
+    allowed = ("https://other.example", "https://home.example")
+    # Another allowed endpoint without the request's own app ID and token: refused, whatever else it sends.
+    for headers in (
+        {"X-Lanying-Endpoint": "https://other.example"},
+        {"X-Lanying-Endpoint": "https://other.example", "X-Lanying-Access-Token": "their-token-0123456789"},
+        {"X-Lanying-Endpoint": "https://other.example", "X-Lanying-App-Id": "their_app"},
+    ):
+        with pytest.raises(NotAllowed, match="X-Lanying-App-Id and X-Lanying-Access-Token") as info:
+            request_credentials(headers, allowed, "https://home.example")
+        assert info.value.code == "not_allowed"
+    # The configured endpoint named explicitly keeps the operator's credentials.
+    assert request_credentials({"X-Lanying-Endpoint": "https://home.example/"}, allowed, "https://home.example") == {
+        "endpoint": "https://home.example"
+    }
+    # With its own credentials, a request may use another allowed endpoint.
+    own = {"X-Lanying-Endpoint": "https://other.example", "X-Lanying-App-Id": "b", "X-Lanying-Access-Token": "tb"}
+    assert request_credentials(own, allowed, "https://home.example")["endpoint"] == "https://other.example"

@@ -100,7 +100,9 @@ async def test_a_failed_batch_keeps_the_others_and_says_what_failed():
         return httpx2.Response(200, json={"code": 200, "data": {"task_id": len(seen)}})
 
     # 1,200 recipients is mass reach: the operator has switched confirmation off for this test.
-    settings = Settings(endpoint="http://fake.test", app_id="a", access_token="t", toolsets=("all",), confirm=False)
+    settings = Settings(
+        endpoint="http://fake.test", app_id="a", access_token="test-token-0123456789", toolsets=("all",), confirm=False
+    )
     server = build_server(settings, transport=httpx2.MockTransport(api))
     async with Client(server, mode="legacy") as client:
         result = await client.call_tool("send_push", {"user_ids": list(range(1, 1201)), "message": {"body": "hi"}})
@@ -126,7 +128,9 @@ async def test_a_failed_invite_batch_is_counted_and_located_in_the_summary():
             return httpx2.Response(200, json={"code": 20001, "message": "group is full"})
         return httpx2.Response(200, json={"code": 200, "data": [{"user_id": u, "result": "success"} for u in users]})
 
-    settings = Settings(endpoint="http://fake.test", app_id="a", access_token="t", toolsets=("all",))
+    settings = Settings(
+        endpoint="http://fake.test", app_id="a", access_token="test-token-0123456789", toolsets=("all",)
+    )
     async with Client(build_server(settings, transport=httpx2.MockTransport(api)), mode="legacy") as client:
         result = await client.call_tool("invite_group_members", {"group_id": 5, "user_ids": list(range(1, 1101))})
     assert not result.is_error and calls == 3
@@ -144,7 +148,9 @@ async def test_when_every_batch_fails_the_call_fails_with_a_compact_error():
     def api(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(200, json={"code": 20001, "message": "no such group"})
 
-    settings = Settings(endpoint="http://fake.test", app_id="a", access_token="t", toolsets=("all",))
+    settings = Settings(
+        endpoint="http://fake.test", app_id="a", access_token="test-token-0123456789", toolsets=("all",)
+    )
     async with Client(build_server(settings, transport=httpx2.MockTransport(api)), mode="legacy") as client:
         result = await client.call_tool("invite_group_members", {"group_id": 5, "user_ids": list(range(1, 1002))})
     assert result.is_error
@@ -164,7 +170,9 @@ async def test_an_unsplit_call_that_fails_fails_like_any_tool():
     def api(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(200, json={"code": 20001, "message": "no such group"})
 
-    settings = Settings(endpoint="http://fake.test", app_id="a", access_token="t", toolsets=("all",))
+    settings = Settings(
+        endpoint="http://fake.test", app_id="a", access_token="test-token-0123456789", toolsets=("all",)
+    )
     async with Client(build_server(settings, transport=httpx2.MockTransport(api)), mode="legacy") as client:
         result = await client.call_tool("invite_group_members", {"group_id": 5, "user_ids": [1, 2]})
     assert result.is_error and result.structured_content["error"]["code"] == 20001

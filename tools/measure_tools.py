@@ -55,7 +55,7 @@ async def _listing(settings: Settings) -> list[dict[str, Any]]:
 
 
 def measure_one(selection: str, lang: str) -> Row:
-    base = {"endpoint": "http://measure.invalid", "app_id": "a", "access_token": "t", "lang": lang}
+    base = {"endpoint": "http://measure.invalid", "app_id": "a", "access_token": "test-token-0123456789", "lang": lang}
     if selection == "discovery":
         settings = Settings(**base, discovery=True)
     elif selection == "default":

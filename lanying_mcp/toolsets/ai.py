@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import json
 import os
+import stat
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import model_validator
 
 from ..client import Envelope
-from ..errors import ArgumentError, InvalidResponse
+from ..errors import ArgumentError, InvalidResponse, NotAllowed, excerpt
 from ..spec import WRITE, ApiModel, AsUser, Audience, IdPaths, Operation, Params, Toolset, f
 from .common import FileUpload, MessageFields, SendMessage
 from .files import OPERATIONS as _FILE_OPS
@@ -20,6 +22,7 @@ from .messages import XID
 
 if TYPE_CHECKING:
     from ..dispatch import CallContext
+    from ..settings import Settings
 
 TOOLSET = Toolset(
     "ai", ("AI chatbots: ask a chatbot, upload knowledge-base documents.", "AI机器人:向机器人提问、上传知识库文档。")
@@ -107,30 +110,105 @@ def _read_source(ctx: CallContext, p: UploadKnowledge) -> tuple[str, bytes]:
             raise ArgumentError("file_base64 is not valid base64") from None
         name = p.file_name or "document"
     else:
-        if "\x00" in (p.file_path or ""):
-            raise ArgumentError("file_path contains a NUL character")
-        path = os.path.realpath(os.path.expanduser(p.file_path or ""))
-        roots = [os.path.realpath(r) for r in ctx.client.settings.upload_roots]
-        if not any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
-            raise ArgumentError(
-                f"file_path is outside the folders this server may upload from ({', '.join(roots)}); "
-                "the operator can allow more with LANYING_UPLOAD_ROOTS"
-            )
-        if not os.path.isfile(path):
-            raise ArgumentError(f"file_path {p.file_path!r} is not a readable file")
-        if os.path.getsize(path) > limit:
-            raise ArgumentError(f"file is larger than the {limit} byte upload limit")
-        try:
-            with open(path, "rb") as fh:
-                content = fh.read()
-        except OSError as exc:
-            raise ArgumentError(f"cannot read file_path: {exc.strerror}") from None
-        name = p.file_name or os.path.basename(path)
+        content = read_local_file(p.file_path or "", ctx.client.settings, limit)
+        name = p.file_name or os.path.basename(p.file_path or "") or "document"
     if len(content) > limit:
         raise ArgumentError(f"file is larger than the {limit} byte upload limit")
     if not content:
         raise ArgumentError("the file is empty")
     return name, content
+
+
+_NEVER = ("/proc", "/sys", "/dev")
+
+
+def read_local_file(path: str, settings: Settings, limit: int) -> bytes:
+    """The bytes of a local file the operator allowed (below LANYING_UPLOAD_ROOTS), read safely.
+
+    The check and the open are one step: each path component is opened relative to the previous
+    directory's descriptor with O_NOFOLLOW, starting from the root's, so no symlink (or a swap of one
+    while we read) can lead outside the root. Kernel pseudo-files and the server's own files are
+    refused even inside a root.
+    """
+    roots = [os.path.realpath(r) for r in settings.upload_roots]
+    if not roots:
+        raise NotAllowed(
+            "local files cannot be uploaded: the operator has allowed no folder (set LANYING_UPLOAD_ROOTS to a "
+            "comma-separated list of folders); file_base64 or url work without it",
+            zh="不能上传本地文件:运营者未允许任何目录(用逗号分隔的目录列表设置LANYING_UPLOAD_ROOTS);"
+            "file_base64或url无需此设置",
+        )
+    if "\x00" in path or not path:
+        raise ArgumentError("file_path is empty or contains a NUL character")
+    full = os.path.normpath(os.path.join(roots[0], os.path.expanduser(path)))
+    root = next((r for r in roots if full == r or full.startswith(r.rstrip(os.sep) + os.sep)), None)
+    if root is None:
+        raise ArgumentError(
+            f"file_path is outside the folders this server may upload from ({', '.join(roots)}); "
+            "the operator can allow more with LANYING_UPLOAD_ROOTS"
+        )
+    if _forbidden(full, settings):
+        raise NotAllowed(f"{excerpt(path)} may not be uploaded: kernel files and this server's own files never are")
+    parts = [part for part in os.path.relpath(full, root).split(os.sep) if part not in ("", ".")]
+    fd = _open_below(root, parts)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ArgumentError(f"file_path {excerpt(path)} is not a regular file")
+        real = os.path.realpath(f"/proc/self/fd/{fd}") if os.path.isdir("/proc/self/fd") else full
+        if _forbidden(real, settings) or any(os.path.samestat(info, s) for s in _own_files(settings)):
+            raise NotAllowed(f"{excerpt(path)} may not be uploaded: it is one of this server's own files")
+        if info.st_size > limit:
+            raise ArgumentError(f"file is larger than the {limit} byte upload limit")
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            return fh.read(limit + 1)
+    finally:
+        os.close(fd)
+
+
+def _open_below(root: str, parts: list[str]) -> int:
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    nonblock = getattr(os, "O_NONBLOCK", 0)  # a FIFO must not block the open
+    try:
+        fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
+        raise ArgumentError(f"the upload folder cannot be opened: {exc.strerror}") from None
+    try:
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            mode = flags | (nonblock if last else getattr(os, "O_DIRECTORY", 0))
+            try:
+                nxt = os.open(part, mode, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise ArgumentError("file_path goes through a symbolic link, which uploads never follow") from None
+                raise ArgumentError(f"file_path is not a readable file: {exc.strerror}") from None
+            os.close(fd)
+            fd = nxt
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _forbidden(path: str, settings: Settings) -> bool:
+    if any(path == p or path.startswith(p + os.sep) for p in _NEVER):
+        return True
+    return path in {os.path.realpath(f) for f in _own_paths(settings)}
+
+
+def _own_paths(settings: Settings) -> list[str]:
+    return [p for p in (settings.audit_log, settings.policy_file, settings.profiles_file) if p]
+
+
+def _own_files(settings: Settings) -> list[os.stat_result]:
+    out = []
+    for own in _own_paths(settings):
+        try:
+            out.append(os.stat(own))
+        except OSError:
+            continue
+    return out
 
 
 async def upload_knowledge(ctx: CallContext, p: UploadKnowledge) -> Envelope:

@@ -27,18 +27,26 @@ class ErrorExplanation(ApiModel):
     retryable: bool | None = f("true: the same call may succeed later.", "true稍后重试可能成功。", None)
 
 
-def _explain(code: int | str) -> ErrorExplanation:
+def _explain(code: int | str, lang: str) -> ErrorExplanation:
     e = errors.entry(code)
-    return ErrorExplanation(code=code, meaning=e.en, meaning_zh=e.zh, hint=e.hint, retryable=e.retryable)
+    shown: int | str = code if isinstance(code, int) and abs(code) < 2**63 else errors.excerpt(code)
+    return ErrorExplanation(code=shown, meaning=e.en, meaning_zh=e.zh, hint=e.hint_in(lang), retryable=e.retryable)
+
+
+def _as_code(value: int | str) -> int | str:
+    """A numeric string becomes the int code; anything else (a class, "²", a 5,000-digit number) stays as given."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit() and len(text) <= 18:
+            return int(text)
+        return text
+    return value
 
 
 async def explain(ctx: CallContext, p: ExplainError) -> Any:
     if p.code is None:
-        return [_explain(code) for code in errors.catalogue()]
-    code: int | str = p.code
-    if isinstance(code, str) and code.strip().isdigit():
-        code = int(code.strip())
-    return [_explain(code)]
+        return [_explain(code, ctx.lang) for code in errors.catalogue()]
+    return [_explain(_as_code(p.code), ctx.lang)]
 
 
 EXPLAIN_ERROR = Operation(

@@ -153,7 +153,9 @@ async def test_devices_wire_table():
 async def test_quiet_hours_out_of_range_rejected_before_sending(hour):
     sent: list[httpx2.Request] = []
     transport = httpx2.MockTransport(lambda req: sent.append(req) or httpx2.Response(200, json={"code": 200}))
-    settings = Settings(endpoint="http://wire.test", app_id="a", access_token="t", toolsets=("devices",))
+    settings = Settings(
+        endpoint="http://wire.test", app_id="a", access_token="test-token-0123456789", toolsets=("devices",)
+    )
     server = build_server(settings, transport=transport)
     async with Client(server, mode="legacy") as client:
         result = await client.call_tool(

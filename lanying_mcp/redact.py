@@ -1,0 +1,179 @@
+"""Mask secrets wherever they surface: results, audit entries, log lines.
+
+An upstream may echo the access token in any field, and not only verbatim: upper-cased, cut by one
+character, spaced out, or JSON-escaped inside a string inside a string. Exact-match replacement
+misses all of those. A `Redactor` therefore looks for the token's *distinctive runs*: any window of
+`run` consecutive letters/digits of the token, in any case, with up to a few non-alphanumeric
+characters (spaces, dashes, quotes, backslashes, JSON escapes) between them. Windows are found at
+every offset, overlapping, and their union is masked, so a copy is masked from end to end. A run
+that long does not occur by chance in prose, so nothing else is masked.
+
+That only works when the token has enough letters and digits for a run to be distinctive; a
+shorter token is refused at start-up (`check_maskable`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from .settings import SettingsError
+
+MASK = "[redacted]"
+MIN_SIGNIFICANT = 10  # letters/digits a token needs before it can be masked safely
+MAX_RUN = 16
+
+# Between two token characters: nothing, or a few separators, or JSON escapes of them.
+_SEP = r"(?:[^0-9A-Za-z]|\\[nrtbf]|\\u00[0-7][0-9a-fA-F]){0,8}"
+_NOT_SIGNIFICANT = re.compile(r"\\[nrtbf]|\\u00[0-7][0-9a-fA-F]|[^0-9A-Za-z]+")
+PROBE_FROM = 4096  # longer strings are first probed cheaply (see Redactor.text)
+
+
+def _significant(secret: str) -> list[str]:
+    """The token's ASCII letters and digits, read the same way as a text is (escapes are separators)."""
+    return list(_NOT_SIGNIFICANT.sub("", secret))
+
+
+def check_maskable(token: str, name: str = "LANYING_ACCESS_TOKEN") -> None:
+    """Refuse a token that could not be told apart from ordinary text in a result or a log line."""
+    count = len(_significant(token))
+    if token and count < MIN_SIGNIFICANT:
+        raise SettingsError(
+            f"{name} has {count} letters/digits; at least {MIN_SIGNIFICANT} are needed so that every copy of it "
+            "can be masked in results and logs. Use the full token from the Lanying console."
+        )
+
+
+def _run(chars: list[str]) -> int:
+    return max(8, min(MAX_RUN, len(chars) - 2))  # short enough that a copy cut by one or two is still caught
+
+
+def _pattern(secret: str) -> str | None:
+    chars = [c.lower() for c in _significant(secret)]
+    if len(chars) < MIN_SIGNIFICANT:
+        return None
+    run = _run(chars)
+    trie: dict[str, Any] = {}
+    for i in range(len(chars) - run + 1):
+        node = trie
+        for c in chars[i : i + run]:
+            node = node.setdefault(c, {})
+    return _trie_regex(trie)
+
+
+def _probes(secret: str) -> list[str]:
+    """Grams such that every window of the token contains one whole: half a window long, at that stride."""
+    chars = [c.lower() for c in _significant(secret)]
+    if len(chars) < MIN_SIGNIFICANT:
+        return []
+    gram = _run(chars) // 2
+    return ["".join(chars[i : i + gram]) for i in range(0, len(chars) - gram + 1, gram)]
+
+
+def _trie_regex(node: dict[str, Any]) -> str:
+    """The windows as one prefix tree, so the engine follows one path instead of trying every window."""
+    branches = [re.escape(c) + (_SEP + _trie_regex(child) if child else "") for c, child in node.items()]
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+
+class Redactor:
+    """Masks every copy of the given secrets in strings and in nested structures."""
+
+    def __init__(self, secrets: Iterable[str | None]) -> None:
+        secrets = [s for s in secrets if s]
+        parts = [p for s in secrets for p in [_pattern(s)] if p]
+        self._re = re.compile("|".join(parts), re.IGNORECASE) if parts else None
+        probes = {g for s in secrets for g in _probes(s)}
+        self._probe = re.compile("|".join(re.escape(g) for g in sorted(probes))) if probes else None
+
+    def __bool__(self) -> bool:
+        return self._re is not None
+
+    def text(self, value: str) -> str:
+        if self._re is None or not value:
+            return value
+        if len(value) >= PROBE_FROM and self._probe is not None:
+            # Letters and digits only, lower-cased: no window there means no copy in the text (fast path).
+            if not self._probe.search(_NOT_SIGNIFICANT.sub("", value).lower()):
+                return value
+        # Windows at every offset, overlapping (search again one past each start); their union is masked.
+        spans: list[list[int]] = []
+        pos = 0
+        while (match := self._re.search(value, pos)) is not None:
+            start, end = match.span()
+            if spans and start <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], end)
+            else:
+                spans.append([start, end])
+            pos = start + 1
+        if not spans:
+            return value
+        out, last = [], 0
+        for start, end in spans:
+            out += [value[last:start], MASK]
+            last = end
+        out.append(value[last:])
+        return "".join(out)
+
+    def clean(self, value: Any) -> Any:
+        """A copy of `value` with every string (dict keys included) masked; other values as they are."""
+        if self._re is None:
+            return value
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.clean(k): self.clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.clean(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.clean(v) for v in value)
+        return value
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets in a log record: the formatted message, and the exception and stack text."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.redactor:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed format string: keep the raw parts
+            message = f"{record.msg} {record.args}"
+        record.msg, record.args = self.redactor.text(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redactor.text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redactor.text(record.stack_info)
+        return True
+
+
+_installed: dict[str, Any] = {}
+
+
+def install_log_filter(redactor: Redactor) -> RedactingFilter:
+    """Scrub every log record of this process, whichever logger or handler it goes through.
+
+    The filter runs when a record is made (a record factory), so handlers added later (uvicorn's,
+    a host's) see only masked text. Installing again replaces the previous redactor.
+    """
+    filt = RedactingFilter(redactor)
+    if "base" not in _installed:
+        _installed["base"] = logging.getLogRecordFactory()
+    base = _installed["base"]
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base(*args, **kwargs)
+        filt.filter(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    return filt
