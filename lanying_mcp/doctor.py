@@ -28,6 +28,7 @@ from . import __version__
 from .client import LanyingClient
 from .errors import ApiError, LanyingError, entry
 from .settings import Settings
+from .toolsets import roles
 
 OK, FAIL, SKIP = "ok", "fail", "skip"
 CLOCK_TOLERANCE = 300.0  # seconds; signed upload URLs and token lifetimes are minutes, not seconds
@@ -36,18 +37,7 @@ AUTH_CODES = {10003, 10008, 10010, 40000}  # answers that say the credentials, n
 
 # One cheap read per toolset: (tool, arguments). "$user" / "$group" become a user and a group of the
 # app found by the first reads; a probe whose placeholder cannot be filled is skipped, not failed.
-PROBES: dict[str, tuple[str, dict[str, Any]]] = {
-    "users": ("list_users", {"page_num": 1, "page_size": 1}),
-    "devices": ("list_user_devices", {"as_user_id": "$user"}),
-    "roster": ("list_friend_ids", {"as_user_id": "$user", "limit": 1}),
-    "groups": ("list_user_groups", {"as_user_id": "$user"}),
-    "group_moderation": ("list_group_invitations", {"as_user_id": "$user", "limit": 1}),
-    "group_content": ("list_group_announcements", {"group_id": "$group"}),
-    "messages": ("list_unread_conversations", {"as_user_id": "$user"}),
-    "push": ("get_push_certificate", {"provider": 1}),
-    "files": ("get_avatar_download_url", {"object_name": "lanying-mcp-doctor-probe"}),
-    "insight": ("check_push_delivery", {"user_id": "$user"}),
-}
+PROBES = roles.PROBES
 
 
 @dataclass
@@ -304,8 +294,8 @@ async def _toolset_checks(settings: Settings, transport: Any, first_page: Any) -
         if user is not None:  # a group to read from: one the first user belongs to
             try:
                 groups = await client.call(
-                    CATALOGUE["list_user_groups"],
-                    validate(CATALOGUE["list_user_groups"], {"as_user_id": user}),
+                    CATALOGUE[roles.USER_GROUPS],
+                    validate(CATALOGUE[roles.USER_GROUPS], {"as_user_id": user}),
                     retry=False,
                 )
                 if isinstance(groups.data, list) and groups.data:

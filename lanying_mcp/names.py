@@ -37,6 +37,7 @@ import anyio
 
 from . import untrusted
 from .spec import Operation, Params
+from .toolsets import roles as reads
 
 if TYPE_CHECKING:
     from .dispatch import CallContext
@@ -49,7 +50,6 @@ MAX_ENTRIES = 10_000
 MAX_IDS = 1_000
 CHUNK = 100
 CONCURRENCY = 4
-MEMBER_LISTS = frozenset({"list_group_members"})
 _MISSING = object()
 
 
@@ -132,7 +132,7 @@ def _user_entry(item: dict[str, Any]) -> dict[str, str]:
 
 async def _user_chunk(ctx: CallContext, tenant: tuple[Any, ...], chunk: list[int]) -> None:
     """One `POST /roster/list`; it needs someone to act as, and any user in the chunk will do."""
-    op = _ops()["get_friend_details"]
+    op = _ops()[reads.USERS_BY_ID]
     found: dict[int, dict[str, str]] = {}
     for actor in chunk[:2]:  # a deleted or banned actor fails the call: the next one is tried
         try:
@@ -150,7 +150,7 @@ async def _user_chunk(ctx: CallContext, tenant: tuple[Any, ...], chunk: list[int
 
 
 async def _group_chunk(ctx: CallContext, tenant: tuple[Any, ...], chunk: list[int]) -> None:
-    env = await ctx.call(_ops()["get_groups_info"], {"group_ids": chunk})
+    env = await ctx.call(_ops()[reads.GROUPS_BY_ID], {"group_ids": chunk})
     found: dict[int, str] = {}
     for item in env.data if isinstance(env.data, list) else []:
         if isinstance(item, dict) and isinstance(item.get("group_id"), int) and isinstance(item.get("name"), str):
@@ -209,10 +209,10 @@ async def _role_fetch(ctx: CallContext, group_id: int, as_user_id: int | None) -
     got: dict[str, Any] = {}
 
     async def info() -> None:
-        got["info"] = (await ctx.call(ops["get_group_info"], args)).data
+        got["info"] = (await ctx.call(ops[reads.GROUP_INFO], args)).data
 
     async def admins() -> None:
-        got["admins"] = (await ctx.call(ops["list_group_admins"], args)).data
+        got["admins"] = (await ctx.call(ops[reads.GROUP_ADMINS], args)).data
 
     await _gather([info, admins])
     owner = got["info"].get("owner_id") if isinstance(got.get("info"), dict) else None
@@ -247,7 +247,8 @@ async def _add(op: Operation, structured: dict[str, Any], ctx: CallContext, para
     assert op.ids is not None
     user_ids = ids_at(structured, op.ids.users)
     group_ids = ids_at(structured, op.ids.groups)
-    group_id = getattr(params, "group_id", None) if op.name in MEMBER_LISTS else None
+    members = op.ids is not None and op.ids.members
+    group_id = getattr(params, "group_id", None) if members else None
     jobs = _plan("u", ctx, user_ids, _user_chunk) + _plan("g", ctx, group_ids, _group_chunk)
     role_key = ("r", _tenant(ctx), group_id)
     if isinstance(group_id, int) and CACHE.get(role_key) is _MISSING:
@@ -258,7 +259,7 @@ async def _add(op: Operation, structured: dict[str, Any], ctx: CallContext, para
         structured["users"] = {str(k): v for k, v in named.items()}
     if named_groups := _collect("g", ctx, group_ids):
         structured["groups"] = {str(k): v for k, v in named_groups.items()}
-    if op.name in MEMBER_LISTS:
+    if op.ids is not None and op.ids.members:
         table = CACHE.get(role_key) if isinstance(group_id, int) else None
         _mark_members(structured, table if isinstance(table, dict) else None)
 
@@ -281,7 +282,7 @@ async def enrich(
     """The structured result with names beside its IDs (when `settings.names`) and end-user text cleaned."""
     if not op.hints.read_only:
         forget(ctx, params)
-    if op.ids is not None and ctx.client.settings.names and (op.ids.users or op.ids.groups or op.name in MEMBER_LISTS):
+    if op.ids is not None and ctx.client.settings.names and (op.ids.users or op.ids.groups or op.ids.members):
         try:
             await _add(op, structured, ctx, params)
         except Exception as exc:  # names are a convenience: the call's own answer stands without them

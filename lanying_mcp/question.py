@@ -17,6 +17,7 @@ import anyio
 
 from . import errors, names
 from .spec import Operation, Params, Risk
+from .toolsets import roles
 from .untrusted import quote
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ _T: dict[str, tuple[str, str]] = {
     "files": ("{n} {file}: {list}", "{n}个文件:{list}"),
     "device": ("device {sn}", "设备{sn}"),
     "tags": ("tags {list}", "标签{list}"),
-    "everyone": ("EVERY user and device of the app", "应用的所有用户和设备"),
+    "all_of_app": ("EVERY user and device of the app", "应用的所有用户和设备"),
     "for": (" for {span}", ",时长{span}"),
     "undo": ("It can be undone with {tool}.", "可用{tool}撤销。"),
     "final": ("This cannot be undone.", "此操作无法撤销。"),
@@ -143,7 +144,7 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> l
 
     async def group() -> None:
         try:
-            got["group"] = await _lookup(ctx, "get_group_info", {"group_id": group_id})
+            got["group"] = await _lookup(ctx, roles.GROUP_INFO, {"group_id": group_id})
         except errors.ApiError as exc:
             if exc.code == 20001:
                 got["gone"] = True
@@ -157,7 +158,7 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> l
     async def message() -> None:
         page = await _lookup(
             ctx,
-            "list_conversation_messages",
+            roles.MESSAGES,
             {
                 "opposite_id": get("conversation_id"),
                 "msg_id_start": get("msg_id"),
@@ -176,13 +177,13 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> l
     async def announcement() -> None:
         got["announcement"] = await _lookup(
             ctx,
-            "get_group_announcement",
+            roles.ANNOUNCEMENT,
             {"group_id": group_id, "announcement_id": get("announcement_id"), "as_user_id": acting},
         )
 
     async def files() -> None:
         rows = [
-            await _lookup(ctx, "get_group_file", {"group_id": group_id, "file_id": fid})
+            await _lookup(ctx, roles.GROUP_FILE, {"group_id": group_id, "file_id": fid})
             for fid in get("file_ids")[:SHOWN]
         ]
         got["files"] = {r["file_id"]: r.get("name") for r in rows if isinstance(r, dict) and "file_id" in r}
@@ -282,7 +283,7 @@ def _phrases(
     if isinstance(get("conversation_id"), int) and not isinstance(get("msg_id"), int):
         parts.append(_conversation(t, get("conversation_id"), got.get("groups", {}), found))
     if get("all_devices") is True or (op.audience is not None and op.audience.everyone is True):
-        parts.append(t("everyone"))
+        parts.append(t("all_of_app"))
     if acting is not None and account is None and not isinstance(group_id, int):
         parts.append(t("acting", who=_person(t, acting, found)))
     return parts
@@ -335,6 +336,8 @@ async def describe(op: Operation, params: Params, ctx: CallContext, risks: tuple
     how_long = t("for", span=span(duration, t.lang)) if isinstance(duration, int) and duration > 0 else ""
     sentences = [t("ask", title=title, tool=op.name, what=t.join(parts) or t("as_requested"), how_long=how_long)]
     for risk in dict.fromkeys((*risks, *op.consent.risks)):
+        if risk is Risk.EVERYONE and t("all_of_app") in parts:
+            continue  # already said in the question itself
         if risk is Risk.REACH:
             n = _recipients(op, params)
             sentences.append(t(Risk.REACH.value, n=n, recipient=True))

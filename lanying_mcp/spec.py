@@ -197,13 +197,15 @@ class IdPaths:
     Paths point into the structured result: `data.owner_id`, `data[].user_id` (every item), `data[]`
     (a bare list of IDs). `users`/`groups` get names beside them (names.py); `plain` are IDs declared
     on purpose to get none (the caller's own input echoed back, or a result that already names them);
-    `text` marks end-user content for the untrusted-content convention (untrusted.py).
+    `text` marks end-user content for the untrusted-content convention (untrusted.py). `members`
+    says the result lists a group's members (`group_id` argument): each gets its role and mute end.
     """
 
     users: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     plain: tuple[str, ...] = ()
     text: tuple[str, ...] = ()
+    members: bool = False
 
 
 @dataclass(frozen=True)

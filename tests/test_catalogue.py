@@ -125,3 +125,49 @@ async def test_listed_tools_carry_annotations_and_meta(mode):
         assert None not in (a.read_only_hint, a.destructive_hint, a.idempotent_hint, a.open_world_hint)
         assert tool.meta and "lanying/http" in tool.meta
         assert tool.output_schema and tool.output_schema["type"] == "object"
+
+
+# --- one place for each rule ------------------------------------------------------------------------
+GENERIC = sorted(
+    p for p in (Path(__file__).resolve().parents[1] / "lanying_mcp").glob("*.py") if p.name != "discovery.py"
+)
+
+
+@pytest.mark.parametrize("path", GENERIC, ids=[p.name for p in GENERIC])
+def test_generic_code_names_no_tool(path):
+    """Rules live on the Operation (or in toolsets/roles.py), not in `if name == "send_push"` branches.
+
+    discovery.py is exempt: it declares the meta-tools, as a toolset module declares its operations.
+    """
+    import ast
+
+    names = set(CATALOGUE) | {op.name for op in LOCAL_OPERATIONS} | {"call_tool", "search_tools", "get_tool_schema"}
+    found = [
+        (node.lineno, node.value)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names
+    ]
+    assert found == []
+
+
+def test_every_role_names_a_read_of_the_catalogue():
+    from lanying_mcp.toolsets import roles
+
+    for name in (*roles.ALL, *(probe for probe, _ in roles.PROBES.values())):
+        assert name in CATALOGUE and CATALOGUE[name].hints.read_only, name
+
+
+def test_every_write_that_delivers_content_declares_its_audience():
+    """A new sending tool cannot slip past the policy's [allow] lists or the mass-reach rule."""
+    content = {"content", "message", "title", "attachment"}
+    for op in CATALOGUE.values():
+        if op.hints.read_only or op.local:
+            continue
+        if content & set(op.params.model_fields) or op.dedup_key is not None:
+            assert op.audience is not None, f"{op.name} delivers content but declares no audience"
+        if op.audience is not None:
+            declared = [*op.audience.users, *op.audience.groups, *op.audience.tags, *op.audience.aliases]
+            declared += [*op.audience.tokens] + (
+                [op.audience.everyone] if isinstance(op.audience.everyone, str) else []
+            )
+            assert set(declared) <= set(op.params.model_fields), op.name

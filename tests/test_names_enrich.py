@@ -142,17 +142,8 @@ async def test_cost_per_page_is_bounded_and_cached() -> None:
     names.CACHE.clear()
     store, seen = Store(), []
     server_app = counting_app(store, seen)
+    ids = [store.add_user(f"u_{i}", "pw123456").user_id for i in range(100)]
     async with sandbox_client(store) as setup:
-        ids = [
-            r["user_id"]
-            for r in (
-                await call(
-                    setup,
-                    "register_users",
-                    {"users": [{"username": f"u_{i}", "password": "pw123456"} for i in range(100)]},
-                )
-            )["data"]
-        ]
         gid = (await call(setup, "create_group", {"as_user_id": ids[0], "name": "Big", "user_ids": ids[1:]}))["data"][
             "group_id"
         ]

@@ -8,31 +8,42 @@ from typing import Any
 import httpx2
 import pytest
 from mcp import Client, MCPError
-from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
 
-from lanying_mcp import results
+from lanying_mcp import sdk
 from lanying_mcp.client import LanyingClient
-from lanying_mcp.dispatch import CallContext, Outcome, execute
+from lanying_mcp.dispatch import CallContext, Outcome, execute, output_model
 from lanying_mcp.results import ResultStore, credentials_scope
 from lanying_mcp.sandbox import Store, build_app
+from lanying_mcp.schema import output_schema
 from lanying_mcp.server import build_server
 from lanying_mcp.toolsets import CATALOGUE
 from tests.helpers import sandbox_settings
 
 
-def adapter_server(store: Store, kept: ResultStore) -> tuple[MCPServer, LanyingClient]:
-    """A minimal MCP server running invite_group_members through dispatch and the results adapter."""
+def adapter_server(store: Store, kept: ResultStore) -> tuple[sdk.LanyingMCP, LanyingClient]:
+    """A minimal MCP server running invite_group_members through dispatch and the SDK adapter."""
     api = LanyingClient(sandbox_settings(store), transport=httpx2.ASGITransport(app=build_app(store)))
-    server = MCPServer("links")
-    results.register(server, kept)
+    op = CATALOGUE["invite_group_members"]
 
-    @server.tool()
-    async def invite(owner: int, group_id: int, user_ids: list[int], ctx: Context) -> Any:
-        args = {"as_user_id": owner, "group_id": group_id, "user_ids": user_ids}
-        outcome = await execute(CATALOGUE["invite_group_members"], args, CallContext(api))
-        return results.to_result(outcome, ctx, kept)
+    async def run(caller: sdk.Caller, arguments: dict[str, Any], answer: sdk.Answer) -> Outcome:
+        args = {"as_user_id": arguments["owner"], "group_id": arguments["group_id"], "user_ids": arguments["user_ids"]}
+        return await execute(op, args, CallContext(api))
 
+    spec = sdk.ToolSpec(
+        name="invite",
+        title="Invite",
+        description="Invite users.",
+        input_schema={"type": "object"},
+        output_schema=output_schema(output_model(op)),
+        read_only=False,
+        destructive=False,
+        idempotent=False,
+        open_world=True,
+    )
+    server = sdk.LanyingMCP(
+        tools=[sdk.make_tool(spec, run, None, kept)], listed={"invite"}, instructions="", version="0"
+    )
+    server.add_results(kept)
     return server, api
 
 
@@ -90,8 +101,8 @@ async def test_another_session_cannot_read_the_link():
 
 @pytest.mark.anyio
 async def test_an_unknown_link_is_not_found(mode):
-    server = MCPServer("links")
-    results.register(server, ResultStore())
+    server = sdk.LanyingMCP(tools=[], listed=set(), instructions="", version="0")
+    server.add_results(ResultStore())
     async with Client(server, mode=mode) as client:
         with pytest.raises(MCPError):
             await client.read_resource("lanying://results/" + "0" * 32)
@@ -124,7 +135,7 @@ def test_stateless_callers_are_scoped_by_their_credentials():
 async def test_a_result_too_large_to_keep_says_so_and_links_nothing():
     kept = ResultStore(max_bytes=10)
     outcome = Outcome(True, {"summary": {"items": 2, "succeeded": 2, "failed": 0}}, "2 items.\n{}", "[1,2]" * 10)
-    result = results.to_result(outcome, None, kept)
+    result = sdk.to_result(outcome, None, kept)
     assert [c.type for c in result.content] == ["text"]
     assert "too large to keep" in result.content[0].text
     assert "full_result" not in result.structured_content["summary"]
@@ -146,8 +157,6 @@ async def test_the_lanying_server_links_bulk_results(mode):
     store, owner, ids = seeded(700)
     settings = sandbox_settings(store)
     server = build_server(settings, transport=httpx2.ASGITransport(app=build_app(store)))
-    if not hasattr(server, "results"):
-        pytest.skip("the server does not route tool results through results.to_result yet")
     async with Client(server, mode=mode) as client:
         created = await client.call_tool("create_group", {"as_user_id": owner, "name": "wired"})
         gid = created.structured_content["data"]["group_id"]

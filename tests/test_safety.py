@@ -106,7 +106,7 @@ async def test_push_to_everyone_and_broadcast_ask_but_targeted_push_does_not():
         await call(client, "send_push", {"user_ids": [1, 2], "message": {"body": "hi"}})
         assert asked == []
         await call(client, "send_push", {"all_devices": True, "message": {"body": "hi"}})
-        assert "EVERY device" in asked[-1]
+        assert "EVERY user and device" in asked[-1]
 
 
 @pytest.mark.anyio
@@ -199,9 +199,14 @@ async def test_every_write_is_audited_with_secrets_removed(tmp_path, mode):
         await call_error(client, "destroy_group", {"as_user_id": owner, "group_id": gid})
         await call(client, "list_users", {})
         resource = await client.read_resource("lanying://audit-log")
-    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    entries = [e for e in lines if e["outcome"] != "intent"]
     tools = [e["tool"] for e in entries]
     assert tools == ["register_user", "register_user", "create_group", "invite_group_members", "destroy_group"]
+    # Each write that was sent has its intent on disk first, under the same id; the declined one has none.
+    intents = {e["id"]: e["tool"] for e in lines if e["outcome"] == "intent"}
+    assert sorted(intents.values()) == ["create_group", "invite_group_members", "register_user", "register_user"]
+    assert all(intents[e["id"]] == e["tool"] for e in entries if "id" in e)
     assert entries[1]["outcome"] == "error" and entries[1]["code"] == 10004
     assert entries[-1]["code"] == "declined"
     assert "hunter2-secret" not in log.read_text() and entries[0]["arguments"]["password"] == "[redacted]"

@@ -9,6 +9,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from lanying_mcp import facts
 from lanying_mcp.client import LanyingClient, RetryPolicy, build_request, check_alternate_methods
 from lanying_mcp.dispatch import output_model, shape
 from lanying_mcp.schema import input_schema
@@ -41,6 +42,8 @@ def minimal(schema: dict[str, Any]) -> Any:
     if kind == "object":
         props = schema.get("properties", {})
         return {name: minimal(props[name]) for name in schema.get("required", [])}
+    if "pattern" in schema:  # a documented format: one known-good example of each
+        return {facts.MOBILE_PATTERN: "13800138000", facts.USERNAME_SCHEMA_PATTERN: "user_1"}[schema["pattern"]]
     return "x" * max(1, schema.get("minLength", 1))
 
 

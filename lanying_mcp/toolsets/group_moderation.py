@@ -72,7 +72,7 @@ class GroupPage(Params):
     as_user_id: AsUser = f(*AS_MEMBER, None)
     group_id: int = f(*GROUP_ID)
     cursor: str | None = f(*CURSOR, None)
-    limit: int | None = _limit(50, 1000)
+    limit: int | None = _limit(40, 1000)
     version: int | None = f(*VERSION, None)
 
 

@@ -83,7 +83,7 @@ class ListMembers(Params):
     cursor: str | None = f(
         "Cursor from the previous page; omit for the first page.", "上一页返回的游标;首页不填。", None
     )
-    limit: int | None = f("Page size (default 50, at most 1000).", "每页数量(默认50,最多1000)。", 50, ge=1, le=1000)
+    limit: int | None = f("Page size (default 40, at most 1000).", "每页数量(默认40,最多1000)。", 40, ge=1, le=1000)
 
 
 class DestroyGroup(Params):
@@ -350,7 +350,7 @@ OPERATIONS: list[Operation] = [
             "分页获取群成员。下一页传入返回的cursor;cursor为空时结束。",
         ),
         hints=READ,
-        ids=IdPaths(users=("data[].user_id",), text=("data[].display_name",)),
+        ids=IdPaths(users=("data[].user_id",), text=("data[].display_name",), members=True),
         default=True,
     ),
     Operation(

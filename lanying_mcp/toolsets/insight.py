@@ -16,7 +16,7 @@ import anyio
 
 from ..client import Envelope
 from ..errors import ArgumentError, LanyingError
-from ..spec import READ, ApiModel, Operation, Params, Toolset, f
+from ..spec import READ, ApiModel, IdPaths, Operation, Params, Toolset, f
 
 if TYPE_CHECKING:
     from ..dispatch import CallContext
@@ -209,6 +209,10 @@ async def find_by_name(ctx: CallContext, p: FindByName) -> FindResult:
 OPERATIONS: list[Operation] = [
     Operation(
         name="find_by_name",
+        ids=IdPaths(
+            plain=("data.matches[].user_id", "data.matches[].group_id"),  # each match already carries its names
+            text=("data.matches[].username", "data.matches[].nick_name", "data.matches[].name"),
+        ),
         http="GET /roster/name",
         calls=(
             "GET /roster/name",

@@ -1,0 +1,35 @@
+"""The reads that generic code makes by role — names, confirmation questions, the doctor — not by tool name.
+
+Generic modules ask for `roles.GROUP_INFO`, never for a tool name, so a renamed tool fails one test
+(`tests/test_catalogue.py`: every role names a read-only operation of the catalogue) instead of a
+look-up somewhere at run time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+USERS_BY_ID = "get_friend_details"  # usernames and nicknames of many users at once
+GROUPS_BY_ID = "get_groups_info"  # names of many groups at once
+GROUP_INFO = "get_group_info"
+GROUP_ADMINS = "list_group_admins"
+MESSAGES = "list_conversation_messages"
+ANNOUNCEMENT = "get_group_announcement"
+GROUP_FILE = "get_group_file"
+USER_GROUPS = "list_user_groups"
+
+# One cheap read per toolset, for `lanying-mcp doctor`: "$user"/"$group" are filled in from earlier reads.
+PROBES: dict[str, tuple[str, dict[str, Any]]] = {
+    "users": ("list_users", {"page_num": 1, "page_size": 1}),
+    "devices": ("list_user_devices", {"as_user_id": "$user"}),
+    "roster": ("list_friend_ids", {"as_user_id": "$user", "limit": 1}),
+    "groups": (USER_GROUPS, {"as_user_id": "$user"}),
+    "group_moderation": ("list_group_invitations", {"as_user_id": "$user", "limit": 1}),
+    "group_content": ("list_group_announcements", {"group_id": "$group"}),
+    "messages": ("list_unread_conversations", {"as_user_id": "$user"}),
+    "push": ("get_push_certificate", {"provider": 1}),
+    "files": ("get_avatar_download_url", {"object_name": "lanying-mcp-doctor-probe"}),
+    "insight": ("check_push_delivery", {"user_id": "$user"}),
+}
+
+ALL = (USERS_BY_ID, GROUPS_BY_ID, GROUP_INFO, GROUP_ADMINS, MESSAGES, ANNOUNCEMENT, GROUP_FILE, USER_GROUPS)
