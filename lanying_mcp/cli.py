@@ -57,7 +57,7 @@ def _kind(s: Declared) -> dict[str, Any]:
         return {"action": "store_const", "const": not s.default}  # --read-only sets True, --no-confirm False
     if s.opt.choices:
         return {"choices": s.opt.choices}
-    return {"metavar": {"list": "A,B", "int": "N", "float": "N"}.get(s.kind, "TEXT")}
+    return {"metavar": "FILE" if s.opt.path else {"list": "A,B", "int": "N", "float": "N"}.get(s.kind, "TEXT")}
 
 
 def _help(s: Declared) -> str:
@@ -65,9 +65,9 @@ def _help(s: Declared) -> str:
     if s.kind == "switch" and s.default:
         return f"do not {text}" + (f" ({s.env}=false)" if s.env else "")
     where = [s.env] if s.env else []
-    default = s.opt.shown or ("" if s.kind == "switch" else s.default_text())
+    default = s.opt.shown.replace("`", "") or ("" if s.kind == "switch" else s.default_text())
     if default:
-        where.append(f"default {default}")
+        where.append(f"default: {default}")
     return text + (f" ({'; '.join(where)})" if where else "")
 
 

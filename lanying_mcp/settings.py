@@ -49,6 +49,7 @@ class Opt:
     placeholder: str = ""  # an example value for registry clients
     required: bool = False  # a real app needs it (not with the sandbox, profiles or per-request credentials)
     stdio: bool = True  # False: only the HTTP transports use it, so server.json (a stdio package) leaves it out
+    path: bool = False  # the value names a local file
     choices: tuple[str, ...] = ()
 
 
@@ -154,13 +155,13 @@ class Settings(BaseSettings):
     endpoint: Annotated[str, Opt("API endpoint URL, from the console's app info page", APP, env="API_ENDPOINT",
                                  placeholder="https://s-1-3-api.maximtop.cn", required=True)] = ""
     app_id: Annotated[str, Opt("app ID, from the console's app info page", APP, required=True)] = ""
-    access_token: Annotated[SecretStr, Opt("admin access token, from the console's Token page (prefer the "
-                                           "variable: flags show in `ps`)", APP, required=True)] = SecretStr("")
+    access_token: Annotated[SecretStr, Opt("admin access token, from the console's Token page", APP,
+                                           required=True)] = SecretStr("")
     sandbox: Annotated[bool, Opt("use an in-process sandbox instead of a real app (no credentials needed)", APP,
                                  env=None)] = False
     timeout: Annotated[float, Opt("HTTP timeout to the API, in seconds (0-600)", APP)] = 20.0
     toolsets: Annotated[tuple[str, ...], Opt("comma list of toolsets, `default` or `all`", SELECTION,
-                                             shown="'default' ('all' with discovery)")] = ()
+                                             shown="`default` (`all` with `--discovery`)")] = ()
     tools: Annotated[tuple[str, ...], Opt("comma list of extra tools to serve", SELECTION)] = ()
     exclude_tools: Annotated[tuple[str, ...], Opt("comma list of tools to leave out", SELECTION)] = ()
     read_only: Annotated[bool, Opt("serve only tools that read; writes are refused by name too", SELECTION)] = False
@@ -171,10 +172,10 @@ class Settings(BaseSettings):
                                                       "alternate HTTP method", SELECTION)] = ()
     confirm: Annotated[bool, Opt("ask a human before destructive calls", SAFETY)] = True
     policy_file: Annotated[str, Opt("operator policy file, TOML or JSON", SAFETY, env="POLICY",
-                                    flag="--policy")] = ""
-    audit_log: Annotated[str, Opt("append every write call to this JSON-lines file", SAFETY)] = ""
+                                    flag="--policy", path=True)] = ""
+    audit_log: Annotated[str, Opt("append every write call to this JSON-lines file", SAFETY, path=True)] = ""
     upload_roots: Annotated[tuple[str, ...], Opt("comma list of folders local files may be uploaded from",
-                                                 SAFETY, shown="none")] = ()
+                                                 SAFETY, shown="none: no local uploads")] = ()
     max_upload_bytes: Annotated[int, Opt("largest local file an upload may send, in bytes", SAFETY,
                                          shown="50 MiB")] = 50 * MiB
     auth_token: Annotated[SecretStr, Opt("bearer token HTTP clients must send; required when --host is not "
@@ -187,7 +188,7 @@ class Settings(BaseSettings):
                                         "instead of masking them", RESULTS)] = False
     names: Annotated[bool, Opt("add usernames and group names beside IDs in results", RESULTS)] = True
     profiles_file: Annotated[str, Opt("named apps in a TOML file; tools then take an `app` argument", APPS,
-                                      env="PROFILES", flag="--profiles")] = ""
+                                      env="PROFILES", flag="--profiles", path=True)] = ""
     request_credentials: Annotated[bool, Opt("take X-Lanying-App-Id / X-Lanying-Access-Token from each HTTP "
                                              "request", APPS, stdio=False)] = False
     allowed_endpoints: Annotated[tuple[str, ...], Opt("comma list of endpoints a request may pick with "

@@ -9,6 +9,7 @@ import jsonschema
 import tomllib
 
 from lanying_mcp import __version__
+from lanying_mcp.settings import declared
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "tools" / "upstream" / "server.schema.json"
@@ -28,8 +29,9 @@ def test_versions_agree_and_secrets_are_marked():
     (package,) = doc["packages"]
     assert package["version"] == __version__ and package["identifier"] == project["name"]
     env = {v["name"]: v for v in package["environmentVariables"]}
+    secret = {s.env for s in declared() if s.secret}
     assert env["LANYING_ACCESS_TOKEN"]["isSecret"] is True
-    assert all(not v.get("isSecret") for name, v in env.items() if name != "LANYING_ACCESS_TOKEN")
+    assert all(v.get("isSecret", False) == (name in secret) for name, v in env.items())
     assert f"mcp-name: {doc['name']}" in (ROOT / "README.md").read_text()
 
 
@@ -38,3 +40,9 @@ def test_readme_starts_with_the_two_commands():
     blocks = [b.split("```", 1)[0].strip() for b in text.split("```bash\n")[1:3]]
     assert "lanying-mcp --sandbox" in blocks[0]
     assert "pytest" in blocks[1]
+
+
+def test_server_json_lists_the_declared_stdio_settings():
+    (package,) = json.loads((ROOT / "server.json").read_text())["packages"]
+    listed = [v["name"] for v in package["environmentVariables"]]
+    assert listed == [s.env for s in declared() if s.env and s.opt.stdio]

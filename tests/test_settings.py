@@ -193,7 +193,7 @@ def test_help_shows_each_variable_and_default():
         assert setting.flag in flat
         if setting.env:
             assert setting.env in flat
-    assert "LANYING_CONFIRM=false" in flat and "default 20" in flat
+    assert "LANYING_CONFIRM=false" in flat and "default: 20" in flat
 
 
 def test_a_malformed_secret_is_not_repeated():

@@ -1,4 +1,4 @@
-"""Regenerate the README's tool reference and tools/list size table from the catalogue.
+"""Regenerate the README's settings table, tool reference and tools/list size table from their sources.
 
 python tools/gen_docs.py           # rewrite README.md between the generated markers
 python tools/gen_docs.py --check   # exit 1 if README.md is out of date (CI runs this)
@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from measure_tools import measure, table  # noqa: E402
 
+from lanying_mcp.settings import declared  # noqa: E402
 from lanying_mcp.toolsets import CATALOGUE, TOOLSETS  # noqa: E402
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS  # noqa: E402
 
@@ -57,6 +58,22 @@ def reference() -> str:
     return "\n".join(lines)
 
 
+def settings_table() -> str:
+    """One row per declared setting (lanying_mcp/settings.py), in declaration order."""
+    lines = ["| flag | environment | default | meaning |", "|---|---|---|---|"]
+    for s in declared():
+        if s.kind == "switch":
+            default = "on" if s.default else "off"
+        else:
+            default = s.opt.shown or (f"`{s.default_text()}`" if s.default_text() else "—")
+        meaning = s.opt.help + ("; required for a real app" if s.opt.required else "")
+        meaning += f"; `{s.flag}` turns it off" if s.kind == "switch" and s.default else ""
+        meaning += " (secret)" if s.secret else ""
+        env = f"`{s.env}`" if s.env else "—"
+        lines.append(f"| `{s.flag}` | {env} | {default} | {meaning.replace('|', '/')} |")
+    return "\n".join(lines)
+
+
 def replace(text: str, name: str, body: str) -> str:
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     head, rest = text.split(start, 1)
@@ -65,6 +82,7 @@ def replace(text: str, name: str, body: str) -> str:
 
 
 def render(text: str) -> str:
+    text = replace(text, "settings", settings_table())
     text = replace(text, "tools", reference())
     return replace(text, "sizes", table(measure()))
 
@@ -79,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         if fresh != current:
             print("README.md is out of date: run `python tools/gen_docs.py`", file=sys.stderr)
             return 1
-        print("README.md tool reference is up to date")
+        print("README.md settings table and tool reference are up to date")
         return 0
     README.write_text(fresh, encoding="utf-8")
     print(f"README.md updated ({len(CATALOGUE)} tools)")
