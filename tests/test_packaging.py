@@ -46,3 +46,12 @@ def test_server_json_lists_the_declared_stdio_settings():
     (package,) = json.loads((ROOT / "server.json").read_text())["packages"]
     listed = [v["name"] for v in package["environmentVariables"]]
     assert listed == [s.env for s in declared() if s.env and s.opt.stdio]
+
+
+def test_server_json_is_generated_from_the_settings(monkeypatch):
+    """tools/gen_server.py --check in CI, here too so a stale file fails where settings are tested."""
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))
+    from gen_server import render
+
+    current = (ROOT / "server.json").read_text(encoding="utf-8")
+    assert render(current) == current, "server.json is stale: run tools/regen"

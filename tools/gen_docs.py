@@ -6,7 +6,6 @@ python tools/gen_docs.py --check   # exit 1 if README.md is out of date (CI runs
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -14,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
+from generated import regenerate  # noqa: E402
 from measure_tools import measure, table  # noqa: E402
 
 from lanying_mcp.settings import declared  # noqa: E402
@@ -88,20 +88,7 @@ def render(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true")
-    args = ap.parse_args(argv)
-    current = README.read_text(encoding="utf-8")
-    fresh = render(current)
-    if args.check:
-        if fresh != current:
-            print("README.md is out of date: run `python tools/gen_docs.py`", file=sys.stderr)
-            return 1
-        print("README.md settings table and tool reference are up to date")
-        return 0
-    README.write_text(fresh, encoding="utf-8")
-    print(f"README.md updated ({len(CATALOGUE)} tools)")
-    return 0
+    return regenerate(README, render, (__doc__ or "").splitlines()[0], argv)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ secret setting is marked `isSecret` so registry clients store it as one.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -17,6 +16,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from generated import regenerate  # noqa: E402
 
 from lanying_mcp import __version__  # noqa: E402
 from lanying_mcp.settings import Declared, declared  # noqa: E402
@@ -67,20 +69,7 @@ def dump(value: Any, indent: str = "") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--check", action="store_true")
-    args = ap.parse_args(argv)
-    current = SERVER_JSON.read_text(encoding="utf-8")
-    fresh = render(current)
-    if args.check:
-        if fresh != current:
-            print("server.json is out of date: run `python tools/gen_server.py`", file=sys.stderr)
-            return 1
-        print("server.json is up to date")
-        return 0
-    SERVER_JSON.write_text(fresh, encoding="utf-8")
-    print("server.json updated")
-    return 0
+    return regenerate(SERVER_JSON, render, (__doc__ or "").splitlines()[0], argv)
 
 
 if __name__ == "__main__":
