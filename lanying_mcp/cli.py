@@ -25,7 +25,7 @@ import httpx2
 
 from . import __version__, errors
 from .http_auth import LOOPBACK, BearerAuth
-from .settings import Settings, SettingsError
+from .settings import Declared, Settings, SettingsError, declared
 
 COMMANDS = ("serve", "sandbox", "tools", "call", "errors", "doctor")
 EXIT_USAGE = 2
@@ -46,83 +46,34 @@ def _say(message: str) -> None:
 
 
 def _settings_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("Lanying app (flags override LANYING_* environment variables)")
-    g.add_argument("--endpoint", help="API endpoint URL (LANYING_API_ENDPOINT)")
-    g.add_argument("--app-id", help="app ID (LANYING_APP_ID)")
-    g.add_argument("--access-token", help="admin access token (LANYING_ACCESS_TOKEN; prefer the variable)")
-    g.add_argument(
-        "--sandbox",
-        action="store_true",
-        default=None,
-        help="use an in-process sandbox instead of a real app (no credentials needed)",
-    )
-    g.add_argument("--timeout", type=float, help="HTTP timeout in seconds (LANYING_TIMEOUT, default 20)")
-    t = p.add_argument_group("tool selection")
-    t.add_argument("--toolsets", help="comma list of toolsets, 'default' or 'all' (LANYING_TOOLSETS)")
-    t.add_argument("--tools", help="comma list of extra tool names (LANYING_TOOLS)")
-    t.add_argument("--exclude-tools", help="comma list of tool names to leave out (LANYING_EXCLUDE_TOOLS)")
-    t.add_argument(
-        "--read-only", action="store_true", default=None, help="serve only tools that read (LANYING_READ_ONLY)"
-    )
-    t.add_argument(
-        "--discovery",
-        action="store_true",
-        default=None,
-        help="list only search/schema/call meta-tools; every tool stays reachable (LANYING_DISCOVERY)",
-    )
-    t.add_argument("--lang", choices=("en", "zh"), help="language of tool texts (LANYING_LANG, default en)")
-    s = p.add_argument_group("safety")
-    s.add_argument("--policy", help="operator policy file, TOML or JSON (LANYING_POLICY)")
-    s.add_argument("--audit-log", help="append every write call to this JSON-lines file (LANYING_AUDIT_LOG)")
-    s.add_argument(
-        "--no-confirm",
-        action="store_true",
-        default=None,
-        help="do not ask a human before destructive calls (LANYING_CONFIRM=false)",
-    )
-    s.add_argument(
-        "--auth-token",
-        help="bearer token HTTP clients must send (LANYING_AUTH_TOKEN); required when --host is not loopback",
-    )
-    s.add_argument("--allowed-hosts", help="extra Host names accepted by the HTTP transports (LANYING_ALLOWED_HOSTS)")
-    a = p.add_argument_group("several apps and replicas")
-    a.add_argument("--profiles", help="named apps in a TOML file; tools then take `app` (LANYING_PROFILES)")
-    a.add_argument(
-        "--request-credentials",
-        action="store_true",
-        default=None,
-        help="HTTP: take X-Lanying-App-Id / X-Lanying-Access-Token from each request (LANYING_REQUEST_CREDENTIALS)",
-    )
-    a.add_argument(
-        "--allowed-endpoints", help="endpoints a request may pick with X-Lanying-Endpoint (LANYING_ALLOWED_ENDPOINTS)"
-    )
-    a.add_argument("--state-key", help="request-state key shared by all replicas, >= 32 bytes (LANYING_STATE_KEY)")
+    """One flag per declared setting (settings.py), grouped as there; flags left out stay None."""
+    groups: dict[str, Any] = {}
+    for s in declared():
+        g = groups.get(s.opt.group) or groups.setdefault(s.opt.group, p.add_argument_group(s.opt.group))
+        g.add_argument(s.flag, dest=s.name, default=None, help=_help(s), **_kind(s))
+
+
+def _kind(s: Declared) -> dict[str, Any]:
+    if s.kind == "switch":
+        return {"action": "store_const", "const": not s.default}  # --read-only sets True, --no-confirm False
+    if s.opt.choices:
+        return {"choices": s.opt.choices}
+    return {"metavar": "FILE" if s.opt.path else {"list": "A,B", "int": "N", "float": "N"}.get(s.kind, "TEXT")}
+
+
+def _help(s: Declared) -> str:
+    text = s.opt.help.replace("`", "")
+    if s.kind == "switch" and s.default:
+        return f"do not {text}" + (f" ({s.env}=false)" if s.env else "")
+    where = [s.env] if s.env else []
+    default = s.opt.shown.replace("`", "") or ("" if s.kind == "switch" else s.default_text())
+    if default:
+        where.append(f"default: {default}")
+    return text + (f" ({'; '.join(where)})" if where else "")
 
 
 def _settings(ns: argparse.Namespace) -> Settings:
-    split = lambda v: tuple(x.strip() for x in v.split(",") if x.strip()) if v else None  # noqa: E731
-    return Settings.from_env(
-        endpoint=ns.endpoint,
-        app_id=ns.app_id,
-        access_token=ns.access_token,
-        sandbox=ns.sandbox,
-        timeout=ns.timeout,
-        toolsets=split(ns.toolsets),
-        tools=split(ns.tools),
-        exclude_tools=split(ns.exclude_tools),
-        read_only=ns.read_only,
-        discovery=ns.discovery,
-        lang=ns.lang,
-        policy_file=ns.policy,
-        audit_log=ns.audit_log,
-        confirm=False if ns.no_confirm else None,
-        auth_token=ns.auth_token,
-        allowed_hosts=split(ns.allowed_hosts),
-        profiles_file=ns.profiles,
-        request_credentials=ns.request_credentials,
-        allowed_endpoints=split(ns.allowed_endpoints),
-        state_key=ns.state_key,
-    )
+    return Settings.from_env(**{s.name: getattr(ns, s.name) for s in declared()})
 
 
 def build(settings: Settings) -> Any:

@@ -1,157 +1,242 @@
-"""One Settings object, read from LANYING_* environment variables; CLI flags override them."""
+"""Every setting declared once: its flag, environment variable, default, description and secrecy.
+
+The `Settings` fields below are the only place a setting is written. The command line's flags
+(`cli.py`), the README settings table (`tools/gen_docs.py`) and server.json's environment list
+(`tools/gen_server.py`) are generated from them, and CI fails when a generated file is stale.
+
+Building a `Settings` never reads the process environment; `Settings.from_env` does, explicitly, so
+tests and the per-request copies made with `with_` stay hermetic. Environment values are plain text:
+lists are comma-separated, switches are true/false (also 1/0, yes/no, on/off), and an empty variable
+counts as unset.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, cast
 from urllib.parse import urlparse
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "LANYING_"
+
+APP = "Lanying app (flags override LANYING_* environment variables)"
+SELECTION = "tool selection"
+SAFETY = "safety"
+RESULTS = "results"
+APPS = "several apps and replicas"
+
+MiB = 1024 * 1024
 
 
 class SettingsError(ValueError):
     """A missing or malformed setting; the message names the variable and what to do."""
 
 
-def _split(value: str | None) -> tuple[str, ...]:
-    if not value:
-        return ()
-    return tuple(part.strip() for part in value.split(",") if part.strip())
+@dataclass(frozen=True)
+class Opt:
+    """How one setting is spelled outside Python; the field's type and default say the rest."""
+
+    help: str  # one line, read in `--help`, the README table and server.json
+    group: str  # the `--help` section
+    env: str | None = ""  # the variable after LANYING_; "" means the field name upper-cased; None: flag only
+    flag: str = ""  # "" means --field-name, or --no-field-name for a switch that defaults to on
+    shown: str = ""  # the default as the docs show it, when the bare value would mislead
+    placeholder: str = ""  # an example value for registry clients
+    required: bool = False  # a real app needs it (not with the sandbox, profiles or per-request credentials)
+    stdio: bool = True  # False: only the HTTP transports use it, so server.json (a stdio package) leaves it out
+    path: bool = False  # the value names a local file
+    choices: tuple[str, ...] = ()
 
 
-def _flag(name: str, value: str | None) -> bool:
-    if value is None or value == "":
-        return False
-    low = value.strip().lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{ENV_PREFIX}{name} must be true or false, got {value!r}")
+Kind = Literal["text", "secret", "list", "switch", "int", "float"]
+_KINDS: dict[Any, Kind] = {
+    str: "text",
+    SecretStr: "secret",
+    tuple[str, ...]: "list",
+    bool: "switch",
+    int: "int",
+    float: "float",
+}
+_EXPECTED: dict[Kind, str] = {
+    "text": "text",
+    "secret": "text",
+    "list": "a comma-separated list",
+    "switch": "true or false",
+    "int": "a whole number",
+    "float": "a number",
+}
 
 
 @dataclass(frozen=True)
-class Settings:
-    endpoint: str = ""
-    app_id: str = ""
-    access_token: SecretStr = field(default_factory=lambda: SecretStr(""))
-    lang: str = "en"
-    toolsets: tuple[str, ...] = ()  # empty: "default", or "all" in discovery mode
-    tools: tuple[str, ...] = ()
-    exclude_tools: tuple[str, ...] = ()
-    read_only: bool = False
-    discovery: bool = False
-    timeout: float = 20.0
-    sandbox: bool = False
-    # Local files an agent may upload (knowledge documents): only below these folders; none by default.
-    upload_roots: tuple[str, ...] = ()
-    max_upload_bytes: int = 50 * 1024 * 1024
-    # Safety: ask a human before destructive calls (False only by the operator's explicit opt-out).
-    confirm: bool = True
-    policy_file: str = ""
-    audit_log: str = ""
-    # HTTP transports: bearer token required from clients (mandatory when binding beyond loopback).
-    auth_token: SecretStr = field(default_factory=lambda: SecretStr(""))
-    allowed_hosts: tuple[str, ...] = ()
-    # Several apps: named profiles, or credentials per HTTP request (see apps.py).
-    profiles_file: str = ""
-    request_credentials: bool = False
-    allowed_endpoints: tuple[str, ...] = ()
-    # Upstream answers larger than this (decompressed) are refused, counted while reading.
-    max_response_bytes: int = 8 * 1024 * 1024
-    # Secrets the API returns (user tokens, vendor push secrets) are masked in results unless revealed.
-    reveal_secrets: bool = False
-    # Tools sent with their documented alternate method (e.g. DELETE /group/kick instead of POST).
-    alternate_methods: tuple[str, ...] = ()
-    # Usernames/nicknames beside user IDs and names beside group IDs in results.
-    names: bool = True
-    # Seals request state across replicas (2026-07-28 multi-round calls); >= 32 bytes, same on every replica.
-    state_key: SecretStr = field(default_factory=lambda: SecretStr(""))
+class Declared:
+    """One setting as the generators see it: name, spelling, kind and default."""
 
-    def __post_init__(self) -> None:
-        for name in ("access_token", "auth_token", "state_key"):
-            if isinstance(getattr(self, name), str):
-                object.__setattr__(self, name, SecretStr(getattr(self, name)))
-        for name in ("toolsets", "tools", "exclude_tools", "upload_roots", "allowed_hosts", "allowed_endpoints"):
-            value = getattr(self, name)
-            if isinstance(value, str):
-                object.__setattr__(self, name, _split(value))
+    name: str
+    opt: Opt
+    kind: Kind
+    default: Any
+
+    @property
+    def env(self) -> str | None:
+        if self.opt.env is None:
+            return None
+        return ENV_PREFIX + (self.opt.env or self.name.upper())
+
+    @property
+    def flag(self) -> str:
+        if self.opt.flag:
+            return self.opt.flag
+        stem = self.name.replace("_", "-")
+        return f"--no-{stem}" if self.kind == "switch" and self.default else f"--{stem}"
+
+    @property
+    def secret(self) -> bool:
+        return self.kind == "secret"
+
+    @property
+    def label(self) -> str:
+        """How messages name the setting: the variable and the flag."""
+        return f"{self.env} ({self.flag})" if self.env else self.flag
+
+    def default_text(self) -> str:
+        """The default as an environment value would spell it; "" when there is none."""
+        value: Any = self.default
+        if isinstance(value, SecretStr):
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, tuple):
+            return ",".join(str(v) for v in cast("tuple[object, ...]", value))
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+class _EnvSource(PydanticBaseSettingsSource):
+    """The declared LANYING_* variables of one mapping (the process environment unless a test passes one)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.env = env
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        name = DECLARED[field_name].env
+        raw = self.env.get(name) if name else None
+        value = raw.strip() if isinstance(raw, str) else ""
+        return (value or None), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value is not None:
+                found[key] = value
+        return found
+
+
+def _opt(field: FieldInfo) -> Opt:
+    return next(m for m in field.metadata if isinstance(m, Opt))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="forbid")
+
+    # fmt: off
+
+    endpoint: Annotated[str, Opt("API endpoint URL, from the console's app info page", APP, env="API_ENDPOINT",
+                                 placeholder="https://s-1-3-api.maximtop.cn", required=True)] = ""
+    app_id: Annotated[str, Opt("app ID, from the console's app info page", APP, required=True)] = ""
+    access_token: Annotated[SecretStr, Opt("admin access token, from the console's Token page", APP,
+                                           required=True)] = SecretStr("")
+    sandbox: Annotated[bool, Opt("use an in-process sandbox instead of a real app (no credentials needed)", APP,
+                                 env=None)] = False
+    timeout: Annotated[float, Opt("HTTP timeout to the API, in seconds (0-600)", APP)] = 20.0
+    toolsets: Annotated[tuple[str, ...], Opt("comma list of toolsets, `default` or `all`", SELECTION,
+                                             shown="`default` (`all` with `--discovery`)")] = ()
+    tools: Annotated[tuple[str, ...], Opt("comma list of extra tools to serve", SELECTION)] = ()
+    exclude_tools: Annotated[tuple[str, ...], Opt("comma list of tools to leave out", SELECTION)] = ()
+    read_only: Annotated[bool, Opt("serve only tools that read; writes are refused by name too", SELECTION)] = False
+    discovery: Annotated[bool, Opt("list only the search/schema/call meta-tools; every tool stays reachable",
+                                   SELECTION)] = False
+    lang: Annotated[str, Opt("language of tool texts", SELECTION, choices=("en", "zh"))] = "en"
+    alternate_methods: Annotated[tuple[str, ...], Opt("comma list of tools sent with their documented "
+                                                      "alternate HTTP method", SELECTION)] = ()
+    confirm: Annotated[bool, Opt("ask a human before destructive calls", SAFETY)] = True
+    policy_file: Annotated[str, Opt("operator policy file, TOML or JSON", SAFETY, env="POLICY",
+                                    flag="--policy", path=True)] = ""
+    audit_log: Annotated[str, Opt("append every write call to this JSON-lines file", SAFETY, path=True)] = ""
+    upload_roots: Annotated[tuple[str, ...], Opt("comma list of folders local files may be uploaded from",
+                                                 SAFETY, shown="none: no local uploads")] = ()
+    max_upload_bytes: Annotated[int, Opt("largest local file an upload may send, in bytes", SAFETY,
+                                         shown="50 MiB")] = 50 * MiB
+    auth_token: Annotated[SecretStr, Opt("bearer token HTTP clients must send; required when --host is not "
+                                         "loopback", SAFETY, stdio=False)] = SecretStr("")
+    allowed_hosts: Annotated[tuple[str, ...], Opt("comma list of extra Host names the HTTP transports accept "
+                                                  "(behind a proxy)", SAFETY, stdio=False)] = ()
+    max_response_bytes: Annotated[int, Opt("largest upstream answer read (decompressed), in bytes", RESULTS,
+                                           shown="8 MiB")] = 8 * MiB
+    reveal_secrets: Annotated[bool, Opt("show secrets the API returns (user tokens, vendor push secrets) "
+                                        "instead of masking them", RESULTS)] = False
+    names: Annotated[bool, Opt("add usernames and group names beside IDs in results", RESULTS)] = True
+    profiles_file: Annotated[str, Opt("named apps in a TOML file; tools then take an `app` argument", APPS,
+                                      env="PROFILES", flag="--profiles", path=True)] = ""
+    request_credentials: Annotated[bool, Opt("take X-Lanying-App-Id / X-Lanying-Access-Token from each HTTP "
+                                             "request", APPS, stdio=False)] = False
+    allowed_endpoints: Annotated[tuple[str, ...], Opt("comma list of endpoints a request may pick with "
+                                                      "X-Lanying-Endpoint", APPS, stdio=False)] = ()
+    state_key: Annotated[SecretStr, Opt("request-state key shared by all replicas, at least 32 bytes", APPS,
+                                        shown="per process", stdio=False)] = SecretStr("")
+    # fmt: on
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(_explain(exc)) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the constructor's arguments: the environment is read by `from_env`, never implicitly."""
+        return (init_settings,)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _from_text(cls, value: Any, info: ValidationInfo) -> Any:
+        """Environment and flag values arrive as text: split lists, trim the rest."""
+        kind = DECLARED[info.field_name].kind if info.field_name else "text"
+        if isinstance(value, str):
+            return _split(value) if kind == "list" else value.strip()
+        if kind == "list" and isinstance(value, list):
+            return tuple(cast("list[object]", value))
+        return value
+
+    @field_validator("upload_roots")
+    @classmethod
+    def _absolute(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Upload roots are compared with real paths later; relative ones mean the working directory now."""
+        return tuple(os.path.abspath(p) for p in value)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        env = os.environ if env is None else env
-
-        def get(name: str) -> str | None:
-            value = env.get(ENV_PREFIX + name)
-            return value.strip() if isinstance(value, str) else None
-
-        values: dict[str, Any] = {}
-        if (v := get("API_ENDPOINT")) is not None:
-            values["endpoint"] = v
-        if (v := get("APP_ID")) is not None:
-            values["app_id"] = v
-        if (v := get("ACCESS_TOKEN")) is not None:
-            values["access_token"] = SecretStr(v)
-        if v := get("LANG"):
-            values["lang"] = v
-        if v := get("TOOLSETS"):
-            values["toolsets"] = _split(v)
-        if v := get("TOOLS"):
-            values["tools"] = _split(v)
-        if v := get("EXCLUDE_TOOLS"):
-            values["exclude_tools"] = _split(v)
-        if (v := get("READ_ONLY")) is not None:
-            values["read_only"] = _flag("READ_ONLY", v)
-        if (v := get("DISCOVERY")) is not None:
-            values["discovery"] = _flag("DISCOVERY", v)
-        if v := get("UPLOAD_ROOTS"):
-            values["upload_roots"] = tuple(os.path.abspath(p) for p in _split(v))
-        if (v := get("CONFIRM")) is not None:
-            values["confirm"] = _flag("CONFIRM", v)
-        if v := get("POLICY"):
-            values["policy_file"] = v
-        if v := get("AUDIT_LOG"):
-            values["audit_log"] = v
-        if v := get("AUTH_TOKEN"):
-            values["auth_token"] = SecretStr(v)
-        if v := get("ALLOWED_HOSTS"):
-            values["allowed_hosts"] = _split(v)
-        if v := get("PROFILES"):
-            values["profiles_file"] = v
-        if (v := get("REQUEST_CREDENTIALS")) is not None:
-            values["request_credentials"] = _flag("REQUEST_CREDENTIALS", v)
-        if v := get("ALLOWED_ENDPOINTS"):
-            values["allowed_endpoints"] = _split(v)
-        if v := get("STATE_KEY"):
-            values["state_key"] = SecretStr(v)
-        if (v := get("REVEAL_SECRETS")) is not None:
-            values["reveal_secrets"] = _flag("REVEAL_SECRETS", v)
-        if (v := get("NAMES")) is not None:
-            values["names"] = _flag("NAMES", v)
-        if v := get("ALTERNATE_METHODS"):
-            values["alternate_methods"] = _split(v)
-        if v := get("MAX_RESPONSE_BYTES"):
-            try:
-                values["max_response_bytes"] = int(v)
-            except ValueError:
-                raise SettingsError(
-                    f"{ENV_PREFIX}MAX_RESPONSE_BYTES must be a whole number of bytes, got {v!r}"
-                ) from None
-        if v := get("TIMEOUT"):
-            try:
-                values["timeout"] = float(v)
-            except ValueError:
-                raise SettingsError(f"{ENV_PREFIX}TIMEOUT must be a number of seconds, got {v!r}") from None
-        for key, value in overrides.items():
-            if value is None:
-                continue
-            if key in ("access_token", "auth_token", "state_key") and isinstance(value, str):
-                value = SecretStr(value)
-            values[key] = value
+        """LANYING_* variables, then the overrides that are not None (the CLI's flags)."""
+        values = _EnvSource(cls, os.environ if env is None else env)()
+        values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
     @property
@@ -159,17 +244,20 @@ class Settings:
         return self.toolsets or (("all",) if self.discovery else ("default",))
 
     def with_(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
+        """A copy with some settings changed, validated like the original."""
+        current = {name: getattr(self, name) for name in type(self).model_fields}
+        return type(self)(**{**current, **changes})
 
-    def validate(self) -> Settings:
+    def validate(self) -> Settings:  # pyright: ignore[reportIncompatibleMethodOverride] - the pydantic v1 name
         """Check what a real (non-sandbox) server needs; raise SettingsError naming what is wrong."""
         if self.lang not in ("en", "zh"):
             raise SettingsError(f"{ENV_PREFIX}LANG must be 'en' or 'zh', got {self.lang!r}")
         if self.timeout <= 0 or self.timeout > 600:
             raise SettingsError(f"{ENV_PREFIX}TIMEOUT must be between 0 and 600 seconds, got {self.timeout}")
-        key = self.state_key.get_secret_value()
-        if key and len(key.encode()) < 32:
-            raise SettingsError(f"{ENV_PREFIX}STATE_KEY must be at least 32 bytes (use the same key on every replica)")
+        for name in ("max_upload_bytes", "max_response_bytes"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{DECLARED[name].env} must be a positive number of bytes")
+        self._check_secrets()
         if self.sandbox or self.profiles_file:
             return self
         needed = ("API_ENDPOINT",) if self.request_credentials else ("API_ENDPOINT", "APP_ID", "ACCESS_TOKEN")
@@ -198,3 +286,32 @@ class Settings:
         if any(c.isspace() or ord(c) < 32 for c in token):
             raise SettingsError(f"{ENV_PREFIX}ACCESS_TOKEN contains spaces or control characters; copy it again")
         return self
+
+    def _check_secrets(self) -> None:
+        """Rules on the secrets' values that hold in every mode; rules about masking them belong here too."""
+        key = self.state_key.get_secret_value()
+        if key and len(key.encode()) < 32:
+            raise SettingsError(f"{ENV_PREFIX}STATE_KEY must be at least 32 bytes (use the same key on every replica)")
+
+
+def _declare(name: str, field: FieldInfo) -> Declared:
+    return Declared(name, _opt(field), _KINDS[field.annotation], field.default)
+
+
+DECLARED: dict[str, Declared] = {name: _declare(name, field) for name, field in Settings.model_fields.items()}
+
+
+def declared() -> tuple[Declared, ...]:
+    """Every setting in declaration order (which is also the order of `--help` and the docs)."""
+    return tuple(DECLARED.values())
+
+
+def _explain(exc: ValidationError) -> str:
+    """One line naming the variable and what it expects; a secret's value is never repeated."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else ""
+    setting = DECLARED.get(name)
+    if setting is None:
+        return f"unknown setting {name!r}; the settings are: {', '.join(DECLARED)}"
+    got = "" if setting.secret else f", got {error['input']!r}"
+    return f"{setting.label} must be {_EXPECTED[setting.kind]}{got}"

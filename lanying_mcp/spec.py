@@ -103,7 +103,7 @@ else:
 
 def f(en: str, zh: str, default: Any = ..., **kwargs: Any) -> Any:
     """A params/result field with its English description and its Chinese twin."""
-    extra = kwargs.pop("json_schema_extra", None) or {}
+    extra: dict[str, Any] = kwargs.pop("json_schema_extra", None) or {}
     return Field(default, description=en, json_schema_extra={**extra, "x-zh": zh}, **kwargs)
 
 

@@ -15,6 +15,7 @@ import pytest
 import tomllib
 
 from lanying_mcp import __version__
+from lanying_mcp.settings import declared
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "tools" / "upstream" / "server.schema.json"
@@ -34,8 +35,9 @@ def test_versions_agree_and_secrets_are_marked():
     (package,) = doc["packages"]
     assert package["version"] == __version__ and package["identifier"] == project["name"]
     env = {v["name"]: v for v in package["environmentVariables"]}
+    secret = {s.env for s in declared() if s.secret}
     assert env["LANYING_ACCESS_TOKEN"]["isSecret"] is True
-    assert all(not v.get("isSecret") for name, v in env.items() if name != "LANYING_ACCESS_TOKEN")
+    assert all(v.get("isSecret", False) == (name in secret) for name, v in env.items())
     assert f"mcp-name: {doc['name']}" in (ROOT / "README.md").read_text()
 
 
@@ -154,3 +156,18 @@ async def test_the_bundle_is_built_validated_unpacked_and_serves(tmp_path):
                     assert not result.is_error, result.content
         finally:
             stop(proc)
+
+
+def test_server_json_lists_the_declared_stdio_settings():
+    (package,) = json.loads((ROOT / "server.json").read_text())["packages"]
+    listed = [v["name"] for v in package["environmentVariables"]]
+    assert listed == [s.env for s in declared() if s.env and s.opt.stdio]
+
+
+def test_server_json_is_generated_from_the_settings(monkeypatch):
+    """tools/gen_server.py --check in CI, here too so a stale file fails where settings are tested."""
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))
+    from gen_server import render
+
+    current = (ROOT / "server.json").read_text(encoding="utf-8")
+    assert render(current) == current, "server.json is stale: run tools/regen"

@@ -1,4 +1,4 @@
-"""Regenerate the README's tool reference and tools/list size table from the catalogue.
+"""Regenerate the README's settings table, tool reference and tools/list size table from their sources.
 
 python tools/gen_docs.py           # rewrite README.md between the generated markers
 python tools/gen_docs.py --check   # exit 1 if README.md is out of date (CI runs this)
@@ -6,7 +6,6 @@ python tools/gen_docs.py --check   # exit 1 if README.md is out of date (CI runs
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -14,8 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
+from generated import regenerate  # noqa: E402
 from measure_tools import measure, table  # noqa: E402
 
+from lanying_mcp.settings import declared  # noqa: E402
 from lanying_mcp.toolsets import CATALOGUE, TOOLSETS  # noqa: E402
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS  # noqa: E402
 
@@ -57,6 +58,22 @@ def reference() -> str:
     return "\n".join(lines)
 
 
+def settings_table() -> str:
+    """One row per declared setting (lanying_mcp/settings.py), in declaration order."""
+    lines = ["| flag | environment | default | meaning |", "|---|---|---|---|"]
+    for s in declared():
+        if s.kind == "switch":
+            default = "on" if s.default else "off"
+        else:
+            default = s.opt.shown or (f"`{s.default_text()}`" if s.default_text() else "—")
+        meaning = s.opt.help + ("; required for a real app" if s.opt.required else "")
+        meaning += f"; `{s.flag}` turns it off" if s.kind == "switch" and s.default else ""
+        meaning += " (secret)" if s.secret else ""
+        env = f"`{s.env}`" if s.env else "—"
+        lines.append(f"| `{s.flag}` | {env} | {default} | {meaning.replace('|', '/')} |")
+    return "\n".join(lines)
+
+
 def replace(text: str, name: str, body: str) -> str:
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     head, rest = text.split(start, 1)
@@ -65,25 +82,13 @@ def replace(text: str, name: str, body: str) -> str:
 
 
 def render(text: str) -> str:
+    text = replace(text, "settings", settings_table())
     text = replace(text, "tools", reference())
     return replace(text, "sizes", table(measure()))
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true")
-    args = ap.parse_args(argv)
-    current = README.read_text(encoding="utf-8")
-    fresh = render(current)
-    if args.check:
-        if fresh != current:
-            print("README.md is out of date: run `python tools/gen_docs.py`", file=sys.stderr)
-            return 1
-        print("README.md tool reference is up to date")
-        return 0
-    README.write_text(fresh, encoding="utf-8")
-    print(f"README.md updated ({len(CATALOGUE)} tools)")
-    return 0
+    return regenerate(README, render, (__doc__ or "").splitlines()[0], argv)
 
 
 if __name__ == "__main__":

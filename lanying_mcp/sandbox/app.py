@@ -119,7 +119,10 @@ def build_app(store: Store | None = None) -> Starlette:
         return envelope(200, None, result)
 
     async def upload(request: Request) -> Response:
-        return await files.receive_upload(store, request)
+        try:
+            return await files.receive_upload(store, request)
+        finally:
+            await request.close()  # the form's spooled temporary files
 
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]
     app = Starlette(

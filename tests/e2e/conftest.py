@@ -41,12 +41,13 @@ def server_process(sandbox_api: Api, tmp_path):
     def start(transport: str, *extra: str) -> str:
         port = free_port()
         err = tmp_path / f"server-{transport}.log"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "lanying_mcp", "--transport", transport, "--port", str(port), *extra],
-            env=sandbox_api.env,
-            stdout=subprocess.PIPE,
-            stderr=open(err, "w"),
-        )
+        with open(err, "w") as log:  # the child keeps its own copy of the handle
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "lanying_mcp", "--transport", transport, "--port", str(port), *extra],
+                env=sandbox_api.env,
+                stdout=subprocess.PIPE,
+                stderr=log,
+            )
         procs.append(proc)
         wait_port(port, proc)
         path = "/sse" if transport == "sse" else "/mcp"
@@ -56,4 +57,6 @@ def server_process(sandbox_api: Api, tmp_path):
     for proc in procs:
         stop(proc)
         out = proc.stdout.read() if proc.stdout else b""
+        if proc.stdout:
+            proc.stdout.close()
         assert out == b"", f"the server wrote to stdout: {out[:200]!r}"

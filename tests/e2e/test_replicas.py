@@ -90,35 +90,26 @@ async def test_two_replicas_behind_nginx_answer_one_client(sandbox_api: Api, tmp
     procs = []
     try:
         for port in ports:
-            log = open(tmp_path / f"replica-{port}.log", "w")
+            command = [sys.executable, "-m", "lanying_mcp", "--transport", "http", "--stateless", "--port", str(port)]
+            with open(tmp_path / f"replica-{port}.log", "w") as log:  # the child keeps its own handle
+                procs.append(
+                    subprocess.Popen(
+                        [*command, "--allowed-hosts", f"127.0.0.1:{front}"],
+                        env=env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=log,
+                    )
+                )
+        for port, proc in zip(ports, procs, strict=True):
+            wait_port(port, proc)
+        with open(tmp_path / "nginx.out", "w") as log:
             procs.append(
                 subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "lanying_mcp",
-                        "--transport",
-                        "http",
-                        "--stateless",
-                        "--port",
-                        str(port),
-                        "--allowed-hosts",
-                        f"127.0.0.1:{front}",
-                    ],
-                    env=env,
+                    [nginx, "-c", str(nginx_conf(tmp_path, front, ports)), "-p", str(tmp_path)],
                     stdout=subprocess.DEVNULL,
                     stderr=log,
                 )
             )
-        for port, proc in zip(ports, procs, strict=True):
-            wait_port(port, proc)
-        procs.append(
-            subprocess.Popen(
-                [nginx, "-c", str(nginx_conf(tmp_path, front, ports)), "-p", str(tmp_path)],
-                stdout=subprocess.DEVNULL,
-                stderr=open(tmp_path / "nginx.out", "w"),
-            )
-        )
         wait_port(front, procs[-1])
 
         headers = {"X-Lanying-App-Id": "sandbox", "X-Lanying-Access-Token": TOKEN}
