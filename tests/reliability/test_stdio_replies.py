@@ -69,6 +69,10 @@ def test_unreadable_requests_get_an_error_reply_and_the_server_goes_on():
     finally:
         proc.kill()
         proc.wait()
+        reader.join(timeout=10)
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                pipe.close()
     assert sorted(replies) == [1, 2, 3, 4, 5, 6]
     for rid in (2, 3):
         error = replies[rid]["error"]

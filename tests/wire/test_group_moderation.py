@@ -84,7 +84,7 @@ CASES = [
         {"group_id": G},
         "GET",
         "/group/blocked_list",
-        query={"group_id": str(G), "limit": "50"},
+        query={"group_id": str(G), "limit": "40"},
         reply=[{"group_id": G, "user_id": U1, "created_at": "2024-01-01T00:00:00Z"}],
         extras={"cursor": "", "total": 1, "version": 1},
     ),
