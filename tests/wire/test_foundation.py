@@ -52,7 +52,7 @@ CASES = [
         {"as_user_id": 2302128618880, "group_id": 2306414607729, "limit": 50},
         "GET",
         "/group/member_list",
-        query={"group_id": "2306414607729", "limit": "40"},
+        query={"group_id": "2306414607729", "limit": "50"},
         act_as={"user_id": "2302128618880"},
         reply=[{"user_id": 1, "join_time": 2}],
         extras={"version": 3},
