@@ -81,12 +81,12 @@ def build(settings: Settings) -> Any:
 
     Every log line of the process is scrubbed of the tokens this server holds from here on.
     """
-    from .redact import Redactor, install_log_filter
+    from .redact import install_log_filter, redactor_for
 
     server = _build(settings)
     tokens = [server.lanying_client.settings.access_token.get_secret_value()]
     tokens += [c.settings.access_token.get_secret_value() for c in server.router.app_clients.values()]
-    install_log_filter(Redactor(tokens))
+    install_log_filter(redactor_for(tuple(tokens)))
     return server
 
 
@@ -181,7 +181,7 @@ def serve_http(app: Any, host: str, port: int, level: str = "INFO") -> None:
 def cmd_sandbox(ns: argparse.Namespace) -> int:
     from .sandbox import NOTICE, Store, build_app
 
-    store = Store(admin_token=ns.token)
+    store = Store(admin_token=ns.token, group_capacity=ns.group_capacity)
     _say(NOTICE)
     _say(f"sandbox: http://{ns.host}:{ns.port}  app_id={store.app_id}  access-token={store.admin_token}")
     _say(
@@ -328,6 +328,7 @@ def parser() -> argparse.ArgumentParser:
     sb.add_argument("--host", default="127.0.0.1")
     sb.add_argument("--port", type=int, default=8030)
     sb.add_argument("--token", help="admin token the sandbox accepts (default: a random one, printed)")
+    sb.add_argument("--group-capacity", type=int, default=2000, help="member limit of new groups (default 2000)")
     tools = sub.add_parser("tools", help="list tools")
     tools.add_argument("--toolset", help="only this toolset")
     tools.add_argument("--json", action="store_true", help="JSON with schemas")

@@ -23,7 +23,7 @@ from pydantic_core import to_json
 from . import consent, errors, names, untrusted
 from .client import Envelope, LanyingClient
 from .mentions import prune
-from .redact import Redactor
+from .redact import redactor_for
 from .spec import ApiModel, Operation, Params, Risk, f
 
 if TYPE_CHECKING:
@@ -296,16 +296,11 @@ def _reachable_hint(op: Operation, outcome: Outcome, ctx: CallContext) -> Outcom
     return Outcome(False, {**outcome.structured, "error": err}, errors.error_text(op.name, err, ctx.lang))
 
 
-@lru_cache(maxsize=64)
-def _redactor(secret: str) -> Redactor:
-    return Redactor([secret])
-
-
 def scrub(outcome: Outcome, secret: str) -> Outcome:
     """Mask the access token, and its transformed copies, in every string of a result (see redact.py)."""
     if not secret:
         return outcome
-    r = _redactor(secret)
+    r = redactor_for((secret,))
     attachment = r.text(outcome.attachment) if outcome.attachment is not None else None
     return Outcome(outcome.ok, r.clean(outcome.structured), r.text(outcome.text), attachment, outcome.meta)
 

@@ -14,6 +14,7 @@ shorter token is refused at start-up (`check_maskable`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable
@@ -82,16 +83,25 @@ class Redactor:
     """Masks every copy of the given secrets in strings and in nested structures."""
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
-        secrets = [s for s in secrets if s]
-        parts = [p for s in secrets for p in [_pattern(s)] if p]
+        self._secrets = tuple(dict.fromkeys(s for s in secrets if s))
+        self._compiled = False
+        self._re: re.Pattern[str] | None = None
+        self._probe: re.Pattern[str] | None = None
+
+    def _compile(self) -> None:
+        """Built on first use, not at start-up: the patterns take tens of milliseconds to compile."""
+        parts = [p for s in self._secrets for p in [_pattern(s)] if p]
         self._re = re.compile("|".join(parts), re.IGNORECASE) if parts else None
-        probes = {g for s in secrets for g in _probes(s)}
+        probes = {g for s in self._secrets for g in _probes(s)}
         self._probe = re.compile("|".join(re.escape(g) for g in sorted(probes))) if probes else None
+        self._compiled = True
 
     def __bool__(self) -> bool:
-        return self._re is not None
+        return any(_pattern(s) for s in self._secrets)
 
     def text(self, value: str) -> str:
+        if not self._compiled:
+            self._compile()
         if self._re is None or not value:
             return value
         if len(value) >= PROBE_FROM and self._probe is not None:
@@ -119,6 +129,8 @@ class Redactor:
 
     def clean(self, value: Any) -> Any:
         """A copy of `value` with every string (dict keys included) masked; other values as they are."""
+        if not self._compiled:
+            self._compile()
         if self._re is None:
             return value
         if isinstance(value, str):
@@ -130,6 +142,12 @@ class Redactor:
         if isinstance(value, tuple):
             return tuple(self.clean(v) for v in value)
         return value
+
+
+@functools.lru_cache(maxsize=64)
+def redactor_for(secrets: tuple[str, ...]) -> Redactor:
+    """One shared Redactor per set of secrets (each compiles its patterns once, on first use)."""
+    return Redactor(secrets)
 
 
 class RedactingFilter(logging.Filter):

@@ -22,7 +22,7 @@ from .dispatch import CallContext, Outcome, execute, failure, output_model
 from .gate import Gate
 from .mentions import prune, prune_schema
 from .policy import Policy
-from .redact import Redactor, check_maskable
+from .redact import check_maskable, redactor_for
 from .results import ResultStore
 from .routing import Router
 from .schema import cached, input_schema, output_schema
@@ -68,7 +68,7 @@ class LanyingServer(LanyingMCP):
         self.lanying_client = client
         self.policy = Policy.load(settings.policy_file, set(CATALOGUE)) if settings.policy_file else None
         token = settings.access_token.get_secret_value()
-        self.redactor = Redactor([token])
+        self.redactor = redactor_for((token,))
         self.audit = AuditLog(settings.audit_log, redactor=self.redactor) if settings.audit_log else None
         self.selection = Selection(settings, self.policy)
         self.reachable = self.selection.reachable

@@ -66,12 +66,12 @@ def rss_kib(pid: int) -> int:
 
 
 def start_sandbox(
-    token: str, log: IO[bytes] | IO[str] | int, port: int | None = None
+    token: str, log: IO[bytes] | IO[str] | int, port: int | None = None, *extra: str
 ) -> tuple[subprocess.Popen[Any], str]:
     """`lanying-mcp sandbox` on a free loopback port with this admin token; returns (process, base URL)."""
     port = port or free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lanying_mcp", "sandbox", "--port", str(port), "--token", token],
+        [sys.executable, "-m", "lanying_mcp", "sandbox", "--port", str(port), "--token", token, *extra],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         stdout=log,

@@ -79,9 +79,10 @@ def default_settings(user_id: int) -> dict[str, Any]:
 class Store:
     """All state of one sandbox app. Area modules keep their own part via `store.part(Cls)`."""
 
-    def __init__(self, admin_token: str | None = None) -> None:
+    def __init__(self, admin_token: str | None = None, group_capacity: int = 2000) -> None:
         self.app_id = SANDBOX_APP_ID
         self.admin_token = admin_token or "sandbox-" + secrets.token_urlsafe(16)
+        self.group_capacity = group_capacity  # undocumented: the member limit of a new group
         self.lock = threading.RLock()
         self._ids = itertools.count(2_199_040_000_000 + secrets.randbelow(1_000_000) * 1000)
         self.users: dict[int, User] = {}

@@ -190,8 +190,9 @@ def create(call: Call) -> dict[str, Any]:
     invitees = [uid for uid in dict.fromkeys(call.ints("user_list", required=False)) if uid != owner]
     for uid in invitees:
         call.store.user(uid)
-    if 1 + len(invitees) > DEFAULT_CAPACITY:
-        raise Fail(20010, f"a group holds at most {DEFAULT_CAPACITY} members, owner included")
+    capacity = call.store.group_capacity
+    if 1 + len(invitees) > capacity:
+        raise Fail(20010, f"a group holds at most {capacity} members, owner included")
     now = call.store.now_ms()
     g = Group(
         call.store.next_id(),
@@ -202,6 +203,7 @@ def create(call: Call) -> dict[str, Any]:
         type=gtype,
         created_at=now,
         updated_at=now,
+        capacity=capacity,
     )
     add_member(call.store, g, owner)
     groups(call.store).groups[g.group_id] = g
