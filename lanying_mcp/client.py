@@ -67,9 +67,6 @@ def _placement(op: Operation, name: str, info: Any) -> Loc:
     for meta in getattr(info, "metadata", ()) or ():
         if isinstance(meta, Loc):
             return meta
-    extra = getattr(info, "json_schema_extra", None)
-    if isinstance(extra, dict) and isinstance(extra.get("x-in"), str):  # computed fields carry it here
-        return Loc(In(extra["x-in"]))
     return Loc(In.QUERY if op.method in ("GET", "DELETE") else In.BODY)
 
 

@@ -9,6 +9,7 @@ the Chinese text of each field). The result is still a faithful schema of the sa
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -102,16 +103,29 @@ def output_schema(model: type[BaseModel], lang: str = "en") -> dict[str, Any]:
 
 
 # Tool schemas computed ahead of time (tools/gen_schemas.py), so start-up does not rebuild ~140 tools'
-# schemas in two languages. CI checks the file is current; a tool missing from it is computed.
+# schemas in two languages. The file records a digest of the sources the schemas come from; when the
+# code on disk differs (an edit without `tools/regen`), the whole file is ignored and every schema is
+# computed from its model, so a stale schema is never served. A tool missing from it is computed too.
 CACHE_FILE = Path(__file__).with_name("schemas.json")
+SOURCES = ("spec.py", "schema.py", "dispatch.py", "discovery.py", "facts.py", "toolsets/*.py")
+
+
+def source_digest() -> str:
+    """A digest of every source file that shapes a tool's schema."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted({p for pattern in SOURCES for p in root.glob(pattern)}):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 @lru_cache(maxsize=1)
 def _cache() -> dict[str, Any]:
     try:
-        return json.loads(CACHE_FILE.read_text(encoding="utf-8"))
+        doc = json.loads(CACHE_FILE.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return {}
+    return doc if isinstance(doc, dict) and doc.get("source") == source_digest() else {}
 
 
 def cached(tool: str, lang: str, kind: str) -> dict[str, Any] | None:

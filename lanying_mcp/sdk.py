@@ -287,7 +287,7 @@ class LanyingMCP(MCPServer[Any]):
         self,
         *,
         tools: list[Tool],
-        listed: set[str],
+        hidden: set[str],
         instructions: str,
         version: str,
         state_key: str = "",
@@ -302,7 +302,7 @@ class LanyingMCP(MCPServer[Any]):
         )
         self._unserved = unserved
         self._cannot_ask = cannot_ask
-        self._listed = listed
+        self._hidden = hidden
 
         async def set_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
             logging.getLogger("lanying_mcp").setLevel(_LEVELS.get(str(params.level), logging.INFO))
@@ -351,8 +351,8 @@ class LanyingMCP(MCPServer[Any]):
         self.prompt(name=name, title=title, description=description)(render)
 
     async def list_tools(self) -> Any:
-        """Only the listed tools: the others stay callable by name once search_tools has shown them."""
-        return [tool for tool in await super().list_tools() if tool.name in self._listed]
+        """All but the hidden tools: those stay callable by name once search_tools has shown them."""
+        return [tool for tool in await super().list_tools() if tool.name not in self._hidden]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None) -> Any:
         if (refused := self._unserved(name)) is not None:

@@ -79,7 +79,7 @@ class LanyingServer(LanyingMCP):
         self.results = ResultStore()  # bulk calls' full results, behind resource links
         super().__init__(
             tools=[self.make_tool(op) for op in self.reachable.values()],
-            listed=set(self.listed),
+            hidden=set(self.reachable) - set(self.listed),
             instructions=prune(instructions(self.selection, settings.lang), self.reachable),
             version=__version__,
             state_key=settings.state_key.get_secret_value(),

@@ -209,3 +209,32 @@ def test_error_hints_name_real_tools():
             if name.split("_")[0] not in VERBS or name == "as_user_id":
                 continue  # an argument or field name, not a tool
             assert name in CATALOGUE or name == "explain_error", f"hint of {code} names unknown tool {name}"
+
+
+def test_the_error_tree_in_the_docstring_matches_the_classes():
+    """The tree at the top of errors.py names every LanyingError subclass, each under its real parent."""
+    import re
+
+    from lanying_mcp import apps, errors
+
+    def subclasses(cls: type) -> list[type]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))]
+
+    classes = {
+        c.__name__: c for c in subclasses(errors.LanyingError) if c.__module__ in (errors.__name__, apps.__name__)
+    }
+    import textwrap
+
+    tree = textwrap.dedent((errors.__doc__ or "").split("Exception tree")[1].split("\n\n")[1])
+    drawn: dict[str, str] = {}
+    parents: list[str] = []
+    for line in tree.splitlines():
+        found = re.match(r"^(\s*(?:[│ ]   )*)(?:[├└]── )?(\w+)", line)
+        assert found, line
+        depth = len(found.group(1)) // 4 + (1 if "──" in line else 0)
+        parents[depth:] = [found.group(2)]
+        if depth:
+            drawn[found.group(2)] = parents[depth - 1]
+    assert set(drawn) == set(classes)
+    for name, parent in drawn.items():
+        assert classes[name].__mro__[1].__name__ == parent, name

@@ -40,9 +40,7 @@ def adapter_server(store: Store, kept: ResultStore) -> tuple[sdk.LanyingMCP, Lan
         idempotent=False,
         open_world=True,
     )
-    server = sdk.LanyingMCP(
-        tools=[sdk.make_tool(spec, run, None, kept)], listed={"invite"}, instructions="", version="0"
-    )
+    server = sdk.LanyingMCP(tools=[sdk.make_tool(spec, run, None, kept)], hidden=set(), instructions="", version="0")
     server.add_results(kept)
     return server, api
 
@@ -101,7 +99,7 @@ async def test_another_session_cannot_read_the_link():
 
 @pytest.mark.anyio
 async def test_an_unknown_link_is_not_found(mode):
-    server = sdk.LanyingMCP(tools=[], listed=set(), instructions="", version="0")
+    server = sdk.LanyingMCP(tools=[], hidden=set(), instructions="", version="0")
     server.add_results(ResultStore())
     async with Client(server, mode=mode) as client:
         with pytest.raises(MCPError):

@@ -237,3 +237,42 @@ def test_prompts_name_only_real_tools():
         for name in re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", text):
             if name.split("_")[0] in VERBS:
                 assert name in CATALOGUE, name
+
+
+@pytest.mark.anyio
+async def test_a_write_whose_audit_entry_cannot_be_written_is_not_made(tmp_path, monkeypatch, mode):
+    """Fail closed: the intent line goes to disk before the request; when it cannot, nothing is sent."""
+    log = tmp_path / "audit.jsonl"
+    store = Store()
+    async with sandbox_client(store, mode=mode, audit_log=str(log)) as client:
+        await call(client, "list_users", {})  # reads are not audited: they work whatever the log does
+
+        def full_disk(*args, **kwargs):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr("lanying_mcp.audit.os.fsync", full_disk)
+        err = await call_error(client, "register_user", {"username": "never_made", "password": "pw-123456"})
+        monkeypatch.undo()
+        assert err["code"] == "audit_unavailable" and "NOT" in err["message"]
+        assert "never_made" not in store.by_username
+        await call(client, "register_user", {"username": "made_after", "password": "pw-123456"})
+    assert "made_after" in store.by_username
+
+
+@pytest.mark.anyio
+async def test_a_crash_after_a_write_was_sent_is_never_called_retryable(monkeypatch):
+    """A failure of our own after the request went out may hide an applied write: say so, never 'retry'."""
+    import lanying_mcp.dispatch as dispatch
+
+    store = Store()
+    owner = store.add_user("crash_owner", "pw").user_id
+
+    def broken(op, envelope):
+        raise RuntimeError("a bug while reading the answer")
+
+    monkeypatch.setattr(dispatch, "shape", broken)
+    async with sandbox_client(store) as client:
+        err = await call_error(client, "create_group", {"as_user_id": owner, "name": "Applied anyway"})
+    assert err["code"] == "internal_error" and err["retryable"] is False
+    assert "may have been applied" in err["hint"] and "Retry once" not in err["hint"]
+    assert [g.name for g in groups(store).groups.values()] == ["Applied anyway"]

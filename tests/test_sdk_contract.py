@@ -96,14 +96,14 @@ def test_build_resolver_plans_accepts_a_gate_that_reads_the_arguments():
 
 
 def test_lowlevel_server_takes_extra_request_handlers():
-    server = sdk.LanyingMCP(tools=[], listed=set(), instructions="", version="0")
+    server = sdk.LanyingMCP(tools=[], hidden=set(), instructions="", version="0")
     assert hasattr(server._lowlevel_server, "add_request_handler")  # pyright: ignore[reportPrivateUsage]
 
 
 @pytest.mark.anyio
 async def test_raw_arguments_reach_the_tool_untouched_and_unlisted_tools_still_run(mode):
     tools = [sdk.make_tool(spec("echo"), echo, None), sdk.make_tool(spec("hidden"), echo, None)]
-    server = sdk.LanyingMCP(tools=tools, listed={"echo"}, instructions="", version="0")
+    server = sdk.LanyingMCP(tools=tools, hidden={"hidden"}, instructions="", version="0")
     async with Client(server, mode=mode) as client:
         assert [t.name for t in (await client.list_tools()).tools] == ["echo"]
         result = await client.call_tool("echo", {"x": 1, "anything": {"nested": True}})
@@ -133,7 +133,7 @@ async def test_the_resolver_asks_and_the_answer_arrives_in_both_eras(reply, expe
     async def ask(caller: sdk.Caller, arguments: dict[str, Any]) -> Any:
         return f"Really echo {arguments['x']}?"
 
-    server = sdk.LanyingMCP(tools=[sdk.make_tool(spec(), echo, ask)], listed={"echo"}, instructions="", version="0")
+    server = sdk.LanyingMCP(tools=[sdk.make_tool(spec(), echo, ask)], hidden=set(), instructions="", version="0")
     async with Client(server, mode=mode, elicitation_callback=human) as client:
         result = await client.call_tool("echo", {"x": 7})
     assert asked == ["Really echo 7?"]
@@ -149,7 +149,7 @@ async def test_a_resolver_value_that_asks_nothing_arrives_wrapped_as_accepted(de
     async def ask(caller: sdk.Caller, arguments: dict[str, Any]) -> Any:
         return decision
 
-    server = sdk.LanyingMCP(tools=[sdk.make_tool(spec(), echo, ask)], listed={"echo"}, instructions="", version="0")
+    server = sdk.LanyingMCP(tools=[sdk.make_tool(spec(), echo, ask)], hidden=set(), instructions="", version="0")
     async with Client(server, mode=mode) as client:
         result = await client.call_tool("echo", {})
     assert result.structured_content is not None and result.structured_content["answer"] == expected

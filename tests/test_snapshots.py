@@ -58,3 +58,21 @@ def test_precomputed_schemas_match_the_models():
         for lang in ("en", "zh"):
             assert cached(op.name, lang, "input") == input_schema(op.params, lang), (op.name, lang)
             assert cached(op.name, lang, "output") == output_schema(output_model(op), lang), (op.name, lang)
+
+
+def test_a_stale_precomputed_file_is_never_served(tmp_path, monkeypatch):
+    """When the sources the schemas come from change, the whole file is ignored: schemas come from the models."""
+    from lanying_mcp import schema
+
+    doc = json.loads(schema.CACHE_FILE.read_text(encoding="utf-8"))
+    assert doc["source"] == schema.source_digest(), "schemas.json is stale: run tools/regen"
+    op = OPS[0]
+    doc["en"][op.name]["input"] = {"type": "object", "description": "stale"}
+    stale = tmp_path / "schemas.json"
+    stale.write_text(json.dumps({**doc, "source": "0" * 64}), encoding="utf-8")
+    monkeypatch.setattr(schema, "CACHE_FILE", stale)
+    schema._cache.cache_clear()
+    try:
+        assert schema.cached(op.name, "en", "input") is None
+    finally:
+        schema._cache.cache_clear()

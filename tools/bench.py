@@ -179,8 +179,8 @@ def cold_start(env: Env, plan: Plan) -> tuple[list[Row], dict[str, Any]]:
             t["ours"],
             t["minimal"],
             "{:,.0f} ms",
-            "≤ 1.3×",
-            lambda r: r <= 1.3,
+            "≤ 1.1×",
+            lambda r: r <= 1.1,
         ),
         ratio_row(
             "memory",
@@ -234,6 +234,78 @@ def latency_stdio(env: Env, plan: Plan, group_id: int) -> list[Row]:
         hand.close()
         direct.close()
     return latency_rows("stdio", per_round)
+
+
+async def names_cost(env: Env, plan: Plan, owner: int) -> tuple[list[Row], list[str]]:
+    """list_group_members, a page of 100, with names beside IDs (cache cold and warm) vs names off.
+
+    Measured at the dispatcher against the loopback sandbox over HTTP, so the extra lookups cost a real
+    round trip each; the three kinds of call alternate within each round, so drift cancels.
+    """
+    from lanying_mcp import names
+    from lanying_mcp.client import LanyingClient
+    from lanying_mcp.dispatch import CallContext, execute
+    from lanying_mcp.settings import Settings
+    from lanying_mcp.toolsets import CATALOGUE
+
+    async with http_client() as http:
+        api = Api(http, env.api)
+        members = await api.register(99, "named")
+        group_id = await api.create_group(owner, "names bench", members)
+    counted = {"n": 0}
+
+    class Counting(httpx2.AsyncHTTPTransport):
+        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+            counted["n"] += 1
+            return await super().handle_async_request(request)
+
+    settings = Settings(endpoint=env.api, app_id=APP_ID, access_token=TOKEN)
+    client = LanyingClient(settings, transport=Counting())
+    on = CallContext(client, catalogue=CATALOGUE)
+    off = CallContext(client.with_settings(settings.with_(names=False)), catalogue=CATALOGUE)
+    op, args = CATALOGUE["list_group_members"], {"group_id": group_id, "limit": 100}
+    times: dict[str, list[float]] = {"off": [], "cold": [], "warm": []}
+    calls: dict[str, int] = {"off": 0, "cold": 0, "warm": 0}
+    per_round = max(5, plan.latency_calls // 10)
+    async with client:
+        await execute(op, args, on)  # connections up, models built
+        for _ in range(plan.latency_rounds):
+            for kind in ("off", "cold", "warm"):
+                before, started = counted["n"], time.perf_counter()
+                for _ in range(per_round):
+                    if kind == "cold":
+                        names.CACHE.clear()
+                    outcome = await execute(op, args, off if kind == "off" else on)
+                    assert outcome.ok and (kind == "off") == ("users" not in outcome.structured), kind
+                times[kind].append((time.perf_counter() - started) * 1000 / per_round)
+                calls[kind] += counted["n"] - before
+    total = plan.latency_rounds * per_round
+    rows = [
+        ratio_row(
+            "names",
+            "list_group_members, page of 100: names on, cache warm vs names off",
+            times["warm"],
+            times["off"],
+            "{:.2f} ms",
+            "≤ 1.5×",
+            lambda r: r <= 1.5,
+        ),
+        ratio_row(
+            "names",
+            "list_group_members, page of 100: names on, cache cold vs names off",
+            times["cold"],
+            times["off"],
+            "{:.2f} ms",
+            "",
+            None,
+        ),
+    ]
+    notes = [
+        f"names: API calls per list_group_members call: {calls['off'] / total:.0f} with names off, "
+        f"{calls['cold'] / total:.0f} with names on and a cold cache (users, group info, admins read at once), "
+        f"{calls['warm'] / total:.0f} warm (60 s name cache, 30 s role cache, 10,000 entries, 4 lookups in flight)."
+    ]
+    return rows, notes
 
 
 def latency_rows(transport: str, rounds: dict[str, list[float]]) -> list[Row]:
@@ -561,6 +633,10 @@ def run(plan: Plan) -> tuple[list[Row], list[str]]:
         rows += asyncio.run(latency_http(env, plan, group_id, urls))
         step("throughput")
         rows += asyncio.run(throughput(env, plan, group_id, urls))
+        step("names beside IDs")
+        names_rows, names_notes = asyncio.run(names_cost(env, plan, owner))
+        rows += names_rows
+        notes = names_notes + notes
         step("bulk invite")
         bulk_rows, bulk_notes = asyncio.run(bulk(env, plan, owner, users, urls["ours"]))
         rows += bulk_rows

@@ -20,20 +20,21 @@ sys.path.insert(0, str(ROOT))
 
 from lanying_mcp.discovery import build  # noqa: E402
 from lanying_mcp.dispatch import output_model  # noqa: E402
-from lanying_mcp.schema import CACHE_FILE, input_schema, output_schema  # noqa: E402
+from lanying_mcp.schema import CACHE_FILE, input_schema, output_schema, source_digest  # noqa: E402
 from lanying_mcp.toolsets import CATALOGUE  # noqa: E402
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS  # noqa: E402
 
 
 def render() -> str:
     ops = [*CATALOGUE.values(), *LOCAL_OPERATIONS, *build(dict, lambda name: None)]
-    doc = {
+    doc: dict[str, object] = {
         lang: {
             op.name: {"input": input_schema(op.params, lang), "output": output_schema(output_model(op), lang)}
             for op in ops
         }
         for lang in ("en", "zh")
     }
+    doc["source"] = source_digest()  # the server ignores the file when its sources have changed since
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
 
 

@@ -192,14 +192,15 @@ EOF
 stdio=(-- "$PY" -m lanying_mcp --sandbox)
 # The shipped server lists our tools and none of the conformance fixtures (those exist only in
 # tests/conformance/fixture_server.py).
-has_tools='{"register_user", "explain_error"} <= set(names) and not {n for n in names if n.startswith("test_") or "2020_12" in n}'
+has_tools='{"register_user", "search_tools", "call_tool"} <= set(names) and not {n for n in names if n.startswith("test_") or "2020_12" in n}'
 meaning_ok='not r["isError"] and r["structuredContent"]["data"][0]["meaning"] == expected_meaning'
 registered='not r["isError"] and isinstance(r["structuredContent"]["data"]["user_id"], int)'
 refused='r["isError"] and r["structuredContent"]["error"]["code"] == "invalid_arguments"'
 
 inspect "stdio tools/list" 0 "$has_tools" -- --method tools/list -q "${stdio[@]}"
-inspect "stdio explain_error 20013" 0 "$meaning_ok" -- --method tools/call --tool-name explain_error \
-  --tool-args-json '{"code": 20013}' -q "${stdio[@]}"
+# explain_error is reachable but not listed by default: through call_tool, as a model reaches it.
+inspect "stdio explain_error 20013" 0 "$meaning_ok" -- --method tools/call --tool-name call_tool \
+  --tool-args-json '{"name": "explain_error", "arguments": {"code": 20013}}' -q "${stdio[@]}"
 inspect "stdio register_user" 0 "$registered" -- --method tools/call --tool-name register_user \
   --tool-args-json '{"username": "interop_ann", "password": "pw-interop-1"}' -q "${stdio[@]}"
 # A failing call must reach the client as isError, which the Inspector turns into exit code 5.
@@ -212,8 +213,8 @@ if wait_port "$port" "${pids[-1]}" "$logs/http-server.log"; then
   url=http://127.0.0.1:$port/mcp
   inspect "http tools/list" 0 "$has_tools" -- "$url" --method tools/list -q
   inspect "http tools/list (2026-07-28 era)" 0 "$has_tools" -- "$url" --protocol-era modern --method tools/list -q
-  inspect "http explain_error 20013" 0 "$meaning_ok" -- "$url" --method tools/call --tool-name explain_error \
-    --tool-args-json '{"code": 20013}' -q
+  inspect "http explain_error 20013" 0 "$meaning_ok" -- "$url" --method tools/call --tool-name call_tool \
+    --tool-args-json '{"name": "explain_error", "arguments": {"code": 20013}}' -q
   inspect "http register_user" 0 "$registered" -- "$url" --method tools/call --tool-name register_user \
     --tool-args-json '{"username": "interop_bob", "password": "pw-interop-2"}' -q
 else

@@ -29,9 +29,9 @@ from .common import GroupInfo, GroupMember, GroupUserResult
 TOOLSET = Toolset(
     "groups",
     (
-        "Groups: create, destroy, members, admins, settings, announcements, files, mutes, "
-        "blacklist, invitations, applications, QR codes.",
-        "群组:创建、解散、成员、管理员、设置、公告、文件、禁言、黑名单、邀请、申请、二维码。",
+        "Groups: create, invite, members, destroy, info and settings, admins, owner transfer, kick, leave, "
+        "display names, the reader's mute/push modes, public groups, a user's groups.",
+        "群组:创建、邀请、成员、解散、信息与设置、管理员、转让群主、踢人、退群、群昵称、本人屏蔽/推送模式、公开群、用户所在群。",
     ),
 )
 

@@ -191,6 +191,12 @@ class MayMessage(Params):
     roster_id: Annotated[int, QUERY] = f("The recipient.", "接收方用户ID。")
 
 
+# A looked-up user: their own ID (no name needed beside it) and the text they or their friends wrote.
+PROFILE_IDS = IdPaths(
+    plain=("data.user_id",),
+    text=("data.nick_name", "data.description", "data.public_info", "data.alias", "data.ext", "data.auth_question"),
+)
+
 OPERATIONS: list[Operation] = [
     Operation(
         name="add_friends",
@@ -392,17 +398,7 @@ OPERATIONS: list[Operation] = [
             "按用户ID查找用户公开资料和加好友设置;带as_user_id时含双方关系。",
         ),
         hints=READ,
-        ids=IdPaths(
-            plain=("data.user_id",),
-            text=(
-                "data.nick_name",
-                "data.description",
-                "data.public_info",
-                "data.alias",
-                "data.ext",
-                "data.auth_question",
-            ),
-        ),
+        ids=PROFILE_IDS,
     ),
     Operation(
         name="find_user_by_mobile",
@@ -415,17 +411,7 @@ OPERATIONS: list[Operation] = [
             "按手机号查找用户:资料、user_id和加好友设置。",
         ),
         hints=READ,
-        ids=IdPaths(
-            plain=("data.user_id",),
-            text=(
-                "data.nick_name",
-                "data.description",
-                "data.public_info",
-                "data.alias",
-                "data.ext",
-                "data.auth_question",
-            ),
-        ),
+        ids=PROFILE_IDS,
     ),
     Operation(
         name="find_user_by_name",
@@ -438,17 +424,7 @@ OPERATIONS: list[Operation] = [
             "按用户名查找用户:资料、user_id和加好友设置。",
         ),
         hints=READ,
-        ids=IdPaths(
-            plain=("data.user_id",),
-            text=(
-                "data.nick_name",
-                "data.description",
-                "data.public_info",
-                "data.alias",
-                "data.ext",
-                "data.auth_question",
-            ),
-        ),
+        ids=PROFILE_IDS,
     ),
     Operation(
         name="check_may_message",

@@ -36,8 +36,8 @@ from .common import UserSettings
 TOOLSET = Toolset(
     "users",
     (
-        "App users: register, profile, settings, devices, push preferences, ban.",
-        "用户:注册、资料、设置、设备、推送偏好、封禁。",
+        "App users: register, list, profile, settings, passwords, disable/enable, delete, online status.",
+        "用户:注册、列表、资料、设置、密码、禁用/启用、删除、在线状态。",
     ),
 )
 
