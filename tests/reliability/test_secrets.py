@@ -186,3 +186,25 @@ async def test_upstream_echo_is_redacted(tool: str, args: dict[str, Any], caplog
     await client.aclose()
     assert_absent(CANARY, f"the {tool} result", result.model_dump_json())
     assert_absent(CANARY, "the log", caplog.text)
+
+
+@pytest.mark.anyio
+async def test_an_off_shape_success_echoing_transformed_copies_is_scrubbed_everywhere(caplog: pytest.LogCaptureFixture):
+    """The token, upper-cased, cut short by one and spaced out, deep inside an off-shape success body."""
+    caplog.set_level("DEBUG")
+    copies = [CANARY, CANARY.upper(), CANARY[:-1], " ".join(CANARY)]
+
+    def upstream(request: httpx2.Request) -> httpx2.Response:
+        body = {"code": 200, "message": None, "data": {"debug": {"echo": copies, CANARY: {"nested": [copies]}}}}
+        return httpx2.Response(200, json=body)
+
+    settings = Settings(endpoint="http://echo.test", app_id="echo", access_token=CANARY, toolsets=("all",))
+    server = build_server(settings, transport=httpx2.MockTransport(upstream))
+    async with Client(server, mode="legacy") as mcp:
+        result = await mcp.call_tool("list_group_members", {"group_id": 1})
+    assert not result.is_error and result.structured_content is not None
+    assert "raw_data" in result.structured_content  # off-shape, kept as a success with the raw data
+    dumped = result.model_dump_json()
+    for copy in copies:
+        assert copy not in dumped and copy not in caplog.text
+    assert CANARY.upper().replace("-", "") not in dumped.upper().replace("-", "")
