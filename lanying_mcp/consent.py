@@ -93,7 +93,7 @@ def fingerprint(op: Operation, params: BaseModel) -> str:
 class Grant:
     """A human's yes (or the operator's --yes) for exact calls; anything else stays refused."""
 
-    calls: frozenset[str] = field(default_factory=frozenset)
+    calls: frozenset[str] = field(default_factory=frozenset[str])
 
     @classmethod
     def of(cls, pairs: Iterable[tuple[Operation, BaseModel]]) -> Grant:
