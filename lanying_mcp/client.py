@@ -16,9 +16,10 @@ import logging
 import random
 import time
 import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import httpx2
@@ -51,8 +52,8 @@ UPLOAD_ANSWER_BYTES = 64 * 1024
 class BuiltRequest:
     method: str
     path: str
-    headers: dict[str, str] = field(default_factory=dict)
-    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict[str, str])
+    query: dict[str, str] = field(default_factory=dict[str, str])
     json: Any = None  # a JSON object or array body
     content: bytes | None = None  # a raw body (raw JSON string)
 
@@ -74,7 +75,7 @@ def _query_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return ",".join(_query_value(v) for v in value)
+        return ",".join(_query_value(v) for v in cast(Sequence[Any], value))
     return str(value)
 
 
@@ -82,9 +83,9 @@ def _dump(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", exclude_none=True, by_alias=True)
     if isinstance(value, (list, tuple)):
-        return [_dump(v) for v in value]
+        return [_dump(v) for v in cast(Sequence[Any], value)]
     if isinstance(value, dict):
-        return {k: _dump(v) for k, v in value.items()}
+        return {k: _dump(v) for k, v in cast(dict[Any, Any], value).items()}
     if hasattr(value, "value") and not isinstance(value, (str, int, float, bool)):
         return value.value  # enums
     return value
@@ -367,15 +368,20 @@ def _parse(body: bytes) -> Any:
 
 
 def _too_deep(value: Any) -> bool:
-    stack = [(value, 1)]
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:
             return True
         if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, (dict, list)))
+            children: Iterable[Any] = cast(dict[Any, Any], item).values()
         elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item if isinstance(v, (dict, list)))
+            children = cast(list[Any], item)
+        else:
+            continue
+        for child in children:
+            if isinstance(child, (dict, list)):
+                stack.append((cast(Any, child), depth + 1))
     return False
 
 
@@ -387,18 +393,19 @@ def decode(op: Operation, response: httpx2.Response, body: bytes | None = None) 
     body = response.content if body is None else body
     payload = _parse(body)
     if isinstance(payload, dict) and "code" in payload:
-        code = payload.get("code")
+        fields = cast(dict[str, Any], payload)
+        code = fields.get("code")
         if code == 200:
             if status >= 400:
                 raise HttpStatusError(status, f"HTTP {status} with a success body", _retry_after(response))
-            extras = {k: v for k, v in payload.items() if k not in ENVELOPE_KEYS}
-            return Envelope(payload.get("data"), extras)
+            extras = {k: v for k, v in fields.items() if k not in ENVELOPE_KEYS}
+            return Envelope(fields.get("data"), extras)
         if isinstance(code, int) and not isinstance(code, bool):
             # A gateway's `{"code": 502}` is an HTTP failure, not a Lanying code (those have 5 digits, or 402).
             if status >= 400 and (code == status or not (code == 402 or code >= 10000)):
-                message = _text(payload.get("message")) or response.reason_phrase
+                message = _text(fields.get("message")) or response.reason_phrase
                 raise HttpStatusError(status, _clip(message), _retry_after(response))
-            raise ApiError(code, _text(payload.get("message")))
+            raise ApiError(code, _text(fields.get("message")))
     if status >= 400:
         raise HttpStatusError(status, _snippet_bytes(body) or response.reason_phrase, _retry_after(response))
     if op.redirect and 200 <= status < 300 and payload is None:

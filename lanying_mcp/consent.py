@@ -15,9 +15,9 @@ The rules are data on the operation (see `spec.Consent` and `spec.Audience`):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel
 
@@ -43,7 +43,7 @@ def recipients(audience: Audience, params: Params) -> int:
     for name in names:
         value = getattr(params, name, None)
         if isinstance(value, (list, tuple, set, frozenset)):
-            total += len(value)  # pyright: ignore[reportUnknownArgumentType]
+            total += len(cast(Collection[Any], value))
         elif value is not None:
             total += 1
     return total
@@ -93,7 +93,7 @@ def fingerprint(op: Operation, params: BaseModel) -> str:
 class Grant:
     """A human's yes (or the operator's --yes) for exact calls; anything else stays refused."""
 
-    calls: frozenset[str] = field(default_factory=frozenset)
+    calls: frozenset[str] = field(default_factory=frozenset[str])
 
     @classmethod
     def of(cls, pairs: Iterable[tuple[Operation, BaseModel]]) -> Grant:

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 from pydantic import BaseModel, ValidationError, create_model
@@ -51,7 +51,7 @@ class CallContext:
     client: LanyingClient
     lang: str = "en"
     progress: Progress | None = None
-    catalogue: dict[str, Operation] = field(default_factory=dict)
+    catalogue: dict[str, Operation] = field(default_factory=dict[str, Operation])
     policy: Policy | None = None
     audit: AuditLog | None = None
     grant: consent.Grant = field(default_factory=consent.Grant)  # the exact calls a human said yes to
@@ -181,7 +181,7 @@ _ZH_KINDS = {
 
 
 def _validation_message(exc: ValidationError, lang: str = "en") -> str:
-    parts = []
+    parts: list[str] = []
     for err in exc.errors(include_url=False, include_input=False):
         where = ".".join(str(p) for p in err.get("loc", ())) or ("参数" if lang == "zh" else "arguments")
         msg = str(err.get("msg", "invalid"))
@@ -244,14 +244,15 @@ def _page_line(structured: dict[str, Any], params: Params | None, lang: str) -> 
     data = structured.get("data")
     nxt: str | None = None
     last = False
-    if isinstance(data, dict) and isinstance(data.get("messages"), list):  # message history pages by message ID
-        count, noun = len(data["messages"]), ("messages", "条消息")
-        if data.get("is_last") or not data.get("next_msg_id"):
+    page = cast(dict[str, Any], data) if isinstance(data, dict) else None
+    if page is not None and isinstance(page.get("messages"), list):  # message history pages by message ID
+        count, noun = len(page["messages"]), ("messages", "条消息")
+        if page.get("is_last") or not page.get("next_msg_id"):
             last = True
         else:
-            nxt = f"msg_id_start={data['next_msg_id']}"
+            nxt = f"msg_id_start={page['next_msg_id']}"
     elif isinstance(data, list):
-        count, noun = len(data), ("items", "项")
+        count, noun = len(cast(list[Any], data)), ("items", "项")
         by_number = params is not None and "page_num" in type(params).model_fields
         if "cursor" in structured:
             last = not structured["cursor"]
@@ -286,11 +287,15 @@ async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCont
 
 def _reachable_hint(op: Operation, outcome: Outcome, ctx: CallContext) -> Outcome:
     """An error's next step names only tools this server can run."""
-    err = outcome.structured.get("error")
-    if not isinstance(err, dict) or not isinstance(err.get("hint"), str):
+    raw = outcome.structured.get("error")
+    if not isinstance(raw, dict):
         return outcome
-    hint = prune(err["hint"], ctx.catalogue)
-    if hint == err["hint"]:
+    err = cast(dict[str, Any], raw)
+    original = err.get("hint")
+    if not isinstance(original, str):
+        return outcome
+    hint = prune(original, ctx.catalogue)
+    if hint == original:
         return outcome
     err = {**err, "hint": hint}
     return Outcome(False, {**outcome.structured, "error": err}, errors.error_text(op.name, err, ctx.lang))
@@ -312,7 +317,7 @@ def record(
     if ctx.audit is None:
         return
     code = outcome.structured.get("error", {}).get("code") if not outcome.ok else None
-    summary = outcome.structured.get("summary") or {}
+    summary: dict[str, Any] = outcome.structured.get("summary") or {}
     if outcome.ok and outcome.structured.get("failed_batches"):
         note = note or f"{outcome.structured['failed_batches']} batch(es) failed"
     elif outcome.ok and summary.get("failed"):  # a bulk summary: items refused or in failed batches
@@ -330,7 +335,8 @@ async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCon
     """The call itself; the id of the audit entry opened before a write goes to `audit`."""
     attempted = False
     try:
-        if arguments is not None and not isinstance(arguments, dict):
+        # The annotation is what callers promise; JSON from a client or the command line may still differ.
+        if arguments is not None and not isinstance(arguments, dict):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise errors.ArgumentError("arguments must be a JSON object")
         params = validate(op, arguments or {})
         if ctx.policy is not None:
@@ -452,8 +458,11 @@ async def _run_batches(op: Operation, parts: list[Params], ctx: CallContext) -> 
 
 def _rows(data: Any) -> list[dict[str, Any]] | None:
     """Per-item rows (a list of objects), or None when the answer is something else."""
-    if isinstance(data, list) and all(isinstance(item, dict) for item in data):
-        return data
+    if not isinstance(data, list):
+        return None
+    items = cast(list[Any], data)
+    if all(isinstance(item, dict) for item in items):
+        return cast(list[dict[str, Any]], items)
     return None
 
 
@@ -568,7 +577,8 @@ def mask(op: Operation, structured: dict[str, Any], ctx: CallContext, found: tup
     def walk(value: Any) -> Any:
         if isinstance(value, dict):
             out: dict[str, Any] = {}
-            for key, item in value.items():
+            fields = cast(dict[str, Any], value)
+            for key, item in fields.items():
                 if key in op.secret_fields and isinstance(item, str) and item:
                     out[key] = MASKED
                     hidden.append(key)
@@ -576,7 +586,7 @@ def mask(op: Operation, structured: dict[str, Any], ctx: CallContext, found: tup
                     out[key] = walk(item)
             return out
         if isinstance(value, list):
-            return [walk(v) for v in value]
+            return [walk(v) for v in cast(list[Any], value)]
         return value
 
     masked = walk(structured.get("data"))

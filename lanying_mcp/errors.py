@@ -119,7 +119,7 @@ class Entry:
         return self.hint_zh if lang == "zh" and self.hint_zh else self.hint
 
 
-_ENTRIES: dict[int | str, Entry] = {
+_ENGLISH_ENTRIES: dict[int | str, Entry] = {
     10000: Entry(
         "User does not exist",
         "用户不存在",
@@ -431,7 +431,9 @@ _HINTS_ZH: dict[int | str, str] = {
     "declined": "未执行任何操作。除非用户要求,否则不要重试。",
     "internal_error": "lanying-mcp内部发生意外故障,服务器已记录日志。请重试一次;如仍出现请报告。",
 }
-_ENTRIES = {code: replace(e, hint_zh=_HINTS_ZH.get(code, "")) for code, e in _ENTRIES.items()}
+_ENTRIES: dict[int | str, Entry] = {
+    code: replace(e, hint_zh=_HINTS_ZH.get(code, "")) for code, e in _ENGLISH_ENTRIES.items()
+}
 
 _HTTP = {
     400: Entry(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 _SENTENCE = re.compile(r"(?<=[.;!?。;!?])\s*")
 
@@ -44,10 +44,11 @@ def prune(text: str, reachable: Collection[str]) -> str:
 def prune_schema(node: Any, reachable: Collection[str]) -> Any:
     """A JSON schema whose `description` strings name only reachable tools."""
     if isinstance(node, dict):
+        items = cast(dict[Any, Any], node).items()
         return {
             k: (prune(v, reachable) if k == "description" and isinstance(v, str) else prune_schema(v, reachable))
-            for k, v in node.items()
+            for k, v in items
         }
     if isinstance(node, list):
-        return [prune_schema(v, reachable) for v in node]
+        return [prune_schema(v, reachable) for v in cast(list[Any], node)]
     return node

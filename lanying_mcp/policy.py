@@ -22,11 +22,12 @@ tool that delivers content is checked the same way, whatever its name.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import tomllib
+import tomllib  # pyright: ignore[reportMissingTypeStubs]
 
 from .consent import DEFAULT_REACH
 from .errors import NotAllowed
@@ -51,7 +52,7 @@ class Policy:
     allow: Allow | None = None
     confirm_reach: int = DEFAULT_REACH
     source: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict[str, Any])
 
     @classmethod
     def load(cls, path: str | Path, known_tools: set[str]) -> Policy:
@@ -82,9 +83,9 @@ class Policy:
         confirm = _names(raw.get("confirm_tools", []), "confirm_tools", known_tools)
         allow = None
         if "allow" in raw:
-            a = raw["allow"]
-            if not isinstance(a, dict):
+            if not isinstance(raw["allow"], dict):
                 raise SettingsError("policy: [allow] must be a table")
+            a = cast(dict[str, Any], raw["allow"])
             bad = set(a) - {"users", "groups", "push_tags", "push_aliases", "push_all", "broadcast"}
             if bad:
                 raise SettingsError(f"policy: unknown [allow] keys {sorted(bad)}")
@@ -125,7 +126,7 @@ def _values(params: Params, names: tuple[str, ...]) -> list[Any]:
     for name in names:
         value = getattr(params, name, None)
         if isinstance(value, (list, tuple)):
-            out += list(value)  # pyright: ignore[reportUnknownArgumentType]
+            out += list(cast(Sequence[Any], value))
         elif value is not None:
             out.append(value)
     return out
@@ -142,28 +143,35 @@ def _within(values: list[Any], allowed: frozenset[Any] | None, key: str, verb: s
         raise NotAllowed(f"the operator's policy does not allow you to {verb} {key} {shown} (allow.{key})")
 
 
+def _as_list(value: Any) -> list[Any] | None:
+    """`value` when it is a list, typed so its items can be checked one by one; otherwise None."""
+    return cast(list[Any], value) if isinstance(value, list) else None
+
+
 def _names(value: Any, key: str, known: set[str]) -> set[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    items = _as_list(value)
+    if items is None or not all(isinstance(v, str) for v in items):
         raise SettingsError(f"policy: {key} must be a list of tool names")
-    unknown = sorted(set(value) - known)
+    names: set[str] = set(items)
+    unknown = sorted(names - known)
     if unknown:
         raise SettingsError(f"policy: {key} names unknown tools {unknown}")
-    return set(value)
+    return names
 
 
 def _ids(a: dict[str, Any], key: str) -> frozenset[int] | None:
     if key not in a:
         return None
-    value = a[key]
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+    items = _as_list(a[key])
+    if items is None or not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
         raise SettingsError(f"policy: allow.{key} must be a list of integer IDs")
-    return frozenset(value)
+    return frozenset(items)
 
 
 def _strs(a: dict[str, Any], key: str) -> frozenset[str] | None:
     if key not in a:
         return None
-    value = a[key]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    items = _as_list(a[key])
+    if items is None or not all(isinstance(v, str) for v in items):
         raise SettingsError(f"policy: allow.{key} must be a list of strings")
-    return frozenset(value)
+    return frozenset(items)

@@ -18,7 +18,7 @@ import functools
 import logging
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from .settings import SettingsError
 
@@ -120,7 +120,8 @@ class Redactor:
             pos = start + 1
         if not spans:
             return value
-        out, last = [], 0
+        out: list[str] = []
+        last = 0
         for start, end in spans:
             out += [value[last:start], MASK]
             last = end
@@ -136,11 +137,11 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {self.clean(k): self.clean(v) for k, v in value.items()}
+            return {self.clean(k): self.clean(v) for k, v in cast(dict[Any, Any], value).items()}
         if isinstance(value, list):
-            return [self.clean(v) for v in value]
+            return [self.clean(v) for v in cast(list[Any], value)]
         if isinstance(value, tuple):
-            return tuple(self.clean(v) for v in value)
+            return tuple(self.clean(v) for v in cast(tuple[Any, ...], value))
         return value
 
 

@@ -22,7 +22,7 @@ class Selection:
     def __init__(self, settings: Settings, policy: Policy | None) -> None:
         self.settings = settings
         self.policy = policy
-        denied = policy.deny_tools if policy else frozenset()
+        denied: frozenset[str] = policy.deny_tools if policy else frozenset()
         explicit = bool(settings.toolsets) and not settings.discovery
         sets = settings.toolsets if explicit else ("all",)
         ops = select(sets, settings.tools, settings.exclude_tools, settings.read_only)
