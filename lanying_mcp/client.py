@@ -16,7 +16,7 @@ import logging
 import random
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, cast
@@ -362,27 +362,26 @@ def _parse(body: bytes) -> Any:
         payload = json.loads(body)
     except (ValueError, RecursionError):
         return None
-    if _too_deep(payload):
+    # A value nests no deeper than the brackets it holds: most answers are ruled out without a walk.
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _too_deep(payload):
         raise InvalidResponse(f"the answer is nested deeper than {MAX_DEPTH} levels")
     return payload
 
 
 def _too_deep(value: Any) -> bool:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return True
-        if isinstance(item, dict):
-            children: Iterable[Any] = cast(dict[Any, Any], item).values()
-        elif isinstance(item, list):
-            children = cast(list[Any], item)
-        else:
-            continue
-        for child in children:
-            if isinstance(child, (dict, list)):
-                stack.append((cast(Any, child), depth + 1))
-    return False
+    """Whether containers nest deeper than MAX_DEPTH, walked one level at a time (wide answers stay cheap)."""
+    level: list[Any] = [value]
+    for _ in range(MAX_DEPTH):
+        below: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                below += [v for v in cast(dict[Any, Any], item).values() if isinstance(v, (dict, list))]
+            elif isinstance(item, list):
+                below += [v for v in cast(list[Any], item) if isinstance(v, (dict, list))]
+        if not below:
+            return False
+        level = below
+    return True
 
 
 def decode(op: Operation, response: httpx2.Response, body: bytes | None = None) -> Envelope:

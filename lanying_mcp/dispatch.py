@@ -307,7 +307,11 @@ def scrub(outcome: Outcome, secret: str) -> Outcome:
         return outcome
     r = redactor_for((secret,))
     attachment = r.text(outcome.attachment) if outcome.attachment is not None else None
-    return Outcome(outcome.ok, r.clean(outcome.structured), r.text(outcome.text), attachment, outcome.meta)
+    text = r.text(outcome.text)
+    # A success's text is its structured content as JSON (see success()), keys included: when the text
+    # holds no copy, neither does the structured content, and walking every string again is skipped.
+    clean = outcome.structured if outcome.ok and text == outcome.text else r.clean(outcome.structured)
+    return Outcome(outcome.ok, clean, text, attachment, outcome.meta)
 
 
 def record(
