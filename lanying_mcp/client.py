@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 import zlib
 from collections.abc import Sequence
@@ -79,11 +80,19 @@ def _query_value(value: Any) -> str:
     return str(value)
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _dump(value: Any) -> Any:
+    if isinstance(value, _PLAIN):
+        return value
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", exclude_none=True, by_alias=True)
     if isinstance(value, (list, tuple)):
-        return [_dump(v) for v in cast(Sequence[Any], value)]
+        items = cast(Sequence[Any], value)
+        if all(type(v) in _PLAIN for v in items):  # a list of IDs: as it is (a bulk call sends thousands)
+            return list(items)
+        return [_dump(v) for v in items]
     if isinstance(value, dict):
         return {k: _dump(v) for k, v in cast(dict[Any, Any], value).items()}
     if hasattr(value, "value") and not isinstance(value, (str, int, float, bool)):
@@ -363,25 +372,27 @@ def _parse(body: bytes) -> Any:
     except (ValueError, RecursionError):
         return None
     # A value nests no deeper than the brackets it holds: most answers are ruled out without a walk.
-    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _too_deep(payload):
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _too_deep(body):
         raise InvalidResponse(f"the answer is nested deeper than {MAX_DEPTH} levels")
     return payload
 
 
-def _too_deep(value: Any) -> bool:
-    """Whether containers nest deeper than MAX_DEPTH, walked one level at a time (wide answers stay cheap)."""
-    level: list[Any] = [value]
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')  # a JSON string, escapes included
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _too_deep(body: bytes) -> bool:
+    """Whether the (valid) JSON text nests deeper than MAX_DEPTH, read from its brackets alone.
+
+    Strings are dropped, then every empty pair is removed once per level; each pass is a C-speed scan,
+    and at most MAX_DEPTH passes are made, so a wide answer of thousands of rows costs two passes.
+    """
+    shape = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKET)
     for _ in range(MAX_DEPTH):
-        below: list[Any] = []
-        for item in level:
-            if isinstance(item, dict):
-                below += [v for v in cast(dict[Any, Any], item).values() if isinstance(v, (dict, list))]
-            elif isinstance(item, list):
-                below += [v for v in cast(list[Any], item) if isinstance(v, (dict, list))]
-        if not below:
+        if not shape:
             return False
-        level = below
-    return True
+        shape = shape.replace(b"{}", b"").replace(b"[]", b"")
+    return bool(shape)
 
 
 def decode(op: Operation, response: httpx2.Response, body: bytes | None = None) -> Envelope:
