@@ -63,13 +63,12 @@ def announce(group_id: str, message: str) -> str:
 
 def diagnose_push(user_id: str) -> str:
     return (
-        f"Find out why user {user_id} did not receive a push notification. Check, and report each finding:\n"
-        "1. get_user_settings (as_user_id): is no_push true? quiet hours (no_push_start_hour/end_hour)?\n"
-        "2. list_user_devices: any devices? online? which platform? A device needs a vendor token "
-        "(bind_device_token) for offline pushes on Android vendors and iOS.\n"
-        "3. list_push_tags and the alias: does the audience used in the push match this user?\n"
-        "4. If you have the push task_id, get_push_task_details: target, sent and received counts per channel.\n"
-        "5. get_user_online_status and get_push_certificate for the platform's provider (1 APNs, 2 Huawei, "
-        "3 Xiaomi, 4 Meizu, 5 VIVO, 6 OPPO, 7 FCM).\n"
+        f"Find out why user {user_id} did not receive a push notification.\n"
+        "1. check_push_delivery with user_id: it reads settings, quiet hours, devices and tags at once and "
+        "gives a verdict with the facts behind it.\n"
+        "2. If you have the push task_id, get_push_task_details (find it with search_tools): target, sent and "
+        "received counts per channel.\n"
+        "3. For a vendor channel, get_push_certificate for the platform's provider (1 APNs, 2 Huawei, 3 Xiaomi, "
+        "4 Meizu, 5 VIVO, 6 OPPO, 7 FCM).\n"
         "Conclude with the most likely cause and the fix."
     )
