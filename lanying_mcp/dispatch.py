@@ -482,9 +482,11 @@ def _batch_line(total: int, failed: int, lang: str) -> str:
 
 def _failed_row(row: dict[str, Any]) -> bool:
     """A row the API refused: `success: false` (registration) or a `result` other than success (invitations)."""
+    result = row.get("result")
+    if result == "success":  # the common row, decided without a second look-up
+        return row.get("success") is False
     if row.get("success") is False:
         return True
-    result = row.get("result")
     return isinstance(result, str) and result.lower() != "success"
 
 
@@ -536,7 +538,10 @@ def _created(rows: list[dict[str, Any]]) -> dict[str, int]:
     created: dict[str, int] = {}
     used = 0
     for row in rows:
-        name, uid = row.get("username"), row.get("user_id")
+        name = row.get("username")
+        if name is None:  # invitations carry no usernames: nothing was created
+            continue
+        uid = row.get("user_id")
         if isinstance(name, str) and isinstance(uid, int) and not _failed_row(row):
             used += len(name.encode("utf-8")) + len(str(uid)) + 4
             if used > CREATED_BYTES:
