@@ -144,8 +144,9 @@ CASES = [
 
 
 @pytest.mark.anyio
-async def test_devices_wire_table():
-    await check_cases(CASES)
+@pytest.mark.parametrize("case", CASES, ids=str)  # one row per case: a failure hides no other
+async def test_devices_wire_table(case: Case) -> None:
+    await check_cases([case])
 
 
 @pytest.mark.anyio

@@ -108,8 +108,9 @@ CASES = [
 
 
 @pytest.mark.anyio
-async def test_group_content_wire() -> None:
-    await check_cases(CASES)
+@pytest.mark.parametrize("case", CASES, ids=str)  # one row per case: a failure hides no other
+async def test_group_content_wire(case: Case) -> None:
+    await check_cases([case])
 
 
 def test_every_tool_has_a_case() -> None:

@@ -167,8 +167,9 @@ CASES = [
 
 
 @pytest.mark.anyio
-async def test_group_moderation_wire() -> None:
-    await check_cases(CASES)
+@pytest.mark.parametrize("case", CASES, ids=str)  # one row per case: a failure hides no other
+async def test_group_moderation_wire(case: Case) -> None:
+    await check_cases([case])
 
 
 def test_every_tool_has_a_case() -> None:

@@ -181,8 +181,9 @@ CASES = [
 
 
 @pytest.mark.anyio
-async def test_group_wire() -> None:
-    await check_cases(CASES)
+@pytest.mark.parametrize("case", CASES, ids=str)  # one row per case: a failure hides no other
+async def test_group_wire(case: Case) -> None:
+    await check_cases([case])
 
 
 def test_every_group_tool_has_a_row() -> None:

@@ -33,5 +33,6 @@ CASES = [
 
 
 @pytest.mark.anyio
-async def test_push_wire_table():
-    await check_cases(CASES)
+@pytest.mark.parametrize("case", CASES, ids=str)  # one row per case: a failure hides no other
+async def test_push_wire_table(case: Case) -> None:
+    await check_cases([case])

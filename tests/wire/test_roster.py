@@ -163,8 +163,9 @@ CASES = [
 
 
 @pytest.mark.anyio
-async def test_roster_wire():
-    await check_cases(CASES)
+@pytest.mark.parametrize("case", CASES, ids=str)  # one row per case: a failure hides no other
+async def test_roster_wire(case: Case) -> None:
+    await check_cases([case])
 
 
 def test_sandbox_serves_every_method_of_roster_and_token_tools():

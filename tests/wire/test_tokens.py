@@ -44,5 +44,6 @@ CASES = [
 
 
 @pytest.mark.anyio
-async def test_tokens_wire():
-    await check_cases(CASES)
+@pytest.mark.parametrize("case", CASES, ids=str)  # one row per case: a failure hides no other
+async def test_tokens_wire(case: Case) -> None:
+    await check_cases([case])
