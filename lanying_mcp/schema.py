@@ -107,7 +107,7 @@ def output_schema(model: type[BaseModel], lang: str = "en") -> dict[str, Any]:
 # code on disk differs (an edit without `tools/regen`), the whole file is ignored and every schema is
 # computed from its model, so a stale schema is never served. A tool missing from it is computed too.
 CACHE_FILE = Path(__file__).with_name("schemas.json")
-SOURCES = ("spec.py", "schema.py", "dispatch.py", "discovery.py", "facts.py", "toolsets/*.py")
+SOURCES = ("spec.py", "schema.py", "dispatch.py", "discovery.py", "facts.py", "toolsets/*.py")  # shapes of schemas
 
 
 def source_digest() -> str:

@@ -8,7 +8,7 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp import dispatch
+from lanying_mcp import bulk
 from lanying_mcp.client import LanyingClient
 from lanying_mcp.dispatch import CallContext, execute
 from lanying_mcp.sandbox import Store, build_app
@@ -63,7 +63,7 @@ async def test_the_summary_names_failed_rows_and_keeps_every_row_in_the_attachme
     out = outcome.structured
     summary = out["summary"]
     assert summary["items"] == 1200 and summary["failed"] == 30  # the first 30 were members already
-    assert 10 <= len(summary["failed_items"]) <= dispatch.FAILED_ROWS  # the first ones, within a byte cap
+    assert 10 <= len(summary["failed_items"]) <= bulk.FAILED_ROWS  # the first ones, within a byte cap
     assert all(row["user_id"] in ids[:30] for row in summary["failed_items"])
     assert sum(summary["failure_reasons"].values()) == 30
     full = json.loads(outcome.attachment or "")
