@@ -160,8 +160,8 @@ class Settings(BaseSettings):
     sandbox: Annotated[bool, Opt("use an in-process sandbox instead of a real app (no credentials needed)", APP,
                                  env=None)] = False
     timeout: Annotated[float, Opt("HTTP timeout to the API, in seconds (0-600)", APP)] = 20.0
-    toolsets: Annotated[tuple[str, ...], Opt("comma list of toolsets, `default` or `all`", SELECTION,
-                                             shown="`default` (`all` with `--discovery`)")] = ()
+    toolsets: Annotated[tuple[str, ...], Opt("comma list of toolsets, `default` or `all`: what is listed, and all that can run", SELECTION,
+                                             shown="everyday tools listed, the rest via `search_tools`")] = ()
     tools: Annotated[tuple[str, ...], Opt("comma list of extra tools to serve", SELECTION)] = ()
     exclude_tools: Annotated[tuple[str, ...], Opt("comma list of tools to leave out", SELECTION)] = ()
     read_only: Annotated[bool, Opt("serve only tools that read; writes are refused by name too", SELECTION)] = False
@@ -238,10 +238,6 @@ class Settings(BaseSettings):
         values = _EnvSource(cls, os.environ if env is None else env)()
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
-
-    @property
-    def effective_toolsets(self) -> tuple[str, ...]:
-        return self.toolsets or (("all",) if self.discovery else ("default",))
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some settings changed, validated like the original."""
