@@ -38,16 +38,9 @@ HOUR_MIN, HOUR_MAX = 0, 23
 USER_LIST_PAGE_MIN = 1
 USER_LIST_PAGE_SIZE_MAX = 200
 
-# Swagger, GET /push/certificate: provider minimum 1, maximum 7.
-PUSH_PROVIDER_MIN, PUSH_PROVIDER_MAX = 1, 7
-
 # Swagger, MessageRequest: type 1..2, content_type 0..12; BroadcastMessageRequest: type 1, content_type 0..6.
 MESSAGE_TYPES = (1, 2)
-MESSAGE_CONTENT_TYPE_MAX = 12
 BROADCAST_CONTENT_TYPE_MAX = 6
-
-# Swagger, GroupInfoRequest.type: minimum 0, maximum 2.
-GROUP_TYPE_MIN, GROUP_TYPE_MAX = 0, 2
 
 # Swagger, GET/POST /user/mobile and GET /roster/mobile: the mobile number pattern.
 MOBILE_PATTERN = r"^(\+[0-9]{8,}|((13[0-9])|(14[0-9])|(15[0-9])|(16[0-9])|(17[0-9])|(18[0-9])|(19[0-9]))\d{8})$"

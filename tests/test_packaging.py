@@ -79,6 +79,7 @@ def test_the_wheel_holds_the_server_and_nothing_the_tests_need(tmp_path):
         meta = [n for n in files if ".dist-info/" in n]
         assert sorted(set(files) - set(package) - set(meta)) == [], "files outside the package"
         assert "lanying_mcp/schemas.json" in package and "lanying_mcp/__main__.py" in package
+        assert "lanying_mcp/py.typed" in package  # type checkers read our annotations (PEP 561)
         assert "lanying_mcp/sandbox/__init__.py" in package  # --sandbox is a feature of the server
         shipped = {n.removeprefix("lanying_mcp/") for n in package if n.endswith(".py")}
         expected = {str(p.relative_to(ROOT / "lanying_mcp")) for p in (ROOT / "lanying_mcp").rglob("*.py")}
@@ -171,3 +172,15 @@ def test_server_json_is_generated_from_the_settings(monkeypatch):
 
     current = (ROOT / "server.json").read_text(encoding="utf-8")
     assert render(current) == current, "server.json is stale: run tools/regen"
+
+
+def test_the_public_surface_resolves_and_import_stays_cheap():
+    """What `__all__` names can be imported; `import lanying_mcp` alone loads neither the server nor the SDK."""
+    code = (
+        "import sys, lanying_mcp\n"
+        "assert 'lanying_mcp.server' not in sys.modules and 'mcp' not in sys.modules, sorted(sys.modules)\n"
+        "for name in lanying_mcp.__all__: getattr(lanying_mcp, name)\n"
+        "assert callable(lanying_mcp.build_server) and callable(lanying_mcp.build_sandbox_app)\n"
+        "try:\n    lanying_mcp.nothing_here\nexcept AttributeError: pass\nelse: raise SystemExit('no error')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
