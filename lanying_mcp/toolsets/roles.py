@@ -28,7 +28,7 @@ PROBES: dict[str, tuple[str, dict[str, Any]]] = {
     "group_content": ("list_group_announcements", {"group_id": "$group"}),
     "messages": ("list_unread_conversations", {"as_user_id": "$user"}),
     "push": ("get_push_certificate", {"provider": 1}),
-    "files": ("get_avatar_download_url", {"object_name": "lanying-mcp-doctor-probe"}),
+    "files": ("get_user_avatar_upload_url", {"as_user_id": "$user"}),
     "insight": ("check_push_delivery", {"user_id": "$user"}),
 }
 
