@@ -256,6 +256,8 @@ def cmd_call(ns: argparse.Namespace) -> int:
     try:
         with saved.kept(path, fresh=ns.new_sandbox, say=_say) as store:
             return _call(ns, store)
+    except BrokenPipeError:
+        raise  # the reader of our output went away: main() ends quietly
     except OSError as exc:
         _say(f"lanying-mcp: cannot keep the sandbox in {path}: {exc.strerror or exc}; pick a file with --sandbox-state")
         return EXIT_USAGE
