@@ -33,7 +33,9 @@ def call(tool: str, args: dict, *flags: str) -> subprocess.CompletedProcess:
 
 def test_sandbox_calls_chain_register_create_invite_destroy():
     """Each `call --sandbox` is a new process; they share one sandbox, so the IDs returned work in the next."""
-    first = call("register_user", {"username": "ann", "password": "pw-ann-1"}, "--new-sandbox", "--pick", "data.user_id")
+    first = call(
+        "register_user", {"username": "ann", "password": "pw-ann-1"}, "--new-sandbox", "--pick", "data.user_id"
+    )
     assert first.returncode == 0, first.stderr
     ann = int(first.stdout)
     bob = int(call("register_user", {"username": "bob", "password": "pw-bob-1"}, "--pick", "data.user_id").stdout)

@@ -201,7 +201,11 @@ def initialize(url: str) -> str:
         "jsonrpc": "2.0",
         "id": 1,
         "method": "initialize",
-        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "readme", "version": "1"}},
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "readme", "version": "1"},
+        },
     }
     request = urllib.request.Request(
         url,
@@ -280,7 +284,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             needs = [n for n in missing if re.search(rf"(^|[\s;&|(]){n}\s", " ".join(keep))]
             if needs:
-                print(f"FAIL  README line {b.line}: {', '.join(needs)} is not installed (a prerequisite the README names)")
+                print(
+                    f"FAIL  README line {b.line}: {', '.join(needs)} is not installed (a prerequisite the README names)"
+                )
                 failed += 1
                 continue
             started = time.monotonic()

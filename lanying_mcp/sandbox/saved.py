@@ -68,7 +68,11 @@ def _load(path: Path, say: Callable[[str], None]) -> Store | None:
         except Exception as exc:  # a damaged file is replaced, never a crash
             why = f"it cannot be read ({type(exc).__name__})"
         else:
-            if isinstance(saved, dict) and saved.get("version") == __version__ and isinstance(saved.get("store"), Store):
+            if (
+                isinstance(saved, dict)
+                and saved.get("version") == __version__
+                and isinstance(saved.get("store"), Store)
+            ):
                 return saved["store"]
             why = "another version of lanying-mcp wrote it"
     say(f"lanying-mcp: not loading the saved sandbox {path}: {why}; starting an empty one in its place")
@@ -101,4 +105,3 @@ def kept(path: Path, *, fresh: bool = False, say: Callable[[str], None] = lambda
             yield store
         finally:
             _save(path, store)
-
