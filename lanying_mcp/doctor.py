@@ -43,12 +43,7 @@ AUTH_CODES = {10003, 10008, 10010, 40000}  # answers that say the credentials, n
 # app found by the first reads; a probe whose placeholder cannot be filled is skipped, not failed.
 PROBES = roles.PROBES
 
-# Toolsets whose every tool writes: tried only on an app the doctor made itself (`seed_sandbox`).
-# "$username", "$password" and "$chatbot" come from that seed.
-WRITE_PROBES: dict[str, tuple[str, dict[str, Any]]] = {
-    "tokens": ("get_user_token", {"username": "$username", "password": "$password"}),
-    "ai": ("send_ai_message", {"from_user_id": "$user", "user_ids": ["$chatbot"], "content": "doctor: are you there?"}),
-}
+WRITE_PROBES = roles.WRITE_PROBES
 
 
 @dataclass(frozen=True)
@@ -454,10 +449,10 @@ async def seed_sandbox(settings: Settings, transport: httpx2.AsyncBaseTransport)
             op = CATALOGUE[tool]
             return (await client.call(op, validate(op, args), retry=False)).data
 
-        user = await call("register_user", {"username": "doctor_ann", "password": "doctor-pw-1"})
-        bot = await call("register_user", {"username": "doctor_bot", "password": "doctor-pw-2"})
+        user = await call(roles.REGISTER_USER, {"username": "doctor_ann", "password": "doctor-pw-1"})
+        bot = await call(roles.REGISTER_USER, {"username": "doctor_bot", "password": "doctor-pw-2"})
         group = await call(
-            "create_group", {"as_user_id": user["user_id"], "name": "doctor crew", "user_ids": [bot["user_id"]]}
+            roles.CREATE_GROUP, {"as_user_id": user["user_id"], "name": "doctor crew", "user_ids": [bot["user_id"]]}
         )
     return Seed(user["user_id"], "doctor_ann", "doctor-pw-1", group["group_id"], bot["user_id"])
 

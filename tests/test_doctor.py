@@ -258,7 +258,7 @@ async def test_an_answer_with_an_error_code_fails_its_row():
 def test_the_readme_describes_the_rows_that_exist():
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Check your set-up")[1].split("\n## ")[0]
-    for row in ("version", "settings", "endpoint", "app id", "token", "admin token", "clock", "toolset"):
+    for row in ("version", "settings", "endpoint", "app id", "token", "admin token", "clock", "toolset <name>"):
         assert f"`{row}`" in section, row
     for toolset in doctor.WRITE_PROBES:
         assert f"`{toolset}`" in section, toolset

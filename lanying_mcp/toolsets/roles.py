@@ -32,4 +32,13 @@ PROBES: dict[str, tuple[str, dict[str, Any]]] = {
     "insight": ("check_push_delivery", {"user_id": "$user"}),
 }
 
+# Toolsets whose every tool writes: the doctor tries them only on the sandbox it filled itself, with the
+# "$username", "$password" and "$chatbot" it made there (REGISTER_USER, CREATE_GROUP).
+WRITE_PROBES: dict[str, tuple[str, dict[str, Any]]] = {
+    "tokens": ("get_user_token", {"username": "$username", "password": "$password"}),
+    "ai": ("send_ai_message", {"from_user_id": "$user", "user_ids": ["$chatbot"], "content": "doctor: are you there?"}),
+}
+REGISTER_USER = "register_user"
+CREATE_GROUP = "create_group"
+
 ALL = (USERS_BY_ID, GROUPS_BY_ID, GROUP_INFO, GROUP_ADMINS, MESSAGES, ANNOUNCEMENT, GROUP_FILE, USER_GROUPS)
