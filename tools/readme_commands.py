@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -178,7 +179,8 @@ def serve(command: str, cwd: Path, env: dict[str, str]) -> tuple[bool, str]:
     )
     seen: list[str] = []
     url = None
-    deadline = time.monotonic() + SERVE_TIMEOUT
+    watchdog = threading.Timer(SERVE_TIMEOUT, with_group_stopped, (proc,))  # a silent hang ends the read too
+    watchdog.start()
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -186,14 +188,16 @@ def serve(command: str, cwd: Path, env: dict[str, str]) -> tuple[bool, str]:
             if m := re.search(r"serving .* on (http://\S+)", line):
                 url = m.group(1)
                 break
-            if time.monotonic() > deadline:
-                break
+        watchdog.cancel()
         if url is None:
             return False, "".join(seen[-30:]) + "\nno `serving … on http://…` line"
         answer = initialize(url)
         return ("serverInfo" in answer), f"{seen[-1].strip()}\n      {url} answered initialize: {answer[:120]}"
     finally:
+        watchdog.cancel()
         with_group_stopped(proc)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def initialize(url: str) -> str:
@@ -231,8 +235,6 @@ def with_group_stopped(proc: subprocess.Popen[str]) -> None:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=30)
-    if proc.stdout is not None:
-        proc.stdout.close()
 
 
 def plan(block: Block) -> tuple[list[str], list[str]]:
