@@ -3,7 +3,7 @@
     lanying-mcp [serve] [--transport stdio|sse|http] [--sandbox] ...   run the MCP server (default)
     lanying-mcp sandbox [--host H] [--port N] [--token T]             serve the sandbox API on loopback
     lanying-mcp tools [--toolset X] [--json]                          list tools
-    lanying-mcp call TOOL --args '{...}' [--sandbox]                  run one tool, print its result as JSON
+    lanying-mcp call TOOL --args '{...}' [--sandbox] [--pick PATH]    run one tool, print its result as JSON
     lanying-mcp errors [CODE]                                         explain error codes
     lanying-mcp doctor [--json] [--sandbox]                           check endpoint, app, token, clock (reads only)
 
@@ -15,10 +15,13 @@ setting is one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import logging
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -77,14 +80,14 @@ def _settings(ns: argparse.Namespace) -> Settings:
     return Settings.from_env(**{s.name: getattr(ns, s.name) for s in declared()})
 
 
-def build(settings: Settings) -> Any:
+def build(settings: Settings, store: Any = None) -> Any:
     """The MCP server for these settings; with --sandbox, wired in-process to a fresh sandbox.
 
     Every log line of the process is scrubbed of the tokens this server holds from here on.
     """
     from .redact import install_log_filter, redactor_for
 
-    server = _build(settings)
+    server = _build(settings, store)
     tokens = [server.lanying_client.settings.access_token.get_secret_value()]
     tokens += [c.settings.access_token.get_secret_value() for c in server.router.app_clients.values()]
     install_log_filter(redactor_for(tuple(tokens)))
@@ -96,17 +99,24 @@ def build(settings: Settings) -> Any:
     return server
 
 
-def _build(settings: Settings) -> Any:
+def _build(settings: Settings, store: Any = None) -> Any:
+    """The server; with --sandbox, on `store` (the saved sandbox of `call`) or a fresh in-process one."""
     from .server import build_server
 
     if not settings.sandbox:
         return build_server(settings)
     from .sandbox import SANDBOX_APP_ID, Store, build_app
 
-    store = Store()
+    store = store if store is not None else Store()
     settings = settings.with_(endpoint="http://sandbox.local", app_id=SANDBOX_APP_ID, access_token=store.admin_token)
     _say("lanying-mcp: using the in-process sandbox (emulates the documented API; no real app is touched)")
     return build_server(settings, transport=httpx2.ASGITransport(app=build_app(store)))
+
+
+def endpoint_url(transport: str, host: str, port: int) -> str:
+    """The URL a client connects to: `/mcp` for streamable HTTP, `/sse` for SSE."""
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{shown}:{port}" + ("/sse" if transport == "sse" else "/mcp")
 
 
 def cmd_serve(ns: argparse.Namespace) -> int:
@@ -121,7 +131,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         _say(f"lanying-mcp: warning: listening on {ns.host}, reachable beyond this machine")
     _say(
         f"lanying-mcp {__version__}: serving {len(server.listed)} tools over {ns.transport}"
-        + (f" on http://{ns.host}:{ns.port}" if ns.transport != "stdio" else "")
+        + (f" on {endpoint_url(ns.transport, ns.host, ns.port)}" if ns.transport != "stdio" else "")
     )
     if ns.transport == "stdio":
         anyio.run(server.serve_stdio)
@@ -229,7 +239,32 @@ def cmd_tools(ns: argparse.Namespace) -> int:
 
 
 def cmd_call(ns: argparse.Namespace) -> int:
-    """Run one tool. The consent decision is the server's own, on the exact arguments: `--yes` is the human's yes."""
+    """Run one tool. With --sandbox, on the saved sandbox, so that successive calls build on each other."""
+    try:
+        json.loads(ns.args) if ns.args else {}
+    except json.JSONDecodeError as exc:
+        _say(f"lanying-mcp: --args is not valid JSON: {exc}")
+        return EXIT_USAGE
+    if not ns.sandbox:
+        if ns.sandbox_state or ns.new_sandbox:
+            _say("lanying-mcp: --sandbox-state and --new-sandbox go with --sandbox")
+            return EXIT_USAGE
+        return _call(ns, None)
+    from .sandbox import saved
+
+    path = Path(ns.sandbox_state) if ns.sandbox_state else saved.default_path()
+    try:
+        with saved.kept(path, fresh=ns.new_sandbox, say=_say) as store:
+            return _call(ns, store)
+    except BrokenPipeError:
+        raise  # the reader of our output went away: main() ends quietly
+    except OSError as exc:
+        _say(f"lanying-mcp: cannot keep the sandbox in {path}: {exc.strerror or exc}; pick a file with --sandbox-state")
+        return EXIT_USAGE
+
+
+def _call(ns: argparse.Namespace, store: Any) -> int:
+    """The consent decision is the server's own, on the exact arguments: `--yes` is the human's yes."""
     from .consent import Grant, risks
     from .dispatch import execute, validate
     from .errors import LanyingError
@@ -243,8 +278,9 @@ def cmd_call(ns: argparse.Namespace) -> int:
     if not isinstance(arguments, dict):
         _say("lanying-mcp: --args must be a JSON object")
         return EXIT_USAGE
-    settings = _settings(ns).with_(toolsets=("all",)).validate()
-    server: LanyingServer = build(settings)
+    # The default selection, as the server's: every tool can run, search_tools and call_tool among them.
+    settings = _settings(ns).validate()
+    server: LanyingServer = build(settings, store)
     op = server.reachable.get(ns.tool)
     if op is None:
         why = server.refusal(ns.tool) or f"no tool named {ns.tool!r} (see `lanying-mcp tools`)"
@@ -279,8 +315,29 @@ def cmd_call(ns: argparse.Namespace) -> int:
             await server.lanying_client.aclose()
 
     outcome = anyio.run(run)
-    print(json.dumps(outcome.structured, ensure_ascii=False, indent=2))
-    return 0 if outcome.ok else 1
+    code = 0 if outcome.ok else 1
+    if ns.pick and outcome.ok:
+        found = _pick(outcome.structured, ns.pick)
+        if found is None:
+            _say(f"lanying-mcp: the result has nothing at {ns.pick!r}; it was:")
+            print(json.dumps(outcome.structured, ensure_ascii=False, indent=2), file=sys.stderr)
+            return 1
+        print(found if isinstance(found, str) else json.dumps(found, ensure_ascii=False))
+    else:
+        print(json.dumps(outcome.structured, ensure_ascii=False, indent=2))
+    return code
+
+
+def _pick(value: Any, path: str) -> Any:
+    """`data.user_id`, `data.0.group_id`: keys and list positions, dot-separated."""
+    for key in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return None
+    return value
 
 
 def cmd_errors(ns: argparse.Namespace) -> int:
@@ -304,16 +361,22 @@ def cmd_doctor(ns: argparse.Namespace) -> int:
     from . import doctor
 
     settings = _settings(ns)
-    transport = None
-    if settings.sandbox:
+    if not settings.sandbox:
+        checks = anyio.run(lambda: doctor.run_checks(settings, clock_tolerance=ns.clock_tolerance))
+    else:  # a fresh sandbox, filled first so that every row has something to check
         from .sandbox import SANDBOX_APP_ID, Store, build_app
 
         store = Store()
         settings = settings.with_(
             endpoint="http://sandbox.local", app_id=SANDBOX_APP_ID, access_token=store.admin_token
         )
-        transport = httpx2.ASGITransport(app=build_app(store))
-    checks = anyio.run(lambda: doctor.run_checks(settings, transport=transport, clock_tolerance=ns.clock_tolerance))
+        transport = httpx2.ASGITransport(app=doctor.with_date_header(build_app(store)))
+
+        async def on_sandbox() -> list[doctor.Check]:
+            seed = await doctor.seed_sandbox(settings, transport)
+            return await doctor.run_checks(settings, transport=transport, clock_tolerance=ns.clock_tolerance, seed=seed)
+
+        checks = anyio.run(on_sandbox)
     print(doctor.as_json(checks) if ns.json else doctor.table(checks))
     return 0 if doctor.passed(checks) else 1
 
@@ -343,6 +406,16 @@ def parser() -> argparse.ArgumentParser:
     call.add_argument("tool")
     call.add_argument("--args", default="{}", help="tool arguments as a JSON object")
     call.add_argument("--yes", action="store_true", help="confirm a destructive call (you are the human)")
+    call.add_argument(
+        "--pick", metavar="PATH", help="print only this part of a successful result, e.g. data.user_id (for scripts)"
+    )
+    call.add_argument(
+        "--sandbox-state",
+        metavar="FILE",
+        help="with --sandbox: the file the sandbox is kept in between calls "
+        "(default: $XDG_STATE_HOME or ~/.local/state, lanying-mcp/sandbox.pickle)",
+    )
+    call.add_argument("--new-sandbox", action="store_true", help="with --sandbox: start from an empty sandbox")
     _settings_args(call)
     err = sub.add_parser("errors", help="explain error codes")
     err.add_argument("code", nargs="?")
@@ -370,5 +443,16 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0
     finally:
         gc.enable()
+
+
+def _quiet_stdout() -> None:
+    """The reader of our output went away (`| head`): what is left of it, and the final flush, go nowhere."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

@@ -5,9 +5,12 @@ did not. The point is to turn "the model says every call fails" into one line th
 at fault (DNS, TLS, HTTP, the envelope, the app ID, the token, its role, the clock) before any tool
 is tried.
 
-Only reads are sent: `GET /user/list` (one row) for the connection, app, token and role, then one
-read per toolset. The access token appears nowhere in the output, not even in part: only whether it
-is set and its length.
+Only reads are sent to an app: `GET /user/list` (one row) for the connection, app, token and role,
+then one read per toolset. Two toolsets have no read (`tokens` logs a user in, `ai` sends a message):
+on a real app their rows are skipped and say how to try them by hand. `--sandbox` runs on a sandbox the
+doctor fills first (a user, a chatbot, a group: `seed_sandbox`), where those two are tried as well, so
+that a healthy run shows every row passing. The access token appears nowhere in the output, not even in
+part: only whether it is set and its length.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import platform
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -26,9 +30,9 @@ import httpx2
 
 from . import __version__
 from .client import LanyingClient
-from .errors import ApiError, LanyingError, entry
+from .errors import LanyingError, entry
 from .settings import Settings
-from .toolsets import roles
+from .toolsets import TOOLSETS, roles
 
 OK, FAIL, SKIP = "ok", "fail", "skip"
 CLOCK_TOLERANCE = 300.0  # seconds; signed upload URLs and token lifetimes are minutes, not seconds
@@ -38,6 +42,19 @@ AUTH_CODES = {10003, 10008, 10010, 40000}  # answers that say the credentials, n
 # One cheap read per toolset: (tool, arguments). "$user" / "$group" become a user and a group of the
 # app found by the first reads; a probe whose placeholder cannot be filled is skipped, not failed.
 PROBES = roles.PROBES
+
+WRITE_PROBES = roles.WRITE_PROBES
+
+
+@dataclass(frozen=True)
+class Seed:
+    """What `seed_sandbox` made: a user who owns a group with a chatbot in it."""
+
+    user_id: int
+    username: str
+    password: str
+    group_id: int
+    chatbot_id: int
 
 
 @dataclass
@@ -49,7 +66,25 @@ class Check:
 
 
 def passed(checks: list[Check]) -> bool:
+    """No check failed (skipped ones are not failures, and are not counted as passed either: see `summary`)."""
     return all(c.status != FAIL for c in checks)
+
+
+def counts(checks: list[Check]) -> dict[str, int]:
+    return {
+        "passed": sum(c.status == OK for c in checks),
+        "skipped": sum(c.status == SKIP for c in checks),
+        "failed": sum(c.status == FAIL for c in checks),
+    }
+
+
+def summary(checks: list[Check]) -> str:
+    """`all 19 checks passed` only when every check ran and passed; otherwise the three counts."""
+    n = counts(checks)
+    if not n["skipped"] and not n["failed"]:
+        return f"all {n['passed']} checks passed"
+    text = f"{n['passed']} passed, {n['skipped']} skipped (not checked), {n['failed']} failed"
+    return text + (" — the run is incomplete: see the SKIP rows" if not n["failed"] else "")
 
 
 def _token_note(settings: Settings) -> str:
@@ -62,13 +97,24 @@ async def run_checks(
     *,
     transport: httpx2.AsyncBaseTransport | None = None,
     clock_tolerance: float = CLOCK_TOLERANCE,
+    seed: Seed | None = None,
 ) -> list[Check]:
-    """Every check in order; later ones are skipped (with the reason) when an earlier layer failed."""
-    checks = await _run(settings, transport, clock_tolerance)
+    """Every check in order; later ones are skipped (with the reason) when an earlier layer failed.
+
+    `seed` is what `seed_sandbox` made: its user and group are read, and the toolsets without a read are
+    tried on them too. Without it the doctor finds a user and a group of the app by reading.
+    """
+    checks = await _run(settings, transport, clock_tolerance, seed)
     return [_scrub(c, settings) for c in checks]
 
 
-async def _run(settings: Settings, transport: httpx2.AsyncBaseTransport | None, clock_tolerance: float) -> list[Check]:
+def _toolset_names() -> list[str]:
+    return [f"toolset {n}" for n in TOOLSETS]
+
+
+async def _run(
+    settings: Settings, transport: httpx2.AsyncBaseTransport | None, clock_tolerance: float, seed: Seed | None
+) -> list[Check]:
     checks = [
         Check(
             "version",
@@ -77,7 +123,7 @@ async def _run(settings: Settings, transport: httpx2.AsyncBaseTransport | None, 
         )
     ]
     checks.append(_settings_check(settings))
-    later = ["endpoint", "app id", "token", "admin token", "clock", *(f"toolset {n}" for n in PROBES)]
+    later = ["endpoint", "app id", "token", "admin token", "clock", *_toolset_names()]
     if checks[-1].status == FAIL:
         return checks + [Check(n, SKIP, "not run: settings are incomplete") for n in later]
     try:
@@ -94,8 +140,8 @@ async def _run(settings: Settings, transport: httpx2.AsyncBaseTransport | None, 
     checks += _credential_checks(settings, body)
     checks.append(_clock_check(response, clock_tolerance))
     if checks[-2].status != OK:
-        return checks + [Check(f"toolset {n}", SKIP, "not run: the credentials were refused") for n in PROBES]
-    return checks + await _toolset_checks(settings, transport, body.get("data"))
+        return checks + [Check(n, SKIP, "not run: the credentials were refused") for n in _toolset_names()]
+    return checks + await _toolset_checks(settings, transport, body.get("data"), seed)
 
 
 def _dist_version(name: str) -> str:
@@ -278,66 +324,153 @@ def _clock_check(response: httpx2.Response, tolerance: float) -> Check:
     return Check("clock", OK, f"{where}, within {tolerance:g} s")
 
 
-async def _toolset_checks(settings: Settings, transport: Any, first_page: Any) -> list[Check]:
-    """One read per toolset through the same client the tools use (no retries: a doctor reports, not hides)."""
+async def _toolset_checks(settings: Settings, transport: Any, first_page: Any, seed: Seed | None) -> list[Check]:
+    """One call per toolset through the same client the tools use (no retries: a doctor reports, not hides)."""
+    async with LanyingClient(settings, transport=transport) as client:
+        found = await _placeholders(client, first_page, seed)
+        rows: list[Check] = []
+        for toolset in TOOLSETS:
+            name = f"toolset {toolset}"
+            if toolset in PROBES:
+                tool, template = PROBES[toolset]
+            elif toolset in WRITE_PROBES and seed is not None:
+                tool, template = WRITE_PROBES[toolset]
+            elif toolset in WRITE_PROBES:
+                tool = WRITE_PROBES[toolset][0]
+                rows.append(
+                    Check(
+                        name,
+                        SKIP,
+                        f"not tried: every tool of {toolset} writes ({tool} {_WRITES[toolset]}), and the doctor "
+                        f"sends reads only; try it by hand with `lanying-mcp call {tool}`",
+                    )
+                )
+                continue
+            else:
+                rows.append(Check(name, SKIP, "not tried: the doctor knows no call for this toolset"))
+                continue
+            missing = sorted({v for v in _strings(template) if v in found and found[v] is None})
+            if missing:
+                what = "user" if "$user" in missing else "group"
+                rows.append(Check(name, SKIP, f"{tool} not tried: the app has no {what} to read"))
+                continue
+            rows.append(await _probe(client, name, tool, _fill(template, found)))
+    return rows
+
+
+_WRITES = {"tokens": "logs a user in, with their password", "ai": "sends a chatbot a message"}
+
+
+async def _placeholders(client: LanyingClient, first_page: Any, seed: Seed | None) -> dict[str, Any]:
+    """Values for "$user", "$group" and the seed's others: from the seed, else the app's first user and group."""
     from .dispatch import validate
     from .toolsets import CATALOGUE
 
+    if seed is not None:
+        return {
+            "$user": seed.user_id,
+            "$group": seed.group_id,
+            "$username": seed.username,
+            "$password": seed.password,
+            "$chatbot": seed.chatbot_id,
+        }
     user = (
         first_page[0].get("user_id")
         if isinstance(first_page, list) and first_page and isinstance(first_page[0], dict)
         else None
     )
     found: dict[str, Any] = {"$user": user, "$group": None}
-    rows: list[Check] = []
+    if user is not None:  # a group to read from: one the first user belongs to
+        op = CATALOGUE[roles.USER_GROUPS]
+        try:
+            groups = await client.call(op, validate(op, {"as_user_id": user}), retry=False)
+        except LanyingError:
+            return found
+        if isinstance(groups.data, list) and groups.data:
+            first = groups.data[0]
+            found["$group"] = first.get("group_id") if isinstance(first, dict) else first
+    return found
+
+
+def _strings(template: Any) -> list[str]:
+    if isinstance(template, dict):
+        return [s for v in template.values() for s in _strings(v)]
+    if isinstance(template, list):
+        return [s for v in template for s in _strings(v)]
+    return [template] if isinstance(template, str) else []
+
+
+def _fill(template: Any, found: dict[str, Any]) -> Any:
+    if isinstance(template, dict):
+        return {k: _fill(v, found) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_fill(v, found) for v in template]
+    return found.get(template, template) if isinstance(template, str) else template
+
+
+async def _probe(client: LanyingClient, name: str, tool: str, args: dict[str, Any]) -> Check:
+    """The tool's own answer, run as a tool runs: OK only for a success; any error code fails the row."""
+    from .consent import Grant
+    from .dispatch import CallContext, execute, validate
+    from .toolsets import CATALOGUE
+
+    op = CATALOGUE[tool]
+    ctx = CallContext(client, catalogue=CATALOGUE)
+    if not op.hints.read_only:  # a write probe runs only on the doctor's own sandbox: this is its yes
+        ctx.grant = Grant.of([(op, validate(op, args))])
+    outcome = await execute(op, args, ctx)
+    if outcome.ok:
+        return Check(name, OK, f"{tool} answered")
+    error = outcome.structured.get("error")
+    error = error if isinstance(error, dict) else {}
+    code = error.get("code", "?")
+    said = f"{tool}: code {code}: {error.get('meaning') or error.get('message') or 'failed'}"
+    message = error.get("message")
+    if isinstance(message, str) and message and message not in said:
+        said += f" ({message})"
+    if code in AUTH_CODES:
+        return Check(name, FAIL, said, "the token lacks a right this toolset needs; use the admin token")
+    if isinstance(code, int):
+        step = f"{op.method} {op.path} answered with an error: `lanying-mcp errors {code}` explains it"
+    else:
+        step = f"{op.method} {op.path} is not served as documented at this endpoint"
+    hint = error.get("hint")
+    return Check(name, FAIL, said, step + (f"; {hint}" if isinstance(hint, str) and hint else ""))
+
+
+async def seed_sandbox(settings: Settings, transport: httpx2.AsyncBaseTransport) -> Seed:
+    """Fill an empty sandbox so that every toolset has something to work on: a user, a chatbot, a group."""
+    from .dispatch import validate
+    from .toolsets import CATALOGUE
+
     async with LanyingClient(settings, transport=transport) as client:
-        if user is not None:  # a group to read from: one the first user belongs to
-            try:
-                groups = await client.call(
-                    CATALOGUE[roles.USER_GROUPS],
-                    validate(CATALOGUE[roles.USER_GROUPS], {"as_user_id": user}),
-                    retry=False,
-                )
-                if isinstance(groups.data, list) and groups.data:
-                    first = groups.data[0]
-                    found["$group"] = first.get("group_id") if isinstance(first, dict) else first
-            except LanyingError:
-                pass
-        for toolset, (tool, template) in PROBES.items():
-            name = f"toolset {toolset}"
-            missing = [v for v in template.values() if isinstance(v, str) and v in found and found[v] is None]
-            if missing:
-                what = "user" if "$user" in missing else "group"
-                rows.append(Check(name, SKIP, f"{tool} not tried: the app has no {what} to read"))
-                continue
-            args = {k: found.get(v, v) if isinstance(v, str) else v for k, v in template.items()}
+
+        async def call(tool: str, args: dict[str, Any]) -> Any:
             op = CATALOGUE[tool]
-            try:
-                await client.call(op, validate(op, args), retry=False)
-            except ApiError as exc:
-                if exc.code in AUTH_CODES:
-                    rows.append(
-                        Check(
-                            name,
-                            FAIL,
-                            f"{tool}: code {exc.code}: {entry(exc.code).en}",
-                            "the token lacks a right this toolset needs; use the admin token",
-                        )
-                    )
-                else:  # a documented refusal of the probe's arguments is still the API answering
-                    rows.append(Check(name, OK, f"{tool} answered (code {exc.code}: {entry(exc.code).en})"))
-            except LanyingError as exc:
-                rows.append(
-                    Check(
-                        name,
-                        FAIL,
-                        f"{tool}: {exc.code}: {exc}",
-                        f"{op.method} {op.path} is not served as documented at this endpoint",
-                    )
-                )
-            else:
-                rows.append(Check(name, OK, f"{tool} answered"))
-    return rows
+            return (await client.call(op, validate(op, args), retry=False)).data
+
+        user = await call(roles.REGISTER_USER, {"username": "doctor_ann", "password": "doctor-pw-1"})
+        bot = await call(roles.REGISTER_USER, {"username": "doctor_bot", "password": "doctor-pw-2"})
+        group = await call(
+            roles.CREATE_GROUP, {"as_user_id": user["user_id"], "name": "doctor crew", "user_ids": [bot["user_id"]]}
+        )
+    return Seed(user["user_id"], "doctor_ann", "doctor-pw-1", group["group_id"], bot["user_id"])
+
+
+def with_date_header(app: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """An in-process ASGI app answering with the `Date` header an HTTP server adds, for the clock check."""
+    from email.utils import formatdate
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        async def send_dated(message: Any) -> None:
+            if message.get("type") == "http.response.start":
+                date = formatdate(time.time(), usegmt=True).encode()
+                message = {**message, "headers": [*message.get("headers", []), (b"date", date)]}
+            await send(message)
+
+        await app(scope, receive, send_dated)
+
+    return wrapped
 
 
 def _scrub(check: Check, settings: Settings) -> Check:
@@ -370,11 +503,12 @@ def table(checks: list[Check]) -> str:
         lines.append(f"{c.status.upper():<4}  {c.name:<{width}}  {c.detail}")
         if c.next_step and c.status == FAIL:
             lines.append(f"{'':<4}  {'':<{width}}  → {c.next_step}")
-    failed = sum(c.status == FAIL for c in checks)
     lines.append("")
-    lines.append("all checks passed" if not failed else f"{failed} check(s) failed")
+    lines.append(summary(checks))
     return "\n".join(lines)
 
 
 def as_json(checks: list[Check]) -> str:
-    return json.dumps({"ok": passed(checks), "checks": [asdict(c) for c in checks]}, ensure_ascii=False, indent=2)
+    return json.dumps(
+        {"ok": passed(checks), **counts(checks), "checks": [asdict(c) for c in checks]}, ensure_ascii=False, indent=2
+    )

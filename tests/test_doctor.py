@@ -186,10 +186,83 @@ def test_missing_settings_fail_first_and_name_the_variables(monkeypatch, capsys)
 
 
 def test_cli_sandbox_run_passes_and_prints_a_table(monkeypatch, capsys):
+    from lanying_mcp.toolsets import TOOLSETS
+
     monkeypatch.delenv("LANYING_ACCESS_TOKEN", raising=False)
     assert main(["doctor", "--sandbox"]) == 0
     out = capsys.readouterr().out
-    assert "OK    endpoint" in out and "all checks passed" in out
+    assert "OK    endpoint" in out and out.rstrip().endswith(f"all {len(TOOLSETS) + 7} checks passed"), out
+    assert "SKIP" not in out
+
+
+def test_the_sandbox_doctor_seeds_what_it_needs_and_every_toolset_has_a_passing_row(capsys):
+    from lanying_mcp.toolsets import TOOLSETS
+
+    assert main(["doctor", "--sandbox", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    rows = {c["name"]: c for c in out["checks"]}
+    assert {f"toolset {t}" for t in TOOLSETS} <= set(rows), set(rows)
+    not_ok = [c for c in out["checks"] if c["status"] != OK]
+    assert not not_ok, not_ok
+    assert (out["ok"], out["passed"], out["skipped"], out["failed"]) == (True, len(rows), 0, 0)
+    # the toolsets without a read are really tried on the sandbox, with the calls they name
+    assert "get_user_token" in rows["toolset tokens"]["detail"]
+    assert "send_ai_message" in rows["toolset ai"]["detail"]
+
+
+async def test_on_a_real_app_every_toolset_has_a_row_and_writes_are_skipped_with_the_reason():
+    from lanying_mcp.toolsets import TOOLSETS
+
+    store, _ = await seeded()
+    checks = await doctor.run_checks(settings(), transport=httpx2.ASGITransport(app=with_date(build_app(store))))
+    rows = by_name(checks)
+    assert [n for n in rows if n.startswith("toolset ")] == [f"toolset {t}" for t in TOOLSETS]
+    for toolset in doctor.WRITE_PROBES:
+        row = rows[f"toolset {toolset}"]
+        assert row.status == SKIP and "reads only" in row.detail and "lanying-mcp call" in row.detail, row
+    # nothing was written: the app still has its one user and no token was issued
+    assert len(store.users) == 1 and not store.user_tokens
+
+
+async def test_a_skip_is_never_counted_as_passed():
+    store, _ = await seeded()
+    checks = await doctor.run_checks(settings(), transport=httpx2.ASGITransport(app=build_app(store)))  # no Date
+    assert by_name(checks)["clock"].status == SKIP
+    skipped = sum(c.status == SKIP for c in checks)
+    last = doctor.table(checks).splitlines()[-1]
+    assert "all" not in last and f"{skipped} skipped" in last and "0 failed" in last, last
+    assert f"{len(checks) - skipped} passed" in last
+    out = json.loads(doctor.as_json(checks))
+    assert out["skipped"] == skipped and out["passed"] == len(checks) - skipped
+
+
+async def test_an_answer_with_an_error_code_fails_its_row():
+    """A probe answered with a Lanying error code (here 10002) is not a working toolset."""
+    store, _ = await seeded()
+    inner = build_app(store)
+    refused = json.dumps({"code": 10002, "message": "bad parameters", "data": None}).encode()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/file/upload/avatar/user":
+            await fake(200, "application/json", refused)(scope, receive, send)
+        else:
+            await inner(scope, receive, send)
+
+    checks = await doctor.run_checks(settings(), transport=httpx2.ASGITransport(app=with_date(app)))
+    failed = [c for c in checks if c.status == FAIL]
+    assert [c.name for c in failed] == ["toolset files"], doctor.table(checks)
+    assert "10002" in failed[0].detail and "lanying-mcp errors 10002" in failed[0].next_step
+    assert not doctor.passed(checks) and doctor.table(checks).splitlines()[-1].endswith("1 failed")
+
+
+def test_the_readme_describes_the_rows_that_exist():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Check your set-up")[1].split("\n## ")[0]
+    for row in ("version", "settings", "endpoint", "app id", "token", "admin token", "clock", "toolset <name>"):
+        assert f"`{row}`" in section, row
+    for toolset in doctor.WRITE_PROBES:
+        assert f"`{toolset}`" in section, toolset
+    assert "DNS" not in section.split("`endpoint`")[0]  # no row of its own: the endpoint row names the layer
 
 
 def test_cli_against_the_sandbox_on_loopback(tmp_path):

@@ -134,6 +134,17 @@ class Store:
         self.user_tokens[token] = user_id
         return token
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a saved sandbox keeps (`lanying-mcp call --sandbox` between runs): everything but the lock."""
+        state = {k: v for k, v in self.__dict__.items() if k != "lock"}
+        state["_ids"] = self.next_id()  # the next ID to hand out
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
+        self._ids = itertools.count(state["_ids"])
+
 
 @dataclass
 class Actor:

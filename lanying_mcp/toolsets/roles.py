@@ -28,8 +28,17 @@ PROBES: dict[str, tuple[str, dict[str, Any]]] = {
     "group_content": ("list_group_announcements", {"group_id": "$group"}),
     "messages": ("list_unread_conversations", {"as_user_id": "$user"}),
     "push": ("get_push_certificate", {"provider": 1}),
-    "files": ("get_avatar_download_url", {"object_name": "lanying-mcp-doctor-probe"}),
+    "files": ("get_user_avatar_upload_url", {"as_user_id": "$user"}),
     "insight": ("check_push_delivery", {"user_id": "$user"}),
 }
+
+# Toolsets whose every tool writes: the doctor tries them only on the sandbox it filled itself, with the
+# "$username", "$password" and "$chatbot" it made there (REGISTER_USER, CREATE_GROUP).
+WRITE_PROBES: dict[str, tuple[str, dict[str, Any]]] = {
+    "tokens": ("get_user_token", {"username": "$username", "password": "$password"}),
+    "ai": ("send_ai_message", {"from_user_id": "$user", "user_ids": ["$chatbot"], "content": "doctor: are you there?"}),
+}
+REGISTER_USER = "register_user"
+CREATE_GROUP = "create_group"
 
 ALL = (USERS_BY_ID, GROUPS_BY_ID, GROUP_INFO, GROUP_ADMINS, MESSAGES, ANNOUNCEMENT, GROUP_FILE, USER_GROUPS)
