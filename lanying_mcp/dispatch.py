@@ -358,7 +358,7 @@ async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCon
         if op.batch is not None:
             from . import bulk  # bulk builds on this module's outcomes: imported when first needed
 
-            return await bulk.run_batches(op, bulk.split(op, params) or [params], ctx)
+            return await _named(op, await bulk.run_batches(op, bulk.split(op, params) or [params], ctx), ctx, params)
         params, retry = prepare(op, params)
         try:
             structured = shape(op, await ctx.client.call(op, params, retry=retry))
@@ -379,6 +379,18 @@ async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCon
             crash.may_have_applied = True
             crash.retryable = False
         return failure(op.name, crash, ctx.lang)
+
+
+async def _named(op: Operation, outcome: Outcome, ctx: CallContext, params: Params) -> Outcome:
+    """A bulk call's rows, when inline, get names beside their IDs as any result does; its line stays."""
+    if not outcome.ok or "data" not in outcome.structured or op.ids is None:
+        return outcome
+    structured = await names.enrich(op, dict(outcome.structured), ctx, params)
+    if structured == outcome.structured:
+        return outcome
+    named = success(structured, outcome.text.partition("\n")[0] if "\n" in outcome.text else None)
+    named.attachment, named.meta = outcome.attachment, outcome.meta
+    return named
 
 
 MASKED = "[masked]"
