@@ -68,8 +68,7 @@ class Found(ApiModel):
     group_id: int | None = None
     name: str | None = None
     matched: list[str] = f(
-        "What matched: username, mobile, nickname (users) or name (groups); ~ = partly.",
-        "匹配项:username用户名、mobile手机号、nickname昵称(用户)或name群名;~表示部分匹配。",
+        "What matched: username, mobile, nickname or name; ~ = partly.", "匹配项:用户名/手机号/昵称/群名;~为部分匹配。"
     )
 
 
@@ -78,8 +77,8 @@ Verdict = Literal["one", "several", "unconfirmed", "none"]
 
 class FindResult(ApiModel):
     outcome: Verdict = f(
-        "one: a single username/mobile match; several: ask which; unconfirmed: only a nickname or partial match.",
-        "one:唯一的用户名/手机号匹配;several:需确认是哪一个;unconfirmed:仅昵称或部分匹配,使用前请确认。",
+        "one: a sole username/mobile match; several/unconfirmed: ask or confirm.",
+        "one:唯一的用户名/手机号匹配;several/unconfirmed:需询问或确认。",
     )
     summary: str
     matches: list[Found] = f("Candidates, surest first (at most 20).", "候选项,最可靠的在前(最多20个)。")
