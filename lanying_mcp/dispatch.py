@@ -505,5 +505,7 @@ def shape(op: Operation, envelope: Envelope) -> dict[str, Any]:
     # all of it loses its hidden characters here and is marked as untrusted (untrusted.paths).
     out.update({"raw_data": untrusted.clean_tree(envelope.data), "warnings": [warning]})
     if extras_raw:
-        out["warnings"].append("unexpected envelope fields: " + errors.excerpt(to_json(extras_raw).decode(), 300))
+        out["warnings"].append(
+            "unexpected envelope fields: " + errors.excerpt(untrusted.clean(to_json(extras_raw).decode()), 300)
+        )
     return out
