@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 from pydantic import BaseModel, ValidationError, create_model
 from pydantic_core import to_json
@@ -358,7 +358,7 @@ async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCon
         if op.batch is not None:
             from . import bulk  # bulk builds on this module's outcomes: imported when first needed
 
-            return await bulk.run_batches(op, bulk.split(op, params) or [params], ctx)
+            return await _named(op, await bulk.run_batches(op, bulk.split(op, params) or [params], ctx), ctx, params)
         params, retry = prepare(op, params)
         try:
             structured = shape(op, await ctx.client.call(op, params, retry=retry))
@@ -381,40 +381,98 @@ async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCon
         return failure(op.name, crash, ctx.lang)
 
 
+async def _named(op: Operation, outcome: Outcome, ctx: CallContext, params: Params) -> Outcome:
+    """A bulk call's rows, when inline, get names beside their IDs as any result does; its line stays."""
+    if not outcome.ok or "data" not in outcome.structured or op.ids is None:
+        return outcome
+    structured = await names.enrich(op, dict(outcome.structured), ctx, params)
+    if structured == outcome.structured:
+        return outcome
+    named = success(structured, outcome.text.partition("\n")[0] if "\n" in outcome.text else None)
+    named.attachment, named.meta = outcome.attachment, outcome.meta
+    return named
+
+
 MASKED = "[masked]"
 
 
+def _norm(key: str) -> str:
+    """`appSecret`, `APP_SECRET` and `app-secret` are one key."""
+    return key.replace("_", "").replace("-", "").casefold()
+
+
+def _model_keys(tp: Any, seen: set[str]) -> None:
+    """Every field name and alias of the pydantic models `tp` is made of, normalised, into `seen`."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        for name, info in tp.model_fields.items():
+            seen.update(_norm(n) for n in (name, info.alias) if n)
+            _model_keys(info.annotation, seen)
+    for arg in get_args(tp):
+        _model_keys(arg, seen)
+
+
+@lru_cache(maxsize=64)
+def _documented(op: Operation) -> frozenset[str]:
+    keys: set[str] = set()
+    _model_keys(op.result, keys)
+    return frozenset(keys - {_norm(k) for k in op.secret_fields})
+
+
 def mask(op: Operation, structured: dict[str, Any], ctx: CallContext, found: tuple[Risk, ...]) -> dict[str, Any]:
-    """Hide the secrets a result carries, unless the operator reveals them or a human confirmed handing them over."""
+    """Hide the secrets a result carries, unless the operator reveals them or a human confirmed handing them over.
+
+    By key, over the whole result: `data`, an off-shape answer's `raw_data`, nested objects and lists,
+    whatever the value's type. Inside the API's answer, a key the result model does not document is
+    hidden too, since a secret the API starts to send under a new name must not slip through; so is
+    an off-shape answer that is a bare string or number (it may be the secret itself).
+    """
     if not op.secret_fields or ctx.client.settings.reveal_secrets:
         return structured
     if Risk.SECRET in found and ctx.client.settings.confirm:
         return structured  # the human was asked exactly this and said yes
+    secret = frozenset(_norm(k) for k in op.secret_fields)
+    documented = _documented(op)
     hidden: list[str] = []
+    unknown: list[str] = []
 
-    def walk(value: Any) -> Any:
+    def hide(value: Any) -> bool:
+        return value is not None and value != "" and not isinstance(value, bool)
+
+    def walk(value: Any, answer: bool, loose: bool) -> Any:
+        """`answer`: inside the API's data; `loose`: a bare value there with no documented key above it."""
         if isinstance(value, dict):
-            out: dict[str, Any] = {}
-            fields = cast(dict[str, Any], value)
-            for key, item in fields.items():
-                if key in op.secret_fields and isinstance(item, str) and item:
+            out: dict[Any, Any] = {}
+            for key, item in cast(dict[Any, Any], value).items():
+                norm = _norm(key) if isinstance(key, str) else str(key)
+                if norm in secret and hide(item):
                     out[key] = MASKED
-                    hidden.append(key)
+                    hidden.append(str(key))
+                elif answer and norm not in documented and hide(item):
+                    out[key] = MASKED
+                    unknown.append(str(key))
                 else:
-                    out[key] = walk(item)
+                    out[key] = walk(item, answer, False)
             return out
         if isinstance(value, list):
-            return [walk(v) for v in cast(list[Any], value)]
+            return [walk(v, answer, loose) for v in cast(list[Any], value)]
+        if loose and hide(value):
+            unknown.append("raw_data")
+            return MASKED
         return value
 
-    masked = walk(structured.get("data"))
-    if not hidden:
+    masked = {
+        key: value if key == "warnings" else walk(value, key in ("data", "raw_data"), key == "raw_data")
+        for key, value in structured.items()
+    }
+    if not hidden and not unknown:
         return structured
     note = (
-        f"masked secret field(s) {', '.join(sorted(set(hidden)))}: the server hides secrets from the assistant; "
-        "the operator can reveal them with LANYING_REVEAL_SECRETS=true"
+        f"masked secret field(s) {', '.join(sorted(set(hidden + unknown)))}: the server hides secrets from the "
+        "assistant; the operator can reveal them with LANYING_REVEAL_SECRETS=true"
     )
-    return {**structured, "data": masked, "warnings": [*structured.get("warnings", []), note]}
+    if unknown:
+        note += f" (undocumented in this secret-bearing result, so masked too: {', '.join(sorted(set(unknown)))})"
+    return {**masked, "warnings": [*structured.get("warnings", []), note]}
 
 
 def shape(op: Operation, envelope: Envelope) -> dict[str, Any]:
@@ -441,9 +499,13 @@ def shape(op: Operation, envelope: Envelope) -> dict[str, Any]:
     warning = (
         "the call succeeded, but its data did not match the documented shape ("
         + errors.excerpt(what, 300)
-        + "); it is given unchanged in raw_data"
+        + "); it is given in raw_data as sent, cleaned of hidden characters"
     )
-    out.update({"raw_data": envelope.data, "warnings": [warning]})
+    # End users write much of what an answer holds: off the documented shape, nothing says where, so
+    # all of it loses its hidden characters here and is marked as untrusted (untrusted.paths).
+    out.update({"raw_data": untrusted.clean_tree(envelope.data), "warnings": [warning]})
     if extras_raw:
-        out["warnings"].append("unexpected envelope fields: " + errors.excerpt(to_json(extras_raw).decode(), 300))
+        out["warnings"].append(
+            "unexpected envelope fields: " + errors.excerpt(untrusted.clean(to_json(extras_raw).decode()), 300)
+        )
     return out

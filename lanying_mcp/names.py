@@ -243,10 +243,15 @@ def forget(ctx: CallContext, params: Params | None) -> None:
 
 
 async def _add(op: Operation, structured: dict[str, Any], ctx: CallContext, params: Params | None) -> None:
-    """One round of lookups for whatever the cache lacks, all at once; a warm cache makes no call."""
+    """One round of lookups for whatever the cache lacks, all at once; a warm cache makes no call.
+
+    An ID that may be a user or a group (`IdPaths.either`) is looked up as both, and named in the
+    map of what it turns out to be (user and group IDs never share a number).
+    """
     assert op.ids is not None
-    user_ids = ids_at(structured, op.ids.users)
-    group_ids = ids_at(structured, op.ids.groups)
+    either = ids_at(structured, op.ids.either)
+    user_ids = list(dict.fromkeys(ids_at(structured, op.ids.users) + either))
+    group_ids = list(dict.fromkeys(ids_at(structured, op.ids.groups) + either))
     members = op.ids is not None and op.ids.members
     group_id = getattr(params, "group_id", None) if members else None
     jobs = _plan("u", ctx, user_ids, _user_chunk) + _plan("g", ctx, group_ids, _group_chunk)
@@ -255,13 +260,38 @@ async def _add(op: Operation, structured: dict[str, Any], ctx: CallContext, para
         jobs.append(partial(_role_fetch, ctx, group_id, getattr(params, "as_user_id", None)))
     if jobs:
         await _gather(jobs)
-    if named := _collect("u", ctx, user_ids):
+    named = _unshown(structured, op.ids.users, _collect("u", ctx, user_ids))
+    if named:
         structured["users"] = {str(k): v for k, v in named.items()}
     if named_groups := _collect("g", ctx, group_ids):
         structured["groups"] = {str(k): v for k, v in named_groups.items()}
     if op.ids is not None and op.ids.members:
         table = CACHE.get(role_key) if isinstance(group_id, int) else None
         _mark_members(structured, table if isinstance(table, dict) else None)
+
+
+def _unshown(
+    structured: dict[str, Any], paths: Iterable[str], named: dict[int, dict[str, str]]
+) -> dict[int, dict[str, str]]:
+    """The map without what `data` already says: a name equal in every row that holds the ID is left out.
+
+    `list_users` rows carry each username: its map keeps only the nicknames, and no entry at all
+    for a user without one.
+    """
+    shown: dict[int, set[str]] = {}
+    for path in paths:
+        for row, _, value in untrusted.slots(structured, path):
+            entry = named.get(value) if isinstance(value, int) else None
+            if entry is None:
+                continue
+            same = {k for k, v in entry.items() if isinstance(row, dict) and row.get(k) == v}
+            shown[value] = shown[value] & same if value in shown else same
+    out: dict[int, dict[str, str]] = {}
+    for uid, entry in named.items():
+        rest = {k: v for k, v in entry.items() if k not in shown.get(uid, ())}
+        if rest:
+            out[uid] = rest
+    return out
 
 
 def _mark_members(structured: dict[str, Any], table: dict[int, str] | None) -> None:
@@ -282,7 +312,8 @@ async def enrich(
     """The structured result with names beside its IDs (when `settings.names`) and end-user text cleaned."""
     if not op.hints.read_only:
         forget(ctx, params)
-    if op.ids is not None and ctx.client.settings.names and (op.ids.users or op.ids.groups or op.ids.members):
+    ids = op.ids
+    if ids is not None and ctx.client.settings.names and (ids.users or ids.groups or ids.either or ids.members):
         try:
             await _add(op, structured, ctx, params)
         except Exception as exc:  # names are a convenience: the call's own answer stands without them

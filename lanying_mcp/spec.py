@@ -195,8 +195,9 @@ class IdPaths:
     """Where a result names users and groups by ID, and where it carries text written by end users.
 
     Paths point into the structured result: `data.owner_id`, `data[].user_id` (every item), `data[]`
-    (a bare list of IDs). `users`/`groups` get names beside them (names.py); `plain` are IDs declared
-    on purpose to get none (the caller's own input echoed back, or a result that already names them);
+    (a bare list of IDs). `users`/`groups` get names beside them (names.py); `either` are IDs that name
+    a user or a group (a conversation's other side), named as whichever they are; `plain` are IDs
+    declared on purpose to get none (a result that already names them, or a user's own devices);
     `text` marks end-user content for the untrusted-content convention (untrusted.py). `members`
     says the result lists a group's members (`group_id` argument): each gets its role and mute end.
     """
@@ -206,6 +207,7 @@ class IdPaths:
     plain: tuple[str, ...] = ()
     text: tuple[str, ...] = ()
     members: bool = False
+    either: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

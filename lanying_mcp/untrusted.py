@@ -13,15 +13,18 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from .spec import Operation
 
-__all__ = ["META_KEY", "NAME_PATHS", "clean", "meta", "paths", "quote", "sanitise", "slots"]
+__all__ = ["META_KEY", "NAME_PATHS", "RAW", "clean", "clean_tree", "meta", "paths", "quote", "sanitise", "slots"]
 
 META_KEY = "lanying/untrusted"
 # The name maps names.py adds beside `data`: every value there was written by an end user.
 NAME_PATHS = ("users.*.username", "users.*.nick_name", "groups.*")
+# An answer off its documented shape comes back whole in `raw_data`: nothing says which of it end users
+# wrote, so all of it is marked, unless the operation declares `raw_data` paths of its own.
+RAW = "raw_data"
 
 # Invisible although not of category Cf: Hangul fillers, and the supplementary variation selectors
 # used to smuggle text (the basic ones, U+FE00-FE0F, stay: emoji need them).
@@ -47,6 +50,28 @@ def clean(text: str, keep_lines: bool = True) -> str:
         elif not _hidden(ch):
             out.append(ch)
     return "".join(out)
+
+
+def clean_tree(value: Any) -> Any:
+    """`value` with every string in it (object keys too, at any depth) cleaned as `clean` does."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list):
+        return [clean_tree(item) for item in cast(list[Any], value)]
+    if isinstance(value, dict):
+        items = cast(dict[Any, Any], value).items()
+        return {clean(k) if isinstance(k, str) else k: clean_tree(item) for k, item in items}
+    return value
+
+
+def _has_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value)
+    if isinstance(value, list):
+        return any(_has_text(item) for item in cast(list[Any], value))
+    if isinstance(value, dict):
+        return any(_has_text(item) for item in cast(dict[Any, Any], value).values())
+    return False
 
 
 def quote(text: str, limit: int = 40) -> str:
@@ -99,12 +124,21 @@ def _jsonpath(path: str) -> str:
 
 
 def paths(op: Operation, structured: dict[str, Any]) -> list[str]:
-    """JSONPath patterns of the end-user text this result holds (only those with a value present)."""
-    return [
+    """JSONPath patterns of the end-user text this result holds (only those with a value present).
+
+    An off-shape answer's `raw_data` is marked whole (`$.raw_data..*`, every value under it, or
+    `$.raw_data` when it is one string), unless the operation declares paths under `raw_data`.
+    """
+    declared = _declared(op)
+    found = [
         _jsonpath(path)
-        for path in _declared(op)
+        for path in declared
         if any(isinstance(value, str) and value for _, _, value in slots(structured, path))
     ]
+    raw = structured.get(RAW)
+    if _has_text(raw) and not any(p == RAW or p.startswith((RAW + ".", RAW + "[")) for p in declared):
+        found.append("$." + RAW if isinstance(raw, str) else "$." + RAW + "..*")
+    return found
 
 
 def meta(op: Operation, structured: dict[str, Any]) -> dict[str, Any]:

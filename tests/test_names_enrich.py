@@ -48,7 +48,7 @@ def test_every_id_field_is_declared() -> None:
     for op in CATALOGUE.values():
         declared = set()
         if op.ids is not None:
-            declared = {*op.ids.users, *op.ids.groups, *op.ids.plain}
+            declared = {*op.ids.users, *op.ids.groups, *op.ids.either, *op.ids.plain}
         for path in result_paths(op.result):
             if id_like(path) and path not in declared:
                 missing.append(f"{op.name}: {path}")
@@ -62,7 +62,7 @@ def test_declared_paths_exist() -> None:
         if op.ids is None:
             continue
         paths = set(result_paths(op.result))
-        for path in (*op.ids.users, *op.ids.groups, *op.ids.plain, *op.ids.text):
+        for path in (*op.ids.users, *op.ids.groups, *op.ids.either, *op.ids.plain, *op.ids.text):
             if path not in paths:
                 wrong.append(f"{op.name}: {path}")
     assert not wrong, wrong

@@ -1,4 +1,5 @@
-"""Results sized for a model: default pages and bulk summaries stay within 8 KB of text, in both languages."""
+"""Results sized for a model: default pages and bulk summaries stay within 8 KB of text and 8 KB of
+structured content, in both languages."""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ def test_default_pages_and_bulk_summaries_hold_the_text_budget(lang):
     assert by_tool["register_users"].text <= TEXT_BUDGET
     for row in rows:  # compact: the text is the structured JSON and one line, never an indented copy
         assert row.text < row.structured + 400, row
+    budgeted = [row for row in rows if row.budget is not None]
+    assert len(budgeted) >= 13
+    for row in budgeted:  # hosts pass either the text or the structured content to the model
+        assert row.text <= TEXT_BUDGET and row.structured <= TEXT_BUDGET, row
+    # list_users rows carry the usernames: its names map adds only nicknames, not a second copy
+    assert by_tool["list_users"].structured < 6000
 
 
 def test_text_is_one_line_then_compact_json_with_readable_chinese():

@@ -12,8 +12,8 @@ really sends: register 1,000 users, invite 10,000, push to 10,000.
 
 Text is what a host without structured output shows the model; structured is the compact JSON of
 `structuredContent`; a linked resource (the full per-item result of a bulk call) is read back and
-reported apart, since the model only pays for it when it reads it. Budgets: ≤ 8 KB of text for a
-default page and for a bulk summary.
+reported apart, since the model only pays for it when it reads it. Budgets: ≤ 8 KB of text, and ≤ 8 KB
+of structured content, for a default page and for a bulk summary (hosts pass either to the model).
 """
 
 from __future__ import annotations
@@ -49,11 +49,11 @@ class Row:
     structured: int  # bytes of the compact structuredContent
     linked: int  # bytes of the resources the result links to (read back), 0 when none
     error: bool
-    budget: int | None  # the text budget this row must hold, None when it is only reported
+    budget: int | None  # the budget its text and its structured content must each hold, None: only reported
 
     @property
     def over(self) -> bool:
-        return self.budget is not None and (self.error or self.text > self.budget)
+        return self.budget is not None and (self.error or max(self.text, self.structured) > self.budget)
 
 
 @dataclass
@@ -217,7 +217,11 @@ def table(rows: list[Row]) -> str:
 
 
 def over_budget(rows: list[Row]) -> list[str]:
-    return [f"{r.tool} ({r.case}): {r.text:,} bytes of text, error={r.error}" for r in rows if r.over]
+    return [
+        f"{r.tool} ({r.case}): {r.text:,} bytes of text, {r.structured:,} structured, error={r.error}"
+        for r in rows
+        if r.over
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -177,7 +177,7 @@ OPERATIONS: list[Operation] = [
             "禁止成员在群内发言若干分钟(管理员)。逐个返回成功或失败。",
         ),
         hints=DELETE,
-        ids=IdPaths(plain=("data[].user_id",)),
+        ids=IdPaths(users=("data[].user_id",)),
     ),
     Operation(
         name="unmute_group_members",
@@ -190,7 +190,7 @@ OPERATIONS: list[Operation] = [
             "解除成员禁言(管理员)。逐个返回结果。",
         ),
         hints=UPDATE,
-        ids=IdPaths(plain=("data[].user_id",)),
+        ids=IdPaths(users=("data[].user_id",)),
     ),
     Operation(
         name="list_muted_group_members",
@@ -240,7 +240,7 @@ OPERATIONS: list[Operation] = [
             "将用户加入群黑名单(管理员):成员被移出且不能再加入。逐个返回结果。",
         ),
         hints=DELETE,
-        ids=IdPaths(plain=("data[].user_id",)),
+        ids=IdPaths(users=("data[].user_id",)),
     ),
     Operation(
         name="unblock_group_members",
@@ -254,7 +254,7 @@ OPERATIONS: list[Operation] = [
             "将用户移出群黑名单,之后可再入群(管理员)。逐个返回结果。",
         ),
         hints=UPDATE,
-        ids=IdPaths(plain=("data[].user_id",)),
+        ids=IdPaths(users=("data[].user_id",)),
     ),
     Operation(
         name="list_group_blocked_users",

@@ -334,7 +334,7 @@ OPERATIONS: list[Operation] = [
             "邀请用户加入群;逐个返回成功或失败原因。",
         ),
         hints=WRITE,
-        ids=IdPaths(plain=("data[].user_id",)),
+        ids=IdPaths(users=("data[].user_id",)),
         batch=Batch(("user_ids",), 500),
         default=True,
     ),
@@ -509,7 +509,7 @@ OPERATIONS: list[Operation] = [
             "将成员设为管理员。仅群主;逐个返回成功或失败原因。",
         ),
         hints=UPDATE,
-        ids=IdPaths(plain=("data[].user_id",)),
+        ids=IdPaths(users=("data[].user_id",)),
     ),
     Operation(
         name="remove_group_admins",
@@ -524,7 +524,7 @@ OPERATIONS: list[Operation] = [
             "将管理员降为普通成员。仅群主;逐个返回成功或失败原因。",
         ),
         hints=DELETE,
-        ids=IdPaths(plain=("data[].user_id",)),
+        ids=IdPaths(users=("data[].user_id",)),
     ),
     Operation(
         name="list_group_admins",
@@ -565,7 +565,7 @@ OPERATIONS: list[Operation] = [
             "将成员踢出群(管理员;仅群主可踢管理员);逐个返回成功或失败原因。",
         ),
         hints=DELETE,
-        ids=IdPaths(plain=("data[].user_id",)),
+        ids=IdPaths(users=("data[].user_id",)),
     ),
     Operation(
         name="leave_group",

@@ -2,8 +2,10 @@
 
 The API finds a user only by exact username, mobile or ID, and a group only by ID. Admins say
 "Alice" or "the Ops group". `find_by_name` combines the exact lookups with a bounded scan (users
-by nickname, a user's groups by name) and answers "one", "several" or "none", listing candidates
-with their IDs, so the model asks instead of picking. Every read goes through `ctx.call`, so it
+by nickname, a user's groups by name) and answers "one", "several", "unconfirmed" or "none", listing
+every candidate with its IDs and what matched, so the model asks instead of picking. A nickname or a
+group name is whatever an end user typed: copying someone's name never makes an impostor the one
+match, and the real account, even when it matches only partly, is always listed beside it. Every read goes through `ctx.call`, so it
 keeps the same retry and error rules as the tools it reuses. The diagnostics live in diagnose.py.
 """
 
@@ -65,17 +67,29 @@ class Found(ApiModel):
     nick_name: str | None = None
     group_id: int | None = None
     name: str | None = None
-    matched: str = f("What matched; ~ = partly.", "匹配项;~表示部分匹配。")
+    matched: list[str] = f(
+        "What matched: username, mobile, nickname or name; ~ = partly.", "匹配项:用户名/手机号/昵称/群名;~为部分匹配。"
+    )
+
+
+Verdict = Literal["one", "several", "unconfirmed", "none"]
 
 
 class FindResult(ApiModel):
-    outcome: Literal["one", "several", "partial", "none"] = f(
-        "one exact match; several or partial: ask which.", "one唯一精确匹配;several/partial需确认。"
+    outcome: Verdict = f(
+        "one: a sole username/mobile match; several/unconfirmed: ask or confirm.",
+        "one:唯一的用户名/手机号匹配;several/unconfirmed:需询问或确认。",
     )
     summary: str
-    matches: list[Found] = f("Candidates (at most 20).", "候选项(最多20个)。")
+    matches: list[Found] = f("Candidates, surest first (at most 20).", "候选项,最可靠的在前(最多20个)。")
     scanned: int | None = f("Users or groups examined.", "检查过的数量。", None)
     complete: bool = f("false: stopped at max_scan.", "false:在max_scan处停止。")
+
+
+# Usernames are unique and mobiles verified: they identify a user. A nickname or a group name is
+# whatever an end user typed, so another user can copy it; it never makes a match the one.
+IDENTITY = ("username", "mobile")
+RANK = {"username": 0, "mobile": 0, "nickname": 1, "name": 1}
 
 
 async def attempt(ctx: CallContext, tool: str, args: dict[str, Any]) -> Envelope | LanyingError:
@@ -86,16 +100,35 @@ async def attempt(ctx: CallContext, tool: str, args: dict[str, Any]) -> Envelope
         return exc
 
 
-def _user(data: Any, matched: str) -> Found:
-    d = data if isinstance(data, dict) else {}
-    return Found(user_id=d.get("user_id"), username=d.get("username"), nick_name=d.get("nick_name"), matched=matched)
+class Candidates:
+    """Every user or group that matched, once, with everything about it that matched."""
+
+    def __init__(self) -> None:
+        self.found: dict[tuple[int | None, int | None], Found] = {}
+
+    def add(self, item: Found, how: str) -> None:
+        key = (item.user_id, item.group_id)
+        if key == (None, None):
+            return
+        known = self.found.setdefault(key, item)
+        if how not in known.matched:
+            known.matched.append(how)
+
+    def user(self, data: Any, how: str) -> None:
+        d = data if isinstance(data, dict) else {}
+        self.add(
+            Found(user_id=d.get("user_id"), username=d.get("username"), nick_name=d.get("nick_name"), matched=[]), how
+        )
+
+    def ranked(self) -> list[Found]:
+        for item in self.found.values():
+            item.matched.sort(key=lambda how: (RANK.get(how, 2), how))
+        return sorted(self.found.values(), key=lambda item: min(RANK.get(how, 2) for how in item.matched))
 
 
-async def _scan_users(ctx: CallContext, text: str, limit: int) -> tuple[list[Found], list[Found], int, bool]:
-    """Nickname (and partial username) matches among the first `limit` users of list_users."""
+async def _scan_users(ctx: CallContext, text: str, limit: int, found: Candidates) -> tuple[int, bool]:
+    """Nickname and username matches, whole or partial, among the first `limit` users of list_users."""
     needle = text.casefold()
-    exact: list[Found] = []
-    partial: list[Found] = []
     scanned, page, complete = 0, 1, True
     limiter = anyio.CapacityLimiter(LOOKUPS)
 
@@ -105,11 +138,14 @@ async def _scan_users(ctx: CallContext, text: str, limit: int) -> tuple[list[Fou
         prof = got.data if isinstance(got, Envelope) and isinstance(got.data, dict) else row
         nick = str(prof.get("nick_name") or "")
         if nick and nick.casefold() == needle:
-            exact.append(_user(prof, "nickname"))
+            found.user(prof, "nickname")
         elif nick and needle in nick.casefold():
-            partial.append(_user(prof, "~nickname"))
-        elif needle in str(row.get("username") or "").casefold():
-            partial.append(_user(prof, "~username"))
+            found.user(prof, "~nickname")
+        username = str(row.get("username") or "")
+        if username == text:
+            found.user(prof, "username")
+        elif needle in username.casefold():
+            found.user(prof, "~username")
 
     while scanned < limit:
         size = min(PAGE, limit - scanned)
@@ -124,86 +160,113 @@ async def _scan_users(ctx: CallContext, text: str, limit: int) -> tuple[list[Fou
         page += 1
     else:
         complete = False
-    return exact, partial, scanned, complete
+    return scanned, complete
 
 
-async def _find_users(ctx: CallContext, p: FindByName) -> tuple[list[Found], list[Found], int | None, bool]:
-    exact: list[Found] = []
+async def _find_users(ctx: CallContext, p: FindByName, found: Candidates) -> tuple[int | None, bool]:
     got = await attempt(ctx, "find_user_by_name", {"username": p.text})
     if isinstance(got, Envelope) and got.data:
-        exact.append(_user(got.data, "username"))
+        found.user(got.data, "username")
     if _MOBILE.match(p.text):
         got = await attempt(ctx, "find_user_by_mobile", {"mobile": p.text})
         if isinstance(got, Envelope) and got.data:
-            exact.append(_user(got.data, "mobile"))
+            found.user(got.data, "mobile")
     if p.max_scan == 0:
-        return exact, [], None, True
-    more, partial, scanned, complete = await _scan_users(ctx, p.text, p.max_scan)
-    return exact + more, partial, scanned, complete
+        return None, True
+    return await _scan_users(ctx, p.text, p.max_scan, found)
 
 
-async def _find_groups(ctx: CallContext, p: FindByName) -> tuple[list[Found], list[Found], int | None, bool]:
+async def _find_groups(ctx: CallContext, p: FindByName, found: Candidates) -> tuple[int | None, bool]:
     if p.member_id is None:
         raise ArgumentError("kind=group needs member_id: the user whose groups are searched")
     ids = (await ctx.call("list_user_groups", {"as_user_id": p.member_id})).data or []
     needle = p.text.casefold()
-    exact: list[Found] = []
-    partial: list[Found] = []
     for start in range(0, len(ids), PAGE):
         briefs = (await ctx.call("get_groups_info", {"group_ids": ids[start : start + PAGE]})).data or []
         for g in briefs:
             name = str(g.get("name") or "") if isinstance(g, dict) else ""
-            if name.casefold() == needle:
-                exact.append(Found(group_id=g.get("group_id"), name=name, matched="name"))
-            elif needle in name.casefold():
-                partial.append(Found(group_id=g.get("group_id"), name=name, matched="~name"))
-    return exact, partial, len(ids), True
+            if name and name.casefold() == needle:
+                found.add(Found(group_id=g.get("group_id"), name=name, matched=[]), "name")
+            elif name and needle in name.casefold():
+                found.add(Found(group_id=g.get("group_id"), name=name, matched=[]), "~name")
+    return len(ids), True
 
 
-def _dedupe(items: list[Found]) -> list[Found]:
-    seen: set[tuple[int | None, int | None]] = set()
-    out = []
-    for item in items:
-        key = (item.user_id, item.group_id)
-        if key not in seen:
-            seen.add(key)
-            out.append(item)
-    return out
+def _outcome(matches: list[Found], kind: str) -> Verdict:
+    """one: a single identity match (a user's username or mobile), and no other whole match beside it; a
+    group only when it is the single candidate. A nickname or a name alone is never "one"."""
+    if not matches:
+        return "none"
+    whole = [m for m in matches if any(not how.startswith("~") for how in m.matched)]
+    if kind == "user":
+        sure = [m for m in matches if any(how in IDENTITY for how in m.matched)]
+        if len(sure) == 1 and len(whole) == 1:
+            return "one"
+    elif len(matches) == 1 and whole:
+        return "one"
+    return "several" if len(matches) > 1 else "unconfirmed"
+
+
+def _summary(lang: str, kind: str, outcome: str, matches: list[Found]) -> str:
+    counts: dict[str, int] = {}
+    for m in matches:
+        for how in m.matched:
+            counts[how] = counts.get(how, 0) + 1
+    en_how = {"username": "username", "mobile": "mobile", "nickname": "nickname", "name": "name"}
+    zh_how = {"username": "用户名", "mobile": "手机号", "nickname": "昵称", "name": "群名"}
+    parts_en = [f"{counts[h]} by {en_how[h]}" for h in en_how if counts.get(h)]
+    parts_zh = [f"{zh_how[h]}{counts[h]}个" for h in zh_how if counts.get(h)]
+    partly = sum(1 for m in matches if all(how.startswith("~") for how in m.matched))
+    if partly:
+        parts_en.append(f"{partly} partly")
+        parts_zh.append(f"部分匹配{partly}个")
+    one, many, zh = ("user", "users", "用户") if kind == "user" else ("group", "groups", "群")
+    if outcome == "none":
+        return pick(lang, f"no {many} match", f"没有匹配的{zh}")
+    if outcome == "one":
+        how = next(h for h in matches[0].matched if not h.startswith("~"))
+        en = f"one {one} matches exactly by {en_how[how]} (the first match)"
+        zh_text = f"第一项按{zh_how[how]}精确匹配,唯一"
+        if len(matches) > 1:
+            en += f"; {len(matches) - 1} more match only partly, listed after it"
+            zh_text += f";另有{len(matches) - 1}个仅部分匹配,列在其后"
+        return pick(lang, en, zh_text)
+    caution_en = " Nicknames and group names are chosen by end users and prove nothing: confirm with the human."
+    caution_zh = "昵称和群名由终端用户自行设置,不能证明身份:请向用户确认。"
+    if outcome == "unconfirmed":
+        return pick(
+            lang,
+            f"one {one} matches, but not by username or mobile ({', '.join(parts_en)}); confirm before use."
+            + caution_en,
+            f"有1个{zh}匹配,但并非按用户名或手机号({'、'.join(parts_zh)}),使用前请确认。" + caution_zh,
+        )
+    return pick(
+        lang,
+        f"{len(matches)} {many} match ({', '.join(parts_en)}); ask which one." + caution_en,
+        f"{len(matches)}个{zh}匹配({'、'.join(parts_zh)}),请确认是哪一个。" + caution_zh,
+    )
 
 
 async def find_by_name(ctx: CallContext, p: FindByName) -> FindResult:
+    found = Candidates()
     run = _find_users if p.kind == "user" else _find_groups
-    exact, partial, scanned, complete = await run(ctx, p)
-    exact = _dedupe(exact)
-    partial = [m for m in _dedupe(partial) if (m.user_id, m.group_id) not in {(e.user_id, e.group_id) for e in exact}]
-    one, what = ("user", "users") if p.kind == "user" else ("group", "groups")
-    what_zh = "用户" if p.kind == "user" else "群"
-    if len(exact) == 1:
-        outcome, summary = "one", pick(ctx.lang, f"one {one} matches exactly", f"唯一精确匹配的{what_zh}")
-        shown = exact
-    elif exact:
-        outcome = "several"
-        summary = pick(
-            ctx.lang, f"{len(exact)} {what} match; ask which one", f"{len(exact)}个{what_zh}匹配,请确认是哪一个"
-        )
-        shown = exact
-    elif partial:
-        outcome = "partial"
-        summary = pick(
+    scanned, complete = await run(ctx, p, found)
+    matches = found.ranked()
+    outcome = _outcome(matches, p.kind)
+    summary = _summary(ctx.lang, p.kind, outcome, matches)
+    if len(matches) > MAX_SHOWN:
+        summary += pick(
             ctx.lang,
-            f"no exact match; {len(partial)} {what} match partly: confirm before use",
-            f"无精确匹配;{len(partial)}个{what_zh}部分匹配,使用前请确认",
+            f" Showing the first {MAX_SHOWN} of {len(matches)}; a longer text narrows it.",
+            f"仅列出{len(matches)}个中的前{MAX_SHOWN}个;输入更完整的名称可缩小范围。",
         )
-        shown = partial
-    else:
-        outcome, summary, shown = "none", pick(ctx.lang, f"no {what} match", f"没有匹配的{what_zh}"), []
     if not complete:
         summary += pick(
             ctx.lang,
             f" (scanned the first {scanned} users only; raise max_scan to look further)",
             f"(仅扫描了前{scanned}个用户;增大max_scan可继续查找)",
         )
-    return FindResult(outcome=outcome, summary=summary, matches=shown[:MAX_SHOWN], scanned=scanned, complete=complete)
+    return FindResult(outcome=outcome, summary=summary, matches=matches[:MAX_SHOWN], scanned=scanned, complete=complete)
 
 
 OPERATIONS: list[Operation] = [
@@ -228,8 +291,8 @@ OPERATIONS: list[Operation] = [
         title=("Find user or group by name", "按名称查找用户或群"),
         description=(
             "Resolve a username, nickname or mobile to users, or a group name among member_id's groups. "
-            "Lists every candidate with IDs; never guesses.",
-            "将用户名、昵称或手机号解析为用户,或在member_id所在群中按名称找群。列出全部候选及ID,从不猜测。",
+            "Lists every candidate with IDs and what matched; a nickname alone is never the one.",
+            "将用户名、昵称或手机号解析为用户,或在member_id所在群中按名称找群。列出全部候选、ID及匹配项;仅昵称匹配不算唯一。",
         ),
         hints=READ,
         default=True,

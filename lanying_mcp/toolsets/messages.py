@@ -259,7 +259,7 @@ OPERATIONS: list[Operation] = [
         hints=READ,
         ids=IdPaths(
             users=("data.messages[].from_xid.uid",),
-            plain=("data.messages[].to_xid.uid",),
+            either=("data.messages[].to_xid.uid",),  # the recipient: a user, or the group
             text=(
                 "data.messages[].content",
                 "data.messages[].attachment",

@@ -36,15 +36,16 @@ async def test_find_users_by_username_nickname_and_mobile(mode):
     async with sandbox_client(store, mode=mode) as c:
         got = (await call(c, "find_by_name", {"text": "alice"}))["data"]
         assert got["outcome"] == "several"  # username alice and nickname Alice: never pick one
-        assert {(m["user_id"], m["matched"]) for m in got["matches"]} == {(alice, "username"), (bob, "nickname")}
+        assert [(m["user_id"], m["matched"]) for m in got["matches"]] == [(alice, ["username"]), (bob, ["nickname"])]
         got = (await call(c, "find_by_name", {"text": "13800000000"}))["data"]
         assert got["outcome"] == "one" and got["matches"][0]["user_id"] == carol
-        assert got["matches"][0]["matched"] == "mobile" and got["matches"][0]["username"] == "carol"
+        assert got["matches"][0]["matched"] == ["mobile"] and got["matches"][0]["username"] == "carol"
         got = (await call(c, "find_by_name", {"text": "ali"}))["data"]
-        assert got["outcome"] == "one" and got["matches"][0]["user_id"] == alice
+        assert got["outcome"] == "several"  # a nickname is never the one; bob's "Alice" matches partly
+        assert got["matches"][0]["user_id"] == alice and got["matches"][0]["matched"] == ["nickname", "~username"]
         got = (await call(c, "find_by_name", {"text": "lic"}))["data"]
-        assert got["outcome"] == "partial"
-        assert {m["matched"] for m in got["matches"]} == {"~username", "~nickname"}
+        assert got["outcome"] == "several"
+        assert sorted(m["matched"] for m in got["matches"]) == [["~nickname"], ["~username"]]
         got = (await call(c, "find_by_name", {"text": "nobody"}))["data"]
         assert got["outcome"] == "none" and got["matches"] == [] and got["complete"] is True
         got = (await call(c, "find_by_name", {"text": "Alice", "max_scan": 0}))["data"]
@@ -72,9 +73,13 @@ async def test_find_groups_among_a_members_groups(mode):
         ops = (await call(c, "create_group", {"as_user_id": owner, "name": "Ops"}))["data"]["group_id"]
         war = (await call(c, "create_group", {"as_user_id": owner, "name": "Ops War Room"}))["data"]["group_id"]
         got = (await call(c, "find_by_name", {"text": "ops", "kind": "group", "member_id": owner}))["data"]
-        assert got["outcome"] == "one" and got["matches"] == [{"group_id": ops, "name": "Ops", "matched": "name"}]
+        assert got["outcome"] == "several"  # a group name is no identity: the partial match stays beside it
+        assert got["matches"][0] == {"group_id": ops, "name": "Ops", "matched": ["name"]}
+        assert got["matches"][1] == {"group_id": war, "name": "Ops War Room", "matched": ["~name"]}
         got = (await call(c, "find_by_name", {"text": "war", "kind": "group", "member_id": owner}))["data"]
-        assert got["outcome"] == "partial" and got["matches"][0]["group_id"] == war
+        assert got["outcome"] == "unconfirmed" and got["matches"][0]["group_id"] == war
+        got = (await call(c, "find_by_name", {"text": "ops war room", "kind": "group", "member_id": owner}))["data"]
+        assert got["outcome"] == "one" and [m["group_id"] for m in got["matches"]] == [war]
         err = await call_error(c, "find_by_name", {"text": "ops", "kind": "group"})
         assert "member_id" in err["message"]
 
