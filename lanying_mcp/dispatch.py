@@ -72,7 +72,7 @@ class BatchResult(ApiModel):
     index: int
     items: int
     ok: bool
-    data: Any = None
+    data: Any = f("This batch's answer (e.g. its push task_id).", "该批的返回(如推送task_id)。", None)
     error: dict[str, Any] | None = None
 
 
