@@ -36,7 +36,11 @@ def problems(node: Any, path: str = "", keyword: str | None = None) -> list[str]
     if not isinstance(node, dict):
         return []
     found: list[str] = []
-    if keyword != "not" and not (CONSTRAINING & node.keys()) and not ("if" in node and ({"then", "else"} & node.keys())):
+    if (
+        keyword != "not"
+        and not (CONSTRAINING & node.keys())
+        and not ("if" in node and ({"then", "else"} & node.keys()))
+    ):
         found.append(f"{path or '(root)'}: no validation keyword")
     if isinstance(node.get("type"), list):
         found.append(f"{path}: type array")

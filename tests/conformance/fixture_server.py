@@ -27,8 +27,8 @@ import anyio
 from mcp import MCPDeprecationWarning
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.resolve import Resolve, Sample
 from mcp.server.mcpserver.prompts.base import UserMessage
+from mcp.server.mcpserver.resolve import Resolve, Sample
 from mcp.types import (
     AudioContent,
     CallToolResult,

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     ns = p.parse_args(argv)
 
     scored = yaml_list(ns.requirements, "server")
-    not_scored = [name for name in yaml_list(ns.requirements, "not_scored")]
+    not_scored = yaml_list(ns.requirements, "not_scored")
     runs = load_results(ns.results)
     entries, unexplained = baseline_entries(ns.baseline)
     whole = {e for e in entries if ":" not in e}
