@@ -157,7 +157,7 @@ for revision in "${REVISIONS[@]}"; do
   if [ "$conf_rc" -eq 0 ] && [ "$check_rc" -eq 0 ]; then
     ok "conformance $revision: every check passed or missed as $baseline expects"
   else
-    [ "$conf_rc" -eq 0 ] || sed -n '/=== SUMMARY ===/,$p' "$log.txt" | grep -vE '^✓ ' | tail -30
+    [ "$conf_rc" -eq 0 ] || sed -n '/=== SUMMARY ===/,$p' "$log.txt" | grep -vE '^✓ ' | tail -30  || true
     bad "conformance $revision: harness exit $conf_rc, baseline check exit $check_rc (log: ${log#"$root"/}.txt)"
   fi
 done
@@ -175,9 +175,9 @@ inspect() {
   shift 4
   local out rc=0
   out=$logs/inspector-$(printf %s "$name" | tr -c "A-Za-z0-9_.-" _).json
-  timeout 120 mcp-inspector --cli "$@" >"$out" 2>"$out.stderr" || rc=$?
+  timeout 120 mcp-inspector --cli --connect-timeout 60000 "$@" >"$out" 2>"$out.stderr" || rc=$?
   if [ "$rc" -ne "$want_rc" ]; then
-    tail -5 "$out.stderr"
+    tail -5 "$out.stderr" "$out"
     bad "inspector $name: exit $rc, expected $want_rc"
     return
   fi
@@ -214,13 +214,14 @@ strict() {
   local name=$1 rc=0 err
   shift
   err=$logs/inspector-strict-$(printf %s "$name" | tr -c "A-Za-z0-9_.-" _).stderr
-  timeout 120 mcp-inspector --cli --method tools/list --strict "$@" >"$err.json" 2>"$err" || rc=$?
+  timeout 120 mcp-inspector --cli --connect-timeout 60000 --method tools/list --strict "$@" >"$err.json" 2>"$err" || rc=$?
   local found
   found=$(grep -cE '^(Warning|Error)\b' "$err" || true)
   if [ "$rc" -eq 0 ] && [ "$found" -eq 0 ] && grep -q '"tools"' "$err.json"; then
     ok "inspector --strict $name: 0 warnings, 0 errors"
   else
-    grep -A3 -E '^(Warning|Error)\b' "$err" | head -20
+    grep -A3 -E '^(Warning|Error)\b' "$err" | head -20 || true
+    tail -3 "$err.json"
     bad "inspector --strict $name: exit $rc, $found findings (log: ${err#"$root"/})"
   fi
 }
@@ -289,7 +290,7 @@ sys.exit(0 if (r.get("tools") or "structuredContent" in r) and not r.get("isErro
     "$logs/readme-inspector-$n.json" 2>/dev/null && ! grep -qE '^(Warning|Error)\b' "$logs/readme-inspector-$n.stderr"; then
     ok "README Inspector command $n, as written: ${line:0:90}"
   else
-    tail -5 "$logs/readme-inspector-$n.stderr"
+    tail -5 "$logs/readme-inspector-$n.stderr" "$logs/readme-inspector-$n.json"
     bad "README Inspector command $n: exit $rc (log: ${logs#"$root"/}/readme-inspector-$n.*): ${line:0:90}"
   fi
 done
