@@ -72,7 +72,7 @@ class BatchResult(ApiModel):
     index: int
     items: int
     ok: bool
-    data: Any = None
+    data: Any = f("This batch's answer (e.g. its push task_id).", "该批的返回(如推送task_id)。", None)
     error: dict[str, Any] | None = None
 
 
@@ -82,7 +82,7 @@ class BulkSummary(ApiModel):
     items: int
     succeeded: int
     failed: int  # refused one by one, or in a failed batch (not applied)
-    failed_items: list[Any] | None = None  # the first ones, as the API gave them
+    failed_items: list[dict[str, Any]] | None = None  # the first ones, as the API gave them
     failure_reasons: dict[str, int] | None = None
     created: dict[str, int] | None = None  # username → new user_id, the first ones
     failed_batches: list[dict[str, Any]] | None = None  # index, items, error: not applied
@@ -136,6 +136,9 @@ def output_model(op: Operation) -> type[BaseModel]:
     documented shape). It is left out of the schema on purpose: it is rare, self-explaining, and
     declaring it would add its description to every tool of the listing.
     """
+    camel = "".join(part.title() for part in op.name.split("_"))
+    if op.runs is not None:  # it answers with the result of the tool it runs, of that tool's shape
+        return create_model(f"{camel}Result", __base__=ApiModel)
     fields: dict[str, Any] = {"data": (op.result | None, None)}
     names = list(op.extras)
     if op.batch and getattr(op.result, "__origin__", None) is list:
@@ -144,7 +147,6 @@ def output_model(op: Operation) -> type[BaseModel]:
         names += ["batches", "failed_batches"]
     for name in names:
         fields[name] = _EXTRAS[name]
-    camel = "".join(part.title() for part in op.name.split("_"))
     return create_model(f"{camel}Result", __base__=ApiModel, **fields)
 
 

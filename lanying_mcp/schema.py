@@ -91,9 +91,41 @@ def _lean(node: Any) -> Any:
     return {k: _lean(v) for k, v in node.items() if not (k == "additionalProperties" and v is True)}
 
 
+# A result field typed `Any` (a diagnostic fact's value, one batch's answer) has the schema `{}`, which
+# clients such as the MCP Inspector flag as constraining nothing. It is declared as what it is: any JSON
+# value, one type per branch (a `type` array is less portable).
+ANY_JSON: tuple[dict[str, str], ...] = tuple(
+    {"type": kind} for kind in ("object", "array", "string", "number", "boolean", "null")
+)
+_ANNOTATIONS = frozenset({"description", "title", "default", "examples", "deprecated", "readOnly", "writeOnly"})
+_ONE = ("items", "contains", "not", "propertyNames", "additionalProperties", "if", "then", "else")
+_MANY = ("anyOf", "oneOf", "allOf", "prefixItems")
+_NAMED = ("properties", "patternProperties", "$defs")
+
+
+def _declare_any(node: Any, keyword: str | None = None) -> Any:
+    """Every subschema without a validation keyword gets `anyOf` over the JSON types (under `not`, `{}`
+    keeps its meaning)."""
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _NAMED and isinstance(value, dict):
+            out[key] = {name: _declare_any(sub) for name, sub in value.items()}
+        elif key in _MANY and isinstance(value, list):
+            out[key] = [_declare_any(sub) for sub in value]
+        elif key in _ONE and isinstance(value, dict):
+            out[key] = _declare_any(value, key)
+        else:
+            out[key] = value
+    if keyword != "not" and all(key in _ANNOTATIONS or key.startswith("x-") for key in out):
+        out["anyOf"] = [dict(branch) for branch in ANY_JSON]
+    return out
+
+
 @lru_cache(maxsize=1024)
 def _output_schema(model: type[BaseModel], lang: str) -> dict[str, Any]:
-    schema = _lean(clean(TypeAdapter(model).json_schema(mode="serialization", by_alias=True), lang))
+    schema = _declare_any(_lean(clean(TypeAdapter(model).json_schema(mode="serialization", by_alias=True), lang)))
     schema.pop("description", None)
     return schema
 

@@ -303,6 +303,7 @@ class LanyingMCP(MCPServer[Any]):
         self._unserved = unserved
         self._cannot_ask = cannot_ask
         self._hidden = hidden
+        self._ours = frozenset(tool.name for tool in tools)
 
         async def set_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
             logging.getLogger("lanying_mcp").setLevel(_LEVELS.get(str(params.level), logging.INFO))
@@ -361,10 +362,12 @@ class LanyingMCP(MCPServer[Any]):
             return await super().call_tool(name, arguments, context)
         except MCPError as exc:
             # The only MCPError our tools can raise is the SDK failing to ask the confirmation question
-            # (e.g. stateless HTTP with a 2025-era client has no channel for it). Nothing was done.
-            log.info("confirmation for %s could not be asked: %s", name, exc.error.message)
-            if self._cannot_ask is None:
+            # (e.g. stateless HTTP with a 2025-era client has no channel for it). Nothing was done. A tool
+            # added to this server by other code keeps the protocol error (-32021 for a capability the
+            # client did not declare), as the SDK raised it.
+            if self._cannot_ask is None or name not in self._ours:
                 raise
+            log.info("confirmation for %s could not be asked: %s", name, exc.error.message)
             return to_result(self._cannot_ask(name, exc.error.message))
 
 

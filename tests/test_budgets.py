@@ -1,4 +1,4 @@
-"""The tools/list size budgets (discovery ≤ 4 KB, default ≤ 24 KB, all ≤ 700 core bytes per tool)."""
+"""The tools/list size budgets (discovery ≤ 4 KB, default ≤ 28 KB, all ≤ 700 core bytes per tool)."""
 
 from __future__ import annotations
 

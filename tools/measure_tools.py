@@ -4,7 +4,7 @@
     python tools/measure_tools.py --check   # exit 1 when a budget is exceeded
 
 "core" = name + description + inputSchema + annotations, what a model reads to choose a tool;
-title, `_meta` and outputSchema bytes are in the total, and outputSchema is also reported apart. Budgets: discovery ≤ 4 KB and default ≤ 24 KB for the
+title, `_meta` and outputSchema bytes are in the total, and outputSchema is also reported apart. Budgets: discovery ≤ 4 KB and default ≤ 28 KB for the
 whole listing; all ≤ 700 bytes of core per tool on average.
 """
 
@@ -26,7 +26,7 @@ from lanying_mcp.server import build_server  # noqa: E402
 from lanying_mcp.settings import Settings  # noqa: E402
 from lanying_mcp.toolsets import TOOLSETS  # noqa: E402
 
-BUDGETS = {"discovery": ("total", 4096), "default": ("total", 24 * 1024), "all": ("core_avg", 700)}
+BUDGETS = {"discovery": ("total", 4096), "default": ("total", 28 * 1024), "all": ("core_avg", 700)}
 
 
 @dataclass

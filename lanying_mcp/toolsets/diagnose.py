@@ -29,7 +29,7 @@ AUTH_ZH: dict[Any, str] = {0: "任何人可加", 1: "需同意", 2: "需答题",
 
 class Fact(ApiModel):
     fact: str
-    value: Any = None
+    value: Any = f("What was read; `fact` says what it means.", "读到的值,含义见fact。", None)
     blocks: bool | None = f(
         "true: this stops it; false: fine; absent: for information.", "true阻止;false正常;缺省为参考信息。", None
     )

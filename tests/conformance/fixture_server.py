@@ -21,19 +21,22 @@ import argparse
 import base64
 import json
 import warnings
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from mcp import MCPDeprecationWarning
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.prompts.base import UserMessage
+from mcp.server.mcpserver.resolve import Resolve, Sample
 from mcp.types import (
     AudioContent,
     CallToolResult,
     Completion,
+    CreateMessageResult,
     EmbeddedResource,
     ImageContent,
+    InputRequiredResult,
     SamplingMessage,
     TextContent,
     TextResourceContents,
@@ -48,16 +51,29 @@ from lanying_mcp.settings import Settings
 PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
 WAV_B64 = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA="
 
+# The broader 2020-12 vocabulary a listing must carry unchanged (SEP-1613, SEP-2106): `$defs` with an
+# `$anchor`, `$ref`, composition (`allOf`/`anyOf`) and conditionals (`if`/`then`/`else`).
 JSON_SCHEMA_2020_12 = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "$defs": {
         "address": {
+            "$anchor": "addressDef",
             "type": "object",
             "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
         }
     },
-    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+    "properties": {
+        "name": {"type": "string"},
+        "address": {"$ref": "#/$defs/address"},
+        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+    },
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]},
+    "else": {"required": ["email"]},
     "additionalProperties": False,
 }
 
@@ -211,6 +227,160 @@ def add_tools(server: LanyingServer) -> None:
     server._tool_manager.get_tool("json_schema_2020_12_tool").parameters = JSON_SCHEMA_2020_12  # pyright: ignore[reportPrivateUsage, reportOptionalMemberAccess]
 
 
+# --- 2026-07-28: multi-round-trip input (SEP-2322). A tool answers `input_required` with the requests
+# it needs; the client retries with `inputResponses` under the same keys and the echoed `requestState`,
+# which the SDK seals on the way out and verifies on the way back (a tampered state is refused).
+
+
+def _form(message: str, field: str, kind: str = "string") -> dict[str, Any]:
+    schema = {"type": "object", "properties": {field: {"type": kind}}, "required": [field]}
+    return {"method": "elicitation/create", "params": {"message": message, "requestedSchema": schema}}
+
+
+def _sampling(text: str, max_tokens: int) -> dict[str, Any]:
+    message = {"role": "user", "content": {"type": "text", "text": text}}
+    return {"method": "sampling/createMessage", "params": {"messages": [message], "maxTokens": max_tokens}}
+
+
+ROOTS: dict[str, Any] = {"method": "roots/list", "params": {}}
+
+
+def _ask(requests: dict[str, Any], state: str | None = None) -> InputRequiredResult:
+    return InputRequiredResult.model_validate(
+        {"inputRequests": requests, **({"requestState": state} if state is not None else {})}
+    )
+
+
+def _answers(ctx: Context) -> dict[str, dict[str, Any]]:
+    """The retry's input responses as plain JSON objects, by key."""
+    return {
+        key: value.model_dump(by_alias=True, mode="json", exclude_none=True)
+        for key, value in (ctx.input_responses or {}).items()
+    }
+
+
+def _field(answer: dict[str, Any] | None, name: str) -> Any:
+    """A field of an accepted elicitation, or None."""
+    if not answer or answer.get("action") != "accept":
+        return None
+    return (answer.get("content") or {}).get(name)
+
+
+def _sampled(answer: dict[str, Any] | None) -> str | None:
+    content = (answer or {}).get("content")
+    if isinstance(content, dict) and isinstance(content.get("text"), str):
+        return content["text"]
+    return None
+
+
+def _roots(answer: dict[str, Any] | None) -> list[str] | None:
+    roots = (answer or {}).get("roots")
+    return [str(r.get("uri")) for r in roots if isinstance(r, dict)] if isinstance(roots, list) else None
+
+
+def _ask_to_sample() -> Sample:
+    return Sample([SamplingMessage(role="user", content=TextContent(type="text", text="Say hello"))], max_tokens=20)
+
+
+def add_input_required_tools(server: LanyingServer) -> None:
+    name_form = _form("What is your name?", "name")
+
+    @server.tool(description="Asks the user's name (input_required), then greets them")
+    async def test_input_required_result_elicitation(ctx: Context) -> InputRequiredResult | str:
+        name = _field(_answers(ctx).get("user_name"), "name")
+        return f"Hello, {name}!" if isinstance(name, str) else _ask({"user_name": name_form})
+
+    @server.tool(description="Asks the client's model a question (input_required), then returns its answer")
+    async def test_input_required_result_sampling(ctx: Context) -> InputRequiredResult | str:
+        text = _sampled(_answers(ctx).get("capital_question"))
+        ask = {"capital_question": _sampling("What is the capital of France?", 100)}
+        return f"The model answered: {text}" if text is not None else _ask(ask)
+
+    @server.tool(description="Asks the client's roots (input_required), then lists them")
+    async def test_input_required_result_list_roots(ctx: Context) -> InputRequiredResult | str:
+        roots = _roots(_answers(ctx).get("client_roots"))
+        return f"Roots: {', '.join(roots)}" if roots is not None else _ask({"client_roots": ROOTS})
+
+    @server.tool(description="Asks a confirmation with a requestState, then checks the echoed state")
+    async def test_input_required_result_request_state(ctx: Context) -> InputRequiredResult | str:
+        confirm = _answers(ctx).get("confirm")
+        if confirm is not None and ctx.request_state == "awaiting-confirmation":
+            return f"state-ok: confirmed={_field(confirm, 'ok')}"
+        return _ask({"confirm": _form("Please confirm", "ok", "boolean")}, "awaiting-confirmation")
+
+    @server.tool(description="Asks a name, a sampled greeting and the roots at once (input_required)")
+    async def test_input_required_result_multiple_inputs(ctx: Context) -> InputRequiredResult | str:
+        answers = _answers(ctx)
+        wanted = {"user_name": name_form, "greeting": _sampling("Generate a greeting", 50), "client_roots": ROOTS}
+        if ctx.request_state == "three-inputs" and set(wanted) <= set(answers):
+            name, greeting = _field(answers["user_name"], "name"), _sampled(answers["greeting"])
+            return f"{greeting} {name}; roots: {', '.join(_roots(answers['client_roots']) or [])}"
+        return _ask(wanted, "three-inputs")
+
+    @server.tool(description="Asks a name, then a colour, with the requestState evolving per round")
+    async def test_input_required_result_multi_round(ctx: Context) -> InputRequiredResult | str:
+        answers, state = _answers(ctx), ctx.request_state or ""
+        if state.startswith("round-2:") and "step2" in answers:
+            return f"{state.removeprefix('round-2:')} likes {_field(answers['step2'], 'color')}"
+        name = _field(answers.get("step1"), "name")
+        if state == "round-1" and isinstance(name, str):
+            return _ask({"step2": _form("Step 2: What is your favorite color?", "color")}, f"round-2:{name}")
+        return _ask({"step1": _form("Step 1: What is your name?", "name")}, "round-1")
+
+    @server.tool(description="Asks with an integrity-protected requestState; a tampered one is refused")
+    async def test_input_required_result_tampered_state(ctx: Context) -> InputRequiredResult | str:
+        if ctx.request_state == "untampered" and "user_name" in _answers(ctx):
+            return "state verified"
+        return _ask({"user_name": name_form}, "untampered")
+
+    @server.tool(description="Asks only for what the client declared it can answer")
+    async def test_input_required_result_capabilities(ctx: Context) -> InputRequiredResult | str:
+        answers = _answers(ctx)
+        if answers:
+            return f"answered: {', '.join(sorted(answers))}"
+        declared = ctx.session.client_capabilities
+        wanted: dict[str, Any] = {}
+        if declared and declared.sampling is not None:
+            wanted["greeting"] = _sampling("Generate a greeting", 50)
+        if declared and declared.elicitation is not None:
+            wanted["user_name"] = name_form
+        if declared and declared.roots is not None:
+            wanted["client_roots"] = ROOTS
+        return _ask(wanted) if wanted else "the client declared nothing to ask through"
+
+    @server.prompt(description="A prompt that needs a context from the user first (input_required)")
+    async def test_input_required_result_prompt(ctx: Context) -> list[UserMessage] | InputRequiredResult:
+        context = _field(_answers(ctx).get("user_context"), "context")
+        if not isinstance(context, str):
+            return _ask({"user_context": _form("What context should the prompt use?", "context")})
+        return [UserMessage(content=TextContent(type="text", text=f"Use this context: {context}"))]
+
+    # SEP-2575: a request that needs a capability the client did not declare is refused with -32021.
+    @server.tool(description="Needs the client's sampling capability")
+    async def test_missing_capability(
+        reply: Annotated[CreateMessageResult, Resolve(_ask_to_sample)],
+    ) -> str:
+        return f"sampled: {reply.content}"
+
+    # SEP-2575: list-changed notifications reach subscriptions/listen streams.
+    @server.tool(description="Changes the tool list and says so to subscribers")
+    async def test_trigger_tool_change(ctx: Context) -> str:
+        await ctx.notify_tools_changed()
+        return "tools list changed"
+
+    @server.tool(description="Changes the prompt list and says so to subscribers")
+    async def test_trigger_prompt_change(ctx: Context) -> str:
+        await ctx.notify_prompts_changed()
+        return "prompts list changed"
+
+    # SEP-2243: an argument mirrored into an `Mcp-Param-Region` header, which the server checks.
+    @server.tool(description="Echoes a region that is also sent as the Mcp-Param-Region header")
+    def test_custom_headers(
+        region: Annotated[str, Field(description="A region name", json_schema_extra={"x-mcp-header": "Region"})],
+    ) -> str:
+        return f"region: {region}"
+
+
 def add_resources(server: LanyingServer) -> None:
     @server.resource("test://static-text", mime_type="text/plain", description="A static text resource")
     def static_text() -> str:
@@ -265,6 +435,7 @@ def build(settings: Settings) -> LanyingServer:
     """What `lanying-mcp --sandbox` builds (default toolsets, in-process sandbox), plus the fixtures."""
     server: LanyingServer = cli.build(settings)
     add_tools(server)
+    add_input_required_tools(server)
     add_resources(server)
     add_prompts(server)
     return server
