@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from mcp import MCPError
 from mcp.server import MCPServer
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp.server.mcpserver.resolve import build_resolver_plans
@@ -36,11 +37,10 @@ from mcp.types import (
     ToolAnnotations,
 )
 from mcp_types import jsonrpc_message_adapter
-from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import to_json
 
-from . import results
+from . import identity, results
 from .dispatch import Outcome
 from .stdio import protocol_streams
 
@@ -166,39 +166,19 @@ class _RawArguments(ArgModelBase):
         return {"arguments": dict(self.model_extra or {})}
 
 
-def session_scope(ctx: Any) -> str:
-    """The calling session's scope for stored results, from a Context (of a tool call or a resource read).
-
-    The SDK gives a handler no public handle on its connection; the per-request session object keeps
-    it as `_connection` (pinned by tests/test_resource_links.py). A connection built per request (the
-    2026 era and stateless HTTP) has no standalone channel and no future requests, so it counts as
-    stateless: its results are scoped by the caller's credentials and the unguessable id.
-    """
-    try:
-        request = ctx.request_context
-    except (AttributeError, ValueError):
-        return results.credentials_scope(None)  # no request behind the call (a direct in-process call)
-    connection = getattr(request.session, "_connection", None)
-    if (
-        connection is not None
-        and connection.protocol_version not in MODERN_PROTOCOL_VERSIONS
-        and connection.has_standalone_channel
-    ):
-        mark = connection.state.get(results.SCOPE_KEY)
-        if mark is None:
-            mark = connection.state[results.SCOPE_KEY] = results.new_mark()
-        return "session:" + mark
-    return results.credentials_scope(Caller(ctx).headers())
+def caller_identity(ctx: Any) -> str:
+    """Who is behind a Context (of a tool call or a resource read): see identity.py."""
+    return identity.caller_identity(Caller(ctx).headers())
 
 
-def to_result(
+async def to_result(
     outcome: Outcome, ctx: Any = None, store: results.ResultStore | None = None, lang: str = "en"
 ) -> CallToolResult:
     """The CallToolResult of an Outcome: a bulk call's attachment is stored and linked, never inlined."""
     structured, text = outcome.structured, outcome.text
     content: list[Any] = []
     if outcome.attachment is not None and store is not None:
-        rid = store.put(session_scope(ctx), outcome.attachment)
+        rid = await store.put(caller_identity(ctx), outcome.attachment)
         uri = results.PREFIX + rid if rid is not None else None
         head, _, body = text.partition("\n")
         if uri is not None:
@@ -228,7 +208,7 @@ def make_tool(
 
     async def fn(ctx: Context[Any, Any], arguments: dict[str, Any], confirm: Any = None) -> CallToolResult:
         answer = _answer(confirm) if ask is not None else Answer.NOT_ASKED
-        return to_result(await run(Caller(ctx), arguments, answer), ctx, store, lang)
+        return await to_result(await run(Caller(ctx), arguments, answer), ctx, store, lang)
 
     resolved: dict[str, Any] = {}
     plans: dict[Any, Any] = {}
@@ -301,6 +281,7 @@ class LanyingMCP(MCPServer[Any]):
             name="lanying-mcp", title="Lanying IM", version=version, instructions=instructions, tools=tools, **kwargs
         )
         self._unserved = unserved
+        self._caller_documents: dict[str, Callable[[Caller], str]] = {}
         self._cannot_ask = cannot_ask
         self._hidden = hidden
 
@@ -329,12 +310,12 @@ class LanyingMCP(MCPServer[Any]):
     def add_results(self, store: results.ResultStore) -> None:
         """Serve `lanying://results/{result_id}`: the caller's own stored results, else not-found."""
 
-        def read(result_id: str, ctx: Context[Any, Any]) -> str:
-            text = store.get(session_scope(ctx), result_id)
+        async def read(result_id: str, ctx: Context[Any, Any]) -> str:
+            text = await store.get(caller_identity(ctx), result_id)
             if text is None:
                 raise ResourceNotFoundError(
-                    f"no result {results.PREFIX}{result_id} for this session: it expired "
-                    f"({results.TTL_SECONDS // 60} min), was evicted, or another session made it"
+                    f"no result {results.PREFIX}{result_id} for this caller: it expired "
+                    f"({results.TTL_SECONDS // 60} min), was evicted, or another caller made it"
                 )
             return text
 
@@ -344,8 +325,27 @@ class LanyingMCP(MCPServer[Any]):
             name="results",
             title="Full results of bulk calls",
             mime_type="application/json",
-            description="The full per-item result a bulk tool call linked to; this session only, for 15 minutes.",
+            description="The full per-item result a bulk tool call linked to; for the caller that made it, 15 minutes.",
         )(read)
+
+    def add_caller_document(
+        self, uri: str, name: str, title: str, description: str, read: Callable[[Caller], str]
+    ) -> None:
+        """A fixed resource whose content depends on who reads it (the SDK gives static resources no Context).
+
+        `read` may raise `LookupError` with a sentence saying why this caller is not served."""
+        self._caller_documents[uri] = read
+        self.add_document(uri, name, title, description, lambda: "")
+
+    async def read_resource(self, uri: Any, context: Context[Any, Any] | None = None) -> Any:
+        read = self._caller_documents.get(str(uri))
+        if read is None:
+            return await super().read_resource(uri, context)
+        try:
+            text = read(Caller(context))
+        except LookupError as exc:
+            raise ResourceNotFoundError(str(exc.args[0]) if exc.args else f"{uri} is not served here") from None
+        return [ReadResourceContents(content=text, mime_type="application/json")]
 
     def add_recipe(self, name: str, title: str, description: str, render: Callable[..., str]) -> None:
         self.prompt(name=name, title=title, description=description)(render)
@@ -356,7 +356,7 @@ class LanyingMCP(MCPServer[Any]):
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None) -> Any:
         if (refused := self._unserved(name)) is not None:
-            return to_result(refused)
+            return await to_result(refused)
         try:
             return await super().call_tool(name, arguments, context)
         except MCPError as exc:
@@ -365,7 +365,7 @@ class LanyingMCP(MCPServer[Any]):
             log.info("confirmation for %s could not be asked: %s", name, exc.error.message)
             if self._cannot_ask is None:
                 raise
-            return to_result(self._cannot_ask(name, exc.error.message))
+            return await to_result(self._cannot_ask(name, exc.error.message))
 
 
 def transport_security(hosts: list[str], origins: list[str]) -> TransportSecuritySettings:
