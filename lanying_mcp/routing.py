@@ -14,8 +14,8 @@ from typing import Any
 from . import consent, errors
 from .apps import load_profiles, request_credentials
 from .client import LanyingClient
-from .identity import app_key
 from .dispatch import validate
+from .identity import app_key
 from .redact import check_maskable
 from .settings import Settings
 from .spec import Operation

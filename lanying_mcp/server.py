@@ -20,10 +20,10 @@ from .client import LanyingClient, check_alternate_methods
 from .consent import may_ask
 from .dispatch import CallContext, Outcome, execute, failure, output_model
 from .gate import Gate
+from .identity import caller_identity
 from .mentions import prune, prune_schema
 from .policy import Policy
 from .redact import check_maskable, redactor_for
-from .identity import caller_identity
 from .results import ResultStore
 from .routing import Router, key_of
 from .schema import cached, input_schema, output_schema

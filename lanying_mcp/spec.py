@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -144,7 +144,8 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     out: list[type[BaseModel]] = []
-    for arg in getattr(annotation, "__args__", ()) or ():
+    args: tuple[Any, ...] = getattr(cast(object, annotation), "__args__", None) or ()
+    for arg in args:
         out.extend(_models_in(arg))
     return out
 

@@ -13,10 +13,10 @@ from lanying_mcp import sdk
 from lanying_mcp.client import LanyingClient
 from lanying_mcp.dispatch import CallContext, Outcome, execute, output_model
 from lanying_mcp.results import ResultStore
-from lanying_mcp.state import MemoryState
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.schema import output_schema
 from lanying_mcp.server import build_server
+from lanying_mcp.state import MemoryState
 from lanying_mcp.toolsets import CATALOGUE
 from tests.helpers import sandbox_settings
 

@@ -160,14 +160,21 @@ async def test_nothing_of_tenant_a_is_readable_with_b_or_without_credentials(ten
             for url in urls.values():
                 async with Session(url, headers, mode) as other:
                     if who == "tenant B":
-                        await other.ok("register_user", {"username": f"bob_{mode}_{url.split(':')[2].split('/')[0]}", "password": "pw"})
+                        await other.ok(
+                            "register_user",
+                            {"username": f"bob_{mode}_{url.split(':')[2].split('/')[0]}", "password": "pw"},
+                        )
                     audit = await other.read("lanying://audit-log")
                     if who == "tenant B":
                         assert audit is not None and "bob_" in audit  # B's own entries, and only those
                     for link in links_of_a:
                         assert await other.read(link) is None, f"{who} read A's result link"
                     for key, value in ids_of_a.items():
-                        tool, arg = ("get_group_info", "group_id") if key.startswith("group") else ("get_user_profile", "user_id")
+                        tool, arg = (
+                            ("get_group_info", "group_id")
+                            if key.startswith("group")
+                            else ("get_user_profile", "user_id")
+                        )
                         result = await other.call(tool, {arg: value})
                         assert result.is_error or who == "tenant B", f"{who} reached A's {key}"
                     await other.call("list_users", {})
