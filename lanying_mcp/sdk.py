@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import anyio.to_thread
 from mcp import MCPError
 from mcp.server import MCPServer
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation
@@ -342,7 +343,7 @@ class LanyingMCP(MCPServer[Any]):
         if read is None:
             return await super().read_resource(uri, context)
         try:
-            text = read(Caller(context))
+            text = await anyio.to_thread.run_sync(read, Caller(context))  # it may read a file
         except LookupError as exc:
             raise ResourceNotFoundError(str(exc.args[0]) if exc.args else f"{uri} is not served here") from None
         return [ReadResourceContents(content=text, mime_type="application/json")]

@@ -152,7 +152,7 @@ class LanyingServer(LanyingMCP):
             client, args = self.router.route(op, caller.headers(), arguments or {})
         except errors.LanyingError as exc:
             return failure(op.name, exc, self.lanying_settings.lang)
-        settled = self.gate.settle(op, args, answer, client)
+        settled = self.gate.settle(op, args, answer, client, caller)
         if isinstance(settled, Outcome):
             return settled
         return await execute(op, args, self.context(caller, client, settled))

@@ -266,3 +266,15 @@ def test_the_resource_reads_the_last_entries_from_the_end_in_bounded_bytes(tmp_p
     assert [e["n"] for e in AuditLog(small).tail(10, {"k"})] == [1, 2]
     assert [e["n"] for e in AuditLog(small).tail(1)] == [2]
     assert AuditLog(tmp_path / "empty.jsonl").tail(10) == []
+
+
+@pytest.mark.anyio
+async def test_a_declined_write_over_http_names_its_app_and_caller_too(tmp_path):
+    server, _, _ = tenant_server(tmp_path)
+    outcome = await server.run_op(
+        CATALOGUE["destroy_group"], http(B), {"as_user_id": 1, "group_id": 2}, Answer.DECLINED
+    )
+    assert not outcome.ok and outcome.structured["error"]["code"] == "declined"
+    entry = entries(tmp_path / "audit.jsonl")[-1]
+    assert entry["code"] == "declined" and entry["caller"] == caller_identity(B)
+    assert entry["app"]["endpoint"] == "http://staging.test"

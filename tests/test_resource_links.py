@@ -147,3 +147,31 @@ async def test_the_lanying_server_links_bulk_results(mode):
         read = await client.read_resource(link.uri)
     assert len(json.loads(read.contents[0].text)["data"]) == 700
     await server.lanying_client.aclose()
+
+
+def test_the_caller_is_the_local_user_or_a_digest_of_what_an_http_request_proves():
+    from lanying_mcp.identity import ANONYMOUS, caller_identity, local_user
+
+    assert caller_identity(None) == f"local:{local_user()}"  # stdio and in-process: the user running the server
+    a = {"X-Lanying-App-Id": "a", "X-Lanying-Access-Token": "t1"}
+    assert caller_identity(a) == caller_identity({k.lower(): v for k, v in a.items()})  # header case does not matter
+    assert caller_identity(a) != caller_identity({**a, "X-Lanying-Access-Token": "t2"})
+    assert caller_identity(a) != caller_identity({**a, "Authorization": "Bearer b"})
+    assert caller_identity({"Authorization": "Bearer b1"}) != caller_identity({"Authorization": "Bearer b2"})
+    assert "t1" not in caller_identity(a) and caller_identity(a).startswith("http:")
+    # Nothing that tells callers apart: one shared identity, where the link's random ID is the capability.
+    assert caller_identity({"host": "127.0.0.1", "user-agent": "x"}) == caller_identity({}) == ANONYMOUS
+
+
+@pytest.mark.anyio
+async def test_a_link_outlives_its_server_in_the_state_file(tmp_path):
+    """Another server process of the same user (or the same one restarted) reads the link within its lifetime."""
+    from lanying_mcp.state import SQLiteState
+
+    first = ResultStore(SQLiteState(tmp_path / "state.sqlite3"))
+    rid = await first.put("local:alice", '{"data": [1, 2, 3]}')
+    await first.state.close()
+    again = ResultStore(SQLiteState(tmp_path / "state.sqlite3"))
+    assert rid is not None and await again.get("local:alice", rid) == '{"data": [1, 2, 3]}'
+    assert await again.get("http:someone-else", rid) is None
+    await again.state.close()
