@@ -86,9 +86,11 @@ class Router:
         return app
 
     def apps_of(self, headers: Mapping[str, str] | None) -> list[Settings]:
-        """The apps this caller's calls can reach: its own credentials, else the operator's apps; [] when none.
+        """The apps whose credentials this caller holds; [] when none.
 
-        Raises NotAllowed as routing does for an endpoint the request may not pick."""
+        A local caller (no HTTP headers) holds the operator's apps. An HTTP request to a server that takes
+        per-request credentials holds only the app of its own app ID and token, never the operator's. Raises
+        NotAllowed as routing does for an endpoint the request may not pick."""
         bases = [c.settings for c in self.app_clients.values()] if self.profiles is not None else [self.client.settings]
         if self.settings.request_credentials and headers is not None:
             try:
@@ -97,8 +99,9 @@ class Router:
                 raise
             except PermissionError as exc:
                 raise errors.NotAllowed(str(exc)) from None
-            if creds:
-                bases = [s.with_(**creds) for s in bases]
+            if "app_id" not in creds or "access_token" not in creds:
+                return []
+            bases = [bases[0].with_(**creds)]
         return [s for s in bases if s.app_id and s.access_token.get_secret_value()]
 
 

@@ -278,3 +278,17 @@ async def test_a_declined_write_over_http_names_its_app_and_caller_too(tmp_path)
     entry = entries(tmp_path / "audit.jsonl")[-1]
     assert entry["code"] == "declined" and entry["caller"] == caller_identity(B)
     assert entry["app"]["endpoint"] == "http://staging.test"
+
+
+@pytest.mark.anyio
+async def test_a_multi_tenant_server_with_an_app_of_its_own_serves_it_to_no_http_caller(tmp_path):
+    """Per-request credentials on: an HTTP caller reads only the app of the credentials it sent itself."""
+    server, _, _ = tenant_server(tmp_path, audit_over_http=True, app_id="sandbox", access_token=TOKEN_A)
+    await write_as(server, {"host": "127.0.0.1"}, "through_the_operators_app")  # routed to the operator's app
+    for headers in (None, {"authorization": "Bearer x"}, {"X-Lanying-App-Id": "sandbox"}):
+        with pytest.raises(LookupError, match="credentials"):
+            server.read_audit(http(headers))
+    assert "through_the_operators_app" in server.read_audit(http(A))  # A sent the operator's app's own token
+    async with Client(server, mode="legacy") as local:  # the operator, in-process as on stdio
+        text = (await local.read_resource("lanying://audit-log")).contents[0].text
+    assert "through_the_operators_app" in text
