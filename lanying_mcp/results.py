@@ -69,7 +69,14 @@ class ResultStore:
         return await self.state.get(NAMESPACE, f"{_owner(identity)}/{rid}")
 
 
-def link_sentence(uri: str | None, lang: str) -> str:
+def link_sentence(uri: str | None, lang: str, failed: bool = False) -> str:
+    if failed:
+        return (
+            " 完整逐项结果未能保存(状态文件不可用),请用列表工具回读受影响的条目。"
+            if lang == "zh"
+            else " The full per-item result could not be kept (the state file failed); read the affected items "
+            "back with list tools."
+        )
     if uri is None:
         return (
             " 完整逐项结果过大,未保留。"

@@ -22,7 +22,7 @@ from mcp.server import MCPServer
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, Elicit, Resolve
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.resolve import build_resolver_plans
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
@@ -43,6 +43,7 @@ from pydantic_core import to_json
 
 from . import identity, results
 from .dispatch import Outcome
+from .state import StateError
 from .stdio import protocol_streams
 
 log = logging.getLogger("lanying_mcp")
@@ -179,7 +180,12 @@ async def to_result(
     structured, text = outcome.structured, outcome.text
     content: list[Any] = []
     if outcome.attachment is not None and store is not None:
-        rid = await store.put(caller_identity(ctx), outcome.attachment)
+        failed = False
+        try:
+            rid = await store.put(caller_identity(ctx), outcome.attachment)
+        except StateError as exc:  # the call itself was made: its summary still goes back
+            log.warning("a bulk result could not be kept: %s", exc)
+            rid, failed = None, True
         uri = results.PREFIX + rid if rid is not None else None
         head, _, body = text.partition("\n")
         if uri is not None:
@@ -195,7 +201,7 @@ async def to_result(
                     size=len(outcome.attachment.encode("utf-8")),
                 )
             )
-        text = f"{head}{results.link_sentence(uri, lang)}\n{body}"
+        text = f"{head}{results.link_sentence(uri, lang, failed)}\n{body}"
     content.insert(0, TextContent(type="text", text=text))
     return CallToolResult(
         content=content, structured_content=structured, is_error=not outcome.ok, _meta=outcome.meta or None
@@ -312,7 +318,10 @@ class LanyingMCP(MCPServer[Any]):
         """Serve `lanying://results/{result_id}`: the caller's own stored results, else not-found."""
 
         async def read(result_id: str, ctx: Context[Any, Any]) -> str:
-            text = await store.get(caller_identity(ctx), result_id)
+            try:
+                text = await store.get(caller_identity(ctx), result_id)
+            except StateError as exc:
+                raise ResourceError(f"{results.PREFIX}{result_id} cannot be read now: {exc}") from None
             if text is None:
                 raise ResourceNotFoundError(
                     f"no result {results.PREFIX}{result_id} for this caller: it expired "

@@ -175,3 +175,23 @@ async def test_a_link_outlives_its_server_in_the_state_file(tmp_path):
     assert rid is not None and await again.get("local:alice", rid) == '{"data": [1, 2, 3]}'
     assert await again.get("http:someone-else", rid) is None
     await again.state.close()
+
+
+@pytest.mark.anyio
+async def test_a_failing_state_file_keeps_the_call_result_and_says_so(tmp_path, mode):
+    """The bulk write was made: its summary still goes back, and a read of a link is a clear error."""
+    from lanying_mcp.state import SQLiteState
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    kept = ResultStore(SQLiteState(blocker / "state.sqlite3"))
+    outcome = Outcome(True, {"summary": {"items": 2, "succeeded": 2, "failed": 0}}, "2 items.\n{}", "[1,2]")
+    result = await sdk.to_result(outcome, None, kept)
+    assert not result.is_error and [c.type for c in result.content] == ["text"]
+    assert "could not be kept (the state file failed)" in result.content[0].text
+    server = sdk.LanyingMCP(tools=[], hidden=set(), instructions="", version="0")
+    server.add_results(kept)
+    async with Client(server, mode=mode) as client:
+        with pytest.raises(MCPError) as caught:
+            await client.read_resource("lanying://results/" + "0" * 32)
+    assert "cannot be read now" in caught.value.error.message and "state file" in caught.value.error.message
