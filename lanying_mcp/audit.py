@@ -1,48 +1,67 @@
 """Audit log: one JSON line per write call, on disk before the result goes back to the agent.
 
-Each entry: time, tool, the HTTP call(s), arguments with secrets removed, outcome and Lanying code.
-The file is opened for append, written, flushed and fsync'ed per entry, so a crash right after a
-call cannot lose its record. Reads are not logged (they change nothing).
+Each entry: time, tool, the HTTP call(s), the app it went to (`app`: ID, endpoint and profile name,
+and `app_key`, a one-way digest of the app's credentials), who called (`caller`, see identity.py:
+`local:<user>` on stdio, a digest of the bearer and per-request credentials on HTTP), the arguments
+with secrets removed, the outcome and the Lanying code. The file is opened for append, written,
+flushed and fsync'ed per entry, so a crash right after a call cannot lose its record. Reads are not
+logged (they change nothing).
 
 It fails closed: `begin` writes an "intent" line before a write is sent, and raises
 `AuditUnavailable` when it cannot, so no write reaches the API without its record. `finish`
 writes the outcome under the same entry ID. Every entry goes through the `Redactor` first, so a
-token the API echoed in an argument or a note is masked on disk too.
+token the API echoed in an argument or a note is masked on disk too, and every argument declared
+secret on any operation (`f(..., secret=True)`) or named as a secret result field is removed.
+
+`tail` reads the last entries from the end of the file, a block at a time, never more than
+`max_bytes` of it, and keeps only the entries of the apps asked for.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
 import threading
-from collections import deque
+from collections.abc import Collection
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import AuditUnavailable
 from .redact import Redactor
 from .settings import SettingsError
 
-SECRET_KEYS = {
-    "password",
-    "new_password",
-    "old_password",
-    "auth_answer",
-    "device_token",
-    "access_token",
-    "token",
-    "sign",
-}
 LARGE_KEYS = {"file_base64"}
+BLOCK = 64 * 1024
+TAIL_MAX_BYTES = 4 * 1024 * 1024  # the most of the file one read of the resource looks at
+
+
+@lru_cache(maxsize=1)
+def secret_keys() -> frozenset[str]:
+    """Every argument any operation declares secret, and every result field it declares a secret."""
+    from .spec import secret_arguments
+    from .toolsets import CATALOGUE
+
+    keys: set[str] = set()
+    for op in CATALOGUE.values():
+        keys |= secret_arguments(op.params)
+        keys |= set(op.secret_fields)
+    return frozenset(keys)
+
+
+def _is_secret(key: str, declared: frozenset[str]) -> bool:
+    return key in declared or "password" in key or "secret" in key
 
 
 def redact(value: Any) -> Any:
+    declared = secret_keys()
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if key in SECRET_KEYS or "password" in key or "secret" in key:
+            if _is_secret(str(key), declared):
                 out[key] = "[redacted]"
             elif key in LARGE_KEYS and isinstance(item, str):
                 out[key] = f"[{len(item)} characters]"
@@ -57,11 +76,11 @@ def redact(value: Any) -> Any:
 
 
 class AuditLog:
-    def __init__(self, path: str | Path, keep: int = 200, *, redactor: Redactor | None = None) -> None:
+    def __init__(self, path: str | Path, *, redactor: Redactor | None = None) -> None:
         self.path = Path(path)
         self.redactor = redactor
+        self.tags: dict[str, Any] = {}  # what `bound` adds to every entry: the app and the caller
         self._lock = threading.Lock()
-        self._recent: deque[dict[str, Any]] = deque(maxlen=keep)
         # Fail at start-up, not at the first write, when the file cannot be written.
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +88,12 @@ class AuditLog:
                 pass
         except OSError as exc:
             raise SettingsError(f"cannot write the audit log {self.path}: {exc.strerror}") from None
+
+    def bound(self, **tags: Any) -> AuditLog:
+        """This log, adding `tags` (app, app_key, caller) to every entry one call writes; same file and lock."""
+        view = copy.copy(self)
+        view.tags = {**self.tags, **{k: v for k, v in tags.items() if v not in (None, "", {})}}
+        return view
 
     def begin(self, tool: str, http: Any, arguments: Any) -> str:
         """Record that a write is about to be sent; raise AuditUnavailable (send nothing) when it cannot be."""
@@ -105,6 +130,7 @@ class AuditLog:
             "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
             "tool": tool,
             "http": http,
+            **self.tags,
             "arguments": redact(arguments),
         }
         entry.update({k: v for k, v in fields.items() if v is not None and v != ""})
@@ -117,21 +143,59 @@ class AuditLog:
                 fh.write(line)
                 fh.flush()
                 os.fsync(fh.fileno())
-            self._recent.append(entry)
 
-    def tail(self, n: int = 100) -> list[dict[str, Any]]:
-        """The last entries: from memory, or from the file when this process has written fewer."""
-        with self._lock:
-            if len(self._recent) >= n:
-                return list(self._recent)[-n:]
+    def tail(
+        self, n: int = 100, app_keys: Collection[str] | None = None, max_bytes: int = TAIL_MAX_BYTES
+    ) -> list[dict[str, Any]]:
+        """The last `n` entries, oldest first, of the apps in `app_keys` (all when None).
+
+        Read backwards from the end of the file, a block at a time, and never more than `max_bytes`
+        of it: a large log costs what the last entries cost, not its size."""
         try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()[-n:]
+            fh = open(self.path, "rb")
         except OSError:
             return []
-        out = []
-        for line in lines:
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-        return out
+        with fh:
+            return _tail(fh, n, app_keys, max_bytes)
+
+
+def _tail(fh: BinaryIO, n: int, app_keys: Collection[str] | None, max_bytes: int) -> list[dict[str, Any]]:
+    end = fh.seek(0, os.SEEK_END)
+    found: list[dict[str, Any]] = []
+    carry = b""  # the start of a line whose beginning is in an earlier block
+    pos, read = end, 0
+    while pos > 0 and len(found) < n and read < max_bytes:
+        size = min(BLOCK, pos, max_bytes - read)
+        pos -= size
+        fh.seek(pos)
+        block = fh.read(size) + carry
+        read += size
+        lines = block.split(b"\n")
+        carry = lines.pop(0) if pos > 0 else b""  # possibly cut: completed by the next block back
+        for line in reversed(lines):
+            if len(found) >= n:
+                break
+            entry = _parse(line, app_keys)
+            if entry is not None:
+                found.append(entry)
+    if pos == 0 and carry and len(found) < n:
+        entry = _parse(carry, app_keys)
+        if entry is not None:
+            found.append(entry)
+    found.reverse()
+    return found
+
+
+def _parse(line: bytes, app_keys: Collection[str] | None) -> dict[str, Any] | None:
+    line = line.strip()
+    if not line:
+        return None
+    try:
+        entry = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(entry, dict):
+        return None
+    if app_keys is not None and entry.get("app_key") not in app_keys:
+        return None
+    return entry

@@ -59,7 +59,9 @@ class Gate:
         question = await describe(target, params, self.context(caller, client), risks)
         return Decision.ABSENT if question is None else question
 
-    def settle(self, op: Operation, arguments: dict[str, Any], answer: Answer, client: Any) -> consent.Grant | Outcome:
+    def settle(
+        self, op: Operation, arguments: dict[str, Any], answer: Answer, client: Any, caller: Caller | None = None
+    ) -> consent.Grant | Outcome:
         """A Grant for exactly the confirmed call, or the Outcome that ends the call with nothing done."""
         target, targs = self.router.target(op, arguments)
         if answer in (Answer.NOT_ASKED,):
@@ -83,7 +85,7 @@ class Gate:
             exc = errors.NotAllowed(f"the human {how} {name}; nothing was done", code="declined")
         outcome = failure(name, exc, self.settings.lang)
         if target is not None and not target.hints.read_only:
-            record(self.context(None, client), target, targs, outcome, note=str(exc.code))
+            record(self.context(caller, client), target, targs, outcome, note=str(exc.code))
         return outcome
 
     def cannot_ask(self, name: str, why: str) -> Outcome:

@@ -2,7 +2,8 @@
 
 Routing happens before consent and before the call, and both see its result: the `app` argument of
 profiles is removed from the arguments, and a read-only profile refuses a write — the write that
-will really run, so discovery's `call_tool` cannot carry one past it.
+will really run, so discovery's `call_tool` cannot carry one past it. `app_of` names the app a routed
+call went to (for the audit log), and `apps_of` the apps a caller holds credentials for.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from . import consent, errors
 from .apps import load_profiles, request_credentials
 from .client import LanyingClient
 from .dispatch import validate
+from .identity import app_key
 from .redact import check_maskable
 from .settings import Settings
 from .spec import Operation
@@ -73,3 +75,36 @@ class Router:
                 code="missing_credentials",
             )
         return client, args
+
+    def app_of(self, client: LanyingClient) -> dict[str, str]:
+        """The app a routed call goes to, as the audit log records it: ID, endpoint, profile, credentials digest."""
+        s = client.settings
+        app = {"id": s.app_id, "endpoint": s.endpoint}
+        profile = next((name for name, c in self.app_clients.items() if c is client), None)
+        if profile is not None:
+            app["profile"] = profile
+        return app
+
+    def apps_of(self, headers: Mapping[str, str] | None) -> list[Settings]:
+        """The apps whose credentials this caller holds; [] when none.
+
+        A local caller (no HTTP headers) holds the operator's apps. An HTTP request to a server that takes
+        per-request credentials holds only the app of its own app ID and token, never the operator's. Raises
+        NotAllowed as routing does for an endpoint the request may not pick."""
+        bases = [c.settings for c in self.app_clients.values()] if self.profiles is not None else [self.client.settings]
+        if self.settings.request_credentials and headers is not None:
+            try:
+                creds = request_credentials(headers, self.settings.allowed_endpoints, self.settings.endpoint)
+            except errors.NotAllowed:
+                raise
+            except PermissionError as exc:
+                raise errors.NotAllowed(str(exc)) from None
+            if "app_id" not in creds or "access_token" not in creds:
+                return []
+            bases = [bases[0].with_(**creds)]
+        return [s for s in bases if s.app_id and s.access_token.get_secret_value()]
+
+
+def key_of(settings: Settings) -> str:
+    """The digest that ties audit entries to one app's credentials."""
+    return app_key(settings.endpoint, settings.app_id, settings.access_token.get_secret_value())

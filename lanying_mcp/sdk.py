@@ -16,11 +16,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import anyio.to_thread
 from mcp import MCPError
 from mcp.server import MCPServer
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, Elicit, Resolve
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.resolve import build_resolver_plans
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
@@ -36,12 +38,12 @@ from mcp.types import (
     ToolAnnotations,
 )
 from mcp_types import jsonrpc_message_adapter
-from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import to_json
 
-from . import results
+from . import identity, results
 from .dispatch import Outcome
+from .state import StateError
 from .stdio import protocol_streams
 
 log = logging.getLogger("lanying_mcp")
@@ -166,39 +168,24 @@ class _RawArguments(ArgModelBase):
         return {"arguments": dict(self.model_extra or {})}
 
 
-def session_scope(ctx: Any) -> str:
-    """The calling session's scope for stored results, from a Context (of a tool call or a resource read).
-
-    The SDK gives a handler no public handle on its connection; the per-request session object keeps
-    it as `_connection` (pinned by tests/test_resource_links.py). A connection built per request (the
-    2026 era and stateless HTTP) has no standalone channel and no future requests, so it counts as
-    stateless: its results are scoped by the caller's credentials and the unguessable id.
-    """
-    try:
-        request = ctx.request_context
-    except (AttributeError, ValueError):
-        return results.credentials_scope(None)  # no request behind the call (a direct in-process call)
-    connection = getattr(request.session, "_connection", None)
-    if (
-        connection is not None
-        and connection.protocol_version not in MODERN_PROTOCOL_VERSIONS
-        and connection.has_standalone_channel
-    ):
-        mark = connection.state.get(results.SCOPE_KEY)
-        if mark is None:
-            mark = connection.state[results.SCOPE_KEY] = results.new_mark()
-        return "session:" + mark
-    return results.credentials_scope(Caller(ctx).headers())
+def caller_identity(ctx: Any) -> str:
+    """Who is behind a Context (of a tool call or a resource read): see identity.py."""
+    return identity.caller_identity(Caller(ctx).headers())
 
 
-def to_result(
+async def to_result(
     outcome: Outcome, ctx: Any = None, store: results.ResultStore | None = None, lang: str = "en"
 ) -> CallToolResult:
     """The CallToolResult of an Outcome: a bulk call's attachment is stored and linked, never inlined."""
     structured, text = outcome.structured, outcome.text
     content: list[Any] = []
     if outcome.attachment is not None and store is not None:
-        rid = store.put(session_scope(ctx), outcome.attachment)
+        failed = False
+        try:
+            rid = await store.put(caller_identity(ctx), outcome.attachment)
+        except StateError as exc:  # the call itself was made: its summary still goes back
+            log.warning("a bulk result could not be kept: %s", exc)
+            rid, failed = None, True
         uri = results.PREFIX + rid if rid is not None else None
         head, _, body = text.partition("\n")
         if uri is not None:
@@ -214,7 +201,7 @@ def to_result(
                     size=len(outcome.attachment.encode("utf-8")),
                 )
             )
-        text = f"{head}{results.link_sentence(uri, lang)}\n{body}"
+        text = f"{head}{results.link_sentence(uri, lang, failed)}\n{body}"
     content.insert(0, TextContent(type="text", text=text))
     return CallToolResult(
         content=content, structured_content=structured, is_error=not outcome.ok, _meta=outcome.meta or None
@@ -228,7 +215,7 @@ def make_tool(
 
     async def fn(ctx: Context[Any, Any], arguments: dict[str, Any], confirm: Any = None) -> CallToolResult:
         answer = _answer(confirm) if ask is not None else Answer.NOT_ASKED
-        return to_result(await run(Caller(ctx), arguments, answer), ctx, store, lang)
+        return await to_result(await run(Caller(ctx), arguments, answer), ctx, store, lang)
 
     resolved: dict[str, Any] = {}
     plans: dict[Any, Any] = {}
@@ -301,6 +288,7 @@ class LanyingMCP(MCPServer[Any]):
             name="lanying-mcp", title="Lanying IM", version=version, instructions=instructions, tools=tools, **kwargs
         )
         self._unserved = unserved
+        self._caller_documents: dict[str, Callable[[Caller], str]] = {}
         self._cannot_ask = cannot_ask
         self._hidden = hidden
         self._ours = frozenset(tool.name for tool in tools)
@@ -330,12 +318,15 @@ class LanyingMCP(MCPServer[Any]):
     def add_results(self, store: results.ResultStore) -> None:
         """Serve `lanying://results/{result_id}`: the caller's own stored results, else not-found."""
 
-        def read(result_id: str, ctx: Context[Any, Any]) -> str:
-            text = store.get(session_scope(ctx), result_id)
+        async def read(result_id: str, ctx: Context[Any, Any]) -> str:
+            try:
+                text = await store.get(caller_identity(ctx), result_id)
+            except StateError as exc:
+                raise ResourceError(f"{results.PREFIX}{result_id} cannot be read now: {exc}") from None
             if text is None:
                 raise ResourceNotFoundError(
-                    f"no result {results.PREFIX}{result_id} for this session: it expired "
-                    f"({results.TTL_SECONDS // 60} min), was evicted, or another session made it"
+                    f"no result {results.PREFIX}{result_id} for this caller: it expired "
+                    f"({results.TTL_SECONDS // 60} min), was evicted, or another caller made it"
                 )
             return text
 
@@ -345,8 +336,27 @@ class LanyingMCP(MCPServer[Any]):
             name="results",
             title="Full results of bulk calls",
             mime_type="application/json",
-            description="The full per-item result a bulk tool call linked to; this session only, for 15 minutes.",
+            description="The full per-item result a bulk tool call linked to; for the caller that made it, 15 minutes.",
         )(read)
+
+    def add_caller_document(
+        self, uri: str, name: str, title: str, description: str, read: Callable[[Caller], str]
+    ) -> None:
+        """A fixed resource whose content depends on who reads it (the SDK gives static resources no Context).
+
+        `read` may raise `LookupError` with a sentence saying why this caller is not served."""
+        self._caller_documents[uri] = read
+        self.add_document(uri, name, title, description, lambda: "")
+
+    async def read_resource(self, uri: Any, context: Context[Any, Any] | None = None) -> Any:
+        read = self._caller_documents.get(str(uri))
+        if read is None:
+            return await super().read_resource(uri, context)
+        try:
+            text = await anyio.to_thread.run_sync(read, Caller(context))  # it may read a file
+        except LookupError as exc:
+            raise ResourceNotFoundError(str(exc.args[0]) if exc.args else f"{uri} is not served here") from None
+        return [ReadResourceContents(content=text, mime_type="application/json")]
 
     def add_recipe(self, name: str, title: str, description: str, render: Callable[..., str]) -> None:
         self.prompt(name=name, title=title, description=description)(render)
@@ -357,7 +367,7 @@ class LanyingMCP(MCPServer[Any]):
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None) -> Any:
         if (refused := self._unserved(name)) is not None:
-            return to_result(refused)
+            return await to_result(refused)
         try:
             return await super().call_tool(name, arguments, context)
         except MCPError as exc:
@@ -368,7 +378,7 @@ class LanyingMCP(MCPServer[Any]):
             if self._cannot_ask is None or name not in self._ours:
                 raise
             log.info("confirmation for %s could not be asked: %s", name, exc.error.message)
-            return to_result(self._cannot_ask(name, exc.error.message))
+            return await to_result(self._cannot_ask(name, exc.error.message))
 
 
 def transport_security(hosts: list[str], origins: list[str]) -> TransportSecuritySettings:

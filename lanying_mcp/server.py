@@ -20,16 +20,18 @@ from .client import LanyingClient, check_alternate_methods
 from .consent import may_ask
 from .dispatch import CallContext, Outcome, execute, failure, output_model
 from .gate import Gate
+from .identity import caller_identity
 from .mentions import prune, prune_schema
 from .policy import Policy
 from .redact import check_maskable, redactor_for
 from .results import ResultStore
-from .routing import Router
+from .routing import Router, key_of
 from .schema import cached, input_schema, output_schema
 from .sdk import Answer, Caller, LanyingMCP, ToolSpec, make_tool
 from .selection import Selection
 from .settings import Settings
 from .spec import Operation
+from .state import open_state
 from .toolsets import CATALOGUE, TOOLSETS
 
 log = logging.getLogger("lanying_mcp")
@@ -76,7 +78,8 @@ class LanyingServer(LanyingMCP):
         self.router = Router(settings, client, lambda: self.reachable)
         self.profiles = self.router.profiles
         self.gate = Gate(settings, self.policy, self.router, self.context)
-        self.results = ResultStore()  # bulk calls' full results, behind resource links
+        self.state = open_state(settings.state_file)  # what outlives a call; opened at first use
+        self.results = ResultStore(self.state)  # bulk calls' full results, behind resource links
         super().__init__(
             tools=[self.make_tool(op) for op in self.reachable.values()],
             hidden=set(self.reachable) - set(self.listed),
@@ -99,24 +102,57 @@ class LanyingServer(LanyingMCP):
         return None
 
     def context(self, caller: Caller | None, client: LanyingClient | None = None, grant: Any = None) -> CallContext:
+        client = client or self.lanying_client
         ctx = CallContext(
-            client or self.lanying_client,
+            client,
             self.lanying_settings.lang,
             caller.progress if caller is not None else None,
             self.reachable,
             self.policy,
-            self.audit,
+            self.audit_for(caller, client),
         )
         if grant is not None:
             ctx.grant = grant
         return ctx
+
+    def audit_for(self, caller: Caller | None, client: LanyingClient) -> AuditLog | None:
+        """The audit log as this call writes it: every entry names the app and who called."""
+        if self.audit is None:
+            return None
+        headers = caller.headers() if caller is not None else None
+        return self.audit.bound(
+            app=self.router.app_of(client), app_key=key_of(client.settings), caller=caller_identity(headers)
+        )
+
+    def read_audit(self, caller: Caller) -> str:
+        """The audit resource for one caller: the last entries of the apps it holds credentials for, only."""
+        assert self.audit is not None
+        headers = caller.headers()
+        if headers is not None and not self.lanying_settings.audit_over_http:
+            raise LookupError(
+                "the audit log is not served over HTTP; the operator can turn it on with LANYING_AUDIT_OVER_HTTP "
+                "(each caller then reads only its own app's entries)"
+            )
+        try:
+            apps = self.router.apps_of(headers)
+        except errors.LanyingError as exc:
+            raise LookupError(f"the audit log is not served for this request: {exc.message}") from None
+        if not apps:
+            raise LookupError(
+                "the audit log is served only to a caller with its app's credentials: send the X-Lanying-App-Id "
+                "and X-Lanying-Access-Token headers"
+            )
+        entries = self.audit.tail(100, {key_of(s) for s in apps})
+        for entry in entries:
+            entry.pop("app_key", None)
+        return json.dumps(entries, ensure_ascii=False, indent=1)
 
     async def run_op(self, op: Operation, caller: Caller, arguments: dict[str, Any], answer: Answer) -> Outcome:
         try:
             client, args = self.router.route(op, caller.headers(), arguments or {})
         except errors.LanyingError as exc:
             return failure(op.name, exc, self.lanying_settings.lang)
-        settled = self.gate.settle(op, args, answer, client)
+        settled = self.gate.settle(op, args, answer, client, caller)
         if isinstance(settled, Outcome):
             return settled
         return await execute(op, args, self.context(caller, client, settled))
@@ -179,13 +215,12 @@ class LanyingServer(LanyingMCP):
             lambda: guides.toolset_list(served, self.reachable, TOOLSETS),
         )
         if self.audit is not None:
-            audit = self.audit
-            self.add_document(
+            self.add_caller_document(
                 "lanying://audit-log",
                 "audit-log",
                 "Audit log (last 100 writes)",
-                "The last 100 write calls and their outcomes.",
-                lambda: json.dumps(audit.tail(100), ensure_ascii=False, indent=1),
+                "The last 100 write calls to your app and their outcomes.",
+                self.read_audit,
             )
         self.add_recipe(
             "onboard_users",

@@ -174,6 +174,8 @@ class Settings(BaseSettings):
     policy_file: Annotated[str, Opt("operator policy file, TOML or JSON", SAFETY, env="POLICY",
                                     flag="--policy", path=True)] = ""
     audit_log: Annotated[str, Opt("append every write call to this JSON-lines file", SAFETY, path=True)] = ""
+    audit_over_http: Annotated[bool, Opt("serve the lanying://audit-log resource over HTTP too (each caller reads "
+                                         "only its own app's entries)", SAFETY, stdio=False)] = False
     upload_roots: Annotated[tuple[str, ...], Opt("comma list of folders local files may be uploaded from",
                                                  SAFETY, shown="none: no local uploads")] = ()
     max_upload_bytes: Annotated[int, Opt("largest local file an upload may send, in bytes", SAFETY,
@@ -193,6 +195,9 @@ class Settings(BaseSettings):
                                              "request", APPS, stdio=False)] = False
     allowed_endpoints: Annotated[tuple[str, ...], Opt("comma list of endpoints a request may pick with "
                                                       "X-Lanying-Endpoint", APPS, stdio=False)] = ()
+    state_file: Annotated[str, Opt("SQLite file for state that outlives a call (bulk result links), shared by "
+                                   "this user's servers; `:memory:` keeps it in this process", APPS,
+                                   shown="state.sqlite3 in the user's state directory", path=True)] = ""
     state_key: Annotated[SecretStr, Opt("request-state key shared by all replicas, at least 32 bytes", APPS,
                                         shown="per process", stdio=False)] = SecretStr("")
     # fmt: on

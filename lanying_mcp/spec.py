@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,8 @@ __all__ = [
     "ApiModel",
     "Consent",
     "Risk",
+    "SECRET",
+    "secret_arguments",
     "DANGER",
     "DELETE",
     "Hints",
@@ -101,10 +103,51 @@ else:
     AsUserRequired = Annotated[int, Header("user_id")]
 
 
-def f(en: str, zh: str, default: Any = ..., **kwargs: Any) -> Any:
-    """A params/result field with its English description and its Chinese twin."""
+@dataclass(frozen=True)
+class SecretArg:
+    """Marks an argument that carries a credential (password, push token, signature): logs never keep it."""
+
+
+SECRET = SecretArg()
+
+
+def f(en: str, zh: str, default: Any = ..., *, secret: bool = False, **kwargs: Any) -> Any:
+    """A params/result field with its English description and its Chinese twin; `secret` marks a credential."""
     extra: dict[str, Any] = kwargs.pop("json_schema_extra", None) or {}
-    return Field(default, description=en, json_schema_extra={**extra, "x-zh": zh}, **kwargs)
+    info = Field(default, description=en, json_schema_extra={**extra, "x-zh": zh}, **kwargs)
+    if secret:
+        info.metadata.append(SECRET)
+    return info
+
+
+def secret_arguments(model: type[BaseModel]) -> frozenset[str]:
+    """The names of a params model's secret arguments, nested models' included."""
+    found: set[str] = set()
+    seen: set[type[BaseModel]] = set()
+
+    def walk(m: type[BaseModel]) -> None:
+        if m in seen:
+            return
+        seen.add(m)
+        for name, field in m.model_fields.items():
+            if SECRET in field.metadata:
+                found.add(name)
+            for sub in _models_in(field.annotation):
+                walk(sub)
+
+    walk(model)
+    return frozenset(found)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation mentions (in lists, unions, optionals)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    out: list[type[BaseModel]] = []
+    args: tuple[Any, ...] = getattr(cast(object, annotation), "__args__", None) or ()
+    for arg in args:
+        out.extend(_models_in(arg))
+    return out
 
 
 class Params(BaseModel):

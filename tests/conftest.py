@@ -10,3 +10,20 @@ def anyio_backend():
 def mode(request):
     """Both protocol eras: 2025-11-25 (legacy handshake) and 2026-07-28 (auto)."""
     return request.param
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_state_dir(tmp_path_factory):
+    """State files (bulk result links) go to a folder of this test run, never the user's state directory.
+
+    Servers started as subprocesses inherit the variable; platformdirs reads it on Linux."""
+    import os
+
+    folder = tmp_path_factory.mktemp("state")
+    old = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = old

@@ -1,4 +1,4 @@
-"""A bulk call's full result sits behind a resource link: bounded, expiring, readable by its session only."""
+"""A bulk call's full result sits behind a resource link: bounded, expiring, readable by its caller only."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from mcp import Client, MCPError
 from lanying_mcp import sdk
 from lanying_mcp.client import LanyingClient
 from lanying_mcp.dispatch import CallContext, Outcome, execute, output_model
-from lanying_mcp.results import ResultStore, credentials_scope
+from lanying_mcp.results import ResultStore
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.schema import output_schema
 from lanying_mcp.server import build_server
+from lanying_mcp.state import MemoryState
 from lanying_mcp.toolsets import CATALOGUE
 from tests.helpers import sandbox_settings
 
@@ -81,19 +82,17 @@ async def test_a_bulk_result_links_its_rows_and_the_same_session_reads_them(mode
 
 
 @pytest.mark.anyio
-async def test_another_session_cannot_read_the_link():
+async def test_another_session_of_the_same_caller_reads_the_link(mode):
+    """The link follows the caller (here the local user, as on stdio), not the connection that made it."""
     store, owner, ids = seeded(600)
     kept = ResultStore()
     server, api = adapter_server(store, kept)
-    async with Client(server, mode="legacy") as first:
+    async with Client(server, mode=mode) as first:
         gid = await make_group(store, owner)
         result = await first.call_tool("invite", {"owner": owner, "group_id": gid, "user_ids": ids})
         uri = result.content[1].uri
-        async with Client(server, mode="legacy") as second:
-            with pytest.raises(MCPError) as caught:
-                await second.read_resource(uri)
-            assert "no result" in caught.value.error.message
-        assert json.loads((await first.read_resource(uri)).contents[0].text)["data"]
+    async with Client(server, mode=mode) as later:
+        assert len(json.loads((await later.read_resource(uri)).contents[0].text)["data"]) == 600
     await api.aclose()
 
 
@@ -106,48 +105,32 @@ async def test_an_unknown_link_is_not_found(mode):
             await client.read_resource("lanying://results/" + "0" * 32)
 
 
-def test_the_store_expires_and_evicts_and_keeps_scopes_apart():
+@pytest.mark.anyio
+async def test_the_store_expires_and_evicts_and_keeps_callers_apart():
     now = [0.0]
-    kept = ResultStore(ttl=60, max_results=2, max_bytes=100, clock=lambda: now[0])
-    a = kept.put("s1", "x" * 10)
-    assert a is not None and kept.get("s1", a) == "x" * 10
-    assert kept.get("s2", a) is None  # another session: the same answer as an unknown id
-    b = kept.put("s1", "y" * 10)
-    c = kept.put("s1", "z" * 10)  # a third result evicts the oldest
-    assert b and c and kept.get("s1", a) is None and len(kept) == 2
-    d = kept.put("s1", "w" * 90)  # too many bytes: the oldest go until it fits
-    assert d and kept.get("s1", b) is None and kept.get("s1", c) == "z" * 10 and kept.bytes == 100
-    assert kept.put("s1", "v" * 101) is None  # larger than the whole store
+    kept = ResultStore(MemoryState(clock=lambda: now[0]), ttl=60, max_results=2, max_bytes=100)
+    a = await kept.put("local:alice", "x" * 10)
+    assert a is not None and await kept.get("local:alice", a) == "x" * 10
+    assert await kept.get("http:other", a) is None  # another caller: the same answer as an unknown id
+    b = await kept.put("local:alice", "y" * 10)
+    c = await kept.put("http:other", "z" * 10)  # a third result evicts the oldest, whoever made it
+    assert b and c and await kept.get("local:alice", a) is None
+    d = await kept.put("local:alice", "w" * 90)  # too many bytes: the oldest go until it fits
+    assert d and await kept.get("local:alice", b) is None and await kept.get("http:other", c) == "z" * 10
+    assert await kept.put("local:alice", "v" * 101) is None  # larger than the whole store
+    assert await kept.get("local:alice", "../" + a) is None  # not an id: nothing is looked up
     now[0] = 61.0
-    assert kept.get("s1", d) is None and len(kept) == 0 and kept.bytes == 0
-
-
-def test_stateless_callers_are_scoped_by_their_credentials():
-    one = credentials_scope({"x-lanying-app-id": "a", "x-lanying-access-token": "t1"})
-    assert one == credentials_scope({"x-lanying-app-id": "a", "x-lanying-access-token": "t1"})
-    assert one != credentials_scope({"x-lanying-app-id": "a", "x-lanying-access-token": "t2"})
-    assert "t1" not in one
+    assert await kept.get("local:alice", d) is None and await kept.get("http:other", c) is None
 
 
 @pytest.mark.anyio
 async def test_a_result_too_large_to_keep_says_so_and_links_nothing():
     kept = ResultStore(max_bytes=10)
     outcome = Outcome(True, {"summary": {"items": 2, "succeeded": 2, "failed": 0}}, "2 items.\n{}", "[1,2]" * 10)
-    result = sdk.to_result(outcome, None, kept)
+    result = await sdk.to_result(outcome, None, kept)
     assert [c.type for c in result.content] == ["text"]
     assert "too large to keep" in result.content[0].text
     assert "full_result" not in result.structured_content["summary"]
-
-
-def test_the_session_handle_the_scope_relies_on_is_still_there():
-    """`session_scope` reads the SDK's per-request session `_connection`; this pins that internal."""
-    from mcp.server.connection import Connection
-    from mcp.server.session import ServerSession
-
-    conn = Connection.for_loop(object(), session_id=None)  # type: ignore[arg-type]
-    session = ServerSession(object(), conn)  # type: ignore[arg-type]
-    assert session._connection is conn  # noqa: SLF001
-    assert isinstance(conn.state, dict) and conn.has_standalone_channel
 
 
 @pytest.mark.anyio
@@ -164,3 +147,51 @@ async def test_the_lanying_server_links_bulk_results(mode):
         read = await client.read_resource(link.uri)
     assert len(json.loads(read.contents[0].text)["data"]) == 700
     await server.lanying_client.aclose()
+
+
+def test_the_caller_is_the_local_user_or_a_digest_of_what_an_http_request_proves():
+    from lanying_mcp.identity import ANONYMOUS, caller_identity, local_user
+
+    assert caller_identity(None) == f"local:{local_user()}"  # stdio and in-process: the user running the server
+    a = {"X-Lanying-App-Id": "a", "X-Lanying-Access-Token": "t1"}
+    assert caller_identity(a) == caller_identity({k.lower(): v for k, v in a.items()})  # header case does not matter
+    assert caller_identity(a) != caller_identity({**a, "X-Lanying-Access-Token": "t2"})
+    assert caller_identity(a) != caller_identity({**a, "Authorization": "Bearer b"})
+    assert caller_identity({"Authorization": "Bearer b1"}) != caller_identity({"Authorization": "Bearer b2"})
+    assert "t1" not in caller_identity(a) and caller_identity(a).startswith("http:")
+    # Nothing that tells callers apart: one shared identity, where the link's random ID is the capability.
+    assert caller_identity({"host": "127.0.0.1", "user-agent": "x"}) == caller_identity({}) == ANONYMOUS
+
+
+@pytest.mark.anyio
+async def test_a_link_outlives_its_server_in_the_state_file(tmp_path):
+    """Another server process of the same user (or the same one restarted) reads the link within its lifetime."""
+    from lanying_mcp.state import SQLiteState
+
+    first = ResultStore(SQLiteState(tmp_path / "state.sqlite3"))
+    rid = await first.put("local:alice", '{"data": [1, 2, 3]}')
+    await first.state.close()
+    again = ResultStore(SQLiteState(tmp_path / "state.sqlite3"))
+    assert rid is not None and await again.get("local:alice", rid) == '{"data": [1, 2, 3]}'
+    assert await again.get("http:someone-else", rid) is None
+    await again.state.close()
+
+
+@pytest.mark.anyio
+async def test_a_failing_state_file_keeps_the_call_result_and_says_so(tmp_path, mode):
+    """The bulk write was made: its summary still goes back, and a read of a link is a clear error."""
+    from lanying_mcp.state import SQLiteState
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    kept = ResultStore(SQLiteState(blocker / "state.sqlite3"))
+    outcome = Outcome(True, {"summary": {"items": 2, "succeeded": 2, "failed": 0}}, "2 items.\n{}", "[1,2]")
+    result = await sdk.to_result(outcome, None, kept)
+    assert not result.is_error and [c.type for c in result.content] == ["text"]
+    assert "could not be kept (the state file failed)" in result.content[0].text
+    server = sdk.LanyingMCP(tools=[], hidden=set(), instructions="", version="0")
+    server.add_results(kept)
+    async with Client(server, mode=mode) as client:
+        with pytest.raises(MCPError) as caught:
+            await client.read_resource("lanying://results/" + "0" * 32)
+    assert "cannot be read now" in caught.value.error.message and "state file" in caught.value.error.message

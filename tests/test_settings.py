@@ -29,6 +29,7 @@ SPELLINGS = {
     "confirm": ("LANYING_CONFIRM", "--no-confirm"),
     "policy_file": ("LANYING_POLICY", "--policy"),
     "audit_log": ("LANYING_AUDIT_LOG", "--audit-log"),
+    "audit_over_http": ("LANYING_AUDIT_OVER_HTTP", "--audit-over-http"),
     "upload_roots": ("LANYING_UPLOAD_ROOTS", "--upload-roots"),
     "max_upload_bytes": ("LANYING_MAX_UPLOAD_BYTES", "--max-upload-bytes"),
     "auth_token": ("LANYING_AUTH_TOKEN", "--auth-token"),
@@ -39,6 +40,7 @@ SPELLINGS = {
     "profiles_file": ("LANYING_PROFILES", "--profiles"),
     "request_credentials": ("LANYING_REQUEST_CREDENTIALS", "--request-credentials"),
     "allowed_endpoints": ("LANYING_ALLOWED_ENDPOINTS", "--allowed-endpoints"),
+    "state_file": ("LANYING_STATE_FILE", "--state-file"),
     "state_key": ("LANYING_STATE_KEY", "--state-key"),
 }
 

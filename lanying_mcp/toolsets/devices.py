@@ -112,7 +112,7 @@ class BindAlias(Params):
     alias: str = f(
         "Alias for targeting pushes (send_push aliases).", "推送别名(用于send_push按别名推送)。", min_length=1
     )
-    push_token: str | None = f("Push token of one device to bind it to.", "绑定到的设备推送token。", None)
+    push_token: str | None = f("Push token of one device to bind it to.", "绑定到的设备推送token。", None, secret=True)
 
 
 class SetBadge(Params):
@@ -139,7 +139,9 @@ class ClearTags(Params):
 class BindToken(Params):
     as_user_id: AsUser = _as_user("User who owns the device.", "设备所属用户ID。")
     device_sn: int = f(*DEVICE_SN)
-    device_token: str = f("Vendor push token of the device (APNs, FCM, ...).", "厂商推送token(APNs、FCM等)。")
+    device_token: str = f(
+        "Vendor push token of the device (APNs, FCM, ...).", "厂商推送token(APNs、FCM等)。", secret=True
+    )
     notifier_name: str = f("Name of the push certificate to use.", "推送证书名称。")
 
 

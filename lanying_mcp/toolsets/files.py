@@ -39,7 +39,9 @@ class GroupAvatarUrl(Params):
 
 class ForwardUrl(Params):
     as_user_id: AsUser = f("The forwarding user (admin token only).", "转发者用户ID(仅管理员token)。", None)
-    file_sign: str = f("Signature of the existing chat file (from its URL).", "已有聊天文件的签名(见其URL)。")
+    file_sign: str = f(
+        "Signature of the existing chat file (from its URL).", "已有聊天文件的签名(见其URL)。", secret=True
+    )
     to_id: int = f("The user or group to forward to.", "转发目标用户或群ID。")
     to_type: Literal[1, 2] | None = f("1 user (default), 2 group.", "1用户(默认),2群。", None)
 
@@ -55,8 +57,8 @@ class ImageOptions(Params):
     )
     w: float | None = f("Image width.", "图片宽。", None)
     h: float | None = f("Image height.", "图片高。", None)
-    sdk_sign: str | None = f("SDK signature.", "SDK签名。", None)
-    store_token: str | None = f("File token.", "文件token。", None)
+    sdk_sign: str | None = f("SDK signature.", "SDK签名。", None, secret=True)
+    store_token: str | None = f("File token.", "文件token。", None, secret=True)
 
 
 class _AvatarFile(Params):
@@ -66,7 +68,7 @@ class _AvatarFile(Params):
 
 class _ChatFile(Params):
     as_user_id: AsUser = f("Download as this user (admin token only).", "以此用户身份下载(仅管理员token)。", None)
-    file_sign: str = f("Signature of the chat file.", "聊天文件签名。")
+    file_sign: str = f("Signature of the chat file.", "聊天文件签名。", secret=True)
     format: Literal["amr", "mp3"] | None = f("Audio format (default amr).", "音频格式(默认amr)。", None)
     source: str | None = f("Request source, e.g. miniprogram.", "请求来源,如miniprogram。", None)
 

@@ -79,6 +79,7 @@ class SendPush(Params):
         min_length=1,
         max_length=MAX_LIST,
         exclude=True,
+        secret=True,
     )
     message: PushMessage = f("What to show.", "推送消息体。")
 

@@ -109,7 +109,10 @@ class SendRequest(Params):
     reason: str | None = f("Request message.", "申请描述。", None)
     alias: str | None = f("Remark name for them once friends.", "成为好友后的备注名。", None)
     auth_answer: str | None = f(
-        "Answer to their question (when their auth_mode is 2).", "对方验证问题的答案(auth_mode为2时)。", None
+        "Answer to their question (when their auth_mode is 2).",
+        "对方验证问题的答案(auth_mode为2时)。",
+        None,
+        secret=True,
     )
 
 

@@ -44,19 +44,19 @@ DEVICE = ("Device ID; when given, a push_token is returned too.", "设备ID;填�
 
 class ByName(Params):
     username: Annotated[str, Body("name")] = f("Username.", "用户名。", min_length=1)
-    password: str = f(*PASSWORD, min_length=1)
+    password: str = f(*PASSWORD, min_length=1, secret=True)
     device_guid: str | None = f(*DEVICE, None)
 
 
 class ById(Params):
     user_id: int = f("User ID.", "用户ID。")
-    password: str = f(*PASSWORD, min_length=1)
+    password: str = f(*PASSWORD, min_length=1, secret=True)
     device_guid: str | None = f(*DEVICE, None)
 
 
 class ByLogin(Params):
     login_name: str = f("Username, mobile number or email.", "用户名、手机号或邮箱。", min_length=1)
-    password: str = f(*PASSWORD, min_length=1)
+    password: str = f(*PASSWORD, min_length=1, secret=True)
     device_guid: str | None = f(*DEVICE, None)
 
 

@@ -64,7 +64,7 @@ class RegisterUser(Params):
         max_length=facts.USERNAME_MAX_LENGTH,
         json_schema_extra={"pattern": facts.USERNAME_SCHEMA_PATTERN},
     )
-    password: str = f("Password for the new user.", "新用户的密码。", min_length=1)
+    password: str = f("Password for the new user.", "新用户的密码。", min_length=1, secret=True)
 
     @field_validator("username")
     @classmethod
@@ -85,8 +85,8 @@ class RegisterPushUser(RegisterUser):
     # A push-only user: registered together with the device that will receive notifications.
     alias: str | None = f("Push alias to bind.", "绑定的推送别名。", None)
     device_guid: str | None = f("Device ID.", "设备ID。", None)
-    push_token: str | None = f("The device's push token.", "设备推送token。", None)
-    sign: str | None = f("Signature, if the app requires one.", "签名(应用要求时)。", None)
+    push_token: str | None = f("The device's push token.", "设备推送token。", None, secret=True)
+    sign: str | None = f("Signature, if the app requires one.", "签名(应用要求时)。", None, secret=True)
 
 
 class ListUsers(Params):
@@ -133,7 +133,7 @@ class UpdateSettings(Params):
     as_user_id: AsUserRequired = f("Whose settings to change.", "要修改设置的用户ID。")
     auth_mode: Literal[0, 1, 2, 3] | None = f(AUTH_MODE_EN, AUTH_MODE_ZH, None)
     auth_question: str | None = f("Question asked when auth_mode is 2.", "验证方式为2时的问题。", None)
-    auth_answer: str | None = f("Expected answer when auth_mode is 2.", "验证方式为2时的答案。", None)
+    auth_answer: str | None = f("Expected answer when auth_mode is 2.", "验证方式为2时的答案。", None, secret=True)
     group_confirm: bool | None = f("Group invitations need the user's consent.", "入群邀请需本人同意。", None)
     auto_download: bool | None = f("Download thumbnails and files automatically.", "自动下载缩略图和文件。", None)
     no_push: bool | None = f("Turn off push notifications.", "关闭推送。", None)
@@ -153,7 +153,7 @@ class UpdateSettings(Params):
     no_sounds: bool | None = f("Mute new-message sound.", "新消息静音。", None)
     vibratory: bool | None = f("Vibrate on new messages.", "新消息振动。", None)
     push_nick_name: str | None = f("Name shown in pushes.", "推送昵称。", None)
-    push_token: str | None = f("Push token.", "推送token。", None)
+    push_token: str | None = f("Push token.", "推送token。", None, secret=True)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -184,19 +184,19 @@ class SetAvatars(Params):
 
 class ChangePassword(Params):
     as_user_id: AsUserRequired = f("Whose password to change.", "要修改密码的用户ID。")
-    old_password: str = f("Current password.", "当前密码。", min_length=1)
-    new_password: str = f("New password.", "新密码。", min_length=1)
+    old_password: str = f("Current password.", "当前密码。", min_length=1, secret=True)
+    new_password: str = f("New password.", "新密码。", min_length=1, secret=True)
 
 
 class ResetPassword(Params):
     as_user_id: AsUserRequired = f("Whose password to reset.", "要重置密码的用户ID。")
-    password: str = f("New password.", "新密码。", min_length=1)
+    password: str = f("New password.", "新密码。", min_length=1, secret=True)
 
 
 class DeleteUser(Params):
     as_user_id: AsUserRequired = f("The user to delete.", "要删除的用户ID。")
     password: str | None = f(
-        "The user's password; needed only with a user token.", "用户密码;仅使用用户token时需要。", None
+        "The user's password; needed only with a user token.", "用户密码;仅使用用户token时需要。", None, secret=True
     )
 
 

@@ -1,0 +1,251 @@
+"""The state store's contract, run against every backend; then what only the SQLite file promises.
+
+A backend joins `BACKENDS` with a factory that returns a fresh, empty store and a way to move its
+clock forward (a backend with its own clock may sleep instead); every contract test then runs on it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+import pytest
+
+from lanying_mcp.state import MAX_LISTED, MemoryState, SQLiteState, State, StateError, default_path, open_state
+
+
+@dataclass
+class Backend:
+    state: State
+    advance: Callable[[float], None]
+
+
+def _clocked(make: Callable[[Callable[[], float]], State]) -> Backend:
+    now = [1_000_000.0]
+
+    def advance(seconds: float) -> None:
+        now[0] += seconds
+
+    return Backend(make(lambda: now[0]), advance)
+
+
+BACKENDS: dict[str, Callable[[Path], Backend]] = {
+    "memory": lambda tmp: _clocked(lambda clock: MemoryState(clock=clock)),
+    "sqlite-memory": lambda tmp: _clocked(lambda clock: SQLiteState(":memory:", clock=clock)),
+    "sqlite-file": lambda tmp: _clocked(lambda clock: SQLiteState(tmp / "state.sqlite3", clock=clock)),
+}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+async def backend(request, tmp_path) -> AsyncIterator[Backend]:
+    made = BACKENDS[request.param](tmp_path)
+    yield made
+    await made.state.close()
+
+
+# --- the contract ------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_put_get_delete_and_namespaces_are_apart(backend: Backend):
+    s = backend.state
+    assert await s.get("a", "k") is None
+    assert await s.put("a", "k", "one", ttl=60)
+    assert await s.get("a", "k") == "one"
+    assert await s.get("b", "k") is None  # another namespace
+    assert await s.put("a", "k", "two", ttl=60)  # replaces
+    assert await s.get("a", "k") == "two"
+    await s.delete("a", "k")
+    assert await s.get("a", "k") is None
+    await s.delete("a", "never-there")  # deleting nothing is not an error
+
+
+@pytest.mark.anyio
+async def test_values_are_text_of_any_kind(backend: Backend):
+    text = "名字 \x00 \U0001f600 " + "x" * 100_000
+    await backend.state.put("a", "k/with:odd chars%_", text, ttl=60)
+    assert await backend.state.get("a", "k/with:odd chars%_") == text
+
+
+@pytest.mark.anyio
+async def test_values_expire(backend: Backend):
+    s = backend.state
+    await s.put("a", "short", "x", ttl=10)
+    await s.put("a", "long", "y", ttl=100)
+    backend.advance(11)
+    assert await s.get("a", "short") is None
+    assert await s.get("a", "long") == "y"
+    assert await s.keys("a") == ["long"]
+
+
+@pytest.mark.anyio
+async def test_a_bounded_namespace_drops_its_oldest_first(backend: Backend):
+    s = backend.state
+    for i in range(3):
+        assert await s.put("r", f"k{i}", "x" * 10, ttl=60, max_items=2, max_bytes=100)
+        backend.advance(1)
+    assert await s.keys("r") == ["k1", "k2"]  # the oldest went
+    assert await s.put("r", "big", "y" * 90, ttl=60, max_items=10, max_bytes=100)
+    assert await s.keys("r") == ["k2", "big"]  # bytes: the oldest go until it fits (10 + 90 = 100)
+    assert not await s.put("r", "huge", "z" * 101, ttl=60, max_bytes=100)  # alone larger than the bound
+    assert await s.get("r", "huge") is None and await s.keys("r") == ["k2", "big"]
+    assert await s.put("other", "k", "w" * 100, ttl=60, max_bytes=100)  # bounds are per namespace
+    assert await s.get("r", "big") == "y" * 90
+
+
+@pytest.mark.anyio
+async def test_take_gives_a_value_once_even_to_racing_takers(backend: Backend):
+    s = backend.state
+    await s.put("nonce", "n1", "grant", ttl=60)
+    got: list[str | None] = []
+
+    async def taker() -> None:
+        got.append(await s.take("nonce", "n1"))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(20):
+            tg.start_soon(taker)
+    assert got.count("grant") == 1 and got.count(None) == 19
+    assert await s.get("nonce", "n1") is None
+    await s.put("nonce", "n2", "old", ttl=5)
+    backend.advance(6)
+    assert await s.take("nonce", "n2") is None  # expired: nothing to take
+
+
+@pytest.mark.anyio
+async def test_add_stores_only_when_the_key_is_free(backend: Backend):
+    s = backend.state
+    assert await s.add("nonce", "n", "first", ttl=10)
+    assert not await s.add("nonce", "n", "second", ttl=10)
+    assert await s.get("nonce", "n") == "first"
+    backend.advance(11)
+    assert await s.add("nonce", "n", "third", ttl=10)  # the old one expired
+    assert await s.get("nonce", "n") == "third"
+
+
+@pytest.mark.anyio
+async def test_hit_counts_within_a_window_then_starts_again(backend: Backend):
+    s = backend.state
+    assert [await s.hit("rate", "caller-a", window=60) for _ in range(3)] == [1, 2, 3]
+    assert await s.hit("rate", "caller-b", window=60) == 1  # counters are per key
+    backend.advance(30)
+    assert await s.hit("rate", "caller-a", window=60) == 4  # same window
+    backend.advance(31)
+    assert await s.hit("rate", "caller-a", window=60) == 1  # a new window
+
+
+@pytest.mark.anyio
+async def test_hits_from_racing_tasks_are_all_counted(backend: Backend):
+    async def one() -> None:
+        await backend.state.hit("rate", "k", window=60)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(25):
+            tg.start_soon(one)
+    assert await backend.state.hit("rate", "k", window=60) == 26
+
+
+@pytest.mark.anyio
+async def test_keys_lists_live_keys_by_prefix_oldest_first_and_bounded(backend: Backend):
+    s = backend.state
+    for key in ("u1/a", "u2/b", "u1/c", "u1%x", "U1/d"):
+        await s.put("ns", key, "v", ttl=60)
+        backend.advance(1)
+    assert await s.keys("ns", "u1/") == ["u1/a", "u1/c"]  # a prefix is literal and case-sensitive
+    assert await s.keys("ns", "u1%") == ["u1%x"]
+    assert await s.keys("ns", limit=2) == ["u1/a", "u2/b"]
+    assert await s.keys("ns", limit=-1) == []
+    for i in range(MAX_LISTED + 5):
+        await s.put("many", f"k{i:05d}", "v", ttl=60)
+    assert len(await s.keys("many", limit=10**6)) == MAX_LISTED
+
+
+# --- the embedded file ---------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_two_stores_on_one_file_see_each_other_and_take_once(tmp_path):
+    path = tmp_path / "shared.sqlite3"
+    one, two = SQLiteState(path), SQLiteState(path)
+    await one.put("results", "k", "from one", ttl=60)
+    assert await two.get("results", "k") == "from one"
+    await two.put("nonce", "n", "grant", ttl=60)
+    got: list[str | None] = []
+
+    async def take(s: State) -> None:
+        got.append(await s.take("nonce", "n"))
+
+    async with anyio.create_task_group() as tg:
+        for s in (one, two) * 5:
+            tg.start_soon(take, s)
+    assert got.count("grant") == 1
+    await one.close()
+    await two.close()
+
+
+@pytest.mark.anyio
+async def test_another_process_sees_the_same_file(tmp_path):
+    path = tmp_path / "shared.sqlite3"
+    mine = SQLiteState(path)
+    await mine.put("results", "mine", "written here", ttl=600)
+    script = (
+        "import anyio, sys\n"
+        "from lanying_mcp.state import SQLiteState\n"
+        "async def main():\n"
+        "    s = SQLiteState(sys.argv[1])\n"
+        "    print(await s.get('results', 'mine'))\n"
+        "    await s.put('results', 'theirs', 'written there', ttl=600)\n"
+        "    await s.close()\n"
+        "anyio.run(main)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "written here"
+    assert await mine.get("results", "theirs") == "written there"
+    await mine.close()
+
+
+@pytest.mark.anyio
+async def test_the_file_survives_a_restart_and_is_private(tmp_path):
+    path = tmp_path / "private" / "state.sqlite3"
+    first = SQLiteState(path)
+    await first.put("results", "k", "kept", ttl=600)
+    await first.close()
+    again = SQLiteState(path)
+    assert await again.get("results", "k") == "kept"
+    await again.close()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+
+
+@pytest.mark.anyio
+async def test_a_state_file_from_a_newer_version_is_refused_with_a_reason(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "state.sqlite3"
+    await SQLiteState(path).put("a", "k", "v", ttl=60)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '999' WHERE name = 'schema_version'")
+    with pytest.raises(StateError, match="newer lanying-mcp"):
+        await SQLiteState(path).get("a", "k")
+
+
+@pytest.mark.anyio
+async def test_an_unusable_path_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StateError, match="cannot use the state file"):
+        await SQLiteState(blocker / "state.sqlite3").get("a", "k")
+
+
+def test_the_default_file_is_in_the_users_state_directory(private_state_dir):
+    assert default_path() == Path(private_state_dir) / "lanying-mcp" / "state.sqlite3"
+    assert isinstance(open_state(":memory:"), MemoryState)
+    assert isinstance(open_state(""), SQLiteState) and open_state("").path == str(default_path())
+    assert open_state("~/x.sqlite3").path == str(Path("~/x.sqlite3").expanduser())
