@@ -16,8 +16,8 @@ from typing import Any
 
 from ..facts import PUSH_MAX_TARGETS
 from .core import Call, Fail, Routes, Store
-from .devices import DeviceBook
 from .devices import audience as tagged_users
+from .devices import has_device
 
 ROUTES = Routes()
 
@@ -101,10 +101,7 @@ def deliverable(store: Store, user_id: int, now_ms: int) -> bool:
     user = store.users.get(user_id)
     if user is None or user.settings.get("no_push"):
         return False
-    prof = store.part(DeviceBook).profiles.get(user_id)
-    if prof is None or not prof.devices:
-        return False
-    return not in_quiet_hours(user.settings, now_ms)
+    return has_device(store, user_id) and not in_quiet_hours(user.settings, now_ms)
 
 
 @ROUTES.route("POST", "/push/task/detail")
