@@ -51,7 +51,9 @@ def _leaves(model: type[BaseModel], prefix: str = "") -> list[tuple[str, set[Any
             if isinstance(ann, type) and issubclass(ann, BaseModel):
                 nested += _leaves(ann, path + ".")
             elif typing.get_origin(ann) in (list, tuple, set):
-                stack += [(arg, path + "[]" if arg is not str and arg is not int else path) for arg in typing.get_args(ann)]
+                stack += [
+                    (arg, path + "[]" if arg is not str and arg is not int else path) for arg in typing.get_args(ann)
+                ]
             elif typing.get_args(ann):
                 stack += [(arg, path) for arg in typing.get_args(ann)]
             else:

@@ -15,13 +15,14 @@ sentences. Push tags, set by end users' apps, are cleaned and marked where they 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from ..client import Envelope
 from ..spec import READ, ApiModel, IdPaths, Operation, Params, f
+from ..untrusted import clean
 from .insight import TOOLSET, attempt, pick
 
 if TYPE_CHECKING:
@@ -229,6 +230,8 @@ async def check_push_delivery(ctx: CallContext, args: CheckPush) -> Diagnosis:
             ("no device has logged in", "没有登录过的设备"),
         )
     tags = await p.read("list_push_tags", {"as_user_id": uid}, ("push tags", "推送标签"))
+    if isinstance(tags, list):  # set by end users' apps: cleaned here, and marked (ids.text)
+        tags = [clean(t) if isinstance(t, str) else t for t in cast(list[Any], tags)]
     if tags is not None:
         p.add(
             ("push tags (send_push by tag reaches only these)", "推送标签(按标签推送只达这些)"), tags, "list_push_tags"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx2
 import pytest
-
-import time
 
 from lanying_mcp.sandbox import SANDBOX_APP_ID, Store, build_app
 from lanying_mcp.sandbox.devices import record_login
