@@ -153,11 +153,11 @@ def check_agreement(data: dict[str, Any], subject: str, now_ms: int) -> None:
     unread: list[str] = []
     for fact in data["facts"]:
         label, value = fact["fact"], fact.get("value")
-        assert label in RULES, f"no rule for the fact {label!r}: add one"
         if isinstance(value, str) and value.startswith(("unreadable", "unknown")):
             assert fact.get("blocks") is None, label
             unread.append(label)
             continue
+        assert label in RULES, f"no rule for the fact {label!r}: add one"
         blocks, words = RULES[label](value, facts, now_ms)
         assert fact.get("blocks") == blocks, f"{label}={value!r}: blocks should be {blocks}, got {fact.get('blocks')}"
         if blocks:
@@ -369,3 +369,24 @@ async def test_join_verdicts_agree_with_their_facts_in_every_state() -> None:
         assert err.is_error and err.structured_content["error"]["code"] == 20001
         err = await c.call_tool("check_group_join", {"user_id": 1, "group_id": g.group_id})
         assert err.is_error and err.structured_content["error"]["code"] == 10000
+
+
+async def test_a_fact_that_cannot_be_read_is_named_and_never_judged() -> None:
+    """Settings and devices unreadable (HTTP 500): no sentence about them, and the verdict says what is unknown."""
+    import httpx2
+    from mcp import Client
+
+    from lanying_mcp.server import build_server
+    from tests.helpers import sandbox_settings
+    from tests.test_names_enrich import counting_app
+
+    store = Store()
+    uid = store.add_user("pushee", "pw").user_id
+    app = counting_app(store, [], fail=("/user/settings", "/user/device/list"))
+    server = build_server(sandbox_settings(store), transport=httpx2.ASGITransport(app=app))
+    async with Client(server, mode="legacy") as c:
+        data = (await diagnose(c, "check_push_delivery", {"user_id": uid}))[0]["data"]
+    await server.lanying_client.aclose()
+    check_agreement(data, f"user {uid} ", now_ms())
+    assert fact_value(data, "settings").startswith("unreadable") and fact_value(data, "devices").startswith("unread")
+    assert data["verdict"].endswith("could not read: settings, devices"), data["verdict"]
