@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 from pydantic import BaseModel
 
 from .spec import Audience, Operation, Params, Risk
+from .untrusted import slots
 
 if TYPE_CHECKING:
     from .policy import Policy
@@ -36,17 +37,26 @@ def everyone(audience: Audience, params: Params) -> bool:
     return isinstance(audience.everyone, str) and bool(getattr(params, audience.everyone, False))
 
 
+def named(params: Params, field: str) -> list[Any]:
+    """The values an audience entry names: a field (`user_ids`, `user_id`) or one inside list items
+    (`requests[].user_id`, as `untrusted.slots` reads paths)."""
+    if "." in field or "[]" in field:
+        return [value for _, _, value in slots(params.model_dump(), field) if value is not None]
+    value = getattr(params, field, None)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(cast(Collection[Any], value))
+    return [] if value is None else [value]
+
+
+def carries_text(audience: Audience, params: Params) -> bool:
+    """Whether the call delivers words of its own: always, unless the audience names optional text fields."""
+    return not audience.text or any(value != "" for name in audience.text for value in named(params, name))
+
+
 def recipients(audience: Audience, params: Params) -> int:
     """How many recipients the call names (users, groups, tags, aliases and push tokens counted once each)."""
     names = (*audience.users, *audience.groups, *audience.tags, *audience.aliases, *audience.tokens)
-    total = 0
-    for name in names:
-        value = getattr(params, name, None)
-        if isinstance(value, (list, tuple, set, frozenset)):
-            total += len(cast(Collection[Any], value))
-        elif value is not None:
-            total += 1
-    return total
+    return sum(len(named(params, name)) for name in names)
 
 
 def risks(op: Operation, params: Params, policy: Policy | None = None) -> tuple[Risk, ...]:
@@ -62,7 +72,7 @@ def risks(op: Operation, params: Params, policy: Policy | None = None) -> tuple[
             found.append(Risk.EVERYONE)
         else:
             threshold = policy.confirm_reach if policy is not None else DEFAULT_REACH
-            if recipients(op.audience, params) > threshold:
+            if carries_text(op.audience, params) and recipients(op.audience, params) > threshold:
                 found.append(Risk.REACH)
     if policy is not None and op.name in policy.confirm_tools:
         found.append(Risk.POLICY)

@@ -22,14 +22,13 @@ tool that delivers content is checked the same way, whatever its name.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 import tomllib  # pyright: ignore[reportMissingTypeStubs]
 
-from .consent import DEFAULT_REACH
+from .consent import DEFAULT_REACH, named
 from .errors import NotAllowed
 from .settings import SettingsError
 from .spec import Operation, Params
@@ -106,7 +105,7 @@ class Policy:
         if self.allow is None or op.audience is None:
             return
         a, aud = self.allow, op.audience
-        verb = "push to" if aud.tags or aud.aliases or aud.tokens else "message"
+        verb = "push to" if aud.tags or aud.aliases or aud.tokens else "send text to" if aud.text else "message"
         if aud.everyone is True and not a.broadcast:
             raise NotAllowed("the operator's policy does not allow broadcasting to every user (allow.broadcast)")
         if isinstance(aud.everyone, str) and getattr(params, aud.everyone, False) and not a.push_all:
@@ -122,14 +121,7 @@ class Policy:
 
 
 def _values(params: Params, names: tuple[str, ...]) -> list[Any]:
-    out: list[Any] = []
-    for name in names:
-        value = getattr(params, name, None)
-        if isinstance(value, (list, tuple)):
-            out += list(cast(Sequence[Any], value))
-        elif value is not None:
-            out.append(value)
-    return out
+    return [value for name in names for value in named(params, name)]
 
 
 def _within(values: list[Any], allowed: frozenset[Any] | None, key: str, verb: str) -> None:

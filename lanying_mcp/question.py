@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from . import errors, names
-from .spec import Operation, Params, Risk
+from .consent import recipients
+from .spec import Audience, Operation, Params, Risk
 from .toolsets import roles
 from .untrusted import quote
 
@@ -314,12 +315,8 @@ def _conversation(t: _Text, conversation: int, groups: dict[int, str], found: di
 
 
 def _recipients(op: Operation, params: Params) -> int:
-    audience = op.audience
-    if audience is None:
-        fields: tuple[str, ...] = ("user_ids", "group_ids", "tags", "aliases", "push_tokens")
-    else:
-        fields = (*audience.users, *audience.groups, *audience.tags, *audience.aliases, *audience.tokens)
-    return sum(len(getattr(params, name, None) or ()) for name in fields)
+    audience = op.audience or Audience(("user_ids",), ("group_ids",), ("tags",), ("aliases",), ("push_tokens",))
+    return recipients(audience, params)  # a single-ID field (a friend request's user_id) counts as one
 
 
 async def describe(op: Operation, params: Params, ctx: CallContext, risks: tuple[Risk, ...] = ()) -> str | None:

@@ -197,7 +197,10 @@ class Audience:
 
     The operator's policy walks these, and the consent rule counts them for mass reach. Each entry is
     a params field name; `everyone` is a boolean field that means "every user/device", or True when
-    every call of the operation reaches everyone (broadcast).
+    every call of the operation reaches everyone (broadcast). `text` names the free-text arguments
+    the recipients read (a request's reason, a group's new name) on operations whose main effect is
+    not a message: the policy checks their recipients on every call, and the mass-reach rule counts
+    them only when one of those arguments is given (an invitation without a reason is a notice).
     """
 
     users: tuple[str, ...] = ()
@@ -206,6 +209,7 @@ class Audience:
     aliases: tuple[str, ...] = ()
     tokens: tuple[str, ...] = ()
     everyone: str | bool = False
+    text: tuple[str, ...] = ()
 
 
 class Risk(str, enum.Enum):

@@ -95,6 +95,12 @@ def is_online(store: Store, user_id: int) -> bool:
     return prof is not None and any(d.online for d in prof.devices.values())
 
 
+def has_device(store: Store, user_id: int) -> bool:
+    """Whether the user has logged in on at least one device (what a push needs to reach them)."""
+    prof = store.part(DeviceBook).profiles.get(user_id)
+    return prof is not None and bool(prof.devices)
+
+
 def log_out(store: Store, user_id: int) -> None:
     """Every device of the user goes offline (a ban ends their sessions)."""
     for dev in profile(store, user_id).devices.values():

@@ -1,4 +1,13 @@
-"""Sandbox push: `/push/*` — records push tasks and their audiences."""
+"""Sandbox push: `/push/*` — records push tasks, their audiences and what became of them.
+
+The delivery model, the same one `check_push_delivery` reads through the API: a push task targets
+the existing users its audience names (every user for "all"; users carrying a tag or alias, or
+owning a device with the push token). Of those, it is sent to each user who has push on
+(`no_push` false), has logged in on at least one device, and is outside their quiet hours
+(`no_push_start_hour`-`no_push_end_hour`, by the sandbox's UTC clock; equal hours mean none).
+The sandbox has no vendor channels: everything goes through Lanying's own (`mxpush`), and every
+push sent arrives, so received equals sent. The counts are users, taken when the push is made.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,8 @@ from typing import Any
 
 from ..facts import PUSH_MAX_TARGETS
 from .core import Call, Fail, Routes, Store
+from .devices import audience as tagged_users
+from .devices import has_device
 
 ROUTES = Routes()
 
@@ -47,29 +58,55 @@ def notify(call: Call) -> dict[str, Any]:
         if len(targets) > PUSH_MAX_TARGETS:
             raise Fail(12005, f"the audience list has {len(targets)} entries; at most {PUSH_MAX_TARGETS} are allowed")
     task_id = call.store.next_id()
+    now = call.store.now_ms()
+    targeted = targets_of(call.store, audience)
+    sent = [uid for uid in targeted if deliverable(call.store, uid, now)]
     pushes(call.store).tasks[task_id] = {
         "task_id": task_id,
         "audience": audience,
         "message": message,
-        "created_at": call.store.now_ms(),
+        "created_at": now,
+        "targeted": len(targeted),
+        "sent": len(sent),
+        "received": len(sent),  # no vendor channel to lose it: what is sent arrives
     }
     return {"task_id": task_id}
 
 
+STATS = (("target", "targeted"), ("sent", "sent"), ("received", "received"))
 CHANNELS = ("mxpush", "apns", "fcm", "huawei", "xiaomi", "oppo", "vivo", "flyme")
 PROVIDERS = {1: "apns", 2: "huawei", 3: "xiaomi", 4: "meizu", 5: "vivo", 6: "oppo", 7: "fcm"}
 
 
-def _audience_size(store: Store, audience: Any) -> int:
+def targets_of(store: Store, audience: Any) -> list[int]:
+    """The existing users a push audience names."""
     if audience == "all":
-        return len(store.users)
-    ((_, targets),) = audience.items()
-    return len(targets)
+        return list(store.users)
+    ((kind, values),) = audience.items()
+    if kind == "user_id":
+        return [uid for uid in dict.fromkeys(values) if isinstance(uid, int) and uid in store.users]
+    return sorted(uid for uid in tagged_users(store, kind, values) if uid in store.users)
+
+
+def in_quiet_hours(settings: dict[str, Any], now_ms: int) -> bool:
+    start, end = settings.get("no_push_start_hour") or 0, settings.get("no_push_end_hour") or 0
+    hour = now_ms // 3_600_000 % 24
+    if start == end:
+        return False
+    return start <= hour < end if start < end else hour >= start or hour < end
+
+
+def deliverable(store: Store, user_id: int, now_ms: int) -> bool:
+    """Whether a push made now reaches the user: push on, a device logged in, outside quiet hours."""
+    user = store.users.get(user_id)
+    if user is None or user.settings.get("no_push"):
+        return False
+    return has_device(store, user_id) and not in_quiet_hours(user.settings, now_ms)
 
 
 @ROUTES.route("POST", "/push/task/detail")
 def task_detail(call: Call) -> list[dict[str, Any]]:
-    """The sandbox has no vendor channels: every push goes through Lanying's own and arrives."""
+    """Counts per channel, as taken when the push was made (see the delivery model above)."""
     ids = call.ints("list")
     if not ids:
         raise Fail(10002, "list must name at least one task ID")
@@ -79,11 +116,10 @@ def task_detail(call: Call) -> list[dict[str, Any]]:
         task = tasks.get(task_id)
         if task is None:
             continue
-        reached = _audience_size(call.store, task["audience"])
         row: dict[str, Any] = {"task_id": task_id}
         for channel in CHANNELS:
-            count = reached if channel == "mxpush" else 0
-            row.update({f"{channel}_target": count, f"{channel}_sent": count, f"{channel}_received": count})
+            own = channel == "mxpush"
+            row.update({f"{channel}_{k}": task[stat] if own else 0 for k, stat in STATS})
         out.append(row)
     return out
 

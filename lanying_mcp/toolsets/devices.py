@@ -310,6 +310,7 @@ OPERATIONS: list[Operation] = [
         title=("List push tags", "获取推送标签"),
         description=("The push tags bound to a user.", "用户已绑定的推送标签。"),
         hints=READ,
+        ids=IdPaths(text=("data[]",)),  # set by end users' apps
     ),
     Operation(
         name="add_push_tags",

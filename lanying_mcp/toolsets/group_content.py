@@ -190,6 +190,7 @@ OPERATIONS: list[Operation] = [
             "将已上传的文件(聊天上传得到的url)登记为群共享文件。返回file_id。",
         ),
         hints=WRITE,
+        audience=Audience(groups=("group_id",), text=("name", "url", "type")),
         ids=IdPaths(users=("data.uploader",), plain=("data.group_id",), text=("data.name",)),
     ),
     Operation(
@@ -227,6 +228,7 @@ OPERATIONS: list[Operation] = [
         title=("Rename group shared file", "重命名群共享文件"),
         description=("Rename a group shared file (its uploader or an admin).", "重命名群共享文件(上传者或管理员)。"),
         hints=UPDATE,
+        audience=Audience(groups=("group_id",), text=("name",)),
     ),
     Operation(
         name="delete_group_files",

@@ -13,6 +13,7 @@ from ..spec import (
     ApiModel,
     AsGroup,
     AsUser,
+    Audience,
     Body,
     Consent,
     IdPaths,
@@ -310,6 +311,7 @@ OPERATIONS: list[Operation] = [
             "as_user_id申请入群:按群设置直接加入、等待管理员审批或被拒绝。",
         ),
         hints=WRITE,
+        audience=Audience(groups=("group_id",), text=("reason",)),
         ids=IdPaths(plain=("data.user_id",)),
     ),
     Operation(

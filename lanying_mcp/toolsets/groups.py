@@ -15,6 +15,7 @@ from ..spec import (
     AsGroup,
     AsUser,
     AsUserRequired,
+    Audience,
     Batch,
     Body,
     Consent,
@@ -288,7 +289,12 @@ class ListUserGroups(Params):
 
 
 def _setter(
-    name: str, path: str, params: type[Params], title: tuple[str, str], description: tuple[str, str]
+    name: str,
+    path: str,
+    params: type[Params],
+    title: tuple[str, str],
+    description: tuple[str, str],
+    audience: Audience | None = None,
 ) -> Operation:
     """The many one-value group setters differ only in path and texts: POST with a PUT alias, data:boolean."""
     return Operation(
@@ -300,9 +306,11 @@ def _setter(
         title=title,
         description=description,
         hints=UPDATE,
+        audience=audience,
     )
 
 
+MEMBERS_READ = Audience(groups=("group_id",), text=("value",))  # every member sees the group's new text
 INFO_RULE = ("Admins, or any member when member_modify is on.", "管理员,或允许成员修改时的任一成员。")
 ADMIN_RULE = ("Admins only.", "仅管理员。")
 
@@ -318,6 +326,7 @@ OPERATIONS: list[Operation] = [
             "以as_user_id为群主创建群,可同时邀请用户;返回group_id及群设置。",
         ),
         hints=WRITE,
+        audience=Audience(users=("user_ids",), text=("name", "description", "avatar")),
         ids=IdPaths(
             users=("data.owner_id",), plain=("data.group_id",), text=("data.name", "data.description", "data.ext")
         ),
@@ -334,6 +343,7 @@ OPERATIONS: list[Operation] = [
             "邀请用户加入群;逐个返回成功或失败原因。",
         ),
         hints=WRITE,
+        audience=Audience(users=("user_ids",), text=("reason",)),
         ids=IdPaths(users=("data[].user_id",)),
         batch=Batch(("user_ids",), 500),
         default=True,
@@ -416,6 +426,7 @@ OPERATIONS: list[Operation] = [
         SetGroupName,
         ("Rename group", "修改群名称"),
         ("Rename a group. " + INFO_RULE[0], "修改群名称。" + INFO_RULE[1]),
+        MEMBERS_READ,
     ),
     _setter(
         "set_group_description",
@@ -423,6 +434,7 @@ OPERATIONS: list[Operation] = [
         SetGroupDescription,
         ("Set group description", "修改群描述"),
         ("Change a group's description. " + INFO_RULE[0], "修改群描述。" + INFO_RULE[1]),
+        MEMBERS_READ,
     ),
     _setter(
         "set_group_avatar",
@@ -430,6 +442,7 @@ OPERATIONS: list[Operation] = [
         SetGroupAvatar,
         ("Set group avatar", "修改群头像"),
         ("Change a group's avatar URL. " + INFO_RULE[0], "修改群头像URL。" + INFO_RULE[1]),
+        MEMBERS_READ,
     ),
     _setter(
         "set_group_ext",
@@ -437,6 +450,7 @@ OPERATIONS: list[Operation] = [
         SetGroupExt,
         ("Set group extension", "修改群扩展信息"),
         ("Replace a group's app-defined extension string. " + INFO_RULE[0], "替换群扩展信息。" + INFO_RULE[1]),
+        MEMBERS_READ,
     ),
     _setter(
         "set_group_member_invite",
@@ -592,6 +606,7 @@ OPERATIONS: list[Operation] = [
             "设置as_user_id在群中的群名片。",
         ),
         hints=UPDATE,
+        audience=MEMBERS_READ,
     ),
     Operation(
         name="get_group_display_names",

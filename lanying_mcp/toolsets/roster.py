@@ -21,6 +21,7 @@ from ..spec import (
     ApiModel,
     AsUser,
     AsUserRequired,
+    Audience,
     Body,
     Consent,
     IdPaths,
@@ -238,6 +239,7 @@ OPERATIONS: list[Operation] = [
             "as_user_id申请加user_id为好友。按对方auth_mode:直接成为好友、待同意、需答题或拒绝。",
         ),
         hints=WRITE,
+        audience=Audience(users=("user_id",), text=("reason", "auth_answer")),
     ),
     Operation(
         name="send_friend_requests",
@@ -250,6 +252,7 @@ OPERATIONS: list[Operation] = [
             "as_user_id批量申请加好友;返回成功的用户ID和每个失败的原因。",
         ),
         hints=WRITE,
+        audience=Audience(users=("requests[].user_id",), text=("requests[].reason",)),
         ids=IdPaths(plain=("data.success[]", "data.fails[].user_id")),
     ),
     Operation(
@@ -291,6 +294,7 @@ OPERATIONS: list[Operation] = [
             "as_user_id拒绝user_id的好友申请,可附原因。",
         ),
         hints=WRITE,
+        audience=Audience(users=("user_id",), text=("reason",)),
     ),
     Operation(
         name="remove_friend",

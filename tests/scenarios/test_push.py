@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx2
 import pytest
 
 from lanying_mcp.sandbox import SANDBOX_APP_ID, Store, build_app
+from lanying_mcp.sandbox.devices import record_login
 from tests.helpers import call, call_error, sandbox_client
 
 
@@ -13,6 +16,8 @@ from tests.helpers import call, call_error, sandbox_client
 async def test_task_details_follow_sent_pushes(mode: str) -> None:
     store = Store()
     users = [store.add_user(n, "pw").user_id for n in ("a", "b", "c")]
+    for uid in users:
+        record_login(store, uid, f"phone-{uid}", platform=2)
     async with sandbox_client(store, mode=mode) as client:
         to_two = await call(client, "send_push", {"user_ids": users[:2], "message": {"title": "t", "body": "b"}})
         to_all = await call(client, "send_push", {"all_devices": True, "message": {"body": "everyone"}})
@@ -48,3 +53,36 @@ async def test_certificates() -> None:
     async with httpx2.AsyncClient(transport=transport, base_url="http://sandbox.test", headers=headers) as http:
         bad = await http.get("/push/certificate", params={"provider": 9})
         assert bad.json()["code"] == 10002
+
+
+async def stats(client, args: dict) -> dict:
+    task = await call(client, "send_push", {**args, "message": {"body": "hello"}})
+    (row,) = (await call(client, "get_push_task_details", {"task_ids": [task["data"]["task_id"]]}))["data"]
+    return {k: row[f"mxpush_{k}"] for k in ("target", "sent", "received")}
+
+
+@pytest.mark.anyio
+async def test_push_statistics_follow_the_delivery_model() -> None:
+    """Targeted: everyone the audience names. Sent and received: only those the diagnosis says can get a push."""
+    store = Store()
+    ready, push_off, no_device, bound_off = (store.add_user(n, "pw").user_id for n in ("ready", "off", "bare", "both"))
+    for uid in (ready, push_off):
+        record_login(store, uid, f"phone-{uid}", platform=1)
+    async with sandbox_client(store) as client:
+        for uid in (push_off, bound_off):
+            await call(client, "set_user_push_disabled", {"as_user_id": uid, "disabled": True})
+        assert await stats(client, {"all_devices": True}) == {"target": 4, "sent": 1, "received": 1}
+        assert await stats(client, {"user_ids": [no_device, 404]}) == {"target": 1, "sent": 0, "received": 0}
+        for uid in (push_off, no_device):  # what the diagnosis says of the users the push missed
+            got = (await call(client, "check_push_delivery", {"user_id": uid}))["data"]
+            assert got["ok"] is False
+        await call(client, "add_push_tags", {"as_user_id": ready, "tags": ["beta"]})
+        await call(client, "add_push_tags", {"as_user_id": no_device, "tags": ["beta"]})
+        assert await stats(client, {"tags": ["beta"]}) == {"target": 2, "sent": 1, "received": 1}
+        hour = time.gmtime().tm_hour
+        quiet = {"as_user_id": ready, "no_push_start_hour": hour, "no_push_end_hour": (hour + 2) % 24}
+        await call(client, "set_user_quiet_hours", quiet)
+        assert await stats(client, {"user_ids": [ready]}) == {"target": 1, "sent": 0, "received": 0}
+        later = {**quiet, "no_push_start_hour": (hour + 2) % 24, "no_push_end_hour": (hour + 3) % 24}
+        await call(client, "set_user_quiet_hours", later)
+        assert await stats(client, {"user_ids": [ready]}) == {"target": 1, "sent": 1, "received": 1}

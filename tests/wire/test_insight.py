@@ -25,6 +25,7 @@ class Flow:
     tool: str
     args: dict[str, Any]
     requests: list[tuple[str, str, str | None]]
+    names: frozenset[tuple[str, str, str | None]] = frozenset()  # then, in any order: the names beside the IDs
 
 
 FLOWS = [
@@ -37,6 +38,7 @@ FLOWS = [
             ("GET", "/user/device/list", "7"),
             ("GET", "/user/push/tag", "7"),
         ],
+        frozenset({("POST", "/roster/list", "7")}),
     ),
     Flow(
         "check_messaging",
@@ -49,6 +51,7 @@ FLOWS = [
             ("GET", "/roster/blocked_list", "7"),
             ("GET", "/roster/may_message", None),
         ],
+        frozenset({("POST", "/roster/list", "8")}),  # user 7 is known from the flow before
     ),
     Flow(
         "check_group_join",
@@ -62,6 +65,7 @@ FLOWS = [
             ("POST", "/group/application_list", None),
             ("GET", "/group/invitation_list", "7"),
         ],
+        frozenset({("POST", "/group/info/batch", None)}),  # user 7 is known from the flows before
     ),
 ]
 
@@ -88,9 +92,8 @@ async def test_diagnostics_send_only_documented_reads():
             result = await client.call_tool(flow.tool, flow.args)
             assert not result.is_error, result.content
             sent = [(r.method, r.url.path, r.headers.get("user_id")) for r in seen]
-            assert sent == flow.requests, f"{flow.tool}: {sent}"
-            assert all(
-                r.method == "GET" or r.url.path in {"/group/members/display_name", "/group/application_list"}
-                for r in seen
-            )
+            own = len(flow.requests)
+            assert sent[:own] == flow.requests and set(sent[own:]) == flow.names, f"{flow.tool}: {sent}"
+            reads = {"/group/members/display_name", "/group/application_list", "/roster/list", "/group/info/batch"}
+            assert all(r.method == "GET" or r.url.path in reads for r in seen)
     await server.lanying_client.aclose()
