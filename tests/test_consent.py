@@ -200,7 +200,7 @@ async def test_profile_call_declined_reaches_nothing(label, op, args, tmp_path):
 @pytest.mark.parametrize(("label", "op", "args"), CASES, ids=IDS)
 def test_cli_without_yes_reaches_nothing(label, op, args, monkeypatch, capsys):
     api = Recorder()
-    monkeypatch.setattr(cli, "build", lambda s: build_server(s, transport=httpx2.MockTransport(api)))
+    monkeypatch.setattr(cli, "build", lambda s, store=None: build_server(s, transport=httpx2.MockTransport(api)))
     argv = ["call", op.name, "--args", json.dumps(args), "--endpoint", "http://api.test", "--app-id", "app"]
     monkeypatch.setenv("LANYING_ACCESS_TOKEN", TOKEN)
     assert cli.main(argv) == 2
@@ -222,7 +222,7 @@ async def test_execute_without_a_grant_fails_closed(label, op, args):
 def test_cli_push_to_every_device_needs_yes(monkeypatch, capsys):
     """The CLI used to decide before it had the arguments, so all_devices ran without --yes."""
     api = Recorder()
-    monkeypatch.setattr(cli, "build", lambda s: build_server(s, transport=httpx2.MockTransport(api)))
+    monkeypatch.setattr(cli, "build", lambda s, store=None: build_server(s, transport=httpx2.MockTransport(api)))
     monkeypatch.setenv("LANYING_ACCESS_TOKEN", TOKEN)
     args = json.dumps({"all_devices": True, "message": {"title": "t", "body": "b"}})
     base = ["call", "send_push", "--args", args, "--endpoint", "http://api.test", "--app-id", "app"]
