@@ -124,7 +124,9 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         + (f" on http://{ns.host}:{ns.port}" if ns.transport != "stdio" else "")
     )
     if ns.transport == "stdio":
-        anyio.run(server.serve_stdio)
+        from .stdio import line_limit
+
+        anyio.run(server.serve_stdio, line_limit(settings.max_upload_bytes))
         return 0
     app = build_http_app(
         server, settings, ns.transport, ns.host, ns.port, stateless=ns.stateless, json_response=ns.json_response

@@ -315,14 +315,16 @@ class LanyingMCP(MCPServer[Any]):
     def add_document(self, uri: str, name: str, title: str, description: str, read: Callable[[], str]) -> None:
         self.resource(uri, name=name, title=title, mime_type="application/json", description=description)(read)
 
-    async def serve_stdio(self) -> None:
-        """What `run("stdio")` does, except that a line the SDK cannot read still gets a JSON-RPC error reply."""
+    async def serve_stdio(self, max_line: int | None = None) -> None:
+        """What `run("stdio")` does, except that a line the SDK cannot read (or longer than `max_line`
+        bytes) still gets a JSON-RPC error reply."""
 
         def validate(line: str) -> Any:
             return jsonrpc_message_adapter.validate_json(line, by_name=False)
 
         lowlevel = self._lowlevel_server  # the SDK's own run_stdio_async does exactly this
-        with protocol_streams(validate) as (stdin, stdout):
+        limit = {} if max_line is None else {"limit": max_line}
+        with protocol_streams(validate, **limit) as (stdin, stdout):
             async with stdio_server(stdin=stdin, stdout=stdout) as (read, write):
                 await lowlevel.run(read, write, lowlevel.create_initialization_options())
 
