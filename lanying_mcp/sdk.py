@@ -36,7 +36,7 @@ from mcp.types import (
     ToolAnnotations,
 )
 from mcp_types import jsonrpc_message_adapter
-from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import to_json
 
@@ -46,10 +46,14 @@ from .stdio import protocol_streams
 
 log = logging.getLogger("lanying_mcp")
 
+# Protocol versions that open a stateful session with an initialize handshake (the 2025 era).
+LEGACY_VERSIONS: frozenset[str] = frozenset(HANDSHAKE_PROTOCOL_VERSIONS)
+
 __all__ = [
     "Answer",
     "Caller",
     "Decision",
+    "LEGACY_VERSIONS",
     "LanyingMCP",
     "ToolSpec",
     "make_tool",
