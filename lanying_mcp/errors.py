@@ -10,9 +10,9 @@ Exception tree (all raised by `client.py` or the dispatcher, all caught at the o
     │   └── ResponseTooLarge     the body grew past LANYING_MAX_RESPONSE_BYTES while being read
     ├── ArgumentError            the tool's arguments failed validation before any request was sent
     ├── NotAllowed               refused by this server's own configuration
+    │   └── EndpointRefused      (apps.py) a request's endpoint that is not allowed for its credentials
     ├── LookupCapReached         a call needed more look-up requests than LANYING_MAX_LOOKUPS allows
     ├── DeadlineExceeded         a call ran longer than LANYING_CALL_DEADLINE
-    │   └── EndpointRefused      (apps.py) a request's endpoint that is not allowed for its credentials
     └── AuditUnavailable         a write refused because its audit entry could not be written first
 
 `describe()` turns any of them into the structured error a tool returns:
