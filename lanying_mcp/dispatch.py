@@ -75,11 +75,27 @@ class CallContext:
         if isinstance(params, dict):
             params = validate(target, params)
         params, retry = prepare(target, params)
-        return await self.client.call(target, params, retry=retry)
+        return checked(target, await self.client.call(target, params, retry=retry))
 
     async def report(self, done: float, total: float | None = None, message: str | None = None) -> None:
         if self.progress is not None:
             await self.progress(done, total, message)
+
+
+def checked(op: Operation, envelope: Envelope) -> Envelope:
+    """A handler's step answered off the documented shape is a failed read, never data to compute with.
+
+    A tool's own answer off-shape is still given to the model (as `raw_data`); a step's answer is read
+    by code that relies on its shape (a list of rows, an object of fields), so it is refused here.
+    """
+    try:
+        output_model(op).model_validate({"data": envelope.data})
+    except ValidationError as exc:
+        raise errors.InvalidResponse(
+            f"the answer to {op.name} ({op.http}) is not of the documented shape ({_validation_message(exc)}); "
+            "it was not used"
+        ) from None
+    return envelope
 
 
 class BatchResult(ApiModel):
@@ -289,9 +305,10 @@ async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCont
     """Validate, check policy, call, type the result, audit; every failure is a structured error Outcome."""
     entry: list[str] = []
     deadline = ctx.client.settings.call_deadline
-    with anyio.move_on_after(deadline) as scope:
+    raw: Outcome | None = None
+    with anyio.move_on_after(deadline):
         raw = await _execute(op, arguments, ctx, entry)
-    if scope.cancelled_caught:
+    if raw is None:
         late = errors.DeadlineExceeded(deadline)
         if not op.hints.read_only and not op.local:
             late.may_have_applied = True  # stopped mid-call: a write may have reached the API

@@ -209,9 +209,7 @@ class SessionGuard:
             await self._in_session(sid_raw.decode("latin-1"), scope, receive, send)
             return
         version = _header(scope, VERSION_HEADER)
-        opens = scope.get("method") == "POST" and (
-            version is None or version.decode("latin-1") in self.legacy_versions
-        )
+        opens = scope.get("method") == "POST" and (version is None or version.decode("latin-1") in self.legacy_versions)
         if not opens:  # a stateless request of the 2026 era, or one the app refuses on its own
             await self.app(scope, receive, send)
             return

@@ -74,7 +74,19 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-ODD = ["", " ", "\x00", "a\nb", "\u202eevil", "\u200d\u200d", "\U000e0041\U000e0042", "😀" * 30, "蓝莺IM", "%s%n", "${x}"]
+ODD = [
+    "",
+    " ",
+    "\x00",
+    "a\nb",
+    "\u202eevil",
+    "\u200d\u200d",
+    "\U000e0041\U000e0042",
+    "😀" * 30,
+    "蓝莺IM",
+    "%s%n",
+    "${x}",
+]
 BAD_INTS = [-1, 0, -(2**63), 2**63, 2**64 + 1, 10**30, 10**400]
 
 
@@ -282,7 +294,13 @@ def _off_shape(r: random.Random) -> Any:
 @hostile("odd_names")
 def _odd_names(r: random.Random) -> Any:
     rows = [
-        {"user_id": 10 + i, "group_id": 20 + i, "username": f"\u202eevil{i}", "nick_name": "\U000e0049gnore", "name": "\x00\u200d"}
+        {
+            "user_id": 10 + i,
+            "group_id": 20 + i,
+            "username": f"\u202eevil{i}",
+            "nick_name": "\U000e0049gnore",
+            "name": "\x00\u200d",
+        }
         for i in range(5)
     ]
     return _ok(r.choice([rows, rows[0]]), cursor="\u202e", total=-1)
@@ -523,8 +541,8 @@ async def run_target(
 
 
 def _innermost(exc: BaseException) -> str:
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
+    while inner := getattr(exc, "exceptions", None):  # an exception group: its first member
+        exc = inner[0]
     return f"{type(exc).__name__}: {str(exc)[:300]}"
 
 
