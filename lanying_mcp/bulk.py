@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any, cast
 
 import anyio
+from pydantic import ValidationError
 from pydantic_core import to_json
 
 from . import errors
+from .client import Envelope
 from .dispatch import (
     BatchResult,
     BulkSummary,
@@ -100,8 +102,13 @@ async def run_batches(op: Operation, parts: list[Params], ctx: CallContext) -> O
         return failure(op.name, exc, ctx.lang)
     rows = [_rows(b.data) for b in batches if b.ok]
     if any(r is None for r in rows):  # not per-item rows (e.g. push task IDs): every batch keeps its own
-        structured = {"data": next(b.data for b in batches if b.ok), "batches": batches, "failed_batches": len(failed)}
-        shaped = output_model(op).model_validate(structured).model_dump(mode="json", exclude_none=True)
+        data = next(b.data for b in batches if b.ok)
+        structured = {"data": data, "batches": batches, "failed_batches": len(failed)}
+        try:
+            shaped = output_model(op).model_validate(structured).model_dump(mode="json", exclude_none=True)
+        except ValidationError:  # off the documented shape: given as sent, as for an unsplit call
+            dumped = [b.model_dump(mode="json", exclude_none=True) for b in batches]
+            shaped = {**shape(op, Envelope(data, {})), "batches": dumped, "failed_batches": len(failed)}
         return success(shaped, _batch_line(len(batches), len(failed), ctx.lang))
     for b in batches:
         b.data = None  # the rows are merged into `data`: no batch carries its own copy

@@ -134,7 +134,9 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         + (f" on {endpoint_url(ns.transport, ns.host, ns.port)}" if ns.transport != "stdio" else "")
     )
     if ns.transport == "stdio":
-        anyio.run(server.serve_stdio)
+        from .stdio import line_limit
+
+        anyio.run(server.serve_stdio, line_limit(settings.max_upload_bytes))
         return 0
     app = build_http_app(
         server, settings, ns.transport, ns.host, ns.port, stateless=ns.stateless, json_response=ns.json_response
@@ -159,10 +161,32 @@ def build_http_app(
         app = server.sse_app(host=host, transport_security=security)
     else:
         app = server.streamable_http_app(
-            host=host, stateless_http=stateless, json_response=json_response, transport_security=security
+            host=host,
+            stateless_http=stateless,
+            json_response=json_response,
+            transport_security=security,
+            max_sessions=settings.max_sessions,
+            session_idle_timeout=settings.session_idle_timeout,
         )
+        if not stateless:
+            app = _session_guard(app, settings)
     token = settings.auth_token.get_secret_value()
     return BearerAuth(app, token) if token else app
+
+
+def _session_guard(app: Any, settings: Settings) -> Any:
+    """Stateful sessions bounded in all, per client, idle and half-open (see http_sessions.py)."""
+    from .http_sessions import SessionGuard
+    from .sdk import LEGACY_VERSIONS
+
+    return SessionGuard(
+        app,
+        max_sessions=settings.max_sessions,
+        max_client_sessions=settings.max_client_sessions,
+        idle_timeout=settings.session_idle_timeout,
+        init_timeout=settings.session_init_timeout,
+        legacy_versions=LEGACY_VERSIONS,
+    )
 
 
 def _transport_security(settings: Settings, host: str, port: int) -> Any:

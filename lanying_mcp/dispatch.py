@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast, get_args
 
+import anyio
 from pydantic import BaseModel, ValidationError, create_model
 from pydantic_core import to_json
 
@@ -54,18 +55,47 @@ class CallContext:
     policy: Policy | None = None
     audit: AuditLog | None = None
     grant: consent.Grant = field(default_factory=consent.Grant)  # the exact calls a human said yes to
+    lookups: int = 0  # look-up requests made so far (handler steps, names); at most settings.max_lookups
+    capped: bool = False  # a look-up was refused at the cap: the result may be partial
+
+    def lookups_left(self) -> int:
+        return max(0, self.client.settings.max_lookups - self.lookups)
 
     async def call(self, op: Operation | str, params: Params | dict[str, Any]) -> Envelope:
-        """One API call on behalf of a handler, with the same de-duplication and retry rules as a tool."""
+        """One API call on behalf of a handler, with the same de-duplication and retry rules as a tool.
+
+        Each counts against the call's look-up cap (a retry of the same look-up counts once); the tool's
+        own request and its declared batches go to the client directly and do not.
+        """
+        if self.lookups_left() <= 0:
+            self.capped = True
+            raise errors.LookupCapReached(self.client.settings.max_lookups)
+        self.lookups += 1
         target = self.catalogue[op] if isinstance(op, str) else op
         if isinstance(params, dict):
             params = validate(target, params)
         params, retry = prepare(target, params)
-        return await self.client.call(target, params, retry=retry)
+        return checked(target, await self.client.call(target, params, retry=retry))
 
     async def report(self, done: float, total: float | None = None, message: str | None = None) -> None:
         if self.progress is not None:
             await self.progress(done, total, message)
+
+
+def checked(op: Operation, envelope: Envelope) -> Envelope:
+    """A handler's step answered off the documented shape is a failed read, never data to compute with.
+
+    A tool's own answer off-shape is still given to the model (as `raw_data`); a step's answer is read
+    by code that relies on its shape (a list of rows, an object of fields), so it is refused here.
+    """
+    try:
+        output_model(op).model_validate({"data": envelope.data})
+    except ValidationError as exc:
+        raise errors.InvalidResponse(
+            f"the answer to {op.name} ({op.http}) is not of the documented shape ({_validation_message(exc)}); "
+            "it was not used"
+        ) from None
+    return envelope
 
 
 class BatchResult(ApiModel):
@@ -276,7 +306,16 @@ def _page_line(structured: dict[str, Any], params: Params | None, lang: str) -> 
 async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallContext) -> Outcome:
     """Validate, check policy, call, type the result, audit; every failure is a structured error Outcome."""
     entry: list[str] = []
-    outcome = scrub(await _execute(op, arguments, ctx, entry), ctx.client.settings.access_token.get_secret_value())
+    deadline = ctx.client.settings.call_deadline
+    raw: Outcome | None = None
+    with anyio.move_on_after(deadline):
+        raw = await _execute(op, arguments, ctx, entry)
+    if raw is None:
+        late = errors.DeadlineExceeded(deadline)
+        if not op.hints.read_only and not op.local:
+            late.may_have_applied = True  # stopped mid-call: a write may have reached the API
+        raw = failure(op.name, late, ctx.lang)
+    outcome = scrub(raw, ctx.client.settings.access_token.get_secret_value())
     if not outcome.ok and ctx.catalogue:
         outcome = _reachable_hint(op, outcome, ctx)
     if outcome.ok and (marks := untrusted.meta(op, outcome.structured)):
@@ -356,7 +395,8 @@ async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCon
             if isinstance(value, Outcome):  # a meta-tool that ran another tool returns that tool's outcome
                 return value
             envelope = value if isinstance(value, Envelope) else Envelope(value, {})
-            return success(mask(op, await names.enrich(op, shape(op, envelope), ctx, params), ctx, found))
+            enriched = _capped_note(await names.enrich(op, shape(op, envelope), ctx, params), ctx)
+            return success(mask(op, enriched, ctx, found))
         if op.batch is not None:
             from . import bulk  # bulk builds on this module's outcomes: imported when first needed
 
@@ -365,6 +405,7 @@ async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCon
         try:
             structured = shape(op, await ctx.client.call(op, params, retry=retry))
             structured = await names.enrich(op, structured, ctx, params)  # names if settings.names; cleans text
+            structured = _capped_note(structured, ctx)
             return success(mask(op, structured, ctx, found), params=params, lang=ctx.lang)
         except errors.LanyingError as exc:
             if op.dedup_key is not None:
@@ -393,6 +434,22 @@ async def _named(op: Operation, outcome: Outcome, ctx: CallContext, params: Para
     named = success(structured, outcome.text.partition("\n")[0] if "\n" in outcome.text else None)
     named.attachment, named.meta = outcome.attachment, outcome.meta
     return named
+
+
+def _capped_note(structured: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+    """Say so when the look-up cap stopped part of the work (names left out, a scan cut short)."""
+    if not ctx.capped:
+        return structured
+    cap = ctx.client.settings.max_lookups
+    note = (
+        f"partial: this call reached the server's cap of {cap} look-up requests per call "
+        "(LANYING_MAX_LOOKUPS), so some look-ups (names, scanned rows, checks) were skipped; ask for less per call "
+        "to get them all"
+        if ctx.lang != "zh"
+        else f"结果不完整:此调用达到了每次调用{cap}次查询请求的上限(LANYING_MAX_LOOKUPS),部分名称或检查被省略;"
+        "每次少取一些即可得到完整结果"
+    )
+    return {**structured, "warnings": [*structured.get("warnings", []), note]}
 
 
 MASKED = "[masked]"

@@ -11,6 +11,8 @@ Exception tree (all raised by `client.py` or the dispatcher, all caught at the o
     ├── ArgumentError            the tool's arguments failed validation before any request was sent
     ├── NotAllowed               refused by this server's own configuration
     │   └── EndpointRefused      (apps.py) a request's endpoint that is not allowed for its credentials
+    ├── LookupCapReached         a call needed more look-up requests than LANYING_MAX_LOOKUPS allows
+    ├── DeadlineExceeded         a call ran longer than LANYING_CALL_DEADLINE
     └── AuditUnavailable         a write refused because its audit entry could not be written first
 
 `describe()` turns any of them into the structured error a tool returns:
@@ -92,6 +94,32 @@ class NotAllowed(LanyingError):
     """Refused by this server's own configuration (read-only mode, policy, an unselected tool)."""
 
     code = "not_allowed"
+
+
+class LookupCapReached(LanyingError):
+    """A tool call needed more look-up requests (names, scans, checks) than one call may make."""
+
+    code = "lookup_cap"
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(
+            f"this call needed more than {cap} look-up requests to the API (LANYING_MAX_LOOKUPS); it stopped there",
+            zh=f"此调用需要超过{cap}次查询请求(LANYING_MAX_LOOKUPS),已在此停止",
+        )
+        self.cap = cap
+
+
+class DeadlineExceeded(LanyingError):
+    """A tool call ran out of its whole-call time (LANYING_CALL_DEADLINE); it was stopped."""
+
+    code = "deadline"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"the call did not finish within {seconds:g} s (LANYING_CALL_DEADLINE bounds a whole tool call, "
+            "its retries and look-ups included) and was stopped",
+            zh=f"调用未在{seconds:g}秒内完成(LANYING_CALL_DEADLINE限制整个工具调用,含重试和查询),已被中止",
+        )
 
 
 class AuditUnavailable(LanyingError):
@@ -355,6 +383,19 @@ _ENGLISH_ENTRIES: dict[int | str, Entry] = {
         "Nothing was sent. The operator must make the audit log path (LANYING_AUDIT_LOG) writable again: "
         "check that its folder exists, its permissions, and free disk space.",
     ),
+    "lookup_cap": Entry(
+        "The call needed more API look-ups than one call may make",
+        "此调用需要的API查询次数超过单次调用上限",
+        "Ask for less in one call: a smaller page or limit, fewer IDs, a narrower search (an exact username or "
+        "mobile instead of a nickname scan); the operator can raise LANYING_MAX_LOOKUPS.",
+    ),
+    "deadline": Entry(
+        "The call ran out of time",
+        "调用超时被中止",
+        "The API was too slow for this call. For a read, retry later or ask for less (a smaller page, fewer "
+        "IDs). For a write, check its effect with a read before repeating it. The operator can raise "
+        "LANYING_CALL_DEADLINE.",
+    ),
     "missing_credentials": Entry(
         "This request carries no Lanying credentials",
         "此请求未携带蓝莺IM凭据",
@@ -425,6 +466,8 @@ _HINTS_ZH: dict[int | str, str] = {
     "invalid_response": "端点可能不对(不是蓝莺IM API服务器),或服务出错;请检查LANYING_API_ENDPOINT。",
     "response_too_large": "每次少取一些(更小的page_size或更少的ID);运营者可调大LANYING_MAX_RESPONSE_BYTES。",
     "audit_unavailable": "本次未发送任何请求。运营者须让审计日志路径(LANYING_AUDIT_LOG)重新可写:检查目录是否存在、权限和磁盘空间。",
+    "lookup_cap": "减少单次调用的内容:更小的页或limit、更少的ID、更精确的查找(用确切的用户名或手机号代替昵称扫描);运营者可调大LANYING_MAX_LOOKUPS。",
+    "deadline": "API响应太慢。读操作请稍后重试或少取一些(更小的页、更少的ID);写操作请先用读操作确认是否已生效再决定是否重试。运营者可调大LANYING_CALL_DEADLINE。",
     "missing_credentials": "请在请求中携带X-Lanying-App-Id和X-Lanying-Access-Token请求头。",
     "not_allowed": "运营者禁用了此调用(只读模式、工具选择或策略);请联系运营者,或改用其他工具。",
     "confirmation_required": "请使用支持elicitation的MCP客户端,或由运营者以--no-confirm(LANYING_CONFIRM=false)启动服务器以免确认。",

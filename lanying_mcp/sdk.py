@@ -38,6 +38,7 @@ from mcp.types import (
     ToolAnnotations,
 )
 from mcp_types import jsonrpc_message_adapter
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import to_json
 
@@ -48,10 +49,14 @@ from .stdio import protocol_streams
 
 log = logging.getLogger("lanying_mcp")
 
+# Protocol versions that open a stateful session with an initialize handshake (the 2025 era).
+LEGACY_VERSIONS: frozenset[str] = frozenset(HANDSHAKE_PROTOCOL_VERSIONS)
+
 __all__ = [
     "Answer",
     "Caller",
     "Decision",
+    "LEGACY_VERSIONS",
     "LanyingMCP",
     "ToolSpec",
     "make_tool",
@@ -304,14 +309,16 @@ class LanyingMCP(MCPServer[Any]):
     def add_document(self, uri: str, name: str, title: str, description: str, read: Callable[[], str]) -> None:
         self.resource(uri, name=name, title=title, mime_type="application/json", description=description)(read)
 
-    async def serve_stdio(self) -> None:
-        """What `run("stdio")` does, except that a line the SDK cannot read still gets a JSON-RPC error reply."""
+    async def serve_stdio(self, max_line: int | None = None) -> None:
+        """What `run("stdio")` does, except that a line the SDK cannot read (or longer than `max_line`
+        bytes) still gets a JSON-RPC error reply."""
 
         def validate(line: str) -> Any:
             return jsonrpc_message_adapter.validate_json(line, by_name=False)
 
         lowlevel = self._lowlevel_server  # the SDK's own run_stdio_async does exactly this
-        with protocol_streams(validate) as (stdin, stdout):
+        limit = {} if max_line is None else {"limit": max_line}
+        with protocol_streams(validate, **limit) as (stdin, stdout):
             async with stdio_server(stdin=stdin, stdout=stdout) as (read, write):
                 await lowlevel.run(read, write, lowlevel.create_initialization_options())
 

@@ -160,6 +160,10 @@ class Settings(BaseSettings):
     sandbox: Annotated[bool, Opt("use an in-process sandbox instead of a real app (no credentials needed)", APP,
                                  env=None)] = False
     timeout: Annotated[float, Opt("HTTP timeout to the API, in seconds (0-600)", APP)] = 20.0
+    call_deadline: Annotated[float, Opt("seconds one tool call may run in all, not counting a human's answer to "
+                                        "a confirmation (0-3600)", APP)] = 60.0
+    max_lookups: Annotated[int, Opt("API requests one tool call may make beyond its own request and batches "
+                                    "(names, scans, diagnostics)", APP)] = 50
     toolsets: Annotated[tuple[str, ...], Opt("comma list of toolsets, `default` or `all`: what is listed, and all that can run", SELECTION,
                                              shown="everyday tools listed, the rest via `search_tools`")] = ()
     tools: Annotated[tuple[str, ...], Opt("comma list of extra tools to serve", SELECTION)] = ()
@@ -184,6 +188,16 @@ class Settings(BaseSettings):
                                          "loopback", SAFETY, stdio=False)] = SecretStr("")
     allowed_hosts: Annotated[tuple[str, ...], Opt("comma list of extra Host names the HTTP transports accept "
                                                   "(behind a proxy)", SAFETY, stdio=False)] = ()
+    max_sessions: Annotated[int, Opt("open stateful HTTP sessions the server keeps at most", SAFETY,
+                                     stdio=False)] = 100
+    max_client_sessions: Annotated[int, Opt("open stateful HTTP sessions one client keeps at most (a client: "
+                                            "its bearer token and Lanying credentials, else its address)",
+                                            SAFETY, stdio=False)] = 10
+    session_idle_timeout: Annotated[float, Opt("seconds a stateful HTTP session may stay idle before it is "
+                                               "closed", SAFETY, stdio=False)] = 600.0
+    session_init_timeout: Annotated[float, Opt("seconds a new HTTP session has to finish its handshake "
+                                               "(notifications/initialized) before it is closed", SAFETY,
+                                               stdio=False)] = 10.0
     max_response_bytes: Annotated[int, Opt("largest upstream answer read (decompressed), in bytes", RESULTS,
                                            shown="8 MiB")] = 8 * MiB
     reveal_secrets: Annotated[bool, Opt("show secrets the API returns (user tokens, vendor push secrets) "
@@ -258,6 +272,7 @@ class Settings(BaseSettings):
         for name in ("max_upload_bytes", "max_response_bytes"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{DECLARED[name].env} must be a positive number of bytes")
+        self._check_limits()
         self._check_secrets()
         if self.sandbox or self.profiles_file:
             return self
@@ -287,6 +302,21 @@ class Settings(BaseSettings):
         if any(c.isspace() or ord(c) < 32 for c in token):
             raise SettingsError(f"{ENV_PREFIX}ACCESS_TOKEN contains spaces or control characters; copy it again")
         return self
+
+    def _check_limits(self) -> None:
+        """Per-call and per-session bounds: positive, finite, and within reason."""
+        bounds = {
+            "call_deadline": (3600, "seconds"),
+            "session_idle_timeout": (86400, "seconds"),
+            "session_init_timeout": (3600, "seconds"),
+            "max_lookups": (10_000, "requests"),
+            "max_sessions": (100_000, "sessions"),
+            "max_client_sessions": (100_000, "sessions"),
+        }
+        for name, (most, unit) in bounds.items():
+            value = getattr(self, name)
+            if not 0 < value <= most:
+                raise SettingsError(f"{DECLARED[name].label} must be between 0 and {most:,} {unit}, got {value}")
 
     def _check_secrets(self) -> None:
         """Rules on the secrets' values that hold in every mode; rules about masking them belong here too."""

@@ -148,7 +148,11 @@ async def _scan_users(ctx: CallContext, text: str, limit: int, found: Candidates
             found.user(prof, "~username")
 
     while scanned < limit:
-        size = min(PAGE, limit - scanned)
+        size = min(PAGE, limit - scanned, ctx.lookups_left() - 1)  # a page read, then one look-up per row
+        if size < 1:
+            ctx.capped = True  # the call's look-up cap ends the scan here
+            complete = False
+            break
         env = await ctx.call("list_users", {"page_num": page, "page_size": size})
         rows = [r for r in (env.data or []) if isinstance(r, dict) and r.get("user_id") is not None]
         async with anyio.create_task_group() as tg:
@@ -260,7 +264,15 @@ async def find_by_name(ctx: CallContext, p: FindByName) -> FindResult:
             f" Showing the first {MAX_SHOWN} of {len(matches)}; a longer text narrows it.",
             f"仅列出{len(matches)}个中的前{MAX_SHOWN}个;输入更完整的名称可缩小范围。",
         )
-    if not complete:
+    if not complete and ctx.capped:
+        cap = ctx.client.settings.max_lookups
+        summary += pick(
+            ctx.lang,
+            f" (scanned the first {scanned} users only: a call makes at most {cap} look-ups; "
+            "search by exact username or mobile to find others)",
+            f"(仅扫描了前{scanned}个用户:每次调用最多{cap}次查询;请用确切的用户名或手机号查找其他用户)",
+        )
+    elif not complete:
         summary += pick(
             ctx.lang,
             f" (scanned the first {scanned} users only; raise max_scan to look further)",

@@ -450,7 +450,9 @@ def main(argv: list[str] | None = None) -> int:
     # suite speaks; the warnings would only be noise in this process's log.
     warnings.filterwarnings("ignore", category=MCPDeprecationWarning)
     # No LANYING_* variables: the result must not depend on the environment CI happens to have.
-    settings = Settings.from_env({}, sandbox=True).validate()
+    # The suite opens a session per scenario from one address and leaves them open: one client's share
+    # of sessions is the server's whole limit here.
+    settings = Settings.from_env({}, sandbox=True, max_client_sessions=100).validate()
     server = build(settings)
     # As `lanying-mcp --sandbox --transport http` serves it (cli.cmd_serve): stateful sessions, SSE
     # responses, the same Host/Origin checks.
