@@ -77,14 +77,39 @@ class Answer(str, enum.Enum):
     ABSENT = "absent"
 
 
+# The one yes/no the human is asked (elicitation schemas must be flat). `confirm` is typed `Any` with a
+# boolean schema so that the answer reaches us untouched: only the JSON boolean `true` is a yes; "yes",
+# 1 or "on" are not (pydantic's lax bool would accept them). The schema's title and descriptions are what
+# the human sees beside the question, so they are short, in the server's language, and have no docstring
+# (pydantic would send a docstring as the form's description).
 class ConfirmAnswer(BaseModel):
-    """The one yes/no the human is asked (elicitation schemas must be flat).
+    confirm: Annotated[Any, WithJsonSchema({"type": "boolean"})] = Field()
 
-    Typed `Any` with a boolean schema so that the answer reaches us untouched: only the JSON
-    boolean `true` is a yes; "yes", 1 or "on" are not (pydantic's lax bool would accept them).
-    """
 
-    confirm: Annotated[Any, WithJsonSchema({"type": "boolean"})] = Field(description="Yes, do it")
+_FORM_TEXT: dict[str, tuple[str, str, str]] = {
+    # (form title, field title, field description)
+    "en": ("Confirm", "Go ahead", "Yes runs it now; no does nothing."),
+    "zh": ("确认", "继续执行", "选“是”立即执行;选“否”不做任何操作。"),
+}
+
+
+class _ConfirmEn(ConfirmAnswer):
+    model_config = ConfigDict(title=_FORM_TEXT["en"][0])
+    confirm: Annotated[
+        Any, WithJsonSchema({"type": "boolean", "title": _FORM_TEXT["en"][1], "description": _FORM_TEXT["en"][2]})
+    ] = Field()
+
+
+class _ConfirmZh(ConfirmAnswer):
+    model_config = ConfigDict(title=_FORM_TEXT["zh"][0])
+    confirm: Annotated[
+        Any, WithJsonSchema({"type": "boolean", "title": _FORM_TEXT["zh"][1], "description": _FORM_TEXT["zh"][2]})
+    ] = Field()
+
+
+def confirm_form(lang: str) -> type[ConfirmAnswer]:
+    """The confirmation form in the server's language."""
+    return _ConfirmZh if lang == "zh" else _ConfirmEn
 
 
 class _Verdict(BaseModel):
@@ -238,7 +263,7 @@ def make_tool(
             decided = await ask(Caller(ctx), arguments)
             if isinstance(decided, Decision):
                 return _Verdict(decision=decided)
-            return Elicit(decided, ConfirmAnswer)
+            return Elicit(decided, confirm_form(lang))
 
         # The SDK keys a resolver's state in the multi-round (2026-07-28) protocol by the resolver's
         # `module:qualname`. Every gate is this same closure, so give each tool's its own stable name:
