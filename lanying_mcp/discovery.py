@@ -17,6 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+
 from . import errors
 from .dispatch import Outcome, execute, failure, output_model
 from .schema import input_schema, output_schema
@@ -202,12 +204,8 @@ class ToolMatch(ApiModel):
     description: str
     toolset: str
     read_only: bool
-    required: list[str] = f(
-        "Required arguments as 'name: type'.", "必填参数,格式为'名称: 类型'。", default_factory=list
-    )
-    optional: list[str] = f(
-        "Optional arguments as 'name: type'.", "选填参数,格式为'名称: 类型'。", default_factory=list
-    )
+    required: list[str] = f("Required arguments, 'name: type'.", "必填参数,格式'名称: 类型'。", default_factory=list)
+    optional: list[str] = Field(default_factory=list)  # the other arguments, in the same form
 
 
 class GetToolSchema(Params):
@@ -332,10 +330,9 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
             toolset="discovery",
             title=("Search tools", "搜索工具"),
             description=(
-                "Find any Lanying IM admin tool (users, friends, groups, moderation, messages, push, files, "
-                "AI) by words; each hit lists its arguments, so call_tool can usually run it directly.",
-                "按关键词查找任意蓝莺IM管理工具(用户、好友、群、群管理、消息、推送、文件、AI);"
-                "每个结果列出参数,通常可直接用call_tool调用。",
+                "Find any Lanying IM admin tool by words (English or Chinese); each hit lists its "
+                "arguments, so call_tool can usually run it directly.",
+                "按关键词(中英文均可)查找任意蓝莺IM管理工具;每个结果列出参数,通常可直接用call_tool调用。",
             ),
         ),
         Operation(
@@ -365,9 +362,9 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
             toolset="discovery",
             title=("Call tool", "调用工具"),
             description=(
-                "Run a tool by name; arguments are validated against its schema. Returns the tool's "
-                "own result or structured error.",
-                "按名称调用工具,参数按其结构校验。返回该工具自身的结果或结构化错误。",
+                "Run a tool by name with its arguments, validated as if it were listed; returns its result "
+                "or error.",
+                "按名称调用工具,参数按其结构校验;返回该工具的结果或错误。",
             ),
         ),
     ]

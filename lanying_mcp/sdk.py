@@ -30,6 +30,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import (
     CallToolResult,
     EmptyResult,
+    Icon,
     ResourceLink,
     SetLevelRequestParams,
     TextContent,
@@ -180,6 +181,7 @@ class ToolSpec:
     idempotent: bool
     open_world: bool
     meta: dict[str, Any] = field(default_factory=dict)
+    icon: str | None = None  # the `src` of the tool's icon (its toolset's), a data: URI
 
 
 class _RawArguments(ArgModelBase):
@@ -290,6 +292,7 @@ def make_tool(
             open_world_hint=spec.open_world,
         ),
         meta=spec.meta,
+        icons=[Icon(src=spec.icon)] if spec.icon else None,
     )
 
 
@@ -318,8 +321,11 @@ class LanyingMCP(MCPServer[Any]):
         state_key: str = "",
         unserved: Callable[[str], Outcome | None] = lambda name: None,
         cannot_ask: Callable[[str, str], Outcome] | None = None,
+        icon: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if icon:  # the server's icon (`src`, a data: URI), shown by hosts beside its name
+            kwargs.setdefault("icons", [Icon(src=icon)])
         if state_key:  # replicas must share it, so any of them can resume a multi-round (confirmation) call
             kwargs.setdefault("request_state_security", RequestStateSecurity(keys=[state_key.encode()]))
         super().__init__(

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx2
 
-from . import __version__, errors, guides
+from . import __version__, errors, guides, icons
 from .audit import AuditLog
 from .client import LanyingClient, check_alternate_methods
 from .consent import may_ask
@@ -99,6 +99,7 @@ class LanyingServer(LanyingMCP):
             state_key=settings.state_key.get_secret_value(),
             unserved=self._unserved,
             cannot_ask=self.gate.cannot_ask,
+            icon=icons.server(),
             **kwargs,
         )
         self.add_results(self.results)
@@ -150,6 +151,7 @@ class LanyingServer(LanyingMCP):
             idempotent=op.hints.idempotent,
             open_world=not op.local,
             meta={"lanying/http": op.http_meta, "lanying/toolset": op.toolset},
+            icon=icons.for_toolset(op.toolset),
         )
 
         async def run(caller: Caller, arguments: dict[str, Any], answer: Answer) -> Outcome:
