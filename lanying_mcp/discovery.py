@@ -50,6 +50,10 @@ def _stem(word: str) -> str:
         word = word[:-3]
     elif len(word) > 4 and word.endswith("ed"):
         word = word[:-2]
+    else:
+        return word[:-1] if len(word) > 3 and word.endswith("e") else word
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
+        word = word[:-1]  # banned → ban, stopping → stop
     if len(word) > 3 and word.endswith("e"):
         word = word[:-1]
     return word
