@@ -34,8 +34,8 @@ _FIELDS = {"name": 3.0, "title": 3.0, "args": 1.0, "description": 1.0, "toolset"
 # Names in prose (other tools, arguments) say what a tool points to, not what it does.
 _IDENTIFIER = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 _K1, _B = 1.2, 0.5  # BM25 saturation and length normalisation
-_COVERAGE = 4.0
-_RELATED = 0.5  # weight of a term close to the query's (remove ~ delete), against 1 for the query's own  # bonus for a query that says everything a tool's title or name says
+_COVERAGE = 4.0  # bonus for a query that says everything a tool's title or name says
+_RELATED = 0.5  # weight of a term close to the query's (remove ~ delete), against 1 for the query's own
 
 
 def _stem(word: str) -> str:
@@ -113,7 +113,7 @@ def _terms(text: str) -> list[str]:
 @dataclass
 class _Doc:
     op: Operation
-    tf: Counter[str]  # weighted term frequency over the fields
+    tf: dict[str, float]  # weighted term frequency over the fields
     length: float
     titles: list[set[str]]  # the name and each title, as term sets, for the coverage bonus
     heading: set[str]  # the terms of the name and titles: what the tool is about
@@ -127,10 +127,10 @@ def _doc(op: Operation) -> _Doc:
         "description": _terms(_IDENTIFIER.sub(" ", " ".join(op.description))),
         "toolset": _terms(op.toolset),
     }
-    tf: Counter[str] = Counter()
+    tf: dict[str, float] = {}
     for field, terms in fields.items():
         for term in terms:
-            tf[term] += _FIELDS[field]
+            tf[term] = tf.get(term, 0.0) + _FIELDS[field]
     length = sum(_FIELDS[field] * len(terms) for field, terms in fields.items())
     titles = [set(fields["name"]), *(set(_terms(t)) for t in op.title)]
     return _Doc(op, tf, length, [t for t in titles if t], set().union(*titles))
@@ -143,6 +143,7 @@ class _Index:
     avg_length: float
 
 
+# Keyed by the operations' identities; an index holds its operations, so an identity is not reused while cached.
 _INDEXES: dict[tuple[int, ...], _Index] = {}
 
 
@@ -185,7 +186,8 @@ def search(ops: list[Operation], query: str, limit: int = 8) -> list[Operation]:
         if not score:
             continue
         cover = max(
-            sum(index.idf.get(t, 0.0) for t in title & asked.keys()) / (sum(index.idf.get(t, 0.0) for t in title) or 1.0)
+            sum(index.idf.get(t, 0.0) for t in title & asked.keys())
+            / (sum(index.idf.get(t, 0.0) for t in title) or 1.0)
             for title in doc.titles
         )
         scored.append((score + _COVERAGE * cover, position, doc.op))
@@ -366,8 +368,7 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
             toolset="discovery",
             title=("Call tool", "调用工具"),
             description=(
-                "Run a tool by name with its arguments, validated as if it were listed; returns its result "
-                "or error.",
+                "Run a tool by name with its arguments, validated as if it were listed; returns its result or error.",
                 "按名称调用工具,参数按其结构校验;返回该工具的结果或错误。",
             ),
         ),

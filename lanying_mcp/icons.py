@@ -7,7 +7,7 @@ without fetching anything and the listing stays small (about 150 bytes per icon)
 from __future__ import annotations
 
 import base64
-from functools import lru_cache
+from functools import cache
 
 COLOUR = "#26e"  # Lanying blue
 _PATHS: dict[str, str] = {
@@ -37,7 +37,7 @@ def _data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-@lru_cache(maxsize=None)
+@cache
 def for_toolset(toolset: str) -> str:
     """The `src` of a toolset's icon (a data: URI); an unknown toolset gets the server's."""
     path = _PATHS.get(toolset)
@@ -48,7 +48,7 @@ def for_toolset(toolset: str) -> str:
     )
 
 
-@lru_cache(maxsize=1)
+@cache
 def server() -> str:
     """The `src` of the server's icon (a data: URI)."""
     return _data_uri(_SERVER)

@@ -42,7 +42,9 @@ def test_the_query_set_is_bilingual_large_and_names_no_tool():
 
 def test_recall_on_the_tuned_part():
     recall, misses = evaluate("tune", OPS)
-    assert recall >= TARGETS["tune"], f"tune recall {recall:.1%}: " + "; ".join(f"{m.query!r} → {m.got}" for m in misses)
+    assert recall >= TARGETS["tune"], f"tune recall {recall:.1%}: " + "; ".join(
+        f"{m.query!r} → {m.got}" for m in misses
+    )
     assert TARGETS == {"tune": 0.98, "heldout": 0.95}
 
 
