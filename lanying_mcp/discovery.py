@@ -27,6 +27,9 @@ from .spec import READ, WRITE, ApiModel, Operation, Params, f
 if TYPE_CHECKING:
     from .dispatch import CallContext
 
+# The meta-tools' names, for code that must say whether they are listed.
+SEARCH_TOOLS, GET_TOOL_SCHEMA, CALL_TOOL = "search_tools", "get_tool_schema", "call_tool"
+
 _WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]+")
 _TERMS_FILE = Path(__file__).with_name("search_terms.json")
 # Field weights: a word in the tool's name or title says more about what it does than one in its prose.
@@ -326,7 +329,7 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
 
     return [
         Operation(
-            name="search_tools",
+            name=SEARCH_TOOLS,
             http="LOCAL search_tools",
             local=True,
             params=SearchTools,
@@ -342,7 +345,7 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
             ),
         ),
         Operation(
-            name="get_tool_schema",
+            name=GET_TOOL_SCHEMA,
             http="LOCAL get_tool_schema",
             local=True,
             params=GetToolSchema,
@@ -357,7 +360,7 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
             ),
         ),
         Operation(
-            name="call_tool",
+            name=CALL_TOOL,
             http="LOCAL call_tool",
             local=True,
             runs=lambda p: (p.name, p.arguments),

@@ -18,6 +18,7 @@ from . import __version__, errors, guides, icons
 from .audit import AuditLog
 from .client import LanyingClient, check_alternate_methods
 from .consent import may_ask
+from .discovery import CALL_TOOL, SEARCH_TOOLS
 from .dispatch import CallContext, Outcome, execute, failure, output_model
 from .gate import Gate
 from .mentions import prune, prune_schema
@@ -31,6 +32,7 @@ from .selection import Selection
 from .settings import Settings
 from .spec import Operation
 from .toolsets import CATALOGUE, TOOLSETS
+from .toolsets.meta import EXPLAIN_ERROR
 
 log = logging.getLogger("lanying_mcp")
 
@@ -42,11 +44,12 @@ def instructions(selection: Selection, lang: str) -> str:
     """
     hidden = selection.hidden_toolsets
     listed = selection.listed
-    through = "call_tool" in listed
+    through = CALL_TOOL in listed
+    search = SEARCH_TOOLS in listed
     explain = ""
-    if "explain_error" in listed:
+    if EXPLAIN_ERROR.name in listed:
         explain = "explain_error可解释任意错误码。" if lang == "zh" else " explain_error explains any code."
-    elif through and "explain_error" in selection.reachable:
+    elif through and EXPLAIN_ERROR.name in selection.reachable:
         explain = (
             "用call_tool调用explain_error可解释任意错误码。"
             if lang == "zh"
@@ -58,7 +61,7 @@ def instructions(selection: Selection, lang: str) -> str:
             "as_user_id表示以该用户身份调用(管理员token)。调用失败时返回error.code、error.meaning和error.hint:"
             "按hint操作;" + explain
         )
-        if hidden and through and "search_tools" in listed:
+        if hidden and through and search:
             text += f"未列出的工具集({', '.join(hidden)})的工具:用search_tools按关键词查找,再用call_tool调用。"
         return text
     text = (
@@ -66,7 +69,7 @@ def instructions(selection: Selection, lang: str) -> str:
         "chatbots. IDs are integers. `as_user_id` makes a call as that user (admin token). Failed calls return "
         "error.code, error.meaning and error.hint: follow the hint." + explain
     )
-    if hidden and through and "search_tools" in listed:
+    if hidden and through and search:
         text += (
             f" More tools are in toolsets not listed here ({', '.join(hidden)}): find them with search_tools "
             "and run them with call_tool."
