@@ -7,9 +7,17 @@ as if the tool were listed (it goes through the same `dispatch.execute` boundary
 
 from __future__ import annotations
 
+import json
+import math
 import re
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
 
 from . import errors
 from .dispatch import Outcome, execute, failure, output_model
@@ -19,35 +27,174 @@ from .spec import READ, WRITE, ApiModel, Operation, Params, f
 if TYPE_CHECKING:
     from .dispatch import CallContext
 
+# The meta-tools' names, for code that must say whether they are listed.
+SEARCH_TOOLS, GET_TOOL_SCHEMA, CALL_TOOL = "search_tools", "get_tool_schema", "call_tool"
+
 _WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]+")
+_TERMS_FILE = Path(__file__).with_name("search_terms.json")
+# Field weights: a word in the tool's name or title says more about what it does than one in its prose.
+_FIELDS = {"name": 3.0, "title": 3.0, "args": 1.0, "description": 1.0, "toolset": 0.5}
+# Names in prose (other tools, arguments) say what a tool points to, not what it does.
+_IDENTIFIER = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
+_K1, _B = 1.2, 0.5  # BM25 saturation and length normalisation
+_COVERAGE = 4.0  # bonus for a query that says everything a tool's title or name says
+_RELATED = 0.5  # weight of a term close to the query's (remove ~ delete), against 1 for the query's own
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, the same on both sides: members → member, muted → mut, mute → mut."""
+    if len(word) > 4 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif len(word) > 4 and word.endswith("es") and word[-3] in "sxh":
+        word = word[:-2]
+    elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    if len(word) > 5 and word.endswith("ing"):
+        word = word[:-3]
+    elif len(word) > 4 and word.endswith("ed"):
+        word = word[:-2]
+    else:
+        return word[:-1] if len(word) > 3 and word.endswith("e") else word
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
+        word = word[:-1]  # banned → ban, stopping → stop
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+def _is_ascii_word(text: str) -> bool:
+    return text.isascii() and " " not in text and text.replace("'", "").isalnum()
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """search_terms.json, compiled: phrases and Chinese words are rewritten in the text, single English
+    words after stemming."""
+
+    phrases: re.Pattern[str]
+    rewrite: dict[str, str]  # phrase → canonical text ("" for a stopword)
+    words: dict[str, tuple[str, ...]]  # stem → canonical stems (() for a stopword)
+    related: dict[str, tuple[str, ...]]  # canonical stem → close terms a query also looks for, at half weight
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> _Vocabulary:
+    data = json.loads(_TERMS_FILE.read_text(encoding="utf-8"))
+    rewrite: dict[str, str] = {}
+    words: dict[str, tuple[str, ...]] = {}
+    entries = [(v, "") for v in data["stopwords"]]
+    entries += [(v.lower(), key) for key, variants in data["synonyms"].items() for v in variants]
+    for variant, key in entries:
+        canonical = tuple(_stem(w) for w in key.split())
+        if _is_ascii_word(variant):
+            words[_stem(variant)] = canonical
+        else:
+            rewrite[variant] = " ".join(canonical)
+    parts = []
+    for phrase in sorted(rewrite, key=len, reverse=True):
+        escaped = re.escape(phrase)
+        parts.append(rf"(?<![a-z0-9]){escaped}(?![a-z0-9])" if phrase.isascii() else escaped)
+    related = {_stem(k): tuple(_stem(v) for v in vs) for k, vs in data.get("related", {}).items()}
+    return _Vocabulary(re.compile("|".join(parts)), rewrite, words, related)
 
 
 def _terms(text: str) -> list[str]:
-    """Lower-case words; runs of Chinese characters also yield their two-character pieces."""
+    """Canonical terms of a text in either language: English words stemmed and mapped through the
+    synonyms, runs of Chinese characters cut into two-character pieces after their words are mapped."""
+    vocab = _vocabulary()
+    text = vocab.phrases.sub(lambda m: f" {vocab.rewrite[m.group(0)]} ", text.lower().replace("_", " "))
     out: list[str] = []
-    for token in _WORD.findall(text.lower()):
-        out.append(token)
-        if "\u4e00" <= token[0] <= "\u9fff" and len(token) > 2:
-            out += [token[i : i + 2] for i in range(len(token) - 1)]
+    for token in _WORD.findall(text):
+        if "\u4e00" <= token[0] <= "\u9fff":
+            out += [token] if len(token) < 3 else [token[i : i + 2] for i in range(len(token) - 1)]
+        else:
+            stem = _stem(token)
+            out += vocab.words.get(stem, (stem,))
     return out
 
 
-def _haystack(op: Operation) -> str:
-    return " ".join([op.name.replace("_", " "), op.toolset, op.http, *op.title, *op.description]).lower()
+@dataclass
+class _Doc:
+    op: Operation
+    tf: dict[str, float]  # weighted term frequency over the fields
+    length: float
+    titles: list[set[str]]  # the name and each title, as term sets, for the coverage bonus
+    heading: set[str]  # the terms of the name and titles: what the tool is about
+
+
+def _doc(op: Operation) -> _Doc:
+    fields = {
+        "name": _terms(op.name),
+        "title": _terms(" ".join(op.title)),
+        "args": _terms(" ".join(op.params.model_fields)),
+        "description": _terms(_IDENTIFIER.sub(" ", " ".join(op.description))),
+        "toolset": _terms(op.toolset),
+    }
+    tf: dict[str, float] = {}
+    for field, terms in fields.items():
+        for term in terms:
+            tf[term] = tf.get(term, 0.0) + _FIELDS[field]
+    length = sum(_FIELDS[field] * len(terms) for field, terms in fields.items())
+    titles = [set(fields["name"]), *(set(_terms(t)) for t in op.title)]
+    return _Doc(op, tf, length, [t for t in titles if t], set().union(*titles))
+
+
+@dataclass
+class _Index:
+    docs: list[_Doc]
+    idf: dict[str, float]
+    avg_length: float
+
+
+# Keyed by the operations' identities; an index holds its operations, so an identity is not reused while cached.
+_INDEXES: dict[tuple[int, ...], _Index] = {}
+
+
+def _index(ops: list[Operation]) -> _Index:
+    key = tuple(id(op) for op in ops)
+    if key not in _INDEXES:
+        docs = [_doc(op) for op in ops]
+        # A term's weight is how few tools are about it (name and titles); a term only found in
+        # descriptions and arguments counts by how many tools mention it at all.
+        about: Counter[str] = Counter(t for d in docs for t in d.heading)
+        mentioned: Counter[str] = Counter(t for d in docs for t in d.tf)
+        n = len(docs)
+        idf = {t: math.log(1 + (n - (about[t] or k) + 0.5) / ((about[t] or k) + 0.5)) for t, k in mentioned.items()}
+        avg = sum(d.length for d in docs) / n if n else 1.0
+        if len(_INDEXES) > 8:
+            _INDEXES.clear()
+        _INDEXES[key] = _Index(docs, idf, avg or 1.0)
+    return _INDEXES[key]
 
 
 def search(ops: list[Operation], query: str, limit: int = 8) -> list[Operation]:
-    terms = _terms(query)
-    if not terms:
+    """The operations that best match `query` (English or Chinese), best first: BM25 over the weighted
+    fields of each tool, plus a bonus when the query covers a tool's title or name."""
+    asked = dict.fromkeys(_terms(query), 1.0)
+    if not asked or not ops:
         return ops[:limit]
-    scored = []
-    for index, op in enumerate(ops):
-        hay = _haystack(op)
-        name_words = set(op.name.split("_"))
-        score = sum(2 if t in name_words else 1 for t in terms if t in hay)
-        if score:
-            scored.append((-score, index, op))
-    scored.sort(key=lambda item: (item[0], item[1]))
+    terms = dict(asked)
+    for term in asked:
+        for close in _vocabulary().related.get(term, ()):
+            terms.setdefault(close, _RELATED)
+    index = _index(ops)
+    scored: list[tuple[float, int, Operation]] = []
+    for position, doc in enumerate(index.docs):
+        norm = _K1 * (1 - _B + _B * doc.length / index.avg_length)
+        score = 0.0
+        for term, weight in terms.items():
+            tf = doc.tf.get(term, 0.0)
+            if tf:
+                score += weight * index.idf[term] * tf * (_K1 + 1) / (tf + norm)
+        if not score:
+            continue
+        cover = max(
+            sum(index.idf.get(t, 0.0) for t in title & asked.keys())
+            / (sum(index.idf.get(t, 0.0) for t in title) or 1.0)
+            for title in doc.titles
+        )
+        scored.append((score + _COVERAGE * cover, position, doc.op))
+    scored.sort(key=lambda item: (-item[0], item[1]))
     return [op for _, _, op in scored[:limit]]
 
 
@@ -66,12 +213,8 @@ class ToolMatch(ApiModel):
     description: str
     toolset: str
     read_only: bool
-    required: list[str] = f(
-        "Required arguments as 'name: type'.", "必填参数,格式为'名称: 类型'。", default_factory=list
-    )
-    optional: list[str] = f(
-        "Optional arguments as 'name: type'.", "选填参数,格式为'名称: 类型'。", default_factory=list
-    )
+    required: list[str] = f("Required arguments, 'name: type'.", "必填参数,格式'名称: 类型'。", default_factory=list)
+    optional: list[str] = Field(default_factory=list)  # the other arguments, in the same form
 
 
 class GetToolSchema(Params):
@@ -186,7 +329,7 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
 
     return [
         Operation(
-            name="search_tools",
+            name=SEARCH_TOOLS,
             http="LOCAL search_tools",
             local=True,
             params=SearchTools,
@@ -196,14 +339,13 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
             toolset="discovery",
             title=("Search tools", "搜索工具"),
             description=(
-                "Find any Lanying IM admin tool (users, friends, groups, moderation, messages, push, files, "
-                "AI) by words; each hit lists its arguments, so call_tool can usually run it directly.",
-                "按关键词查找任意蓝莺IM管理工具(用户、好友、群、群管理、消息、推送、文件、AI);"
-                "每个结果列出参数,通常可直接用call_tool调用。",
+                "Find any Lanying IM admin tool by words (English or Chinese); each hit lists its "
+                "arguments, so call_tool can usually run it directly.",
+                "按关键词(中英文均可)查找任意蓝莺IM管理工具;每个结果列出参数,通常可直接用call_tool调用。",
             ),
         ),
         Operation(
-            name="get_tool_schema",
+            name=GET_TOOL_SCHEMA,
             http="LOCAL get_tool_schema",
             local=True,
             params=GetToolSchema,
@@ -218,7 +360,7 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
             ),
         ),
         Operation(
-            name="call_tool",
+            name=CALL_TOOL,
             http="LOCAL call_tool",
             local=True,
             runs=lambda p: (p.name, p.arguments),
@@ -229,9 +371,8 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
             toolset="discovery",
             title=("Call tool", "调用工具"),
             description=(
-                "Run a tool by name; arguments are validated against its schema. Returns the tool's "
-                "own result or structured error.",
-                "按名称调用工具,参数按其结构校验。返回该工具自身的结果或结构化错误。",
+                "Run a tool by name with its arguments, validated as if it were listed; returns its result or error.",
+                "按名称调用工具,参数按其结构校验;返回该工具的结果或错误。",
             ),
         ),
     ]

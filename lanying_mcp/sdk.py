@@ -32,6 +32,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import (
     CallToolResult,
     EmptyResult,
+    Icon,
     ResourceLink,
     SetLevelRequestParams,
     TextContent,
@@ -84,14 +85,39 @@ class Answer(str, enum.Enum):
     ABSENT = "absent"
 
 
+# The one yes/no the human is asked (elicitation schemas must be flat). `confirm` is typed `Any` with a
+# boolean schema so that the answer reaches us untouched: only the JSON boolean `true` is a yes; "yes",
+# 1 or "on" are not (pydantic's lax bool would accept them). The schema's title and descriptions are what
+# the human sees beside the question, so they are short, in the server's language, and have no docstring
+# (pydantic would send a docstring as the form's description).
 class ConfirmAnswer(BaseModel):
-    """The one yes/no the human is asked (elicitation schemas must be flat).
+    confirm: Annotated[Any, WithJsonSchema({"type": "boolean"})] = Field()
 
-    Typed `Any` with a boolean schema so that the answer reaches us untouched: only the JSON
-    boolean `true` is a yes; "yes", 1 or "on" are not (pydantic's lax bool would accept them).
-    """
 
-    confirm: Annotated[Any, WithJsonSchema({"type": "boolean"})] = Field(description="Yes, do it")
+_FORM_TEXT: dict[str, tuple[str, str, str]] = {
+    # (form title, field title, field description)
+    "en": ("Confirm", "Go ahead", "Yes runs it now; no does nothing."),
+    "zh": ("确认", "继续执行", "选“是”立即执行;选“否”不做任何操作。"),
+}
+
+
+class _ConfirmEn(ConfirmAnswer):
+    model_config = ConfigDict(title=_FORM_TEXT["en"][0])
+    confirm: Annotated[
+        Any, WithJsonSchema({"type": "boolean", "title": _FORM_TEXT["en"][1], "description": _FORM_TEXT["en"][2]})
+    ] = Field()
+
+
+class _ConfirmZh(ConfirmAnswer):
+    model_config = ConfigDict(title=_FORM_TEXT["zh"][0])
+    confirm: Annotated[
+        Any, WithJsonSchema({"type": "boolean", "title": _FORM_TEXT["zh"][1], "description": _FORM_TEXT["zh"][2]})
+    ] = Field()
+
+
+def confirm_form(lang: str) -> type[ConfirmAnswer]:
+    """The confirmation form in the server's language."""
+    return _ConfirmZh if lang == "zh" else _ConfirmEn
 
 
 class _Verdict(BaseModel):
@@ -162,6 +188,7 @@ class ToolSpec:
     idempotent: bool
     open_world: bool
     meta: dict[str, Any] = field(default_factory=dict)
+    icon: str | None = None  # the `src` of the tool's icon (its toolset's), a data: URI
 
 
 class _RawArguments(ArgModelBase):
@@ -230,7 +257,7 @@ def make_tool(
             decided = await ask(Caller(ctx), arguments)
             if isinstance(decided, Decision):
                 return _Verdict(decision=decided)
-            return Elicit(decided, ConfirmAnswer)
+            return Elicit(decided, confirm_form(lang))
 
         # The SDK keys a resolver's state in the multi-round (2026-07-28) protocol by the resolver's
         # `module:qualname`. Every gate is this same closure, so give each tool's its own stable name:
@@ -257,6 +284,7 @@ def make_tool(
             open_world_hint=spec.open_world,
         ),
         meta=spec.meta,
+        icons=[Icon(src=spec.icon)] if spec.icon else None,
     )
 
 
@@ -285,8 +313,11 @@ class LanyingMCP(MCPServer[Any]):
         state_key: str = "",
         unserved: Callable[[str], Outcome | None] = lambda name: None,
         cannot_ask: Callable[[str, str], Outcome] | None = None,
+        icon: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if icon:  # the server's icon (`src`, a data: URI), shown by hosts beside its name
+            kwargs.setdefault("icons", [Icon(src=icon)])
         if state_key:  # replicas must share it, so any of them can resume a multi-round (confirmation) call
             kwargs.setdefault("request_state_security", RequestStateSecurity(keys=[state_key.encode()]))
         super().__init__(

@@ -34,10 +34,10 @@ class Selection:
         else:
             meta = discovery.build(lambda: self.reachable, self.refusal)
             self.reachable.update({op.name: op for op in meta})
+            # explain_error stays reachable but unlisted: every error result already explains itself.
             if settings.discovery:
-                listed = [*meta, *LOCAL_OPERATIONS]
+                listed = list(meta)
             else:
-                # explain_error stays reachable but unlisted: every error result already explains itself.
                 default = select(("default",), settings.tools, settings.exclude_tools, settings.read_only)
                 listed = [*(op for op in default if op.name in self.reachable), *meta]
         self.listed: dict[str, Operation] = {

@@ -14,10 +14,11 @@ from typing import Any
 
 import httpx2
 
-from . import __version__, errors, guides
+from . import __version__, errors, guides, icons
 from .audit import AuditLog
 from .client import LanyingClient, check_alternate_methods
 from .consent import may_ask
+from .discovery import CALL_TOOL, SEARCH_TOOLS
 from .dispatch import CallContext, Outcome, execute, failure, output_model
 from .gate import Gate
 from .identity import caller_identity
@@ -33,28 +34,44 @@ from .settings import Settings
 from .spec import Operation
 from .state import open_state
 from .toolsets import CATALOGUE, TOOLSETS
+from .toolsets.meta import EXPLAIN_ERROR
 
 log = logging.getLogger("lanying_mcp")
 
 
 def instructions(selection: Selection, lang: str) -> str:
-    """What the model reads first: what the tools are for, and how to reach the ones not listed."""
+    """What the model reads first: what the tools are for, and how to reach the ones not listed.
+
+    It names a tool only when the tool is listed, or says how to run it (through call_tool).
+    """
     hidden = selection.hidden_toolsets
+    listed = selection.listed
+    through = CALL_TOOL in listed
+    search = SEARCH_TOOLS in listed
+    explain = ""
+    if EXPLAIN_ERROR.name in listed:
+        explain = "explain_error可解释任意错误码。" if lang == "zh" else " explain_error explains any code."
+    elif through and EXPLAIN_ERROR.name in selection.reachable:
+        explain = (
+            "用call_tool调用explain_error可解释任意错误码。"
+            if lang == "zh"
+            else " call_tool with name explain_error explains any code."
+        )
     if lang == "zh":
         text = (
             "蓝莺IM(Lanying IM)应用管理工具:用户、好友、群、消息、推送、文件和AI机器人。ID均为整数。"
             "as_user_id表示以该用户身份调用(管理员token)。调用失败时返回error.code、error.meaning和error.hint:"
-            "按hint操作;explain_error可解释任意错误码。"
+            "按hint操作;" + explain
         )
-        if hidden:
+        if hidden and through and search:
             text += f"未列出的工具集({', '.join(hidden)})的工具:用search_tools按关键词查找,再用call_tool调用。"
         return text
     text = (
         "Tools for administering a Lanying IM (蓝莺IM) app: users, friends, groups, messages, push, files and AI "
         "chatbots. IDs are integers. `as_user_id` makes a call as that user (admin token). Failed calls return "
-        "error.code, error.meaning and error.hint: follow the hint; explain_error explains any code."
+        "error.code, error.meaning and error.hint: follow the hint." + explain
     )
-    if hidden:
+    if hidden and through and search:
         text += (
             f" More tools are in toolsets not listed here ({', '.join(hidden)}): find them with search_tools "
             "and run them with call_tool."
@@ -88,6 +105,7 @@ class LanyingServer(LanyingMCP):
             state_key=settings.state_key.get_secret_value(),
             unserved=self._unserved,
             cannot_ask=self.gate.cannot_ask,
+            icon=icons.server(),
             **kwargs,
         )
         self.add_results(self.results)
@@ -172,6 +190,7 @@ class LanyingServer(LanyingMCP):
             idempotent=op.hints.idempotent,
             open_world=not op.local,
             meta={"lanying/http": op.http_meta, "lanying/toolset": op.toolset},
+            icon=icons.for_toolset(op.toolset),
         )
 
         async def run(caller: Caller, arguments: dict[str, Any], answer: Answer) -> Outcome:

@@ -14,5 +14,9 @@ def test_listing_budgets_hold_in_both_languages():
     rows = [measure_one(selection, lang) for selection in BUDGETS for lang in ("en", "zh")]
     assert over_budget(rows) == []
     by = {(r.selection, r.lang): r for r in rows}
-    assert by[("discovery", "en")].tools == 4
+    assert by[("discovery", "en")].tools == 3
     assert by[("all", "en")].tools > 130
+
+
+def test_the_budgets_are_the_agreed_numbers():
+    assert BUDGETS == {"discovery": ("total", 4096), "default": ("total", 28672), "all": ("core_avg", 700)}

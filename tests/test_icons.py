@@ -1,0 +1,51 @@
+"""Icons (MCP 2025-11-25): the server and every tool carry one; each tool carries its toolset's; all are small."""
+
+from __future__ import annotations
+
+import base64
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from lanying_mcp import icons
+from lanying_mcp.toolsets import CATALOGUE, TOOLSETS
+from tests.helpers import sandbox_client
+
+PREFIX = "data:image/svg+xml;base64,"
+SVG = "{http://www.w3.org/2000/svg}svg"
+
+
+def svg_of(src: str) -> ET.Element:
+    assert src.startswith(PREFIX), src[:40]
+    root = ET.fromstring(base64.b64decode(src[len(PREFIX) :], validate=True))
+    assert root.tag == SVG and root.get("viewBox"), "a scalable SVG"
+    return root
+
+
+def test_every_toolset_has_its_own_small_icon():
+    named = set(icons.toolsets())
+    assert set(TOOLSETS) | {"meta", "discovery"} <= named
+    sources = [icons.for_toolset(name) for name in named]
+    assert len(set(sources)) == len(sources), "each toolset looks different"
+    for src in sources:
+        svg_of(src)
+        assert len(src) <= 300, len(src)
+    svg_of(icons.server())
+    assert len(icons.server()) <= 400
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("changes", [{"toolsets": ("all",)}, {"toolsets": ()}, {"toolsets": (), "discovery": True}])
+async def test_the_server_and_each_listed_tool_carry_an_icon(changes, mode):
+    async with sandbox_client(mode=mode, **changes) as client:
+        tools = (await client.list_tools()).tools
+        info = client.server_info
+    assert info is not None and info.icons, "the server has an icon"
+    assert [i.src for i in info.icons] == [icons.server()]
+    assert tools
+    for tool in tools:
+        toolset = (tool.meta or {}).get("lanying/toolset")
+        assert tool.icons, f"{tool.name} has no icon"
+        assert [i.src for i in tool.icons] == [icons.for_toolset(str(toolset))], tool.name
+        if tool.name in CATALOGUE:
+            assert toolset == CATALOGUE[tool.name].toolset

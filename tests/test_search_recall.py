@@ -1,0 +1,107 @@
+"""search_tools finds the tool an admin means, in English or Chinese, within its first three results.
+
+The query set (tests/data/search_queries.json) is written in an admin's words and never names a tool;
+its `heldout` part was written before the ranking was tuned and was never used to tune it.
+`python tools/search_recall.py` prints both figures and every miss.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+
+from search_recall import TARGETS, evaluate, judge, queries, searchable  # noqa: E402
+
+from lanying_mcp.discovery import search  # noqa: E402
+from lanying_mcp.toolsets import CATALOGUE  # noqa: E402
+
+OPS = searchable()
+
+
+def ranking(query: str) -> list[str]:
+    return [op.name for op in search(OPS, query, 8)]
+
+
+def test_the_query_set_is_bilingual_large_and_names_no_tool():
+    qs = queries()
+    assert len(qs) >= 200
+    langs = [q["lang"] for q in qs]
+    assert 0.4 <= langs.count("zh") / len(qs) <= 0.6
+    held = [q for q in qs if q["split"] == "heldout"]
+    assert len(held) >= 100 and len(held) / len(qs) >= 0.15
+    assert {q["split"] for q in qs} == {"tune", "heldout"}
+    names = {n for n in CATALOGUE if "_" in n}
+    for q in qs:
+        assert not any(name in q["query"] for name in names), q["query"]
+        assert all(t in CATALOGUE or t == "explain_error" for t in q["expect"]), q
+
+
+def test_recall_on_the_tuned_part():
+    recall, misses = evaluate("tune", OPS)
+    assert recall >= TARGETS["tune"], f"tune recall {recall:.1%}: " + "; ".join(
+        f"{m.query!r} → {m.got}" for m in misses
+    )
+    assert TARGETS == {"tune": 0.98, "heldout": 0.95}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="held-out recall@3 is 82% (81% when first measured), short of the 95% target: each fresh held-out part "
+    "brings paraphrases the synonym list does not know yet",
+)
+def test_recall_on_the_held_out_part_meets_its_target():
+    recall, misses = evaluate("heldout", OPS)
+    assert recall >= TARGETS["heldout"], f"heldout recall {recall:.1%}: " + "; ".join(
+        f"{m.query!r} → {m.got}" for m in misses
+    )
+
+
+def test_held_out_recall_does_not_fall_below_what_was_measured():
+    recall, _ = evaluate("heldout", OPS)
+    assert recall >= 0.80
+
+
+@pytest.mark.parametrize(
+    ("query", "expect"),
+    [
+        ("read group message history and recall a message", "list_conversation_messages"),
+        ("make member group admin", "add_group_admins"),
+        ("rename group", "set_group_name"),
+        ("remove member from group", "kick_group_members"),
+        ("禁言 群成员", "mute_group_members"),
+        ("踢出群成员", "kick_group_members"),
+        ("移除群成员", "kick_group_members"),
+        ("解散群", "destroy_group"),
+        ("删除群", "destroy_group"),
+        ("dissolve a group", "destroy_group"),
+        ("delete the group", "destroy_group"),
+        ("withdraw a message", "recall_message"),
+        ("撤回消息", "recall_message"),
+        ("throw someone out of the group", "kick_group_members"),
+        ("change the name of the group", "set_group_name"),
+    ],
+)
+def test_the_reported_searches_and_the_verbs_that_mean_the_same(query, expect):
+    got = ranking(query)
+    assert expect in got[:3], got[:3]
+
+
+def test_the_reported_orderings():
+    assert ranking("rename group")[0] == "set_group_name"
+    got = ranking("rename group")
+    assert got.index("set_group_name") < got.index("rename_group_file")
+    assert ranking("remove member from group")[0] == "kick_group_members"
+    assert "delete_user" not in ranking("禁言 群成员")[:3]
+    assert ranking("禁言 群成员")[0] == "mute_group_members"
+
+
+def test_a_miss_is_reported_with_its_reason():
+    q = {"query": "x", "expect": ["a"], "split": "tune", "first": True, "not_top3": ["c"]}
+    assert judge(q, ["a", "b"]) is None
+    assert judge(q, ["b", "a"]) == "expected tool is not first"
+    assert judge(q, ["a", "c"]) == "c is in the top 3"
+    assert judge(q, ["b", "c", "d", "a"]) == "expected tool not in the top 3"

@@ -1,0 +1,99 @@
+"""Recall of `search_tools` on the admin query set (tests/data/search_queries.json), within the top 3.
+
+    python tools/search_recall.py            # both figures and every miss
+    python tools/search_recall.py --check    # exit 1 below the targets (tune ≥ 98%, heldout ≥ 95%)
+
+Each query is written in an admin's words (English or Chinese) and never names a tool. A query is a hit
+when one of its expected tools is among the first three results; a query may also demand that its tool
+comes first (`first`), ranks above others (`above`) or that some tools stay out of the top three
+(`not_top3`). The `heldout` split is never used to tune the ranking: it measures how the tuning
+generalises to words nobody tuned for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lanying_mcp.discovery import search  # noqa: E402
+from lanying_mcp.selection import Selection  # noqa: E402
+from lanying_mcp.settings import Settings  # noqa: E402
+from lanying_mcp.spec import Operation  # noqa: E402
+
+QUERIES = ROOT / "tests" / "data" / "search_queries.json"
+TARGETS = {"tune": 0.98, "heldout": 0.95}
+TOP = 3
+
+
+@dataclass
+class Miss:
+    query: str
+    expect: list[str]
+    got: list[str]
+    why: str
+
+
+def queries() -> list[dict[str, Any]]:
+    return json.loads(QUERIES.read_text(encoding="utf-8"))
+
+
+def searchable() -> list[Operation]:
+    """What search_tools searches on a default server: every reachable operation it can name."""
+    settings = Settings(endpoint="http://recall.invalid", app_id="a", access_token="recall-token-0123456789")
+    return [op for op in Selection(settings, None).reachable.values() if op.runs is None]
+
+
+def judge(q: dict[str, Any], got: list[str]) -> str | None:
+    """Why the ranking `got` fails query `q`, or None when it passes."""
+    top = got[:TOP]
+    if not any(name in top for name in q["expect"]):
+        return "expected tool not in the top 3"
+    first = min(top.index(name) for name in q["expect"] if name in top)
+    if q.get("first") and first != 0:
+        return "expected tool is not first"
+    for other in q.get("above", []):
+        if other in got and got.index(other) < first:
+            return f"{other} ranks above the expected tool"
+    for other in q.get("not_top3", []):
+        if other in top:
+            return f"{other} is in the top 3"
+    return None
+
+
+def evaluate(split: str, ops: list[Operation] | None = None) -> tuple[float, list[Miss]]:
+    ops = ops if ops is not None else searchable()
+    chosen = [q for q in queries() if q["split"] == split]
+    misses: list[Miss] = []
+    for q in chosen:
+        got = [op.name for op in search(ops, q["query"], 8)]
+        why = judge(q, got)
+        if why:
+            misses.append(Miss(q["query"], q["expect"], got[:TOP], why))
+    return (len(chosen) - len(misses)) / len(chosen), misses
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true")
+    args = ap.parse_args(argv)
+    ops = searchable()
+    short = False
+    for split, target in TARGETS.items():
+        recall, misses = evaluate(split, ops)
+        total = sum(1 for q in queries() if q["split"] == split)
+        print(f"{split}: recall@{TOP} {recall:.1%} ({total - len(misses)}/{total}), target ≥ {target:.0%}")
+        for m in misses:
+            print(f"  MISS {m.query!r}: expected {m.expect}, got {m.got} ({m.why})")
+        short = short or recall < target
+    return 1 if args.check and short else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
