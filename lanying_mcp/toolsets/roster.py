@@ -22,12 +22,15 @@ from ..spec import (
     AsUser,
     AsUserRequired,
     Body,
-    Consent,
+    Effect,
     IdPaths,
+    Never,
     Operation,
     Params,
+    Target,
     Toolset,
     f,
+    undo,
 )
 
 TOOLSET = Toolset(
@@ -200,6 +203,9 @@ PROFILE_IDS = IdPaths(
 OPERATIONS: list[Operation] = [
     Operation(
         name="add_friends",
+        effect=Effect(
+            Target.FRIENDSHIP, ("friendship",), undo("remove_friend", "as_user_id", each="user_ids", user_id="item")
+        ),
         http="POST /user/add_roster",
         params=AddFriends,
         result=bool,
@@ -225,6 +231,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="send_friend_request",
+        effect=Effect(Target.REQUEST, ("friend_request",), irreversible=Never.REQUEST),
         http="POST /roster/apply",
         params=SendRequest,
         result=bool,
@@ -238,6 +245,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="send_friend_requests",
+        effect=Effect(Target.REQUEST, ("friend_request",), irreversible=Never.REQUEST),
         http="POST /roster/apply/batch",
         params=SendRequests,
         result=BatchApplyResult,
@@ -265,6 +273,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="accept_friend_request",
+        effect=Effect(Target.FRIENDSHIP, ("friendship",), undo("remove_friend", "as_user_id", "user_id")),
         http="POST /roster/accept",
         aliases=("PUT",),
         params=AcceptRequest,
@@ -278,6 +287,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="decline_friend_request",
+        effect=Effect(Target.REQUEST, ("friend_request",), irreversible=Never.ANSWERED),
         http="POST /roster/decline",
         aliases=("PUT",),
         params=DeclineRequest,
@@ -291,6 +301,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="remove_friend",
+        effect=Effect(Target.FRIENDSHIP, ("friendship",), undo("add_friends", "as_user_id", user_ids="[user_id]")),
         http="POST /roster/delete",
         aliases=("DELETE",),
         params=TargetUser,
@@ -304,6 +315,18 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="update_friend",
+        effect=Effect(
+            Target.FRIENDSHIP,
+            ("alias", "ext", "mute_notification"),
+            undo(
+                "update_friend",
+                "as_user_id",
+                "user_id",
+                alias="before.alias",
+                ext="before.ext",
+                mute_notification="before.mute_notification",
+            ),
+        ),
         http="POST /roster/ext",
         aliases=("PUT",),
         params=UpdateFriend,
@@ -355,7 +378,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="block_user",
-        consent=Consent(undo="unblock_user"),
+        effect=Effect(Target.FRIENDSHIP, ("blocked",), undo("unblock_user", "as_user_id", "user_id")),
         http="POST /roster/block",
         aliases=("PUT",),
         params=TargetUser,
@@ -369,6 +392,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="unblock_user",
+        effect=Effect(Target.FRIENDSHIP, ("blocked",), undo("block_user", "as_user_id", "user_id")),
         http="POST /roster/unblock",
         aliases=("DELETE",),
         params=TargetUser,
