@@ -356,5 +356,8 @@ class Never:
     ANSWERED = ("an answered request is closed; a new one must be made", "已处理的申请已关闭,只能重新发起")
     READ = ("a read receipt cannot be taken back", "已读回执无法撤回")
     RECALLED = ("a recalled message cannot be restored", "撤回的消息无法恢复")
-    ACCOUNTS = ("accounts are removed one at a time, each with its password", "账号只能逐个凭密码删除")
+    ACCOUNTS = (
+        "no one call removes the new accounts; each must be deleted on its own",
+        "没有一次删除这批新账号的调用,只能逐个删除",
+    )
     KNOWLEDGE = ("an uploaded document cannot be removed through this server", "已上传的文档无法通过本服务删除")

@@ -83,7 +83,9 @@ def test_list_and_result_sources_are_checked() -> None:
     assert effects.problems(good, CATALOGUE) == []
     bad = _with("create_group", Effect(Target.GROUP, ("group",), undo("destroy_group", group_id="result.nope")))
     assert any("result.nope" in p for p in effects.problems(bad, CATALOGUE))
-    wrapped = _with("leave_group", Effect(Target.MEMBER, ("m",), undo("invite_group_members", "group_id", user_ids="[x]")))
+    wrapped = _with(
+        "leave_group", Effect(Target.MEMBER, ("m",), undo("invite_group_members", "group_id", user_ids="[x]"))
+    )
     assert any("comes from x" in p for p in effects.problems(wrapped, CATALOGUE))
     per = _with("add_friends", Effect(Target.FRIENDSHIP, ("f",), undo("remove_friend", each="nope", user_id="item")))
     assert any("per item of nope" in p for p in effects.problems(per, CATALOGUE))

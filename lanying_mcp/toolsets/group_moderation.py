@@ -396,7 +396,9 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="join_group_by_qrcode",
-        effect=Effect(Target.MEMBER, ("membership", "group_id"), undo("leave_group", "as_user_id", group_id="before.group_id")),
+        effect=Effect(
+            Target.MEMBER, ("membership", "group_id"), undo("leave_group", "as_user_id", group_id="before.group_id")
+        ),
         http="POST /group/qrcode/invite",
         params=QrJoin,
         result=Any,
