@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from mcp.types import ElicitResult
 
 from lanying_mcp import effects, question
 from lanying_mcp.client import LanyingClient
@@ -16,7 +17,7 @@ from lanying_mcp.sandbox import Store
 from lanying_mcp.spec import Effect, Never, Operation, Target, undo
 from lanying_mcp.toolsets import CATALOGUE
 
-from .helpers import sandbox_settings
+from .helpers import sandbox_client, sandbox_settings
 
 WRITES = [op for op in CATALOGUE.values() if not op.hints.read_only]
 
@@ -186,11 +187,11 @@ async def test_the_three_false_claims_are_gone(lang: str) -> None:
     for text in (kick, there, back):
         assert "cannot be undone" not in text and "无法撤销" not in text, text
     if lang == "en":
-        assert "It can be undone with invite_group_members. Each member must accept the invitation" in kick
-        assert there.endswith("It can be undone with transfer_group_owner.")
+        assert "It can be undone with invite_group_members. A member whose settings ask" in kick
+        assert "It can be undone with transfer_group_owner. The new owner then becomes an ordinary member" in there
     else:
-        assert "可用invite_group_members撤销。群要求被邀请人同意时" in kick
-        assert there.endswith("可用transfer_group_owner撤销。")
+        assert "可用invite_group_members撤销。设置了入群邀请需本人同意的成员" in kick
+        assert "可用transfer_group_owner撤销。转回后新群主成为普通成员" in there
 
 
 @pytest.mark.anyio
@@ -211,3 +212,38 @@ async def test_questions_name_no_tool_the_selection_cannot_reach(lang: str) -> N
     assert "recall_message" in send
     alone = await _ask(CATALOGUE["send_message"], lang, {"send_message": CATALOGUE["send_message"]})
     assert "recall_message" not in alone and ("cannot be undone" in alone or "无法撤销" in alone)
+
+
+def _recording(asked: list[str]) -> Any:
+    async def human(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="decline")
+
+    return human
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("deny", [False, True])
+async def test_the_server_asks_with_the_declared_sentence(tmp_path: Any, deny: bool) -> None:
+    """Through the server: a kick's question names the re-invite, unless the operator's policy denies it."""
+    store = Store()
+    owner = store.add_user("own", "pw").user_id
+    member = store.add_user("mem", "pw").user_id
+    extra: dict[str, Any] = {}
+    if deny:
+        policy = tmp_path / "policy.toml"
+        policy.write_text('deny_tools = ["invite_group_members"]\n', encoding="utf-8")
+        extra["policy_file"] = str(policy)
+    asked: list[str] = []
+    async with sandbox_client(store, elicitation=_recording(asked), **extra) as client:
+        made = await client.call_tool("create_group", {"as_user_id": owner, "name": "Crew", "user_ids": [member]})
+        assert made.structured_content is not None
+        gid = made.structured_content["data"]["group_id"]
+        result = await client.call_tool("kick_group_members", {"group_id": gid, "user_ids": [member]})
+        assert result.is_error  # declined: nothing done
+    assert len(asked) == 1 and "cannot be undone" not in asked[0]
+    if deny:
+        assert "invite_group_members" not in asked[0]
+        assert "It can be undone, though not with the tools this server serves." in asked[0]
+    else:
+        assert "It can be undone with invite_group_members." in asked[0]

@@ -394,7 +394,16 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="bind_device_token",
-        effect=Effect(Target.BINDING, ("device_token",), undo("unbind_device_token", "as_user_id", "device_sn")),
+        effect=Effect(
+            Target.BINDING,
+            ("device_token",),
+            undo(
+                "unbind_device_token",
+                "as_user_id",
+                "device_sn",
+                note=("A token the device had before is not bound again.", "设备之前绑定的token不会重新绑定。"),
+            ),
+        ),
         http="POST /user/token/bind",
         aliases=("PUT",),
         params=BindToken,

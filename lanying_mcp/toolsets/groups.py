@@ -622,7 +622,15 @@ OPERATIONS: list[Operation] = [
             Target.GROUP,
             ("owner_id",),
             undo(
-                "transfer_group_owner", "as_group_id", "group_id", as_user_id="new_owner", new_owner="before.owner_id"
+                "transfer_group_owner",
+                "as_group_id",
+                "group_id",
+                as_user_id="new_owner",
+                new_owner="before.owner_id",
+                note=(
+                    "The new owner then becomes an ordinary member: an admin role they had before is not given back.",
+                    "转回后新群主成为普通成员,其原有的管理员身份不会恢复。",
+                ),
             ),
         ),
         http="POST /group/transfer",
@@ -649,8 +657,8 @@ OPERATIONS: list[Operation] = [
                 "group_id",
                 "user_ids",
                 note=(
-                    "Each member must accept the invitation again where the group asks invitees to agree.",
-                    "群要求被邀请人同意时,每位成员需再次接受邀请。",
+                    "A member whose settings ask to confirm group invitations must accept the invitation.",
+                    "设置了入群邀请需本人同意的成员,需接受邀请后才会回到群中。",
                 ),
             ),
         ),
@@ -676,8 +684,8 @@ OPERATIONS: list[Operation] = [
                 "group_id",
                 user_ids="[as_user_id]",
                 note=(
-                    "The user must accept the invitation where the group asks invitees to agree.",
-                    "群要求被邀请人同意时,该用户需接受邀请。",
+                    "If the user's settings ask to confirm group invitations, they must accept the invitation.",
+                    "若该用户设置了入群邀请需本人同意,需接受邀请后才会回到群中。",
                 ),
             ),
         ),

@@ -445,6 +445,10 @@ OPERATIONS: list[Operation] = [
                 no_sounds="before.no_sounds",
                 vibratory="before.vibratory",
                 push_nick_name="before.push_nick_name",
+                note=(
+                    "The answer to the friend question and the push token are not read back, so they are not restored.",
+                    "加好友验证答案和推送token无法读回,不会恢复。",
+                ),
             ),
         ),
         http="POST /user/settings",
