@@ -35,6 +35,7 @@ __all__ = [
     "Consent",
     "Effect",
     "Inverse",
+    "Never",
     "Target",
     "undo",
     "Risk",
