@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from . import errors, names
+from . import effects, errors, names
 from .consent import recipients
 from .spec import Audience, Operation, Params, Risk
 from .toolsets import roles
@@ -56,8 +56,6 @@ _T: dict[str, tuple[str, str]] = {
     "tags": ("tags {list}", "标签{list}"),
     "all_of_app": ("EVERY user and device of the app", "应用的所有用户和设备"),
     "for": (" for {span}", ",时长{span}"),
-    "undo": ("It can be undone with {tool}.", "可用{tool}撤销。"),
-    "final": ("This cannot be undone.", "此操作无法撤销。"),
     Risk.TAKEOVER.value: (
         "This hands over the account: whoever knows the new password can sign in as this user.",
         "这会交出该账号:知道新密码的人即可以该用户身份登录。",
@@ -340,8 +338,5 @@ async def describe(op: Operation, params: Params, ctx: CallContext, risks: tuple
             sentences.append(t(Risk.REACH.value, n=n, recipient=True))
         elif risk.value in _T:
             sentences.append(t(risk.value))
-    if op.consent.undo:
-        sentences.append(t("undo", tool=op.consent.undo))
-    elif op.hints.destructive:
-        sentences.append(t("final"))
+    sentences.extend(effects.undo_sentences(op.effect, t.lang, ctx.catalogue))
     return ("" if t.i else " ").join(sentences)

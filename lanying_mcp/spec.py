@@ -33,6 +33,11 @@ __all__ = [
     "Batch",
     "ApiModel",
     "Consent",
+    "Effect",
+    "Inverse",
+    "Never",
+    "Target",
+    "undo",
     "Risk",
     "SECRET",
     "secret_arguments",
@@ -228,13 +233,73 @@ class Consent:
     """What an operation's human confirmation is about, beyond what its hints already say.
 
     `risks` are always asked about (destructive calls need not list DESTRUCTIVE: the hint says it).
-    `undo` names the tool that reverses the effect (mute → unmute), so the question does not claim
-    it cannot be undone; `duration` names the argument that bounds the effect (minutes).
+    `duration` names the argument that bounds the effect (minutes). Whether and how the effect can
+    be undone is the operation's `Effect`, not part of this.
     """
 
     risks: tuple[Risk, ...] = ()
-    undo: str | None = None
     duration: str | None = None
+
+
+class Target(str, enum.Enum):
+    """The kind of thing a write changes."""
+
+    USER = "user"  # an account and its profile
+    SETTINGS = "settings"  # a user's preference keys
+    DEVICE = "device"  # a signed-in device
+    BINDING = "device binding"  # a push token, alias or tag bound to a user's devices
+    FRIENDSHIP = "friendship"
+    REQUEST = "request"  # a friend request, group application or invitation answer
+    GROUP = "group"  # a group and its settings
+    MEMBER = "member"  # a user's membership and role in a group
+    ANNOUNCEMENT = "announcement"
+    FILE = "file"
+    MESSAGE = "message"
+    CONVERSATION = "conversation"
+    PUSH = "push"
+    TOKEN = "token"
+    CHATBOT = "chatbot"
+
+
+@dataclass(frozen=True)
+class Inverse:
+    """The operation that reverses a write, and where each of its arguments comes from.
+
+    `args` pairs an argument of `tool` with its source:
+    - `"x"`: the forward call's argument `x`;
+    - `"before.x"`: field `x` of the target as read before the write (one of the Effect's `fields`);
+    - `"result.x"`: field `x` of the forward call's answer (`"result"`: the whole answer);
+    - `"[s]"`: a one-item list holding source `s`;
+    - `"item"`: with `each`, the current item of that list argument (the inverse runs once per item);
+    - any value that is not a string: that value.
+    `note` is said beside the undo sentence, e.g. that an invited member must accept.
+    """
+
+    tool: str
+    args: tuple[tuple[str, Any], ...] = ()
+    each: str | None = None
+    note: tuple[str, str] | None = None
+
+
+def undo(tool: str, *same: str, each: str | None = None, note: tuple[str, str] | None = None, **mapped: Any) -> Inverse:
+    """`undo("add_group_admins", "group_id", "user_ids")`: arguments named in `same` pass through unchanged."""
+    return Inverse(tool, tuple((name, name) for name in same) + tuple(mapped.items()), each, note)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What a write changes, as data: the kind of target, its fields, and how (or why not) to take it back.
+
+    Exactly one of `inverse` and `irreversible` is set; `irreversible` is the reason as
+    (english, chinese). `recall` names a tool that withdraws part of an irreversible effect where it
+    can (a sent message within the recall window).
+    """
+
+    target: Target
+    fields: tuple[str, ...]
+    inverse: Inverse | None = None
+    irreversible: tuple[str, str] | None = None
+    recall: str | None = None
 
 
 @dataclass(frozen=True)
@@ -293,6 +358,7 @@ class Operation:
     # params, the name and arguments of the operation that will really run. Consent is decided on that.
     runs: Callable[[Any], tuple[str, dict[str, Any]]] | None = None
     ids: IdPaths | None = None  # result paths holding user/group IDs and end-user text (names.py, untrusted.py)
+    effect: Effect | None = None  # what a write changes and how it is undone (every write declares one)
 
     @property
     def method(self) -> str:
@@ -313,3 +379,35 @@ class Operation:
         """(title, description) in the chosen language."""
         i = 1 if lang == "zh" else 0
         return self.title[i], self.description[i]
+
+
+class Never:
+    """Why a write cannot be taken back, as (english, chinese): the reasons `Effect.irreversible` gives."""
+
+    SENT = (
+        "a delivered message cannot be taken back from its recipients",
+        "已送达的消息无法从接收者处收回",
+    )
+    PUSHED = ("a delivered push notification cannot be recalled", "已送达的推送通知无法撤回")
+    DELETED = ("what is deleted cannot be restored", "删除的内容无法恢复")
+    DESTROYED = (
+        "a destroyed group cannot be restored, with its members and history",
+        "解散的群及其成员和历史消息无法恢复",
+    )
+    ACCOUNT = ("a deleted account and its data cannot be restored", "删除的账号及其数据无法恢复")
+    PASSWORD = ("the old password is not known, so it cannot be set back", "旧密码未知,无法改回")
+    SIGNED_OUT = ("a signed-out device stays signed out until it signs in again", "被下线的设备须重新登录")
+    DEVICE = (
+        "a removed device record comes back only when the device signs in again",
+        "删除的设备记录需设备重新登录才会出现",
+    )
+    TOKEN = ("an issued token stays valid until it expires", "已签发的令牌在过期前一直有效")
+    REQUEST = ("a sent request cannot be withdrawn", "已发出的申请无法撤回")
+    ANSWERED = ("an answered request is closed; a new one must be made", "已处理的申请已关闭,只能重新发起")
+    READ = ("a read receipt cannot be taken back", "已读回执无法撤回")
+    RECALLED = ("a recalled message cannot be restored", "撤回的消息无法恢复")
+    ACCOUNTS = (
+        "no one call removes the new accounts; each must be deleted on its own",
+        "没有一次删除这批新账号的调用,只能逐个删除",
+    )
+    KNOWLEDGE = ("an uploaded document cannot be removed through this server", "已上传的文档无法通过本服务删除")

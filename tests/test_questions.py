@@ -154,7 +154,8 @@ async def test_irreversible_calls_say_so(world: tuple[CallContext, dict[str, Any
     args, _ = cases(w)[tool]
     op = CATALOGUE[tool]
     text = await question.describe(op, op.params.model_validate(args), ctx)
-    assert text is not None and text.endswith("This cannot be undone.")
+    assert op.effect is not None and op.effect.irreversible is not None
+    assert text is not None and text.endswith(f"This cannot be undone: {op.effect.irreversible[0]}.")
 
 
 async def test_risks_are_explained(world: tuple[CallContext, dict[str, Any]]) -> None:

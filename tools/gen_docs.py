@@ -74,6 +74,21 @@ def settings_table() -> str:
     return "\n".join(lines)
 
 
+def irreversible() -> str:
+    """One row per write operation that declares it cannot be undone, with the declared reason."""
+    lines = ["| tool | changes | why it cannot be undone |", "|---|---|---|"]
+    for op in CATALOGUE.values():
+        effect = op.effect
+        if effect is None or effect.irreversible is None:
+            continue
+        why = effect.irreversible[0]
+        if effect.recall:
+            why += f"; `{effect.recall}` withdraws it while the recall window is open"
+        changes = f"{effect.target.value}: {', '.join(effect.fields)}"
+        lines.append(f"| `{op.name}` | {changes} | {why[0].upper() + why[1:]} |")
+    return "\n".join(lines)
+
+
 def replace(text: str, name: str, body: str) -> str:
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     head, rest = text.split(start, 1)
@@ -84,6 +99,7 @@ def replace(text: str, name: str, body: str) -> str:
 def render(text: str) -> str:
     text = replace(text, "settings", settings_table())
     text = replace(text, "tools", reference())
+    text = replace(text, "irreversible", irreversible())
     return replace(text, "sizes", table(measure()))
 
 

@@ -14,7 +14,20 @@ from pydantic import model_validator
 
 from ..client import Envelope
 from ..errors import ArgumentError, InvalidResponse, NotAllowed, excerpt
-from ..spec import WRITE, ApiModel, AsUser, Audience, IdPaths, Operation, Params, Toolset, f
+from ..spec import (
+    WRITE,
+    ApiModel,
+    AsUser,
+    Audience,
+    Effect,
+    IdPaths,
+    Never,
+    Operation,
+    Params,
+    Target,
+    Toolset,
+    f,
+)
 from .common import FileUpload, MessageFields, SendMessage
 from .files import OPERATIONS as _FILE_OPS
 from .messages import OPERATIONS as _MESSAGE_OPS
@@ -260,6 +273,7 @@ async def upload_knowledge(ctx: CallContext, p: UploadKnowledge) -> Envelope:
 OPERATIONS: list[Operation] = [
     Operation(
         name="send_ai_message",
+        effect=Effect(Target.MESSAGE, ("message",), irreversible=Never.SENT),
         audience=Audience(users=("user_ids",), groups=("group_ids",)),
         dedup_key="transaction_id",
         http="POST /ai/message/send",
@@ -285,6 +299,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="upload_knowledge_document",
+        effect=Effect(Target.CHATBOT, ("knowledge",), irreversible=Never.KNOWLEDGE),
         audience=Audience(users=("chatbot_id",)),
         http="POST /message/send",
         calls=("GET /file/upload/chat", "POST {upload_url}", "POST /message/send"),

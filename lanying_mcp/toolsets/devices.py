@@ -18,13 +18,16 @@ from ..spec import (
     UPDATE,
     ApiModel,
     AsUser,
-    Consent,
+    Effect,
     IdPaths,
+    Never,
     Operation,
     Params,
     Query,
+    Target,
     Toolset,
     f,
+    undo,
 )
 
 TOOLSET = Toolset(
@@ -159,7 +162,14 @@ class Device(ApiModel):
     user_id: int | None = None
 
 
-def _setter(name: str, path: str, params: type[Params], title: tuple[str, str], desc: tuple[str, str]) -> Operation:
+def _setter(
+    name: str,
+    path: str,
+    params: type[Params],
+    title: tuple[str, str],
+    desc: tuple[str, str],
+    effect: Effect | None = None,
+) -> Operation:
     """The preference setters share everything but their path, argument and words."""
     return Operation(
         name=name,
@@ -170,6 +180,7 @@ def _setter(name: str, path: str, params: type[Params], title: tuple[str, str], 
         title=title,
         description=desc,
         hints=UPDATE,
+        effect=effect,
     )
 
 
@@ -192,6 +203,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="remove_user_device",
+        effect=Effect(Target.DEVICE, ("device",), irreversible=Never.DEVICE),
         http="POST /user/device/remove",
         aliases=("DELETE",),
         params=RemoveDevice,
@@ -205,6 +217,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="kick_user_device",
+        effect=Effect(Target.DEVICE, ("session",), irreversible=Never.SIGNED_OUT),
         http="POST /user/kick",
         aliases=("PUT",),
         params=KickDevice,
@@ -225,10 +238,17 @@ OPERATIONS: list[Operation] = [
             "Whether a user's clients download thumbnails and files automatically.",
             "设置用户客户端是否自动下载缩略图和文件。",
         ),
+        effect=Effect(
+            Target.SETTINGS,
+            ("auto_download",),
+            undo("set_user_auto_download", "as_user_id", enabled="before.auto_download"),
+        ),
     ),
     Operation(
         name="set_user_push_disabled",
-        consent=Consent(undo="set_user_push_disabled"),
+        effect=Effect(
+            Target.SETTINGS, ("no_push",), undo("set_user_push_disabled", "as_user_id", disabled="before.no_push")
+        ),
         http="POST /user/push",
         aliases=("PUT",),
         params=SetPushDisabled,
@@ -249,6 +269,11 @@ OPERATIONS: list[Operation] = [
             "Whether a user's push notifications hide the message text (shown as a generic notice).",
             "设置用户推送通知是否隐藏消息内容。",
         ),
+        effect=Effect(
+            Target.SETTINGS,
+            ("no_push_detail",),
+            undo("set_user_push_detail_hidden", "as_user_id", hidden="before.no_push_detail"),
+        ),
     ),
     _setter(
         "set_user_quiet_hours",
@@ -259,6 +284,16 @@ OPERATIONS: list[Operation] = [
             "Set the daily hours (0-23) during which a user gets no push notifications.",
             "设置用户每天不接收推送的时段(0-23点)。",
         ),
+        effect=Effect(
+            Target.SETTINGS,
+            ("no_push_start_hour", "no_push_end_hour"),
+            undo(
+                "set_user_quiet_hours",
+                "as_user_id",
+                no_push_start_hour="before.no_push_start_hour",
+                no_push_end_hour="before.no_push_end_hour",
+            ),
+        ),
     ),
     _setter(
         "set_user_push_nickname",
@@ -266,6 +301,11 @@ OPERATIONS: list[Operation] = [
         SetPushNickname,
         ("Set push nickname", "设置推送昵称"),
         ("Set the name shown for a user in push notifications.", "设置用户在推送通知中显示的昵称。"),
+        effect=Effect(
+            Target.SETTINGS,
+            ("push_nick_name",),
+            undo("set_user_push_nickname", "as_user_id", push_nick_name="before.push_nick_name"),
+        ),
     ),
     _setter(
         "set_user_sound_muted",
@@ -273,6 +313,9 @@ OPERATIONS: list[Operation] = [
         SetSoundMuted,
         ("Mute new-message sound", "设置新消息静音"),
         ("Whether a user's clients stay silent on new messages.", "设置用户新消息是否关闭声音提醒。"),
+        effect=Effect(
+            Target.SETTINGS, ("no_sounds",), undo("set_user_sound_muted", "as_user_id", muted="before.no_sounds")
+        ),
     ),
     _setter(
         "set_user_vibration",
@@ -280,9 +323,15 @@ OPERATIONS: list[Operation] = [
         SetVibration,
         ("Set new-message vibration", "设置新消息振动"),
         ("Whether a user's clients vibrate on new messages.", "设置用户新消息是否振动。"),
+        effect=Effect(
+            Target.SETTINGS, ("vibratory",), undo("set_user_vibration", "as_user_id", enabled="before.vibratory")
+        ),
     ),
     Operation(
         name="bind_push_alias",
+        effect=Effect(
+            Target.BINDING, ("alias",), undo("bind_push_alias", "as_user_id", "push_token", alias="before.alias")
+        ),
         http="POST /user/push/alias",
         params=BindAlias,
         result=bool,
@@ -295,6 +344,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="set_push_badge",
+        effect=Effect(Target.BINDING, ("badge",), undo("set_push_badge", "as_user_id", badge="before.badge")),
         http="POST /user/push/badge",
         params=SetBadge,
         result=bool,
@@ -314,6 +364,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="add_push_tags",
+        effect=Effect(Target.BINDING, ("tags",), undo("remove_push_tags", "as_user_id", "tags")),
         http="POST /user/push/tag",
         params=TagList,
         result=bool,
@@ -326,7 +377,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="remove_push_tags",
-        consent=Consent(undo="add_push_tags"),
+        effect=Effect(Target.BINDING, ("tags",), undo("add_push_tags", "as_user_id", "tags")),
         http="DELETE /user/push/tag",
         params=TagList,
         result=bool,
@@ -336,6 +387,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="clear_push_tags",
+        effect=Effect(Target.BINDING, ("tags",), undo("add_push_tags", "as_user_id", tags="before.tags")),
         http="DELETE /user/push/tag/all",
         params=ClearTags,
         result=bool,
@@ -345,6 +397,16 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="bind_device_token",
+        effect=Effect(
+            Target.BINDING,
+            ("device_token",),
+            undo(
+                "unbind_device_token",
+                "as_user_id",
+                "device_sn",
+                note=("A token the device had before is not bound again.", "设备之前绑定的token不会重新绑定。"),
+            ),
+        ),
         http="POST /user/token/bind",
         aliases=("PUT",),
         params=BindToken,
@@ -358,6 +420,17 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="unbind_device_token",
+        effect=Effect(
+            Target.BINDING,
+            ("device_token", "notifier_name"),
+            undo(
+                "bind_device_token",
+                "as_user_id",
+                "device_sn",
+                device_token="before.device_token",
+                notifier_name="before.notifier_name",
+            ),
+        ),
         http="POST /user/token/unbind",
         aliases=("DELETE",),
         params=UnbindToken,

@@ -15,11 +15,15 @@ from ..spec import (
     AsUser,
     Audience,
     Body,
+    Effect,
     IdPaths,
+    Never,
     Operation,
     Params,
+    Target,
     Toolset,
     f,
+    undo,
 )
 
 TOOLSET = Toolset("group_content", ("Group content: announcements and shared files.", "群内容:群公告和群共享文件。"))
@@ -121,6 +125,11 @@ class FileResult(ApiModel):
 OPERATIONS: list[Operation] = [
     Operation(
         name="create_group_announcement",
+        effect=Effect(
+            Target.ANNOUNCEMENT,
+            ("announcement",),
+            undo("delete_group_announcement", "as_user_id", "group_id", announcement_id="result.id"),
+        ),
         audience=Audience(groups=("group_id",)),
         http="POST /group/announcement/edit",
         params=CreateAnnouncement,
@@ -171,6 +180,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="delete_group_announcement",
+        effect=Effect(Target.ANNOUNCEMENT, ("announcement",), irreversible=Never.DELETED),
         http="POST /group/announcement/delete",
         aliases=("DELETE",),
         params=DeleteAnnouncement,
@@ -181,6 +191,11 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="add_group_file",
+        effect=Effect(
+            Target.FILE,
+            ("file",),
+            undo("delete_group_files", "as_user_id", "as_group_id", "group_id", file_ids="[result.file_id]"),
+        ),
         http="POST /group/file/upload",
         params=AddFile,
         result=GroupFile,
@@ -221,6 +236,11 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="rename_group_file",
+        effect=Effect(
+            Target.FILE,
+            ("name",),
+            undo("rename_group_file", "as_user_id", "as_group_id", "group_id", "file_id", name="before.name"),
+        ),
         http="POST /group/file/update_name",
         aliases=("PUT",),
         params=RenameFile,
@@ -232,6 +252,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="delete_group_files",
+        effect=Effect(Target.FILE, ("file",), irreversible=Never.DELETED),
         http="POST /group/file/delete",
         aliases=("DELETE",),
         params=DeleteFiles,

@@ -16,11 +16,15 @@ from ..spec import (
     Audience,
     Body,
     Consent,
+    Effect,
     IdPaths,
+    Never,
     Operation,
     Params,
+    Target,
     Toolset,
     f,
+    undo,
 )
 from .common import GroupMember, GroupUserResult
 
@@ -168,7 +172,12 @@ PAGE_EXTRAS = ("cursor", "total", "version")
 OPERATIONS: list[Operation] = [
     Operation(
         name="mute_group_members",
-        consent=Consent(undo="unmute_group_members", duration="duration"),
+        effect=Effect(
+            Target.MEMBER,
+            ("mute_end",),
+            undo("unmute_group_members", "as_user_id", "as_group_id", "group_id", "user_ids"),
+        ),
+        consent=Consent(duration="duration"),
         http="POST /group/ban",
         params=MuteMembers,
         result=list[GroupUserResult],
@@ -182,6 +191,19 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="unmute_group_members",
+        effect=Effect(
+            Target.MEMBER,
+            ("mute_end", "mute_minutes"),
+            undo(
+                "mute_group_members",
+                "as_user_id",
+                "as_group_id",
+                "group_id",
+                each="user_ids",
+                user_ids="[item]",
+                duration="before.mute_minutes",
+            ),
+        ),
         http="POST /group/unban",
         params=UserListParams,
         result=list[GroupUserResult],
@@ -209,7 +231,10 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="mute_group",
-        consent=Consent(undo="unmute_group", duration="duration"),
+        effect=Effect(
+            Target.GROUP, ("ban_expire_time",), undo("unmute_group", "as_user_id", "as_group_id", "group_id")
+        ),
+        consent=Consent(duration="duration"),
         http="POST /group/settings/ban_all",
         params=MuteGroup,
         result=BanAll,
@@ -222,6 +247,11 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="unmute_group",
+        effect=Effect(
+            Target.GROUP,
+            ("ban_expire_time", "mute_minutes"),
+            undo("mute_group", "as_user_id", "as_group_id", "group_id", duration="before.mute_minutes"),
+        ),
         http="POST /group/settings/unban_all",
         params=AdminParams,
         result=bool,
@@ -231,7 +261,11 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="block_group_members",
-        consent=Consent(undo="unblock_group_members"),
+        effect=Effect(
+            Target.MEMBER,
+            ("blocked",),
+            undo("unblock_group_members", "as_user_id", "as_group_id", "group_id", "user_ids"),
+        ),
         http="POST /group/block",
         params=UserListParams,
         result=list[GroupUserResult],
@@ -245,6 +279,11 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="unblock_group_members",
+        effect=Effect(
+            Target.MEMBER,
+            ("blocked",),
+            undo("block_group_members", "as_user_id", "as_group_id", "group_id", "user_ids"),
+        ),
         http="POST /group/unblock",
         aliases=("DELETE",),
         params=UserListParams,
@@ -289,6 +328,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="handle_group_invitation",
+        effect=Effect(Target.REQUEST, ("invitation",), irreversible=Never.ANSWERED),
         http="POST /group/invite/handle",
         aliases=("PUT",),
         params=HandleInvitation,
@@ -302,6 +342,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="apply_to_join_group",
+        effect=Effect(Target.REQUEST, ("application",), irreversible=Never.REQUEST),
         http="POST /group/apply",
         params=Apply,
         result=GroupUserResult,
@@ -316,6 +357,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="handle_group_application",
+        effect=Effect(Target.REQUEST, ("application",), irreversible=Never.ANSWERED),
         http="POST /group/apply/handle",
         aliases=("PUT",),
         params=HandleApplication,
@@ -356,6 +398,9 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="join_group_by_qrcode",
+        effect=Effect(
+            Target.MEMBER, ("membership", "group_id"), undo("leave_group", "as_user_id", group_id="before.group_id")
+        ),
         http="POST /group/qrcode/invite",
         params=QrJoin,
         result=Any,

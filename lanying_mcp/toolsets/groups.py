@@ -18,12 +18,15 @@ from ..spec import (
     Audience,
     Batch,
     Body,
-    Consent,
+    Effect,
     IdPaths,
+    Never,
     Operation,
     Params,
+    Target,
     Toolset,
     f,
+    undo,
 )
 from .common import GroupInfo, GroupMember, GroupUserResult
 
@@ -295,6 +298,7 @@ def _setter(
     title: tuple[str, str],
     description: tuple[str, str],
     audience: Audience | None = None,
+    effect: Effect | None = None,
 ) -> Operation:
     """The many one-value group setters differ only in path and texts: POST with a PUT alias, data:boolean."""
     return Operation(
@@ -307,6 +311,7 @@ def _setter(
         description=description,
         hints=UPDATE,
         audience=audience,
+        effect=effect,
     )
 
 
@@ -317,6 +322,7 @@ ADMIN_RULE = ("Admins only.", "仅管理员。")
 OPERATIONS: list[Operation] = [
     Operation(
         name="create_group",
+        effect=Effect(Target.GROUP, ("group",), undo("destroy_group", "as_user_id", group_id="result.group_id")),
         http="POST /group/create",
         params=CreateGroup,
         result=GroupInfo,
@@ -334,6 +340,11 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="invite_group_members",
+        effect=Effect(
+            Target.MEMBER,
+            ("membership",),
+            undo("kick_group_members", "as_user_id", "as_group_id", "group_id", "user_ids"),
+        ),
         http="POST /group/invite",
         params=InviteMembers,
         result=list[GroupUserResult],
@@ -365,6 +376,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="destroy_group",
+        effect=Effect(Target.GROUP, ("group",), irreversible=Never.DESTROYED),
         http="DELETE /group/destroy",
         aliases=("POST",),
         params=DestroyGroup,
@@ -427,6 +439,11 @@ OPERATIONS: list[Operation] = [
         ("Rename group", "修改群名称"),
         ("Rename a group. " + INFO_RULE[0], "修改群名称。" + INFO_RULE[1]),
         MEMBERS_READ,
+        effect=Effect(
+            Target.GROUP,
+            ("name",),
+            undo("set_group_name", "as_user_id", "as_group_id", "group_id", value="before.name"),
+        ),
     ),
     _setter(
         "set_group_description",
@@ -435,6 +452,11 @@ OPERATIONS: list[Operation] = [
         ("Set group description", "修改群描述"),
         ("Change a group's description. " + INFO_RULE[0], "修改群描述。" + INFO_RULE[1]),
         MEMBERS_READ,
+        effect=Effect(
+            Target.GROUP,
+            ("description",),
+            undo("set_group_description", "as_user_id", "as_group_id", "group_id", value="before.description"),
+        ),
     ),
     _setter(
         "set_group_avatar",
@@ -443,6 +465,11 @@ OPERATIONS: list[Operation] = [
         ("Set group avatar", "修改群头像"),
         ("Change a group's avatar URL. " + INFO_RULE[0], "修改群头像URL。" + INFO_RULE[1]),
         MEMBERS_READ,
+        effect=Effect(
+            Target.GROUP,
+            ("avatar",),
+            undo("set_group_avatar", "as_user_id", "as_group_id", "group_id", value="before.avatar"),
+        ),
     ),
     _setter(
         "set_group_ext",
@@ -451,6 +478,9 @@ OPERATIONS: list[Operation] = [
         ("Set group extension", "修改群扩展信息"),
         ("Replace a group's app-defined extension string. " + INFO_RULE[0], "替换群扩展信息。" + INFO_RULE[1]),
         MEMBERS_READ,
+        effect=Effect(
+            Target.GROUP, ("ext",), undo("set_group_ext", "as_user_id", "as_group_id", "group_id", value="before.ext")
+        ),
     ),
     _setter(
         "set_group_member_invite",
@@ -460,6 +490,11 @@ OPERATIONS: list[Operation] = [
         (
             "Whether ordinary members may invite users. " + ADMIN_RULE[0],
             "设置普通成员能否邀请他人入群。" + ADMIN_RULE[1],
+        ),
+        effect=Effect(
+            Target.GROUP,
+            ("member_invite",),
+            undo("set_group_member_invite", "as_user_id", "as_group_id", "group_id", value="before.member_invite"),
         ),
     ),
     _setter(
@@ -471,6 +506,11 @@ OPERATIONS: list[Operation] = [
             "Whether ordinary members may change the group's name, description, avatar and ext. " + ADMIN_RULE[0],
             "设置普通成员能否修改群名称、描述、头像和扩展。" + ADMIN_RULE[1],
         ),
+        effect=Effect(
+            Target.GROUP,
+            ("member_modify",),
+            undo("set_group_member_modify", "as_user_id", "as_group_id", "group_id", value="before.member_modify"),
+        ),
     ),
     _setter(
         "set_group_read_ack",
@@ -480,6 +520,11 @@ OPERATIONS: list[Operation] = [
         (
             "Turn read receipts for group messages on or off. " + ADMIN_RULE[0],
             "开启或关闭群消息已读功能。" + ADMIN_RULE[1],
+        ),
+        effect=Effect(
+            Target.GROUP,
+            ("read_ack",),
+            undo("set_group_read_ack", "as_user_id", "as_group_id", "group_id", value="before.read_ack"),
         ),
     ),
     _setter(
@@ -491,6 +536,13 @@ OPERATIONS: list[Operation] = [
             "Hide members' details (display names) from members who are not admins. " + ADMIN_RULE[0],
             "对非管理员成员隐藏群成员详细信息(群名片)。" + ADMIN_RULE[1],
         ),
+        effect=Effect(
+            Target.GROUP,
+            ("hide_member_info",),
+            undo(
+                "set_group_hide_member_info", "as_user_id", "as_group_id", "group_id", value="before.hide_member_info"
+            ),
+        ),
     ),
     _setter(
         "set_group_history_visible",
@@ -500,6 +552,11 @@ OPERATIONS: list[Operation] = [
         (
             "Whether new members can see messages sent before they joined. " + ADMIN_RULE[0],
             "设置新成员能否看到入群前的消息。" + ADMIN_RULE[1],
+        ),
+        effect=Effect(
+            Target.GROUP,
+            ("history_visible",),
+            undo("set_group_history_visible", "as_user_id", "as_group_id", "group_id", value="before.history_visible"),
         ),
     ),
     _setter(
@@ -511,9 +568,23 @@ OPERATIONS: list[Operation] = [
             "How join requests are handled: accept all, admin approval, or reject all. " + ADMIN_RULE[0],
             "设置入群申请处理方式:全部同意、管理员审批或全部拒绝。" + ADMIN_RULE[1],
         ),
+        effect=Effect(
+            Target.GROUP,
+            ("apply_approval",),
+            undo(
+                "set_group_apply_approval",
+                "as_user_id",
+                "as_group_id",
+                "group_id",
+                apply_approval="before.apply_approval",
+            ),
+        ),
     ),
     Operation(
         name="add_group_admins",
+        effect=Effect(
+            Target.MEMBER, ("role",), undo("remove_group_admins", "as_user_id", "as_group_id", "group_id", "user_ids")
+        ),
         http="POST /group/admin/add",
         params=GroupAdmins,
         result=list[GroupUserResult],
@@ -527,7 +598,9 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="remove_group_admins",
-        consent=Consent(undo="add_group_admins"),
+        effect=Effect(
+            Target.MEMBER, ("role",), undo("add_group_admins", "as_user_id", "as_group_id", "group_id", "user_ids")
+        ),
         http="POST /group/admin/remove",
         aliases=("DELETE",),
         params=GroupAdmins,
@@ -555,6 +628,21 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="transfer_group_owner",
+        effect=Effect(
+            Target.GROUP,
+            ("owner_id",),
+            undo(
+                "transfer_group_owner",
+                "as_group_id",
+                "group_id",
+                as_user_id="new_owner",
+                new_owner="before.owner_id",
+                note=(
+                    "The new owner then becomes an ordinary member: an admin role they had before is not given back.",
+                    "转回后新群主成为普通成员,其原有的管理员身份不会恢复。",
+                ),
+            ),
+        ),
         http="POST /group/transfer",
         aliases=("PUT",),
         params=TransferOwner,
@@ -569,6 +657,21 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="kick_group_members",
+        effect=Effect(
+            Target.MEMBER,
+            ("membership",),
+            undo(
+                "invite_group_members",
+                "as_user_id",
+                "as_group_id",
+                "group_id",
+                "user_ids",
+                note=(
+                    "A member whose settings ask to confirm group invitations must accept the invitation.",
+                    "设置了入群邀请需本人同意的成员,需接受邀请后才会回到群中。",
+                ),
+            ),
+        ),
         http="POST /group/kick",
         aliases=("DELETE",),
         params=KickMembers,
@@ -583,6 +686,19 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="leave_group",
+        effect=Effect(
+            Target.MEMBER,
+            ("membership",),
+            undo(
+                "invite_group_members",
+                "group_id",
+                user_ids="[as_user_id]",
+                note=(
+                    "If the user's settings ask to confirm group invitations, they must accept the invitation.",
+                    "若该用户设置了入群邀请需本人同意,需接受邀请后才会回到群中。",
+                ),
+            ),
+        ),
         http="POST /group/leave",
         aliases=("DELETE",),
         params=LeaveGroup,
@@ -596,6 +712,11 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="set_group_display_name",
+        effect=Effect(
+            Target.MEMBER,
+            ("display_name",),
+            undo("set_group_display_name", "as_user_id", "as_group_id", "group_id", value="before.display_name"),
+        ),
         http="POST /group/display_name",
         aliases=("PUT",),
         params=SetDisplayName,
@@ -623,6 +744,13 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="set_group_msg_mute_mode",
+        effect=Effect(
+            Target.MEMBER,
+            ("msg_mute_mode",),
+            undo(
+                "set_group_msg_mute_mode", "as_user_id", "as_group_id", "group_id", msg_mute_mode="before.msg_mute_mode"
+            ),
+        ),
         http="POST /group/msg/mute_mode",
         aliases=("PUT",),
         params=SetMuteMode,
@@ -636,6 +764,13 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="set_group_msg_push_mode",
+        effect=Effect(
+            Target.MEMBER,
+            ("msg_push_mode",),
+            undo(
+                "set_group_msg_push_mode", "as_user_id", "as_group_id", "group_id", msg_push_mode="before.msg_push_mode"
+            ),
+        ),
         http="POST /group/msg/push_mode",
         aliases=("PUT",),
         params=SetPushMode,

@@ -16,11 +16,15 @@ from ..spec import (
     AsGroup,
     AsUser,
     Audience,
+    Effect,
     IdPaths,
+    Never,
     Operation,
     Params,
+    Target,
     Toolset,
     f,
+    undo,
 )
 from .common import MessageFields, SendMessage
 
@@ -174,6 +178,7 @@ class PinnedConversations(ApiModel):
 OPERATIONS: list[Operation] = [
     Operation(
         name="send_message",
+        effect=Effect(Target.MESSAGE, ("message",), irreversible=Never.SENT, recall="recall_message"),
         audience=Audience(users=("user_ids",), groups=("group_ids",)),
         dedup_key="transaction_id",
         http="POST /message/send",
@@ -192,6 +197,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="send_system_notice",
+        effect=Effect(Target.MESSAGE, ("message",), irreversible=Never.SENT),
         audience=Audience(users=("user_ids",), groups=("group_ids",)),
         dedup_key="transaction_id",
         http="POST /message/notify",
@@ -209,6 +215,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="broadcast_message",
+        effect=Effect(Target.MESSAGE, ("message",), irreversible=Never.SENT),
         audience=Audience(everyone=True),
         http="POST /message/broadcast",
         params=Broadcast,
@@ -222,6 +229,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="recall_message",
+        effect=Effect(Target.MESSAGE, ("message",), irreversible=Never.RECALLED),
         http="POST /message/recall",
         aliases=("PUT",),
         params=Recall,
@@ -235,6 +243,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="send_read_ack",
+        effect=Effect(Target.MESSAGE, ("read",), irreversible=Never.READ),
         http="GET /message/ack",
         params=ReadAck,
         result=bool,
@@ -270,6 +279,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="delete_conversation",
+        effect=Effect(Target.CONVERSATION, ("conversation",), irreversible=Never.DELETED),
         http="DELETE /message/conversation",
         params=DeleteConversation,
         result=bool,
@@ -295,6 +305,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="pin_conversation",
+        effect=Effect(Target.CONVERSATION, ("pinned",), undo("unpin_conversation", "as_user_id", "conversation_id")),
         http="POST /user/conversation/pin",
         aliases=("PUT",),
         params=Pin,
@@ -305,6 +316,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="unpin_conversation",
+        effect=Effect(Target.CONVERSATION, ("pinned",), undo("pin_conversation", "as_user_id", "conversation_id")),
         http="POST /user/conversation/unpin",
         aliases=("PUT",),
         params=Pin,

@@ -7,7 +7,21 @@ from typing import Annotated, Any, Literal
 from pydantic import computed_field, model_validator
 
 from .. import facts
-from ..spec import READ, WRITE, ApiModel, Audience, Batch, Body, Operation, Params, Toolset, f
+from ..spec import (
+    READ,
+    WRITE,
+    ApiModel,
+    Audience,
+    Batch,
+    Body,
+    Effect,
+    Never,
+    Operation,
+    Params,
+    Target,
+    Toolset,
+    f,
+)
 
 TOOLSET = Toolset(
     "push",
@@ -172,6 +186,7 @@ class Notifier(ApiModel):
 OPERATIONS: list[Operation] = [
     Operation(
         name="send_push",
+        effect=Effect(Target.PUSH, ("push",), irreversible=Never.PUSHED),
         audience=Audience(
             users=("user_ids",), tags=("tags",), aliases=("aliases",), tokens=("push_tokens",), everyone="all_devices"
         ),

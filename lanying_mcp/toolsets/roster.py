@@ -23,12 +23,15 @@ from ..spec import (
     AsUserRequired,
     Audience,
     Body,
-    Consent,
+    Effect,
     IdPaths,
+    Never,
     Operation,
     Params,
+    Target,
     Toolset,
     f,
+    undo,
 )
 
 TOOLSET = Toolset(
@@ -204,6 +207,9 @@ PROFILE_IDS = IdPaths(
 OPERATIONS: list[Operation] = [
     Operation(
         name="add_friends",
+        effect=Effect(
+            Target.FRIENDSHIP, ("friendship",), undo("remove_friend", "as_user_id", each="user_ids", user_id="item")
+        ),
         http="POST /user/add_roster",
         params=AddFriends,
         result=bool,
@@ -229,6 +235,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="send_friend_request",
+        effect=Effect(Target.REQUEST, ("friend_request",), irreversible=Never.REQUEST),
         http="POST /roster/apply",
         params=SendRequest,
         result=bool,
@@ -243,6 +250,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="send_friend_requests",
+        effect=Effect(Target.REQUEST, ("friend_request",), irreversible=Never.REQUEST),
         http="POST /roster/apply/batch",
         params=SendRequests,
         result=BatchApplyResult,
@@ -271,6 +279,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="accept_friend_request",
+        effect=Effect(Target.FRIENDSHIP, ("friendship",), undo("remove_friend", "as_user_id", "user_id")),
         http="POST /roster/accept",
         aliases=("PUT",),
         params=AcceptRequest,
@@ -284,6 +293,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="decline_friend_request",
+        effect=Effect(Target.REQUEST, ("friend_request",), irreversible=Never.ANSWERED),
         http="POST /roster/decline",
         aliases=("PUT",),
         params=DeclineRequest,
@@ -298,6 +308,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="remove_friend",
+        effect=Effect(Target.FRIENDSHIP, ("friendship",), undo("add_friends", "as_user_id", user_ids="[user_id]")),
         http="POST /roster/delete",
         aliases=("DELETE",),
         params=TargetUser,
@@ -311,6 +322,18 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="update_friend",
+        effect=Effect(
+            Target.FRIENDSHIP,
+            ("alias", "ext", "mute_notification"),
+            undo(
+                "update_friend",
+                "as_user_id",
+                "user_id",
+                alias="before.alias",
+                ext="before.ext",
+                mute_notification="before.mute_notification",
+            ),
+        ),
         http="POST /roster/ext",
         aliases=("PUT",),
         params=UpdateFriend,
@@ -362,7 +385,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="block_user",
-        consent=Consent(undo="unblock_user"),
+        effect=Effect(Target.FRIENDSHIP, ("blocked",), undo("unblock_user", "as_user_id", "user_id")),
         http="POST /roster/block",
         aliases=("PUT",),
         params=TargetUser,
@@ -376,6 +399,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="unblock_user",
+        effect=Effect(Target.FRIENDSHIP, ("blocked",), undo("block_user", "as_user_id", "user_id")),
         http="POST /roster/unblock",
         aliases=("DELETE",),
         params=TargetUser,

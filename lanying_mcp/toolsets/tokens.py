@@ -10,7 +10,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from ..spec import WRITE, ApiModel, Body, Consent, IdPaths, Operation, Params, Risk, Toolset, f
+from ..spec import (
+    WRITE,
+    ApiModel,
+    Body,
+    Consent,
+    Effect,
+    IdPaths,
+    Never,
+    Operation,
+    Params,
+    Risk,
+    Target,
+    Toolset,
+    f,
+)
 
 TOOLSET = Toolset(
     "tokens",
@@ -63,6 +77,7 @@ class ByLogin(Params):
 OPERATIONS: list[Operation] = [
     Operation(
         name="get_user_token",
+        effect=Effect(Target.TOKEN, ("token",), irreversible=Never.TOKEN),
         consent=Consent(risks=(Risk.SECRET,)),
         secret_fields=SECRETS,
         http="POST /token/user",
@@ -78,6 +93,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="get_user_token_by_id",
+        effect=Effect(Target.TOKEN, ("token",), irreversible=Never.TOKEN),
         consent=Consent(risks=(Risk.SECRET,)),
         secret_fields=SECRETS,
         http="POST /token/id",
@@ -93,6 +109,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="get_user_token_by_login",
+        effect=Effect(Target.TOKEN, ("token",), irreversible=Never.TOKEN),
         consent=Consent(risks=(Risk.SECRET,)),
         secret_fields=SECRETS,
         http="POST /token/login",

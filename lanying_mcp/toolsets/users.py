@@ -24,12 +24,16 @@ from ..spec import (
     Batch,
     Body,
     Consent,
+    Effect,
     IdPaths,
+    Never,
     Operation,
     Params,
     Risk,
+    Target,
     Toolset,
     f,
+    undo,
 )
 from .common import UserSettings
 
@@ -280,6 +284,7 @@ class OnlineStatus(ApiModel):
 OPERATIONS: list[Operation] = [
     Operation(
         name="register_user",
+        effect=Effect(Target.USER, ("account",), undo("delete_user", "password", as_user_id="result.user_id")),
         http="POST /user/register/v2",
         params=RegisterUser,
         result=UserSettings,
@@ -294,6 +299,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="register_users",
+        effect=Effect(Target.USER, ("account",), irreversible=Never.ACCOUNTS),
         http="POST /user/register/batch",
         params=RegisterUsers,
         result=list[RegisteredUser],
@@ -308,6 +314,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="register_push_user",
+        effect=Effect(Target.USER, ("account",), undo("delete_user", "password", as_user_id="result.user_id")),
         http="POST /user/register/push",
         params=RegisterPushUser,
         result=UserSettings,
@@ -352,6 +359,18 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="update_user_profile",
+        effect=Effect(
+            Target.USER,
+            ("nick_name", "description", "public_info", "private_info"),
+            undo(
+                "update_user_profile",
+                "as_user_id",
+                nick_name="before.nick_name",
+                description="before.description",
+                public_info="before.public_info",
+                private_info="before.private_info",
+            ),
+        ),
         http="POST /user/profile",
         aliases=("PUT",),
         params=UpdateProfile,
@@ -365,6 +384,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="update_user_profiles",
+        effect=Effect(Target.USER, ("profiles",), undo("update_user_profiles", changes="before.profiles")),
         http="POST /user/profile/batch",
         aliases=("PUT",),
         params=UpdateProfiles,
@@ -392,6 +412,45 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="update_user_settings",
+        effect=Effect(
+            Target.SETTINGS,
+            (
+                "auth_mode",
+                "auth_question",
+                "group_confirm",
+                "auto_download",
+                "no_push",
+                "no_push_detail",
+                "no_push_start_hour",
+                "no_push_end_hour",
+                "silence_start_time",
+                "silence_end_time",
+                "no_sounds",
+                "vibratory",
+                "push_nick_name",
+            ),
+            undo(
+                "update_user_settings",
+                "as_user_id",
+                auth_mode="before.auth_mode",
+                auth_question="before.auth_question",
+                group_confirm="before.group_confirm",
+                auto_download="before.auto_download",
+                no_push="before.no_push",
+                no_push_detail="before.no_push_detail",
+                no_push_start_hour="before.no_push_start_hour",
+                no_push_end_hour="before.no_push_end_hour",
+                silence_start_time="before.silence_start_time",
+                silence_end_time="before.silence_end_time",
+                no_sounds="before.no_sounds",
+                vibratory="before.vibratory",
+                push_nick_name="before.push_nick_name",
+                note=(
+                    "The answer to the friend question and the push token are not read back, so they are not restored.",
+                    "加好友验证答案和推送token无法读回,不会恢复。",
+                ),
+            ),
+        ),
         http="POST /user/settings",
         aliases=("PUT",),
         params=UpdateSettings,
@@ -405,6 +464,9 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="set_user_auth_mode",
+        effect=Effect(
+            Target.SETTINGS, ("auth_mode",), undo("set_user_auth_mode", "as_user_id", value="before.auth_mode")
+        ),
         http="POST /user/authmode",
         aliases=("PUT",),
         params=SetAuthMode,
@@ -418,6 +480,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="set_user_avatar",
+        effect=Effect(Target.USER, ("avatar",), undo("set_user_avatar", "as_user_id", avatar="before.avatar")),
         http="POST /user/avatar",
         aliases=("PUT",),
         params=SetAvatar,
@@ -428,6 +491,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="set_user_avatars",
+        effect=Effect(Target.USER, ("avatars",), undo("set_user_avatars", avatars="before.avatars")),
         http="POST /user/avatar/batch",
         aliases=("PUT",),
         params=SetAvatars,
@@ -442,6 +506,11 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="change_user_password",
+        effect=Effect(
+            Target.USER,
+            ("password",),
+            undo("change_user_password", "as_user_id", old_password="new_password", new_password="old_password"),
+        ),
         http="POST /user/change_password",
         params=ChangePassword,
         result=bool,
@@ -454,6 +523,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="reset_user_password",
+        effect=Effect(Target.USER, ("password",), irreversible=Never.PASSWORD),
         consent=Consent(risks=(Risk.TAKEOVER,)),
         http="POST /user/change_password_admin",
         params=ResetPassword,
@@ -467,6 +537,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="delete_user",
+        effect=Effect(Target.USER, ("account",), irreversible=Never.ACCOUNT),
         http="POST /user/delete",
         aliases=("DELETE",),
         params=DeleteUser,
@@ -481,7 +552,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="disable_users",
-        consent=Consent(undo="enable_users"),
+        effect=Effect(Target.USER, ("disabled",), undo("enable_users", "user_ids")),
         http="PUT /user/disable",
         params=UserIds,
         result=bool,
@@ -494,6 +565,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="enable_users",
+        effect=Effect(Target.USER, ("disabled",), undo("disable_users", "user_ids")),
         http="PUT /user/enable",
         params=UserIds,
         result=bool,
@@ -503,6 +575,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="set_user_mobile",
+        effect=Effect(Target.USER, ("mobile",), undo("set_user_mobile", "as_user_id", mobile="before.mobile")),
         http="POST /user/mobile",
         aliases=("PUT",),
         params=SetMobile,
@@ -513,6 +586,9 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="set_user_nickname",
+        effect=Effect(
+            Target.USER, ("nick_name",), undo("set_user_nickname", "as_user_id", nick_name="before.nick_name")
+        ),
         http="POST /user/nickname",
         aliases=("PUT",),
         params=SetNickname,
@@ -523,6 +599,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="set_username",
+        effect=Effect(Target.USER, ("username",), undo("set_username", "as_user_id", username="before.username")),
         http="POST /user/username",
         aliases=("PUT",),
         params=SetUsername,
@@ -545,6 +622,9 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="set_user_private_info",
+        effect=Effect(
+            Target.USER, ("private_info",), undo("set_user_private_info", "as_user_id", info="before.private_info")
+        ),
         http="POST /user/private",
         aliases=("PUT",),
         params=SetInfo,
@@ -558,6 +638,9 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="set_user_public_info",
+        effect=Effect(
+            Target.USER, ("public_info",), undo("set_user_public_info", "as_user_id", info="before.public_info")
+        ),
         http="POST /user/public",
         aliases=("PUT",),
         params=SetInfo,
