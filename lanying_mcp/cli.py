@@ -279,8 +279,26 @@ def cmd_call(ns: argparse.Namespace) -> int:
             await server.lanying_client.aclose()
 
     outcome = anyio.run(run)
+    _notes(outcome)
     print(json.dumps(outcome.structured, ensure_ascii=False, indent=2))
     return 0 if outcome.ok else 1
+
+
+def _notes(outcome: Any) -> None:
+    """The result's sentence for a reader (counts, what a list holds, an error's next step) on stderr, so
+    stdout stays the JSON alone; a bulk call's full per-item result goes to a file it names."""
+    head = outcome.text.partition("\n")[0] if outcome.text else ""
+    if outcome.attachment is not None:
+        import tempfile
+
+        fd, path = tempfile.mkstemp(prefix="lanying-result-", suffix=".json")
+        with open(fd, "w", encoding="utf-8") as f:
+            f.write(outcome.attachment)
+        if isinstance(outcome.structured.get("summary"), dict):
+            outcome.structured["summary"]["full_result"] = path
+        head += f" Full per-item result: {path}"
+    if head and not head.startswith("{"):
+        _say(head)
 
 
 def cmd_errors(ns: argparse.Namespace) -> int:
