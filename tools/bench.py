@@ -156,9 +156,18 @@ def ratio_row(
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process, from /proc/PID/stat (clock ticks).
+
+    Unlike wall time it hardly moves when other work shares the machine: the steadier cold-start figure.
+    """
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cold_start(env: Env, plan: Plan) -> tuple[list[Row], dict[str, Any]]:
     """Spawn → initialize → tools/list answered, over stdio; RSS right after. Ours and minimal alternate."""
-    samples: dict[str, list[tuple[float, int, int]]] = {"ours": [], "minimal": []}
+    samples: dict[str, list[tuple[float, int, int, float]]] = {"ours": [], "minimal": []}
     # One unmeasured start of each first, writing byte-code even where PYTHONDONTWRITEBYTECODE is set
     # (as pip does at install): the measured starts then load .pyc files and compile nothing.
     for kind in ("ours", "minimal"):
@@ -177,18 +186,29 @@ def cold_start(env: Env, plan: Plan) -> tuple[list[Row], dict[str, Any]]:
                 session.initialize()
                 tools = session.list_tools()
                 elapsed = time.perf_counter() - started
-                samples[kind].append((elapsed, rss_kib(session.proc.pid), len(tools)))
+                pid = session.proc.pid
+                samples[kind].append((elapsed, rss_kib(pid), len(tools), cpu_seconds(pid)))
             finally:
                 session.close()
     t = {k: [s[0] * 1000 for s in v] for k, v in samples.items()}
     m = {k: [s[1] / 1024 for s in v] for k, v in samples.items()}
     n = {k: v[0][2] for k, v in samples.items()}
+    c = {k: [s[3] * 1000 for s in v] for k, v in samples.items()}
     rows = [
         ratio_row(
             "cold start",
             f"spawn → tools/list, stdio ({n['ours']} tools vs {n['minimal']})",
             t["ours"],
             t["minimal"],
+            "{:,.0f} ms",
+            "≤ 1.1×",
+            lambda r: r <= 1.1,
+        ),
+        ratio_row(
+            "cold start",
+            "CPU time of the server process up to the tools/list answer (user + system)",
+            c["ours"],
+            c["minimal"],
             "{:,.0f} ms",
             "≤ 1.1×",
             lambda r: r <= 1.1,
@@ -537,7 +557,10 @@ each round, so a slow moment hits both), so it can differ from the ratio of the 
   `notifications/initialized`, then `tools/list`) over stdio. Ours serves every toolset
   (LANYING_TOOLSETS=all); the baseline is a minimal MCPServer with one tool
   (`tools/bench_baselines.py minimal`). The ratio is ours ÷ minimal: what the catalogue costs on top of
-  Python + the MCP SDK. Target ≤ 1.3×.
+  Python + the MCP SDK. Target ≤ 1.1×. Each server is started once unmeasured first, writing its
+  byte-code as an install does, so no measured start compiles source. The second row is the CPU time
+  (user + system, from `/proc/PID/stat`) the server process spent up to the same answer: on a machine
+  shared with other work the wall time includes waiting for a CPU, the CPU time hardly does.
 - **memory** — VmRSS of the server process (from `/proc/PID/status`) right after that `tools/list`.
   Ratio ours ÷ minimal. Target ≤ 1.2×.
 - **latency** — median time of one `tools/call get_group_info` answered, calls made one after another
