@@ -102,7 +102,7 @@ class Env:
             stderr=subprocess.STDOUT,
         )
         self.procs.append(proc)
-        wait_port(port, proc)
+        wait_port(port, proc, timeout=180.0)  # a shared, busy machine can take long to start a process
         return f"http://127.0.0.1:{port}/mcp"
 
     def stop_all(self) -> None:
