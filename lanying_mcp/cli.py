@@ -339,6 +339,7 @@ def _call(ns: argparse.Namespace, store: Any) -> int:
             await server.lanying_client.aclose()
 
     outcome = anyio.run(run)
+    _notes(outcome)
     code = 0 if outcome.ok else 1
     if ns.pick and outcome.ok:
         found = _pick(outcome.structured, ns.pick)
@@ -362,6 +363,23 @@ def _pick(value: Any, path: str) -> Any:
         else:
             return None
     return value
+
+
+def _notes(outcome: Any) -> None:
+    """The result's sentence for a reader (counts, what a list holds, an error's next step) on stderr, so
+    stdout stays the JSON alone; a bulk call's full per-item result goes to a file it names."""
+    head = outcome.text.partition("\n")[0] if outcome.text else ""
+    if outcome.attachment is not None:
+        import tempfile
+
+        fd, path = tempfile.mkstemp(prefix="lanying-result-", suffix=".json")
+        with open(fd, "w", encoding="utf-8") as f:
+            f.write(outcome.attachment)
+        if isinstance(outcome.structured.get("summary"), dict):
+            outcome.structured["summary"]["full_result"] = path
+        head += f" Full per-item result: {path}"
+    if head and not head.startswith("{"):
+        _say(head)
 
 
 def cmd_errors(ns: argparse.Namespace) -> int:

@@ -81,6 +81,7 @@ def _query_value(value: Any) -> str:
 
 
 _PLAIN = (str, int, float, bool, type(None))
+_PLAIN_TYPES = frozenset(_PLAIN)
 
 
 def _dump(value: Any) -> Any:
@@ -90,7 +91,7 @@ def _dump(value: Any) -> Any:
         return value.model_dump(mode="json", exclude_none=True, by_alias=True)
     if isinstance(value, (list, tuple)):
         items = cast(Sequence[Any], value)
-        if all(type(v) in _PLAIN for v in items):  # a list of IDs: as it is (a bulk call sends thousands)
+        if set(map(type, items)) <= _PLAIN_TYPES:  # a list of IDs: as it is (a bulk call sends thousands)
             return list(items)
         return [_dump(v) for v in items]
     if isinstance(value, dict):
@@ -377,21 +378,26 @@ def _parse(body: bytes) -> Any:
     return payload
 
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')  # a JSON string, escapes included
-_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_BRACKETS_AND_QUOTES = bytes(b for b in range(256) if b not in b'"[]{}')
+_EMPTY_PAIR = re.compile(rb"\{\}|\[\]")
 
 
 def _too_deep(body: bytes) -> bool:
     """Whether the (valid) JSON text nests deeper than MAX_DEPTH, read from its brackets alone.
 
-    Strings are dropped, then every empty pair is removed once per level; each pass is a C-speed scan,
-    and at most MAX_DEPTH passes are made, so a wide answer of thousands of rows costs two passes.
+    Strings are dropped without a regular expression: escaped backslashes, then escaped quotes, are
+    removed (in valid JSON every backslash starts a two-character escape), everything but quotes and
+    brackets is deleted, and what lies between a pair of quotes goes. Then each pass removes the empty
+    pairs present at its start (one level: a pair emptied by the same pass waits for the next), at most
+    MAX_DEPTH passes. Each step is a C-speed scan of bytes: a wide answer of thousands of rows costs a
+    fraction of its json.loads.
     """
-    shape = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKET)
+    shape = body.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _BRACKETS_AND_QUOTES)
+    shape = b"".join(shape.split(b'"')[::2])
     for _ in range(MAX_DEPTH):
         if not shape:
             return False
-        shape = shape.replace(b"{}", b"").replace(b"[]", b"")
+        shape = _EMPTY_PAIR.sub(b"", shape)
     return bool(shape)
 
 

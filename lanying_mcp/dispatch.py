@@ -106,14 +106,24 @@ class BatchResult(ApiModel):
     error: dict[str, Any] | None = None
 
 
+class BulkFailure(ApiModel):
+    # One reason items failed for: how many, and which; `more` are not listed here but at full_result.
+    # (No docstring: it would become a description in two tools' output schemas.)
+    reason: str
+    count: int
+    user_ids: list[int] | None = None
+    usernames: list[str] | None = None
+    more: int
+
+
 class BulkSummary(ApiModel):
     """A bulk call's answer when its per-item rows would not fit a model's context."""
 
     items: int
     succeeded: int
     failed: int  # refused one by one, or in a failed batch (not applied)
-    failed_items: list[dict[str, Any]] | None = None  # the first ones, as the API gave them
-    failure_reasons: dict[str, int] | None = None
+    failures: list[BulkFailure] | None = None  # by reason, each with its IDs up to a byte budget
+    users: dict[str, Any] | None = None  # user_id → {username, nick_name} of the listed IDs, where known
     created: dict[str, int] | None = None  # username → new user_id, the first ones
     failed_batches: list[dict[str, Any]] | None = None  # index, items, error: not applied
     full_result: str | None = None  # every row, behind a resource link

@@ -28,6 +28,12 @@ def _pattern() -> re.Pattern[str]:
     return re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(sorted(_names(), key=len, reverse=True)) + r")(?![A-Za-z0-9_])")
 
 
+def _everything(reachable: Collection[str]) -> bool:
+    """Whether every tool name is reachable: then no text needs pruning (and the pattern is never built)."""
+    names = _names()
+    return len(reachable) >= len(names) and all(name in reachable for name in names)
+
+
 def unreachable(text: str, reachable: Collection[str]) -> list[str]:
     """The tool names in `text` that are not in `reachable`."""
     return [m for m in _pattern().findall(text) if m not in reachable]
@@ -35,7 +41,7 @@ def unreachable(text: str, reachable: Collection[str]) -> list[str]:
 
 def prune(text: str, reachable: Collection[str]) -> str:
     """`text` without the sentences that name an unreachable tool (unchanged when there are none)."""
-    if not unreachable(text, reachable):
+    if _everything(reachable) or not unreachable(text, reachable):
         return text
     kept = [s for s in _SENTENCE.split(text) if s and not unreachable(s, reachable)]
     return " ".join(kept)
@@ -43,12 +49,18 @@ def prune(text: str, reachable: Collection[str]) -> str:
 
 def prune_schema(node: Any, reachable: Collection[str]) -> Any:
     """A JSON schema whose `description` strings name only reachable tools."""
+    if _everything(reachable):
+        return node
+    return _prune_schema(node, reachable)
+
+
+def _prune_schema(node: Any, reachable: Collection[str]) -> Any:
     if isinstance(node, dict):
         items = cast(dict[Any, Any], node).items()
         return {
-            k: (prune(v, reachable) if k == "description" and isinstance(v, str) else prune_schema(v, reachable))
+            k: (prune(v, reachable) if k == "description" and isinstance(v, str) else _prune_schema(v, reachable))
             for k, v in items
         }
     if isinstance(node, list):
-        return [prune_schema(v, reachable) for v in cast(list[Any], node)]
+        return [_prune_schema(v, reachable) for v in cast(list[Any], node)]
     return node

@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-import tomllib  # pyright: ignore[reportMissingTypeStubs]
-
 from .consent import DEFAULT_REACH, named
 from .errors import NotAllowed
 from .settings import SettingsError
@@ -60,6 +58,8 @@ class Policy:
             text = p.read_text(encoding="utf-8")
         except OSError as exc:
             raise SettingsError(f"cannot read policy file {p}: {exc.strerror}") from None
+        import tomllib  # pyright: ignore[reportMissingTypeStubs]  # only when a policy file is read
+
         try:
             raw = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
         except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -90,7 +90,7 @@ class Redactor:
         self._compiled = False
         self._re: re.Pattern[str] | None = None
         self._probe: re.Pattern[str] | None = None
-        self._probe_bytes: re.Pattern[bytes] | None = None
+        self._probe_bytes: tuple[bytes, ...] | None = None
 
     def _compile(self) -> None:
         """Built on first use, not at start-up: the patterns take tens of milliseconds to compile."""
@@ -98,9 +98,8 @@ class Redactor:
         self._re = re.compile("|".join(parts), re.IGNORECASE) if parts else None
         probes = {g for s in self._secrets for g in _probes(s)}
         self._probe = re.compile("|".join(re.escape(g) for g in sorted(probes))) if probes else None
-        self._probe_bytes = (
-            re.compile("|".join(re.escape(g) for g in sorted(probes)).encode("ascii")) if probes else None
-        )
+        # Plain substring tests (C memmem per gram) are several times faster than one alternation regex.
+        self._probe_bytes = tuple(g.encode("ascii") for g in sorted(probes)) if probes else None
         self._compiled = True
 
     def __bool__(self) -> bool:
@@ -115,7 +114,7 @@ class Redactor:
             # Letters and digits only, lower-cased: no window there means no copy in the text (fast path).
             if "\\" not in value and self._probe_bytes is not None:
                 stripped = value.encode("utf-8", "surrogatepass").translate(None, _NOT_SIGNIFICANT_BYTES).lower()
-                if not self._probe_bytes.search(stripped):
+                if not any(g in stripped for g in self._probe_bytes):
                     return value
             elif not self._probe.search(_NOT_SIGNIFICANT.sub("", value).lower()):
                 return value

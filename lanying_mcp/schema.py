@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
+from pydantic_core import from_json, to_json
 
 _ZH = "x-zh"
 
@@ -163,4 +164,5 @@ def _cache() -> dict[str, Any]:
 def cached(tool: str, lang: str, kind: str) -> dict[str, Any] | None:
     """A pre-computed `input` or `output` schema of `tool` in `lang`, or None."""
     entry = _cache().get(lang, {}).get(tool)
-    return copy.deepcopy(entry[kind]) if entry and kind in entry else None
+    # A private copy, made by a JSON round trip in C (several times faster than copy.deepcopy).
+    return from_json(to_json(entry[kind])) if entry and kind in entry else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx2
 import pytest
@@ -63,9 +64,10 @@ async def test_the_summary_names_failed_rows_and_keeps_every_row_in_the_attachme
     out = outcome.structured
     summary = out["summary"]
     assert summary["items"] == 1200 and summary["failed"] == 30  # the first 30 were members already
-    assert 10 <= len(summary["failed_items"]) <= bulk.FAILED_ROWS  # the first ones, within a byte cap
-    assert all(row["user_id"] in ids[:30] for row in summary["failed_items"])
-    assert sum(summary["failure_reasons"].values()) == 30
+    [member_already] = summary["failures"]  # small enough to list every ID
+    assert member_already["count"] == 30 and member_already["more"] == 0
+    assert member_already["user_ids"] == ids[:30] and member_already["reason"].startswith("20017")
+    assert set(summary["users"]) == {str(i) for i in ids[:30]}  # names beside the IDs
     full = json.loads(outcome.attachment or "")
     assert len(full["data"]) == 1200 and [b["items"] for b in full["batches"]] == [500, 500, 200]
     assert len(outcome.text.encode()) < 8 * 1024
@@ -80,7 +82,9 @@ async def test_registering_1000_users_maps_names_to_ids_within_the_budget(mode):
     assert not result.is_error
     out = result.structured_content["summary"]
     assert {k: out[k] for k in ("items", "succeeded", "failed")} == {"items": 1000, "succeeded": 999, "failed": 1}
-    assert out["failed_items"][0]["username"] == "staff_0003" and out["failed_items"][0]["success"] is False
+    assert out["failures"] == [
+        {"reason": out["failures"][0]["reason"], "count": 1, "usernames": ["staff_0003"], "more": 0}
+    ]
     created = out["created"]
     assert 50 <= len(created) < 999 and all(isinstance(v, int) for v in created.values())
     assert "staff_0000" in created
@@ -129,7 +133,7 @@ async def test_a_failed_invite_batch_is_counted_and_located_in_the_summary():
         return httpx2.Response(200, json={"code": 200, "data": [{"user_id": u, "result": "success"} for u in users]})
 
     settings = Settings(
-        endpoint="http://fake.test", app_id="a", access_token="test-token-0123456789", toolsets=("all",)
+        endpoint="http://fake.test", app_id="a", access_token="test-token-0123456789", toolsets=("all",), names=False
     )
     async with Client(build_server(settings, transport=httpx2.MockTransport(api)), mode="legacy") as client:
         result = await client.call_tool("invite_group_members", {"group_id": 5, "user_ids": list(range(1, 1101))})
@@ -176,3 +180,110 @@ async def test_an_unsplit_call_that_fails_fails_like_any_tool():
     async with Client(build_server(settings, transport=httpx2.MockTransport(api)), mode="legacy") as client:
         result = await client.call_tool("invite_group_members", {"group_id": 5, "user_ids": [1, 2]})
     assert result.is_error and result.structured_content["error"]["code"] == 20001
+
+
+async def _invite_10000_into_a_full_group(lang: str = "en") -> tuple[Any, list[int], list[int]]:
+    """10,000 existing users and 2 unknown IDs invited into a group that holds 2,000: the sandbox as one server."""
+    store = Store()
+    owner = store.add_user("owner_bulk", "pw").user_id
+    ids = [store.add_user(f"u{i}", "pw").user_id for i in range(10_000)]
+    unknown = [ids[-1] + 1_000, ids[-1] + 2_000]
+    invited = [*ids[:4000], unknown[0], *ids[4000:7000], unknown[1], *ids[7000:]]
+    async with sandbox_client(store, lang=lang) as client:
+        gid = (await call(client, "create_group", {"as_user_id": owner, "name": "bulk"}))["data"]["group_id"]
+        result = await client.call_tool(
+            "invite_group_members", {"as_user_id": owner, "group_id": gid, "user_ids": invited}
+        )
+    return result, ids, unknown
+
+
+@pytest.mark.anyio
+async def test_a_10000_user_invite_lists_every_rare_failure_and_says_how_many_more_and_where():
+    result, ids, unknown = await _invite_10000_into_a_full_group()
+    assert not result.is_error
+    summary = result.structured_content["summary"]
+    assert {k: summary[k] for k in ("items", "succeeded", "failed")} == {
+        "items": 10_002,
+        "succeeded": 1999,
+        "failed": 8003,
+    }
+    by_code = {f["reason"].split()[0]: f for f in summary["failures"]}
+    assert set(by_code) == {"20010", "10000"}
+    assert by_code["10000"] == {"reason": "10000 user does not exist", "count": 2, "user_ids": unknown, "more": 0}
+    full = by_code["20010"]
+    assert full["count"] == 8001 and 100 <= len(full["user_ids"]) < 8001
+    assert full["user_ids"] == ids[1999 : 1999 + len(full["user_ids"])]  # the first ones refused, in order
+    assert full["more"] == 8001 - len(full["user_ids"])  # counts add up
+    assert sum(f["count"] for f in summary["failures"]) == summary["failed"]
+    assert summary["full_result"].startswith("lanying://results/")
+    assert set(summary["users"]) <= {str(i) for i in full["user_ids"]} and summary["users"]  # names, where known
+    text = result.content[0].text
+    head = text.partition("\n")[0]
+    assert "8001 × 20010" in head and "2 × 10000 user does not exist" in head
+    assert f"and {full['more']} more not listed there are in full_result" in head
+    assert summary["full_result"] in head  # where the rest is
+    assert len(text.encode()) <= 8 * 1024
+    assert len(json.dumps(result.structured_content, ensure_ascii=False).encode()) <= 8 * 1024
+    link = next(c for c in result.content if getattr(c, "type", "") == "resource_link")
+    assert link.uri == summary["full_result"]
+
+
+@pytest.mark.anyio
+async def test_a_10000_user_invite_summary_in_chinese_stays_within_the_budget():
+    result, _, unknown = await _invite_10000_into_a_full_group("zh")
+    summary = result.structured_content["summary"]
+    assert any(f["user_ids"] == unknown for f in summary["failures"])
+    head = result.content[0].text.partition("\n")[0]
+    assert "另有" in head and "full_result" in head
+    assert len(result.content[0].text.encode()) <= 8 * 1024
+    assert len(json.dumps(result.structured_content, ensure_ascii=False).encode()) <= 8 * 1024
+
+
+@pytest.mark.anyio
+async def test_many_distinct_reasons_and_long_names_stay_within_the_budget():
+    """The worst case for the byte budget: 40 reasons of 120 characters and 60-character usernames."""
+
+    def api(request: httpx2.Request) -> httpx2.Response:
+        users = json.loads(request.content)["list"]
+        rows = [
+            {"username": u["username"], "success": False, "reason": f"{i % 40:03d} " + "x" * 200}
+            for i, u in enumerate(users)
+        ]
+        return httpx2.Response(200, json={"code": 200, "data": rows})
+
+    settings = Settings(
+        endpoint="http://fake.test", app_id="a", access_token="test-token-0123456789", toolsets=("all",)
+    )
+    users = [{"username": f"{i:05d}" + "n" * 55, "password": "pw"} for i in range(1000)]
+    async with Client(build_server(settings, transport=httpx2.MockTransport(api)), mode="legacy") as client:
+        result = await client.call_tool("register_users", {"users": users})
+    summary = result.structured_content["summary"]
+    assert summary["failed"] == 1000 and len(summary["failures"]) == bulk.REASONS
+    assert summary["failures"][-1]["reason"] == "29 other reasons"
+    assert sum(f["count"] for f in summary["failures"]) == 1000
+    assert sum(f["count"] - f["more"] for f in summary["failures"]) == sum(
+        len(f.get("usernames", [])) for f in summary["failures"]
+    )
+    assert len(result.content[0].text.encode()) <= 8 * 1024
+    assert len(json.dumps(result.structured_content, ensure_ascii=False).encode()) <= 8 * 1024
+
+
+@pytest.mark.anyio
+async def test_the_items_of_a_failed_batch_are_listed_under_its_reason():
+    def api(request: httpx2.Request) -> httpx2.Response:
+        users = json.loads(request.content)["user_list"]
+        if 1_000_000_002 in users:
+            return httpx2.Response(200, json={"code": 20001, "message": "group is full"})
+        return httpx2.Response(200, json={"code": 200, "data": [{"user_id": u, "result": "success"} for u in users]})
+
+    settings = Settings(
+        endpoint="http://fake.test", app_id="a", access_token="test-token-0123456789", toolsets=("all",), names=False
+    )
+    async with Client(build_server(settings, transport=httpx2.MockTransport(api)), mode="legacy") as client:
+        result = await client.call_tool(
+            "invite_group_members", {"group_id": 5, "user_ids": list(range(1_000_000_001, 1_000_001_101))}
+        )
+    [failure] = result.structured_content["summary"]["failures"]
+    assert failure["reason"] == "20001 group is full (batch not applied)" and failure["count"] == 500
+    assert failure["user_ids"] == list(range(1_000_000_001, 1_000_000_001 + len(failure["user_ids"])))
+    assert failure["more"] == 500 - len(failure["user_ids"]) > 0

@@ -186,3 +186,22 @@ def test_bad_safety_files_are_one_line_and_exit_2(tmp_path):
         proc = run("--sandbox", *args)
         assert proc.returncode == 2 and proc.stdout == b"" and word in proc.stderr
         assert b"Traceback" not in proc.stderr
+
+
+def test_call_prints_the_results_sentence_on_stderr_and_keeps_the_full_rows_in_a_named_file():
+    users = [{"username": f"cli_bulk_{i:04d}", "password": "pw"} for i in range(300)]
+    proc = run("call", "register_users", "--args", json.dumps({"users": users}), "--sandbox")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)["summary"]  # stdout is the JSON alone
+    err = proc.stderr.decode()
+    assert "300 items: 300 succeeded, 0 failed." in err
+    assert f"summary.created lists the first {len(summary['created'])} username → user_id pairs." in err
+    path = summary["full_result"]
+    assert f"Full per-item result: {path}" in err
+    try:
+        with open(path, encoding="utf-8") as f:
+            assert len(json.load(f)["data"]) == 300
+    finally:
+        os.unlink(path)
+    bad = run("call", "get_group_info", "--args", '{"group_id": 1}', "--sandbox")
+    assert "code 20001" in bad.stderr.decode() and "Next step:" in bad.stderr.decode()

@@ -3,6 +3,7 @@
     python tools/bench.py            # full run (a few minutes on 2 cores), prints the table, writes BENCHMARKS.md
     python tools/bench.py --quick    # smoke run (well under a minute): prints the table, writes nothing
     python tools/bench.py --out F    # write the report to F instead
+    python tools/bench.py --only cold,bulk --runs 15   # some sections, more rounds; prints the table only
 
 Everything runs on loopback: the sandbox API (`python -m lanying_mcp sandbox`), our server
 (`python -m lanying_mcp`, LANYING_TOOLSETS=all) over stdio or streamable HTTP, and the baselines of
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,7 @@ class Env:
             stderr=subprocess.STDOUT,
         )
         self.procs.append(proc)
-        wait_port(port, proc)
+        wait_port(port, proc, timeout=180.0)  # a shared, busy machine can take long to start a process
         return f"http://127.0.0.1:{port}/mcp"
 
     def stop_all(self) -> None:
@@ -155,9 +156,28 @@ def ratio_row(
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process, from /proc/PID/stat (clock ticks).
+
+    Unlike wall time it hardly moves when other work shares the machine: the steadier cold-start figure.
+    """
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cold_start(env: Env, plan: Plan) -> tuple[list[Row], dict[str, Any]]:
     """Spawn → initialize → tools/list answered, over stdio; RSS right after. Ours and minimal alternate."""
-    samples: dict[str, list[tuple[float, int, int]]] = {"ours": [], "minimal": []}
+    samples: dict[str, list[tuple[float, int, int, float]]] = {"ours": [], "minimal": []}
+    # One unmeasured start of each first, writing byte-code even where PYTHONDONTWRITEBYTECODE is set
+    # (as pip does at install): the measured starts then load .pyc files and compile nothing.
+    for kind in ("ours", "minimal"):
+        warm_env = {k: v for k, v in env.server_env().items() if k != "PYTHONDONTWRITEBYTECODE"}
+        session = StdioSession(env.command(kind, "stdio"), warm_env, env.log(f"{kind}-cold"))
+        try:
+            session.initialize()
+            session.list_tools()
+        finally:
+            session.close()
     for _ in range(plan.cold_runs):
         for kind in ("ours", "minimal"):
             started = time.perf_counter()
@@ -166,18 +186,29 @@ def cold_start(env: Env, plan: Plan) -> tuple[list[Row], dict[str, Any]]:
                 session.initialize()
                 tools = session.list_tools()
                 elapsed = time.perf_counter() - started
-                samples[kind].append((elapsed, rss_kib(session.proc.pid), len(tools)))
+                pid = session.proc.pid
+                samples[kind].append((elapsed, rss_kib(pid), len(tools), cpu_seconds(pid)))
             finally:
                 session.close()
     t = {k: [s[0] * 1000 for s in v] for k, v in samples.items()}
     m = {k: [s[1] / 1024 for s in v] for k, v in samples.items()}
     n = {k: v[0][2] for k, v in samples.items()}
+    c = {k: [s[3] * 1000 for s in v] for k, v in samples.items()}
     rows = [
         ratio_row(
             "cold start",
             f"spawn → tools/list, stdio ({n['ours']} tools vs {n['minimal']})",
             t["ours"],
             t["minimal"],
+            "{:,.0f} ms",
+            "≤ 1.1×",
+            lambda r: r <= 1.1,
+        ),
+        ratio_row(
+            "cold start",
+            "CPU time of the server process up to the tools/list answer (user + system)",
+            c["ours"],
+            c["minimal"],
             "{:,.0f} ms",
             "≤ 1.1×",
             lambda r: r <= 1.1,
@@ -526,7 +557,10 @@ each round, so a slow moment hits both), so it can differ from the ratio of the 
   `notifications/initialized`, then `tools/list`) over stdio. Ours serves every toolset
   (LANYING_TOOLSETS=all); the baseline is a minimal MCPServer with one tool
   (`tools/bench_baselines.py minimal`). The ratio is ours ÷ minimal: what the catalogue costs on top of
-  Python + the MCP SDK. Target ≤ 1.3×.
+  Python + the MCP SDK. Target ≤ 1.1×. Each server is started once unmeasured first, writing its
+  byte-code as an install does, so no measured start compiles source. The second row is the CPU time
+  (user + system, from `/proc/PID/stat`) the server process spent up to the same answer: on a machine
+  shared with other work the wall time includes waiting for a CPU, the CPU time hardly does.
 - **memory** — VmRSS of the server process (from `/proc/PID/status`) right after that `tools/list`.
   Ratio ours ÷ minimal. Target ≤ 1.2×.
 - **latency** — median time of one `tools/call get_group_info` answered, calls made one after another
@@ -614,7 +648,10 @@ async def setup(env: Env, plan: Plan) -> tuple[int, int, list[int]]:
     return owner, group_id, users
 
 
-def run(plan: Plan) -> tuple[list[Row], list[str]]:
+SECTIONS = ("cold", "latency", "throughput", "names", "bulk")
+
+
+def run(plan: Plan, only: tuple[str, ...] = SECTIONS) -> tuple[list[Row], list[str]]:
     logs = Path(tempfile.mkdtemp(prefix="lanying-bench-"))
     sandbox_log = open(logs / "sandbox.log", "ab")
     sandbox, api = start_sandbox(TOKEN, sandbox_log, None, "--group-capacity", "100000")
@@ -623,24 +660,31 @@ def run(plan: Plan) -> tuple[list[Row], list[str]]:
     notes: list[str] = [f"process logs: {logs}"]
     try:
         owner, group_id, users = asyncio.run(setup(env, plan))
-        step("cold start and memory")
-        cold_rows, _ = cold_start(env, plan)
-        rows += cold_rows
-        step("latency over stdio")
-        rows += latency_stdio(env, plan, group_id)
-        urls = {kind: env.start_http(kind) for kind in ("ours", "handwritten")}
-        step("latency over streamable HTTP")
-        rows += asyncio.run(latency_http(env, plan, group_id, urls))
-        step("throughput")
-        rows += asyncio.run(throughput(env, plan, group_id, urls))
-        step("names beside IDs")
-        names_rows, names_notes = asyncio.run(names_cost(env, plan, owner))
-        rows += names_rows
-        notes = names_notes + notes
-        step("bulk invite")
-        bulk_rows, bulk_notes = asyncio.run(bulk(env, plan, owner, users, urls["ours"]))
-        rows += bulk_rows
-        notes = bulk_notes + notes
+        if "cold" in only:
+            step("cold start and memory")
+            cold_rows, _ = cold_start(env, plan)
+            rows += cold_rows
+        if "latency" in only:
+            step("latency over stdio")
+            rows += latency_stdio(env, plan, group_id)
+        kinds = ("ours", "handwritten") if {"latency", "throughput"} & set(only) else ("ours",)
+        urls = {kind: env.start_http(kind) for kind in kinds} if set(only) - {"cold"} else {}
+        if "latency" in only:
+            step("latency over streamable HTTP")
+            rows += asyncio.run(latency_http(env, plan, group_id, urls))
+        if "throughput" in only:
+            step("throughput")
+            rows += asyncio.run(throughput(env, plan, group_id, urls))
+        if "names" in only:
+            step("names beside IDs")
+            names_rows, names_notes = asyncio.run(names_cost(env, plan, owner))
+            rows += names_rows
+            notes = names_notes + notes
+        if "bulk" in only:
+            step("bulk invite")
+            bulk_rows, bulk_notes = asyncio.run(bulk(env, plan, owner, users, urls["ours"]))
+            rows += bulk_rows
+            notes = bulk_notes + notes
     finally:
         env.stop_all()
         stop(sandbox)
@@ -658,13 +702,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help=f"where to write the report (default {REPORT.name} for a full run)")
     p.add_argument("--soak", action="store_true", help="the memory soak instead: RSS over many calls per transport")
     p.add_argument("--calls", type=int, default=20_000, help="calls per transport in the soak (default 20,000)")
+    p.add_argument(
+        "--only",
+        help=f"comma-separated sections to run ({', '.join(SECTIONS)}); writes no report unless --out is given",
+    )
+    p.add_argument("--runs", type=int, help="rounds of the cold-start and bulk sections (default: the plan's)")
     ns = p.parse_args(argv)
     if ns.soak:
         return soak(ns)
     plan = QUICK if ns.quick else FULL
+    only = tuple(x.strip() for x in ns.only.split(",")) if ns.only else SECTIONS
+    if unknown := set(only) - set(SECTIONS):
+        p.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    if ns.runs:
+        plan = replace(plan, cold_runs=ns.runs, bulk_runs=ns.runs)
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
-    rows, notes = run(plan)
+    rows, notes = run(plan, only)
     seconds = time.perf_counter() - started
     notes.append(
         f"1-minute load average {load_before:.2f} at the start and {os.getloadavg()[0]:.2f} at the end "
@@ -675,9 +729,10 @@ def main(argv: list[str] | None = None) -> int:
     for note in notes:
         print(f"- {note}")
     print(f"({plan.name} plan, {seconds:.0f} s)")
-    out = ns.out or (None if ns.quick else REPORT)
+    out = ns.out or (None if ns.quick or ns.only else REPORT)
     if out is not None:
         command = "python tools/bench.py" + (" --quick" if ns.quick else "") + (f" --out {ns.out}" if ns.out else "")
+        command += (f" --only {ns.only}" if ns.only else "") + (f" --runs {ns.runs}" if ns.runs else "")
         report(out, command, plan, rows, notes, seconds)
         print(f"wrote {out}")
     return 0
