@@ -3,7 +3,8 @@
 Everything else in the package speaks in its own terms (operations, Outcomes, questions and
 answers); this adapter turns them into SDK objects. Where it must reach into SDK internals —
 the `Tool` constructor with a hand-made `FuncMetadata`, `ArgModelBase`, `build_resolver_plans`,
-and `_lowlevel_server.add_request_handler` — `tests/test_sdk_contract.py` pins exactly the
+`_lowlevel_server.add_request_handler`, a resolver and its tool body sharing one context (the asked
+question's nonce), and an answer counting only for the exact question asked — `tests/test_sdk_contract.py` pins exactly the
 behaviour relied on, so an SDK upgrade that changes it fails there, by name.
 """
 

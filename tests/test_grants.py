@@ -104,7 +104,10 @@ def question_text(first: InputRequiredResult) -> str:
 async def test_a_yes_runs_once_and_its_replays_from_any_session_ask_again():
     api = Api()
     server = build_server(settings(), transport=httpx2.MockTransport(api))
-    async with Client(server, mode="auto", elicitation_callback=decline) as one, Client(server, mode="auto", elicitation_callback=decline) as other:
+    async with (
+        Client(server, mode="auto", elicitation_callback=decline) as one,
+        Client(server, mode="auto", elicitation_callback=decline) as other,
+    ):
         first = await ask(one)
         done = await answer(one, first)
         assert isinstance(done, CallToolResult) and not done.is_error, done
@@ -133,7 +136,10 @@ async def test_a_yes_given_in_one_session_cannot_be_used_by_another_before_it():
     """The nonce is single-use whoever redeems it first: the second use never runs."""
     api = Api()
     server = build_server(settings(), transport=httpx2.MockTransport(api))
-    async with Client(server, mode="auto", elicitation_callback=decline) as one, Client(server, mode="auto", elicitation_callback=decline) as other:
+    async with (
+        Client(server, mode="auto", elicitation_callback=decline) as one,
+        Client(server, mode="auto", elicitation_callback=decline) as other,
+    ):
         first = await ask(one)
         stolen = await answer(other, first)  # same local user: the nonce is the guard
         assert isinstance(stolen, CallToolResult) and not stolen.is_error
@@ -199,7 +205,10 @@ async def test_legacy_every_call_asks_its_own_question_and_an_echoed_state_is_ig
         return replies[len(asked) - 1]
 
     server = build_server(settings(), transport=httpx2.MockTransport(api))
-    async with Client(server, mode="auto", elicitation_callback=decline) as modern, Client(server, mode="legacy", elicitation_callback=human) as old:
+    async with (
+        Client(server, mode="auto", elicitation_callback=decline) as modern,
+        Client(server, mode="legacy", elicitation_callback=human) as old,
+    ):
         first = await ask(modern)  # a sealed state and a yes from the 2026 era...
         ok = await old.call_tool(TOOL, ARGS)
         assert not ok.is_error and api.broadcasts() == 1
@@ -236,7 +245,12 @@ async def http_client(app: Any, headers: dict[str, str]):
     http = httpx2.AsyncClient(
         transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1:8000", headers=headers, timeout=60
     )
-    async with http, Client(streamable_http_client("http://127.0.0.1:8000/mcp", http_client=http), elicitation_callback=decline) as client:
+    async with (
+        http,
+        Client(
+            streamable_http_client("http://127.0.0.1:8000/mcp", http_client=http), elicitation_callback=decline
+        ) as client,
+    ):
         yield client
 
 
