@@ -149,7 +149,10 @@ class Gate:
                         "it was given to; call the tool again to ask the human afresh",
                         code="confirmation_required",
                     )
-                    return failure(name, exc, self.settings.lang)
+                    outcome = failure(name, exc, self.settings.lang)
+                    if not target.hints.read_only:
+                        record(self.context(caller, client), target, targs, outcome, note="answer_not_usable")
+                    return outcome
             return consent.Grant.of([(target, params)], expires=self.clock() + self.grant_seconds)
         if caller is not None and caller.ref is not None:
             try:  # a no (or no answer) also closes its question

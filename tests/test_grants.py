@@ -10,7 +10,7 @@ replay must leave the API untouched: the writes are counted at the mock transpor
 from __future__ import annotations
 
 import contextlib
-import time
+import getpass
 from typing import Any
 
 import anyio
@@ -319,12 +319,14 @@ async def test_a_nonce_redeems_only_for_its_caller_and_its_exact_call():
         def headers(self) -> dict[str, str] | None:
             return self._headers
 
-    ref = await gate._issue("local:" + __import__("getpass").getuser(), fingerprint(op, params))
+    me = "local:" + getpass.getuser()
+    ref = await gate._issue(me, fingerprint(op, params))
     assert await gate._redeem(Headers(tenant(TOKEN_B), ref), op, params) == "this answer was given to another caller"
-    ref = await gate._issue("local:" + __import__("getpass").getuser(), fingerprint(op, params))
+    ref = await gate._issue(me, fingerprint(op, params))
     assert await gate._redeem(Headers(None, ref), op, other) == "this answer was given for other arguments"
-    ref = await gate._issue("local:" + __import__("getpass").getuser(), fingerprint(op, params))
+    ref = await gate._issue(me, fingerprint(op, params))
+    assert await gate._issue(me, fingerprint(op, params)) == ref  # the open question is asked again as it was
     assert await gate._redeem(Headers(None, ref), op, params) is None
-    assert await gate._redeem(Headers(None, ref), op, params) == "this answer was already used, or its question expired"
     assert await gate.state.get(NONCES, ref) is None
-    assert time.time() > 0
+    assert await gate._redeem(Headers(None, ref), op, params) == "this answer was already used, or its question expired"
+    assert await gate._issue(me, fingerprint(op, params)) != ref  # a used question is never asked again
