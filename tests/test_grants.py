@@ -27,6 +27,7 @@ from lanying_mcp.dispatch import validate
 from lanying_mcp.gate import NONCES
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import Settings
+from lanying_mcp.state import MemoryState, StateError
 from lanying_mcp.toolsets import CATALOGUE
 
 TOKEN = "grants-test-token-0123456789"
@@ -330,3 +331,35 @@ async def test_a_nonce_redeems_only_for_its_caller_and_its_exact_call():
     assert await gate.state.get(NONCES, ref) is None
     assert await gate._redeem(Headers(None, ref), op, params) == "this answer was already used, or its question expired"
     assert await gate._issue(me, fingerprint(op, params)) != ref  # a used question is never asked again
+
+
+@pytest.mark.anyio
+async def test_a_question_that_cannot_be_recorded_is_refused(mode):
+    """No nonce, no yes: when the state store fails, the call is refused with a reason and nothing is sent."""
+    api = Api()
+
+    class Broken(MemoryState):
+        async def add(self, ns: str, key: str, value: str, ttl: float) -> bool:
+            raise StateError("the state file is not writable")
+
+    async def yes(context: Any, params: Any) -> ElicitResult:
+        return YES
+
+    server = build_server(settings(lang="zh"), transport=httpx2.MockTransport(api))
+    server.gate.state = Broken()
+    async with Client(server, mode=mode, elicitation_callback=yes) as client:
+        result = await client.call_tool(TOOL, ARGS)
+    assert result.is_error and result.structured_content["error"]["code"] == "confirmation_required"  # type: ignore[index]
+    assert api.broadcasts() == 0
+
+
+@pytest.mark.anyio
+async def test_the_question_names_its_code_in_the_servers_language():
+    api = Api()
+    server = build_server(settings(lang="zh"), transport=httpx2.MockTransport(api))
+    async with Client(server, mode="auto", elicitation_callback=decline) as client:
+        first = await ask(client)
+    text = question_text(first)
+    assert text.endswith(")") and "(确认编号 " in text
+    ref = text.rsplit("(确认编号 ", 1)[1].rstrip(")")
+    assert await server.gate.state.get(NONCES, ref) is not None  # the code named is the nonce kept
