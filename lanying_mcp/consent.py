@@ -15,6 +15,7 @@ The rules are data on the operation (see `spec.Consent` and `spec.Audience`):
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from .policy import Policy
 
 DEFAULT_REACH = 1000  # recipients above which a delivery needs a yes, unless the policy sets another
+QUESTION_SECONDS = 300.0  # how long a question stays answerable (its nonce and its sealed request state)
+GRANT_SECONDS = 120.0  # how long a yes stays usable after the answer arrives
 
 
 def everyone(audience: Audience, params: Params) -> bool:
@@ -101,15 +104,20 @@ def fingerprint(op: Operation, params: BaseModel) -> str:
 
 @dataclass(frozen=True)
 class Grant:
-    """A human's yes (or the operator's --yes) for exact calls; anything else stays refused."""
+    """A human's yes (or the operator's --yes) for exact calls; anything else stays refused.
+
+    `expires` (a `time.time()` value) ends a yes given to a question: it covers nothing afterwards."""
 
     calls: frozenset[str] = field(default_factory=frozenset[str])
+    expires: float | None = None
 
     @classmethod
-    def of(cls, pairs: Iterable[tuple[Operation, BaseModel]]) -> Grant:
-        return cls(frozenset(fingerprint(op, params) for op, params in pairs))
+    def of(cls, pairs: Iterable[tuple[Operation, BaseModel]], expires: float | None = None) -> Grant:
+        return cls(frozenset(fingerprint(op, params) for op, params in pairs), expires)
 
     def covers(self, op: Operation, params: BaseModel) -> bool:
+        if self.expires is not None and time.time() >= self.expires:
+            return False
         return fingerprint(op, params) in self.calls
 
 

@@ -4,21 +4,44 @@
 really run with its final arguments, and asks `consent.risks` whether a yes is needed. `settle` runs
 in the tool: a yes becomes a `Grant` for exactly that call, anything else ends the call with nothing
 done. `dispatch.execute` checks the Grant again, so a call that skipped the gate is refused there.
+
+A yes is good once, for one caller and one exact call:
+- each question carries a fresh nonce (`ref`, named in its text), issued in the state store with the
+  caller's identity and the call's fingerprint (the operation and its validated arguments). The
+  multi-round protocol's sealed state commits to the exact question, hence to the nonce;
+- the answer redeems the nonce (`State.take`): a second use of the same answer finds nothing, and the
+  resolver, asked again for it, issues a new nonce, so the echoed answer no longer fits its question
+  and the human is asked again. A nonce issued to another caller or for other arguments is refused;
+- a question stays answerable `QUESTION_SECONDS`; the yes then covers its call for `GRANT_SECONDS`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
 from . import consent, errors
 from .dispatch import CallContext, Outcome, failure, record, validate
+from .identity import caller_identity
 from .policy import Policy
 from .question import describe
 from .routing import Router
-from .sdk import Answer, Caller, Decision
+from .sdk import Answer, Caller, Decision, Question
 from .settings import Settings
-from .spec import Operation
+from .spec import Operation, Params
+from .state import MemoryState, State, StateError
+
+log = logging.getLogger("lanying_mcp")
+
+NONCES = "grant"  # nonce -> {caller, call}: one asked question, redeemed once by its answer
+PENDING = "grant-pending"  # digest(caller, call) -> nonce: the open question for that caller and call
+
+_REF = {"en": " (Confirmation {ref}.)", "zh": "(确认编号 {ref})"}
 
 
 class Gate:
@@ -28,13 +51,18 @@ class Gate:
         policy: Policy | None,
         router: Router,
         context: Callable[..., CallContext],
+        state: State | None = None,
     ) -> None:
         self.settings = settings
         self.policy = policy
         self.router = router
         self.context = context
+        self.state = state if state is not None else MemoryState()
+        self.question_seconds = consent.QUESTION_SECONDS
+        self.grant_seconds = consent.GRANT_SECONDS
+        self.clock: Callable[[], float] = time.time
 
-    async def ask(self, op: Operation, caller: Caller, arguments: dict[str, Any]) -> str | Decision:
+    async def ask(self, op: Operation, caller: Caller, arguments: dict[str, Any]) -> Question | Decision:
         """The question for the human, or the decision when none is needed or none can be asked."""
         if not self.settings.confirm:
             return Decision.GO
@@ -57,24 +85,87 @@ class Gate:
         if not caller.can_elicit():
             return Decision.REFUSE
         question = await describe(target, params, self.context(caller, client), risks)
-        return Decision.ABSENT if question is None else question
+        if question is None:
+            return Decision.ABSENT
+        try:
+            ref = await self._issue(caller_identity(caller.headers()), consent.fingerprint(target, params))
+        except StateError as exc:
+            log.warning("a confirmation could not be recorded: %s", exc)
+            return Decision.UNRECORDED
+        return Question(question + _REF["zh" if self.settings.lang == "zh" else "en"].format(ref=ref), ref)
 
-    def settle(
+    async def _issue(self, who: str, call: str) -> str:
+        """The nonce of the open question for this caller and call: the one already asked, or a new one."""
+        slot = hashlib.sha256(f"{who}\0{call}".encode()).hexdigest()
+        ref = await self.state.get(PENDING, slot)
+        if ref is not None and await self.state.get(NONCES, ref) is not None:
+            return ref  # the same question again (the multi-round protocol re-asks it to read its answer)
+        record = json.dumps({"caller": who, "call": call})
+        while not await self.state.add(NONCES, ref := secrets.token_hex(5), record, self.question_seconds):
+            pass  # taken (vanishingly rare): draw again
+        await self.state.put(PENDING, slot, ref, self.question_seconds)
+        return ref
+
+    async def _redeem(self, caller: Caller | None, target: Operation, params: Params) -> str | None:
+        """Use up the answered question's nonce: None when it was this caller's, for this exact call, and
+        still open; else why the answer cannot be used."""
+        if caller is None or caller.ref is None:
+            return "no question was asked for this answer"
+        raw = await self.state.take(NONCES, caller.ref)
+        if raw is None:
+            return "this answer was already used, or its question expired"
+        record = json.loads(raw)
+        who, call = caller_identity(caller.headers()), consent.fingerprint(target, params)
+        await self.state.delete(PENDING, hashlib.sha256(f"{record['caller']}\0{record['call']}".encode()).hexdigest())
+        if record.get("caller") != who:
+            return "this answer was given to another caller"
+        if record.get("call") != call:
+            return "this answer was given for other arguments"
+        return None
+
+    async def settle(
         self, op: Operation, arguments: dict[str, Any], answer: Answer, client: Any, caller: Caller | None = None
     ) -> consent.Grant | Outcome:
         """A Grant for exactly the confirmed call, or the Outcome that ends the call with nothing done."""
         target, targs = self.router.target(op, arguments)
         if answer in (Answer.NOT_ASKED,):
             return consent.Grant()
+        name = target.name if target else op.name
         if answer in (Answer.YES, Answer.ABSENT):
             if target is None:
                 return consent.Grant()
             try:
-                return consent.Grant.of([(target, validate(target, targs))])
+                params = validate(target, targs)
             except errors.LanyingError:
                 return consent.Grant()  # the call reports its bad arguments
-        name = target.name if target else op.name
-        if answer is Answer.CANNOT_ASK:
+            if answer is Answer.YES:
+                try:
+                    why = await self._redeem(caller, target, params)
+                except StateError as exc:
+                    why = f"the confirmation could not be checked ({exc})"
+                if why is not None:
+                    exc = errors.NotAllowed(
+                        f"{name} was not run: {why}. A yes is good once, for the caller and the exact arguments "
+                        "it was given to; call the tool again to ask the human afresh",
+                        code="confirmation_required",
+                    )
+                    outcome = failure(name, exc, self.settings.lang)
+                    if not target.hints.read_only:
+                        record(self.context(caller, client), target, targs, outcome, note="answer_not_usable")
+                    return outcome
+            return consent.Grant.of([(target, params)], expires=self.clock() + self.grant_seconds)
+        if caller is not None and caller.ref is not None:
+            try:  # a no (or no answer) also closes its question
+                await self.state.take(NONCES, caller.ref)
+            except StateError:
+                pass
+        if answer is Answer.UNRECORDED:
+            exc = errors.NotAllowed(
+                f"{name} needs a human's confirmation, and it could not be recorded to check the answer (the "
+                "state store failed; see the server log); nothing was done",
+                code="confirmation_required",
+            )
+        elif answer is Answer.CANNOT_ASK:
             exc = errors.NotAllowed(
                 f"{name} needs a human's confirmation, and this MCP client cannot ask (it does not support "
                 "elicitation); nothing was done",

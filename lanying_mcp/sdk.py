@@ -3,14 +3,17 @@
 Everything else in the package speaks in its own terms (operations, Outcomes, questions and
 answers); this adapter turns them into SDK objects. Where it must reach into SDK internals —
 the `Tool` constructor with a hand-made `FuncMetadata`, `ArgModelBase`, `build_resolver_plans`,
-and `_lowlevel_server.add_request_handler` — `tests/test_sdk_contract.py` pins exactly the
+`_lowlevel_server.add_request_handler`, a resolver and its tool body sharing one context (the asked
+question's nonce), and an answer counting only for the exact question asked — `tests/test_sdk_contract.py` pins exactly the
 behaviour relied on, so an SDK upgrade that changes it fails there, by name.
 """
 
 from __future__ import annotations
 
+import contextvars
 import enum
 import logging
+import os
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -44,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import to_json
 
 from . import identity, results
+from .consent import QUESTION_SECONDS
 from .dispatch import Outcome
 from .state import StateError
 from .stdio import protocol_streams
@@ -58,6 +62,7 @@ __all__ = [
     "Caller",
     "Decision",
     "LEGACY_VERSIONS",
+    "Question",
     "LanyingMCP",
     "ToolSpec",
     "make_tool",
@@ -72,6 +77,23 @@ class Decision(str, enum.Enum):
     GO = "go"  # nothing to confirm
     REFUSE = "refuse"  # a yes is needed and this client cannot be asked
     ABSENT = "absent"  # the target does not exist: the call fails on its own, nothing to confirm
+    UNRECORDED = "unrecorded"  # a yes is needed, but the question could not be recorded to check its answer
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the human is asked, and the nonce that makes this asking unique.
+
+    `text` already names `ref`, so the sealed request state (which commits to the exact question)
+    commits to the nonce: an answer is only taken for the question it was given to."""
+
+    text: str
+    ref: str
+
+
+# The nonce of the question a tool's resolver asked during this request, for the tool body to redeem.
+# The SDK runs a tool's resolvers and then its body in the same task, so the body sees what was set.
+_ASKED: contextvars.ContextVar[str | None] = contextvars.ContextVar("lanying_asked", default=None)
 
 
 class Answer(str, enum.Enum):
@@ -83,6 +105,7 @@ class Answer(str, enum.Enum):
     CANNOT_ASK = "cannot_ask"
     NOT_ASKED = "not_asked"
     ABSENT = "absent"
+    UNRECORDED = "unrecorded"
 
 
 # The one yes/no the human is asked (elicitation schemas must be flat). `confirm` is typed `Any` with a
@@ -131,9 +154,12 @@ def _answer(value: Any) -> Answer:
     if isinstance(value, AcceptedElicitation) and isinstance(value.data, _Verdict):  # pyright: ignore[reportUnknownMemberType]
         value = value.data  # pyright: ignore[reportUnknownMemberType]
     if isinstance(value, _Verdict):
-        return {Decision.GO: Answer.NOT_ASKED, Decision.REFUSE: Answer.CANNOT_ASK, Decision.ABSENT: Answer.ABSENT}[
-            value.decision
-        ]
+        return {
+            Decision.GO: Answer.NOT_ASKED,
+            Decision.REFUSE: Answer.CANNOT_ASK,
+            Decision.ABSENT: Answer.ABSENT,
+            Decision.UNRECORDED: Answer.UNRECORDED,
+        }[value.decision]
     if isinstance(value, AcceptedElicitation):
         data = value.data  # pyright: ignore[reportUnknownMemberType]
         return Answer.YES if isinstance(data, ConfirmAnswer) and data.confirm is True else Answer.DECLINED
@@ -144,9 +170,11 @@ def _answer(value: Any) -> Answer:
 
 @dataclass
 class Caller:
-    """What generic code may know of the MCP request behind a call: headers, elicitation, progress."""
+    """What generic code may know of the MCP request behind a call: headers, elicitation, progress,
+    and the nonce of the question this call's answer was given to (`ref`, None when none was asked)."""
 
     ctx: Any = None
+    ref: str | None = None
 
     def headers(self) -> Mapping[str, str] | None:
         if self.ctx is None:
@@ -170,7 +198,7 @@ class Caller:
             log.debug("progress notification failed", exc_info=True)
 
 
-Ask = Callable[[Caller, dict[str, Any]], Awaitable["str | Decision"]]
+Ask = Callable[[Caller, dict[str, Any]], Awaitable["str | Question | Decision"]]
 Run = Callable[[Caller, dict[str, Any], Answer], Awaitable[Outcome]]
 
 
@@ -203,6 +231,12 @@ class _RawArguments(ArgModelBase):
 def caller_identity(ctx: Any) -> str:
     """Who is behind a Context (of a tool call or a resource read): see identity.py."""
     return identity.caller_identity(Caller(ctx).headers())
+
+
+def state_principal(request_context: Any) -> str:
+    """The principal a sealed request state is bound to: the caller behind the SDK's request context."""
+    headers = getattr(getattr(request_context, "request", None), "headers", None)
+    return identity.caller_identity(headers)
 
 
 async def to_result(
@@ -247,16 +281,21 @@ def make_tool(
 
     async def fn(ctx: Context[Any, Any], arguments: dict[str, Any], confirm: Any = None) -> CallToolResult:
         answer = _answer(confirm) if ask is not None else Answer.NOT_ASKED
-        return await to_result(await run(Caller(ctx), arguments, answer), ctx, store, lang)
+        ref = _ASKED.get() if ask is not None else None
+        return await to_result(await run(Caller(ctx, ref), arguments, answer), ctx, store, lang)
 
     resolved: dict[str, Any] = {}
     plans: dict[Any, Any] = {}
     if ask is not None:
 
         async def gate(ctx: Context[Any, Any], arguments: dict[str, Any]) -> Any:
+            _ASKED.set(None)
             decided = await ask(Caller(ctx), arguments)
             if isinstance(decided, Decision):
                 return _Verdict(decision=decided)
+            if isinstance(decided, Question):
+                _ASKED.set(decided.ref)
+                decided = decided.text
             return Elicit(decided, confirm_form(lang))
 
         # The SDK keys a resolver's state in the multi-round (2026-07-28) protocol by the resolver's
@@ -318,8 +357,15 @@ class LanyingMCP(MCPServer[Any]):
     ) -> None:
         if icon:  # the server's icon (`src`, a data: URI), shown by hosts beside its name
             kwargs.setdefault("icons", [Icon(src=icon)])
-        if state_key:  # replicas must share it, so any of them can resume a multi-round (confirmation) call
-            kwargs.setdefault("request_state_security", RequestStateSecurity(keys=[state_key.encode()]))
+        # The sealed state of a multi-round (confirmation) call: replicas must share the key, so any of them
+        # can resume a call another asked; without one, a key of this process. The state lives as long as
+        # its question, and is bound to the caller (local user, or the digest of the bearer and per-request
+        # credentials), so another caller's echo of it is refused.
+        key = state_key.encode() if state_key else os.urandom(32)
+        kwargs.setdefault(
+            "request_state_security",
+            RequestStateSecurity(keys=[key], ttl=QUESTION_SECONDS, bind_principal=state_principal),
+        )
         super().__init__(
             name="lanying-mcp", title="Lanying IM", version=version, instructions=instructions, tools=tools, **kwargs
         )

@@ -94,8 +94,8 @@ class LanyingServer(LanyingMCP):
         self.listed = self.selection.listed
         self.router = Router(settings, client, lambda: self.reachable)
         self.profiles = self.router.profiles
-        self.gate = Gate(settings, self.policy, self.router, self.context)
         self.state = open_state(settings.state_file)  # what outlives a call; opened at first use
+        self.gate = Gate(settings, self.policy, self.router, self.context, self.state)
         self.results = ResultStore(self.state)  # bulk calls' full results, behind resource links
         super().__init__(
             tools=[self.make_tool(op) for op in self.reachable.values()],
@@ -170,7 +170,7 @@ class LanyingServer(LanyingMCP):
             client, args = self.router.route(op, caller.headers(), arguments or {})
         except errors.LanyingError as exc:
             return failure(op.name, exc, self.lanying_settings.lang)
-        settled = self.gate.settle(op, args, answer, client, caller)
+        settled = await self.gate.settle(op, args, answer, client, caller)
         if isinstance(settled, Outcome):
             return settled
         return await execute(op, args, self.context(caller, client, settled))

@@ -154,3 +154,54 @@ async def test_a_resolver_value_that_asks_nothing_arrives_wrapped_as_accepted(de
         result = await client.call_tool("echo", {})
     assert result.structured_content is not None and result.structured_content["answer"] == expected
     assert AcceptedElicitation is not None and Elicit is not None  # the names sdk.py imports still exist
+
+
+@pytest.mark.anyio
+async def test_the_tool_body_sees_the_nonce_its_resolver_asked_with(mode):
+    """The SDK runs a tool's resolver and then its body in one task: what the resolver set, the body reads."""
+    asked: list[str] = []
+
+    async def human(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    async def ask(caller: sdk.Caller, arguments: dict[str, Any]) -> Any:
+        return sdk.Question(f"Really echo {arguments['x']}? (ref n1)", "n1")
+
+    async def body(caller: sdk.Caller, arguments: dict[str, Any], answer: sdk.Answer) -> Outcome:
+        return Outcome(True, {"answer": answer.value, "ref": caller.ref}, "ok")
+
+    server = sdk.LanyingMCP(tools=[sdk.make_tool(spec(), body, ask)], hidden=set(), instructions="", version="0")
+    async with Client(server, mode=mode, elicitation_callback=human) as client:
+        result = await client.call_tool("echo", {"x": 7})
+    assert asked == ["Really echo 7? (ref n1)"]
+    assert result.structured_content == {"answer": "yes", "ref": "n1"}
+
+
+@pytest.mark.anyio
+async def test_an_answer_echoed_to_a_reworded_question_asks_again():
+    """The 2026-07-28 state pins an answer to the exact question: a question that changed is asked afresh."""
+    from mcp.types import InputRequiredResult
+
+    refs = iter(["n1", "n1", "n2"])
+
+    async def ask(caller: sdk.Caller, arguments: dict[str, Any]) -> Any:
+        ref = next(refs)
+        return sdk.Question(f"Really? (ref {ref})", ref)
+
+    async def human(context: Any, params: Any) -> ElicitResult:
+        return ElicitResult(action="decline")
+
+    server = sdk.LanyingMCP(tools=[sdk.make_tool(spec(), echo, ask)], hidden=set(), instructions="", version="0")
+    async with Client(server, mode="auto", elicitation_callback=human) as client:
+        first = await client.session.call_tool("echo", {}, allow_input_required=True)
+        assert isinstance(first, InputRequiredResult)
+        yes = dict.fromkeys(first.input_requests, ElicitResult(action="accept", content={"confirm": True}))
+        done = await client.session.call_tool(
+            "echo", {}, input_responses=yes, request_state=first.request_state, allow_input_required=True
+        )
+        assert not isinstance(done, InputRequiredResult) and done.structured_content["answer"] == "yes"  # type: ignore[index]
+        again = await client.session.call_tool(
+            "echo", {}, input_responses=yes, request_state=first.request_state, allow_input_required=True
+        )
+        assert isinstance(again, InputRequiredResult)
