@@ -37,6 +37,7 @@ import tomllib
 from pydantic import SecretStr
 
 from .errors import NotAllowed
+from .json_values import as_object
 from .settings import SettingsError
 
 HEADER_APP_ID = "x-lanying-app-id"
@@ -72,8 +73,8 @@ def load_profiles(path: str | Path, env: Mapping[str, str] | None = None) -> Pro
         raise SettingsError(f"cannot read profiles file {p}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"profiles file {p} is not valid TOML: {exc}") from None
-    table = raw.get("profiles")
-    if not isinstance(table, dict) or not table:
+    table = as_object(raw.get("profiles"))
+    if not table:
         raise SettingsError(f"profiles file {p} needs at least one [profiles.NAME] table")
     apps = {name: _app(name, body, env) for name, body in table.items()}
     default = raw.get("default", next(iter(apps)))
@@ -82,8 +83,9 @@ def load_profiles(path: str | Path, env: Mapping[str, str] | None = None) -> Pro
     return Profiles(apps, default)
 
 
-def _app(name: str, body: Any, env: Mapping[str, str]) -> App:
-    if not isinstance(body, dict):
+def _app(name: str, value: Any, env: Mapping[str, str]) -> App:
+    body = as_object(value)  # a TOML table: string keys
+    if body is None:
         raise SettingsError(f"profiles.{name} must be a table")
     unknown = set(body) - {"endpoint", "app_id", "access_token", "access_token_env", "read_only"}
     if unknown:
@@ -93,8 +95,8 @@ def _app(name: str, body: Any, env: Mapping[str, str]) -> App:
         token = env.get(str(body["access_token_env"]))
         if not token:
             raise SettingsError(f"profiles.{name}: environment variable {body['access_token_env']} is not set")
-    for key, value in (("endpoint", body.get("endpoint")), ("app_id", body.get("app_id")), ("access_token", token)):
-        if not isinstance(value, str) or not value:
+    for key, given in (("endpoint", body.get("endpoint")), ("app_id", body.get("app_id")), ("access_token", token)):
+        if not isinstance(given, str) or not given:
             raise SettingsError(f"profiles.{name}: {key} is missing")
     endpoint = str(body["endpoint"])
     if urlparse(endpoint).scheme not in ("http", "https"):

@@ -28,9 +28,10 @@ from collections.abc import Collection
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from .errors import AuditUnavailable
+from .json_values import as_object
 from .redact import Redactor
 from .settings import SettingsError
 
@@ -59,8 +60,8 @@ def _is_secret(key: str, declared: frozenset[str]) -> bool:
 def redact(value: Any) -> Any:
     declared = secret_keys()
     if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
+        out: dict[Any, Any] = {}
+        for key, item in cast(dict[Any, Any], value).items():  # a logged value: keys of any type
             if _is_secret(str(key), declared):
                 out[key] = "[redacted]"
             elif key in LARGE_KEYS and isinstance(item, str):
@@ -69,7 +70,7 @@ def redact(value: Any) -> Any:
                 out[key] = redact(item)
         return out
     if isinstance(value, list):
-        return [redact(v) for v in value[:1000]]
+        return [redact(v) for v in cast(list[Any], value)[:1000]]
     if isinstance(value, str) and len(value) > 2000:
         return value[:2000] + "…"
     return value
@@ -194,8 +195,9 @@ def _parse(line: bytes, app_keys: Collection[str] | None) -> dict[str, Any] | No
         entry = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
-    if not isinstance(entry, dict):
+    record = as_object(entry)
+    if record is None:
         return None
-    if app_keys is not None and entry.get("app_key") not in app_keys:
+    if app_keys is not None and record.get("app_key") not in app_keys:
         return None
-    return entry
+    return record

@@ -31,6 +31,7 @@ import httpx2
 from . import __version__
 from .client import LanyingClient
 from .errors import LanyingError, entry
+from .json_values import as_array, as_object
 from .settings import Settings
 from .toolsets import TOOLSETS, roles
 
@@ -200,11 +201,12 @@ async def _reach(
             return None, Check("endpoint", FAIL, f"DNS: cannot resolve {host} ({exc})", _endpoint_step())
     headers = {"app_id": settings.app_id, "access-token": settings.access_token.get_secret_value()}
     try:
-        async with httpx2.AsyncClient(
+        http = httpx2.AsyncClient(
             transport=transport,
             timeout=httpx2.Timeout(settings.timeout, connect=min(settings.timeout, 10.0)),
             headers={"User-Agent": f"lanying-mcp/{__version__} doctor"},
-        ) as http:
+        )
+        async with http:  # entered here, not in `with ... as`: httpx2's __aenter__ is untyped
             response = await http.get(
                 settings.endpoint.rstrip("/") + PROBE_PATH, params={"page_num": 1, "page_size": 1}, headers=headers
             )
@@ -238,7 +240,8 @@ def _envelope(response: httpx2.Response) -> dict[str, Any] | None:
         body = response.json()
     except ValueError:
         return None
-    return body if isinstance(body, dict) and isinstance(body.get("code"), int) else None
+    envelope = as_object(body)
+    return envelope if envelope is not None and isinstance(envelope.get("code"), int) else None
 
 
 def _envelope_check(response: httpx2.Response) -> Check:
@@ -374,11 +377,9 @@ async def _placeholders(client: LanyingClient, first_page: Any, seed: Seed | Non
             "$password": seed.password,
             "$chatbot": seed.chatbot_id,
         }
-    user = (
-        first_page[0].get("user_id")
-        if isinstance(first_page, list) and first_page and isinstance(first_page[0], dict)
-        else None
-    )
+    rows = as_array(first_page)
+    first_row = as_object(rows[0]) if rows else None
+    user = first_row.get("user_id") if first_row is not None else None
     found: dict[str, Any] = {"$user": user, "$group": None}
     if user is not None:  # a group to read from: one the first user belongs to
         op = CATALOGUE[roles.USER_GROUPS]
@@ -386,25 +387,27 @@ async def _placeholders(client: LanyingClient, first_page: Any, seed: Seed | Non
             groups = await client.call(op, validate(op, {"as_user_id": user}), retry=False)
         except LanyingError:
             return found
-        if isinstance(groups.data, list) and groups.data:
-            first = groups.data[0]
-            found["$group"] = first.get("group_id") if isinstance(first, dict) else first
+        groups_rows = as_array(groups.data)
+        if groups_rows:
+            first = groups_rows[0]
+            row = as_object(first)
+            found["$group"] = row.get("group_id") if row is not None else first
     return found
 
 
 def _strings(template: Any) -> list[str]:
-    if isinstance(template, dict):
-        return [s for v in template.values() for s in _strings(v)]
-    if isinstance(template, list):
-        return [s for v in template for s in _strings(v)]
+    if (obj := as_object(template)) is not None:
+        return [s for v in obj.values() for s in _strings(v)]
+    if (items := as_array(template)) is not None:
+        return [s for v in items for s in _strings(v)]
     return [template] if isinstance(template, str) else []
 
 
 def _fill(template: Any, found: dict[str, Any]) -> Any:
-    if isinstance(template, dict):
-        return {k: _fill(v, found) for k, v in template.items()}
-    if isinstance(template, list):
-        return [_fill(v, found) for v in template]
+    if (obj := as_object(template)) is not None:
+        return {k: _fill(v, found) for k, v in obj.items()}
+    if (items := as_array(template)) is not None:
+        return [_fill(v, found) for v in items]
     return found.get(template, template) if isinstance(template, str) else template
 
 
@@ -421,8 +424,7 @@ async def _probe(client: LanyingClient, name: str, tool: str, args: dict[str, An
     outcome = await execute(op, args, ctx)
     if outcome.ok:
         return Check(name, OK, f"{tool} answered")
-    error = outcome.structured.get("error")
-    error = error if isinstance(error, dict) else {}
+    error = as_object(outcome.structured.get("error")) or {}
     code = error.get("code", "?")
     said = f"{tool}: code {code}: {error.get('meaning') or error.get('message') or 'failed'}"
     message = error.get("message")
@@ -498,7 +500,7 @@ def table(checks: list[Check]) -> str:
         else:
             rows.append(c)
     width = max(len(c.name) for c in rows)
-    lines = []
+    lines: list[str] = []
     for c in rows:
         lines.append(f"{c.status.upper():<4}  {c.name:<{width}}  {c.detail}")
         if c.next_step and c.status == FAIL:

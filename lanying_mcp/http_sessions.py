@@ -60,9 +60,14 @@ class _Session:
     in_flight: int = 0
 
 
+def _headers(event: Scope) -> list[tuple[bytes, bytes]]:
+    """An ASGI scope's or message's headers: (name, value) byte pairs, as the ASGI spec gives them."""
+    return event.get("headers") or []
+
+
 def client_key(scope: Scope) -> str:
     """Who is asking: a digest of the credentials sent, or the address when there are none."""
-    headers = scope.get("headers") or []
+    headers = _headers(scope)
     found = [(k, v) for k, v in headers if k.lower() in CREDENTIAL_HEADERS]
     if found:
         digest = hashlib.sha256()
@@ -74,7 +79,7 @@ def client_key(scope: Scope) -> str:
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers") or []:
+    for key, value in _headers(scope):
         if key.lower() == name:
             return value
     return None
@@ -128,7 +133,7 @@ class SessionGuard:
 
     def _due(self, now: float) -> list[str]:
         """Sessions to close now: a handshake left unfinished, or idle too long."""
-        due = []
+        due: list[str] = []
         for sid, s in self.sessions.items():
             if not s.initialized and now - s.opened >= self.init_timeout:
                 due.append(sid)
@@ -160,7 +165,7 @@ class SessionGuard:
         why = "its handshake was not finished" if not session.initialized else "it was idle"
         log.info("closing HTTP session %s…: %s", sid[:8], why)
         keep = (b"host", *CREDENTIAL_HEADERS)
-        headers = [(k, v) for k, v in session.scope.get("headers") or [] if k.lower() in keep]
+        headers = [(k, v) for k, v in _headers(session.scope) if k.lower() in keep]
         scope = {**session.scope, "method": "DELETE", "headers": [*headers, (SESSION_HEADER, sid.encode())]}
         sent = False
 
@@ -231,7 +236,7 @@ class SessionGuard:
 
         async def watch(message: Message) -> None:
             if message["type"] == "http.response.start" and message.get("status", 500) < 400:
-                for key, value in message.get("headers") or []:
+                for key, value in _headers(message):
                     if key.lower() == SESSION_HEADER:
                         named.append(value.decode("latin-1"))
             if named and named[0] not in self.sessions:

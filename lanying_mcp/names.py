@@ -31,11 +31,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 
 from . import untrusted
+from .json_values import as_array, as_object, objects
 from .spec import Operation, Params
 from .toolsets import roles as reads
 
@@ -139,8 +140,8 @@ async def _user_chunk(ctx: CallContext, tenant: tuple[Any, ...], chunk: list[int
             env = await ctx.call(op, {"as_user_id": actor, "user_ids": chunk})
         except Exception:
             continue
-        for item in env.data if isinstance(env.data, list) else []:
-            if isinstance(item, dict) and isinstance(item.get("user_id"), int):
+        for item in objects(env.data):
+            if isinstance(item.get("user_id"), int):
                 found[item["user_id"]] = _user_entry(item)
         break
     else:
@@ -152,8 +153,8 @@ async def _user_chunk(ctx: CallContext, tenant: tuple[Any, ...], chunk: list[int
 async def _group_chunk(ctx: CallContext, tenant: tuple[Any, ...], chunk: list[int]) -> None:
     env = await ctx.call(_ops()[reads.GROUPS_BY_ID], {"group_ids": chunk})
     found: dict[int, str] = {}
-    for item in env.data if isinstance(env.data, list) else []:
-        if isinstance(item, dict) and isinstance(item.get("group_id"), int) and isinstance(item.get("name"), str):
+    for item in objects(env.data):
+        if isinstance(item.get("group_id"), int) and isinstance(item.get("name"), str):
             found[item["group_id"]] = untrusted.clean(item["name"])
     for gid in chunk:
         CACHE.put(("g", tenant, gid), found.get(gid))
@@ -167,7 +168,7 @@ def _plan(kind: str, ctx: CallContext, ids: list[int], fetch: Any) -> list[Calla
 
 def _collect(kind: str, ctx: CallContext, ids: list[int]) -> dict[int, Any]:
     tenant = _tenant(ctx)
-    out = {}
+    out: dict[int, Any] = {}
     for i in ids[:MAX_IDS]:
         value = CACHE.get((kind, tenant, i))
         if value is not _MISSING and value:
@@ -216,10 +217,10 @@ async def _role_fetch(ctx: CallContext, group_id: int, as_user_id: int | None) -
 
     await _gather([info, admins])
     owner = got["info"].get("owner_id") if isinstance(got.get("info"), dict) else None
-    admin_rows = got.get("admins")
-    if not isinstance(owner, int) or not isinstance(admin_rows, list):
+    admin_rows = as_array(got.get("admins"))
+    if not isinstance(owner, int) or admin_rows is None:
         return
-    table = {row["user_id"]: "admin" for row in admin_rows if isinstance(row, dict) and "user_id" in row}
+    table: dict[int, str] = {row["user_id"]: "admin" for row in objects(admin_rows) if "user_id" in row}
     table[owner] = "owner"
     CACHE.put(("r", _tenant(ctx), group_id), table, ROLE_TTL)
 
@@ -252,7 +253,7 @@ async def _add(op: Operation, structured: dict[str, Any], ctx: CallContext, para
     either = ids_at(structured, op.ids.either)
     user_ids = list(dict.fromkeys(ids_at(structured, op.ids.users) + either))
     group_ids = list(dict.fromkeys(ids_at(structured, op.ids.groups) + either))
-    members = op.ids is not None and op.ids.members
+    members = op.ids.members
     group_id = getattr(params, "group_id", None) if members else None
     jobs = _plan("u", ctx, user_ids, _user_chunk) + _plan("g", ctx, group_ids, _group_chunk)
     role_key = ("r", _tenant(ctx), group_id)
@@ -265,9 +266,10 @@ async def _add(op: Operation, structured: dict[str, Any], ctx: CallContext, para
         structured["users"] = {str(k): v for k, v in named.items()}
     if named_groups := _collect("g", ctx, group_ids):
         structured["groups"] = {str(k): v for k, v in named_groups.items()}
-    if op.ids is not None and op.ids.members:
+    if members:
         table = CACHE.get(role_key) if isinstance(group_id, int) else None
-        _mark_members(structured, table if isinstance(table, dict) else None)
+        # What _role_fetch cached: {user_id: role}.
+        _mark_members(structured, cast(dict[int, str], table) if isinstance(table, dict) else None)
 
 
 def _unshown(
@@ -284,7 +286,8 @@ def _unshown(
             entry = named.get(value) if isinstance(value, int) else None
             if entry is None:
                 continue
-            same = {k for k, v in entry.items() if isinstance(row, dict) and row.get(k) == v}
+            fields = as_object(row)
+            same = {k for k, v in entry.items() if fields is not None and fields.get(k) == v}
             shown[value] = shown[value] & same if value in shown else same
     out: dict[int, dict[str, str]] = {}
     for uid, entry in named.items():
@@ -296,9 +299,7 @@ def _unshown(
 
 def _mark_members(structured: dict[str, Any], table: dict[int, str] | None) -> None:
     now_ms = int(time.time() * 1000)
-    for item in structured.get("data") or ():
-        if not isinstance(item, dict):
-            continue
+    for item in objects(structured.get("data")):
         if table is not None and isinstance(item.get("user_id"), int):
             item["role"] = table.get(item["user_id"], "member")
         until = item.get("expired_time")  # the member list's mute expiry (ms; -1 = until unmuted)

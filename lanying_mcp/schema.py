@@ -18,32 +18,35 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import from_json, to_json
 
+from .json_values import as_array, as_object
+
 _ZH = "x-zh"
 
 
 def _inline(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
+    if (obj := as_object(node)) is not None:
+        ref = obj.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/$defs/") and depth < 8:
             target = copy.deepcopy(defs[ref.removeprefix("#/$defs/")])
-            rest = {k: v for k, v in node.items() if k != "$ref"}
+            rest = {k: v for k, v in obj.items() if k != "$ref"}
             target.update(rest)
             return _inline(target, defs, depth + 1)
-        return {k: _inline(v, defs, depth) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_inline(v, defs, depth) for v in node]
+        return {k: _inline(v, defs, depth) for k, v in obj.items()}
+    if (items := as_array(node)) is not None:
+        return [_inline(v, defs, depth) for v in items]
     return node
 
 
 def _simplify(node: Any, lang: str) -> Any:
-    if isinstance(node, list):
-        return [_simplify(v, lang) for v in node]
-    if not isinstance(node, dict):
+    if (items := as_array(node)) is not None:
+        return [_simplify(v, lang) for v in items]
+    if (obj := as_object(node)) is None:
         return node
+    node = obj
     out: dict[str, Any] = {}
     for key, value in node.items():
-        if key == "properties" and isinstance(value, dict):
-            out[key] = {name: _simplify(sub, lang) for name, sub in value.items()}
+        if key == "properties" and (props := as_object(value)) is not None:
+            out[key] = {name: _simplify(sub, lang) for name, sub in props.items()}
         elif key in ("title", _ZH):
             continue
         else:
@@ -51,8 +54,8 @@ def _simplify(node: Any, lang: str) -> Any:
     if lang == "zh" and isinstance(node.get(_ZH), str):
         out["description"] = node[_ZH]
     # `anyOf: [X, {type: null}]` with a null default is just "optional X".
-    any_of = out.get("anyOf")
-    if isinstance(any_of, list) and len(any_of) == 2 and {"type": "null"} in any_of and "default" in out:
+    any_of = as_array(out.get("anyOf"))
+    if any_of is not None and len(any_of) == 2 and {"type": "null"} in any_of and "default" in out:
         if out["default"] is None:
             (other,) = [s for s in any_of if s != {"type": "null"}]
             del out["anyOf"], out["default"]
@@ -85,11 +88,11 @@ def input_schema(model: type[BaseModel], lang: str = "en") -> dict[str, Any]:
 def _lean(node: Any) -> Any:
     """Output schemas: drop `additionalProperties: true` (the default). Nested descriptions stay: they
     say what a code, flag, unit or time in the result means."""
-    if isinstance(node, list):
-        return [_lean(v) for v in node]
-    if not isinstance(node, dict):
+    if (items := as_array(node)) is not None:
+        return [_lean(v) for v in items]
+    if (obj := as_object(node)) is None:
         return node
-    return {k: _lean(v) for k, v in node.items() if not (k == "additionalProperties" and v is True)}
+    return {k: _lean(v) for k, v in obj.items() if not (k == "additionalProperties" and v is True)}
 
 
 # A result field typed `Any` (a diagnostic fact's value, one batch's answer) has the schema `{}`, which
@@ -107,14 +110,14 @@ _NAMED = ("properties", "patternProperties", "$defs")
 def _declare_any(node: Any, keyword: str | None = None) -> Any:
     """Every subschema without a validation keyword gets `anyOf` over the JSON types (under `not`, `{}`
     keeps its meaning)."""
-    if not isinstance(node, dict):
+    if (obj := as_object(node)) is None:
         return node
     out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key in _NAMED and isinstance(value, dict):
-            out[key] = {name: _declare_any(sub) for name, sub in value.items()}
-        elif key in _MANY and isinstance(value, list):
-            out[key] = [_declare_any(sub) for sub in value]
+    for key, value in obj.items():
+        if key in _NAMED and (named := as_object(value)) is not None:
+            out[key] = {name: _declare_any(sub) for name, sub in named.items()}
+        elif key in _MANY and (branches := as_array(value)) is not None:
+            out[key] = [_declare_any(sub) for sub in branches]
         elif key in _ONE and isinstance(value, dict):
             out[key] = _declare_any(value, key)
         else:
@@ -158,11 +161,13 @@ def _cache() -> dict[str, Any]:
         doc = json.loads(CACHE_FILE.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return {}
-    return doc if isinstance(doc, dict) and doc.get("source") == source_digest() else {}
+    obj = as_object(doc)
+    return obj if obj is not None and obj.get("source") == source_digest() else {}
 
 
 def cached(tool: str, lang: str, kind: str) -> dict[str, Any] | None:
     """A pre-computed `input` or `output` schema of `tool` in `lang`, or None."""
-    entry = _cache().get(lang, {}).get(tool)
+    by_tool: dict[str, Any] = _cache().get(lang, {})
+    entry = by_tool.get(tool)
     # A private copy, made by a JSON round trip in C (several times faster than copy.deepcopy).
     return from_json(to_json(entry[kind])) if entry and kind in entry else None

@@ -343,7 +343,10 @@ class SQLiteState(State):
         return await self._run(body)
 
     async def delete(self, ns: str, key: str) -> None:
-        await self._run(lambda db: db.execute("DELETE FROM kv WHERE ns = ? AND key = ?", (ns, key)))
+        def body(db: Any) -> None:
+            db.execute("DELETE FROM kv WHERE ns = ? AND key = ?", (ns, key))
+
+        await self._run(body)
 
     async def hit(self, ns: str, key: str, window: float) -> int:
         now = self.clock()

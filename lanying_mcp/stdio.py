@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import contextmanager
 from io import BufferedReader, TextIOWrapper
 from typing import Any
@@ -176,7 +176,9 @@ Validate = Callable[[str], Any]  # raises when the SDK could not read the line
 
 
 @contextmanager
-def protocol_streams(validate: Validate, limit: int = line_limit(50 * 1024 * 1024)) -> Iterator[tuple[Any, Any]]:
+def protocol_streams(
+    validate: Validate, limit: int = line_limit(50 * 1024 * 1024)
+) -> Generator[tuple[Any, Any], None, None]:
     """The protocol's (stdin, stdout) for the SDK's stdio transport, with fd 0 and 1 diverted meanwhile."""
     stdin_fd, _ = _claim(0, os.open(os.devnull, os.O_RDONLY))
     stdout_fd, _ = _claim(1, os.dup(2))

@@ -43,7 +43,7 @@ def clean(text: str, keep_lines: bool = True) -> str:
     """`text` without invisible, bidi and control characters; newline and tab kept (or made spaces)."""
     if text.isascii() and text.isprintable():
         return text  # the common case, and cheap
-    out = []
+    out: list[str] = []
     for ch in text:
         if ch in "\n\t":
             out.append(ch if keep_lines else " ")
@@ -105,12 +105,15 @@ def slots(root: Any, path: str) -> Iterator[tuple[Any, Any, Any]]:
         for _, _, value in level:
             if step == "[]":
                 if isinstance(value, list):
-                    nxt.extend((value, i, item) for i, item in enumerate(value))
+                    items = cast(list[Any], value)  # a JSON array: any values
+                    nxt.extend((items, i, item) for i, item in enumerate(items))
             elif step == "*":
                 if isinstance(value, dict):
-                    nxt.extend((value, k, item) for k, item in value.items())
+                    obj = cast(dict[Any, Any], value)  # a JSON object: any values
+                    nxt.extend((obj, k, item) for k, item in obj.items())
             elif isinstance(value, dict) and step in value:
-                nxt.append((value, step, value[step]))
+                obj = cast(dict[Any, Any], value)
+                nxt.append((obj, step, obj[step]))
         level = nxt
     return iter([slot for slot in level if slot[0] is not None])
 

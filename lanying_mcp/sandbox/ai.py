@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from . import messages as M
 from .core import Call, Fail, Routes, Store
@@ -21,7 +21,9 @@ QUOTA_PER_REPLY = 1.0
 
 @dataclass
 class Chatbots:
-    answered: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)  # (asker, txn) -> reply
+    answered: dict[tuple[int, int], dict[str, Any]] = field(
+        default_factory=dict[tuple[int, int], dict[str, Any]]
+    )  # (asker, txn) -> reply
 
 
 def chatbots(store: Store) -> Chatbots:
@@ -35,7 +37,7 @@ def _is_knowledge(msg: M.Message) -> bool:
         ext = json.loads(msg.ext)
     except json.JSONDecodeError:
         return False
-    ai = ext.get("ai") if isinstance(ext, dict) else None
+    ai = cast(dict[str, Any], ext).get("ai") if isinstance(ext, dict) else None  # a JSON object
     if not isinstance(ai, dict) or "metadata" not in ai:
         return False
     return msg.ctype == "FILE" or (msg.ctype == "TEXT" and msg.content.startswith(("http://", "https://")))
@@ -59,7 +61,7 @@ def ask(call: Call) -> dict[str, Any]:
         return bots.answered[(asker, txn)]
     before = M.log_size(store)
     M.deliver(call)
-    replies = []
+    replies: list[dict[str, Any]] = []
     for question in M.log_since(store, before):
         bot = question.to_id
         docs = knowledge_count(store, bot)
@@ -72,7 +74,7 @@ def ask(call: Call) -> dict[str, Any]:
         view.pop("status")
         view["type"] = reply.chat_type  # the AI reply message documents `type`; history messages do not
         replies.append(view)
-    answer = {"message_quota_usage": QUOTA_PER_REPLY * len(replies), "messages": replies}
+    answer: dict[str, Any] = {"message_quota_usage": QUOTA_PER_REPLY * len(replies), "messages": replies}
     if txn is not None:
         bots.answered[(asker, txn)] = answer
     return answer

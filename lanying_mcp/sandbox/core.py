@@ -15,7 +15,9 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+
+from ..json_values import as_array, as_object
 
 SANDBOX_APP_ID = "sandbox"
 
@@ -34,7 +36,7 @@ class Fail(Exception):
 @dataclass
 class Reply:
     data: Any
-    extras: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict[str, Any])
 
 
 @dataclass
@@ -50,7 +52,7 @@ class User:
     public_info: str = ""
     private_info: str = ""
     status: int = 0  # 0 normal, 1 disabled (banned app-wide)
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict[str, Any])
     created_at: int = 0
 
 
@@ -200,9 +202,12 @@ class Call:
     def _source(self, where: str) -> dict[str, Any]:
         if where == "query":
             return self.query
-        if isinstance(self.body, dict):
-            return self.body
-        return {}
+        fields = as_object(self.body)
+        return fields if fields is not None else {}
+
+    def body_fields(self) -> dict[str, Any]:
+        """The body's fields when it is a JSON object; empty otherwise."""
+        return self._source("body")
 
     def get(self, name: str, where: str = "body", required: bool = False, default: Any = None) -> Any:
         value = self._source(where).get(name)
@@ -250,14 +255,15 @@ class Call:
         if not isinstance(value, list):
             raise Fail(10002, f"parameter {name!r} must be a list of IDs")
         try:
-            return [int(v) for v in value if not isinstance(v, bool)]
+            return [int(v) for v in cast(list[Any], value) if not isinstance(v, bool)]  # a JSON array's items
         except (TypeError, ValueError):
             raise Fail(10002, f"parameter {name!r} must be a list of integer IDs") from None
 
     def body_list(self) -> list[Any]:
-        if not isinstance(self.body, list):
+        items = as_array(self.body)
+        if items is None:
             raise Fail(10002, "the body must be a JSON array")
-        return self.body
+        return items
 
 
 Handler = Callable[[Call], Any | Awaitable[Any]]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from typing import cast
 
+from ..json_values import as_array
 from .core import Call, Fail, Reply, Routes, Store
 
 ROUTES = Routes()
@@ -41,10 +43,10 @@ class Device:
 class PushProfile:
     """One user's devices and push targeting (tags, alias, badge)."""
 
-    devices: dict[int, Device] = field(default_factory=dict)
+    devices: dict[int, Device] = field(default_factory=dict[int, Device])
     last_sn: int = 0
     version: int = 0
-    tags: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list[str])
     alias: str = ""
     alias_push_token: str = ""
     badge: int = 0
@@ -58,7 +60,7 @@ class PushProfile:
 
 @dataclass
 class DeviceBook:
-    profiles: dict[int, PushProfile] = field(default_factory=dict)
+    profiles: dict[int, PushProfile] = field(default_factory=dict[int, PushProfile])
 
 
 def profile(store: Store, user_id: int) -> PushProfile:
@@ -228,10 +230,10 @@ def set_badge(call: Call) -> bool:
 
 
 def _tags(call: Call) -> list[str]:
-    tags = call.get("tags", required=True)
-    if not isinstance(tags, list) or not tags or not all(isinstance(t, str) and t for t in tags):
+    tags = as_array(call.get("tags", required=True))
+    if not tags or not all(isinstance(t, str) and t for t in tags):
         raise Fail(10002, "tags must be a non-empty list of non-empty strings")
-    return tags
+    return cast(list[str], tags)  # every tag was just checked to be a string
 
 
 @ROUTES.route("GET", "/user/push/tag")
@@ -285,7 +287,7 @@ def unbind_token(call: Call) -> bool:
 def audience(store: Store, kind: str, values: list[object]) -> set[int]:
     """Users a push audience reaches (`tag`, `alias`, `push_token`), for the push sandbox if it wants them."""
     wanted = {str(v) for v in values}
-    out = set()
+    out: set[int] = set()
     for uid, prof in store.part(DeviceBook).profiles.items():
         if (
             (kind == "tag" and wanted & set(prof.tags))

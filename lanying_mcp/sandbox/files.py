@@ -34,8 +34,8 @@ class StoredFile:
 @dataclass
 class Files:
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
-    pending: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> upload grant
-    stored: dict[str, StoredFile] = field(default_factory=dict)
+    pending: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])  # key -> upload grant
+    stored: dict[str, StoredFile] = field(default_factory=dict[str, StoredFile])
 
 
 def files(store: Store) -> Files:

@@ -29,7 +29,7 @@ def _newest_first(g: Group) -> list[dict[str, Any]]:
 def announcement_edit(call: Call) -> dict[str, Any]:
     g = get_group(call, call.int("group_id"))
     require(call, g, ADMIN)
-    item = {
+    item: dict[str, Any] = {
         "id": call.store.next_id(),
         "group_id": g.group_id,
         "title": call.str("title"),
@@ -94,7 +94,7 @@ def file_upload(call: Call) -> dict[str, Any]:
     if size < 0:
         raise Fail(10002, "size must not be negative")
     now = call.store.now_ms()
-    item = {
+    item: dict[str, Any] = {
         "file_id": call.store.next_id(),
         "group_id": g.group_id,
         "name": call.str("name"),
@@ -140,7 +140,7 @@ def file_rename(call: Call) -> bool:
 def file_delete(call: Call) -> list[dict[str, Any]]:
     g = get_group(call, call.int("group_id"))
     level = require(call, g, MEMBER)
-    out = []
+    out: list[dict[str, Any]] = []
     for file_id in call.ints("file_list"):
         item = g.files.get(file_id)
         if item is None:

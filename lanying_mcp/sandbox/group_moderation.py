@@ -66,7 +66,7 @@ def _admin_group(call: Call) -> tuple[Group, int]:
 def ban(call: Call) -> list[dict[str, Any]]:
     g, level = _admin_group(call)
     until = call.store.now_ms() + _minutes(call) * 60_000
-    out = []
+    out: list[dict[str, Any]] = []
     for uid in call.ints("user_list"):
         member = g.members.get(uid)
         if member is None:
@@ -82,7 +82,7 @@ def ban(call: Call) -> list[dict[str, Any]]:
 @ROUTES.route("POST", "/group/unban")
 def unban(call: Call) -> list[dict[str, Any]]:
     g, _ = _admin_group(call)
-    out = []
+    out: list[dict[str, Any]] = []
     for uid in call.ints("user_list"):
         member = g.members.get(uid)
         if member is None:
@@ -133,7 +133,7 @@ def unban_all(call: Call) -> bool:
 def block(call: Call) -> list[dict[str, Any]]:
     g, level = _admin_group(call)
     now = call.store.now_ms()
-    out = []
+    out: list[dict[str, Any]] = []
     for uid in call.ints("user_list"):
         if uid not in call.store.users:
             out.append(relation(uid, False, "10000 user does not exist"))
@@ -151,7 +151,7 @@ def block(call: Call) -> list[dict[str, Any]]:
 @ROUTES.route("POST", "DELETE", "/group/unblock")
 def unblock(call: Call) -> list[dict[str, Any]]:
     g, _ = _admin_group(call)
-    out = []
+    out: list[dict[str, Any]] = []
     for uid in call.ints("user_list"):
         if g.blocked.pop(uid, None) is None:
             out.append(relation(uid, False, "user is not in the group blacklist"))
@@ -301,7 +301,7 @@ def sign_qr_info(store: Store, group_id: int, inviter: int, expire_at: int) -> s
 def _read_qr_info(store: Store, qr_info: str) -> tuple[int, int, int]:
     try:
         text = base64.urlsafe_b64decode(qr_info + "=" * (-len(qr_info) % 4)).decode()
-        gid, inviter, expire_at, mac = text.split(".")
+        gid, inviter, expire_at, _mac = text.split(".")
         parsed = int(gid), int(inviter), int(expire_at)
     except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors too
         raise Fail(20024, "invalid group invitation QR code") from None

@@ -49,14 +49,14 @@ class Group:
     ban_all_until: int = 0  # seconds epoch; -1 forever; 0 not muted
     created_at: int = 0
     updated_at: int = 0
-    members: dict[int, Member] = field(default_factory=dict)
-    admins: set[int] = field(default_factory=set)
-    blocked: dict[int, int] = field(default_factory=dict)  # user -> blocked at (ms)
-    kicked: dict[int, int] = field(default_factory=dict)  # user -> times kicked
-    invitations: list[dict[str, Any]] = field(default_factory=list)
-    applications: list[dict[str, Any]] = field(default_factory=list)
-    announcements: dict[int, dict[str, Any]] = field(default_factory=dict)
-    files: dict[int, dict[str, Any]] = field(default_factory=dict)
+    members: dict[int, Member] = field(default_factory=dict[int, Member])
+    admins: set[int] = field(default_factory=set[int])
+    blocked: dict[int, int] = field(default_factory=dict[int, int])  # user -> blocked at (ms)
+    kicked: dict[int, int] = field(default_factory=dict[int, int])  # user -> times kicked
+    invitations: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+    applications: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+    announcements: dict[int, dict[str, Any]] = field(default_factory=dict[int, dict[str, Any]])
+    files: dict[int, dict[str, Any]] = field(default_factory=dict[int, dict[str, Any]])
 
     def info(self) -> dict[str, Any]:
         return {
@@ -91,8 +91,8 @@ class Group:
 
 @dataclass
 class Groups:
-    groups: dict[int, Group] = field(default_factory=dict)
-    destroyed: set[int] = field(default_factory=set)  # IDs of destroyed groups: they answer 20001
+    groups: dict[int, Group] = field(default_factory=dict[int, Group])
+    destroyed: set[int] = field(default_factory=set[int])  # IDs of destroyed groups: they answer 20001
 
 
 def destroy_group(store: Store, group_id: int) -> None:
@@ -325,7 +325,7 @@ def info_batch(call: Call) -> list[dict[str, Any]]:
     if not ids:
         raise Fail(10002, "group_list must name at least one group")
     table = groups(call.store).groups
-    out = []
+    out: list[dict[str, Any]] = []
     for gid in ids:
         g = table.get(gid)
         if g is None:
@@ -362,7 +362,7 @@ def change_info(call: Call, attr: str, allow_empty: bool) -> bool:
     g = get_group(call, call.int("group_id"))
     if require(call, g, MEMBER) < ADMIN and not g.member_modify:
         raise Fail(20012, "only admins may change group info (member modification is off)")
-    value = call.body.get("value") if isinstance(call.body, dict) else None
+    value = call.body_fields().get("value")
     if not isinstance(value, str) or (not value and not allow_empty):
         raise Fail(10002, "value must be a non-empty string" if not allow_empty else "value must be a string")
     setattr(g, attr, value)
@@ -447,7 +447,7 @@ def target_ids(call: Call) -> list[int]:
 def admin_add(call: Call) -> list[dict[str, Any]]:
     g = get_group(call, call.int("group_id"))
     require(call, g, OWNER)
-    out = []
+    out: list[dict[str, Any]] = []
     for uid in target_ids(call):
         if uid not in g.members:
             out.append(relation(uid, False, "20002 user is not a group member"))
@@ -464,7 +464,7 @@ def admin_add(call: Call) -> list[dict[str, Any]]:
 def admin_remove(call: Call) -> list[dict[str, Any]]:
     g = get_group(call, call.int("group_id"))
     require(call, g, OWNER)
-    out = []
+    out: list[dict[str, Any]] = []
     for uid in target_ids(call):
         if uid not in g.members:
             out.append(relation(uid, False, "20002 user is not a group member"))
@@ -517,7 +517,7 @@ def kick(call: Call) -> list[dict[str, Any]]:
             raise Fail(20004, "the owner cannot be removed: transfer ownership or destroy the group")
         if uid in g.admins and level < OWNER:
             raise Fail(20013, f"user {uid} is an admin: only the owner may kick admins")
-    out = []
+    out: list[dict[str, Any]] = []
     for uid in ids:
         if uid not in g.members:
             out.append(relation(uid, False, "20002 user is not a group member"))
@@ -555,7 +555,7 @@ def leave(call: Call) -> bool:
 def set_display_name(call: Call) -> bool:
     g = get_group(call, call.int("group_id"))
     _, m = own_membership(call, g)
-    value = call.body.get("value") if isinstance(call.body, dict) else None
+    value = call.body_fields().get("value")
     if not isinstance(value, str):
         raise Fail(10002, "value must be a string")
     m.display_name = value

@@ -74,12 +74,20 @@ class Message:
 
 @dataclass
 class Messages:
-    log: list[Message] = field(default_factory=list)
-    by_id: dict[int, Message] = field(default_factory=dict)
-    transactions: dict[tuple[int, int], list[int]] = field(default_factory=dict)  # (sender, txn) -> msg ids
-    read_upto: dict[tuple[int, int], int] = field(default_factory=dict)  # (user, conversation) -> last read msg_id
-    cleared: dict[tuple[int, int], int] = field(default_factory=dict)  # (user, conversation) -> hidden up to msg_id
-    pins: dict[int, list[int]] = field(default_factory=dict)  # user -> pinned conversation IDs, in pin order
+    log: list[Message] = field(default_factory=list[Message])
+    by_id: dict[int, Message] = field(default_factory=dict[int, Message])
+    transactions: dict[tuple[int, int], list[int]] = field(
+        default_factory=dict[tuple[int, int], list[int]]
+    )  # (sender, txn) -> msg ids
+    read_upto: dict[tuple[int, int], int] = field(
+        default_factory=dict[tuple[int, int], int]
+    )  # (user, conversation) -> last read msg_id
+    cleared: dict[tuple[int, int], int] = field(
+        default_factory=dict[tuple[int, int], int]
+    )  # (user, conversation) -> hidden up to msg_id
+    pins: dict[int, list[int]] = field(
+        default_factory=dict[int, list[int]]
+    )  # user -> pinned conversation IDs, in pin order
 
     def newest_id(self) -> int:
         return self.log[-1].msg_id if self.log else 0
@@ -143,7 +151,7 @@ def deliver(call: Call, *, system: bool = False) -> Reply:
         raise Fail(10002, "targets must name at least one user or group")
     ttype = call.int("type")
     ctype_num = call.int("content_type")
-    content = call.body.get("content") if isinstance(call.body, dict) else None
+    content = call.body_fields().get("content")
     if not isinstance(content, str):
         raise Fail(10002, "missing required parameter 'content' (body): give a string, empty for a file message")
     if ttype not in facts.MESSAGE_TYPES or ctype_num not in CTYPES:
@@ -323,7 +331,7 @@ def history(call: Call) -> dict[str, Any]:
         ]
     older = [m for m in reversed(found) if not start or m.msg_id <= start]
     chunk, rest = older[:limit], older[limit:]
-    views = []
+    views: list[dict[str, Any]] = []
     for m in chunk:
         v = m.view()
         v["status"] = _status(box, m, viewer)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..facts import PUSH_MAX_TARGETS
+from ..json_values import as_array, as_object
 from .core import Call, Fail, Routes, Store
 from .devices import audience as tagged_users
 from .devices import has_device
@@ -24,7 +25,7 @@ ROUTES = Routes()
 
 @dataclass
 class Pushes:
-    tasks: dict[int, dict[str, Any]] = field(default_factory=dict)
+    tasks: dict[int, dict[str, Any]] = field(default_factory=dict[int, dict[str, Any]])
     enabled: bool = True
 
 
@@ -41,7 +42,8 @@ def notify(call: Call) -> dict[str, Any]:
     if audience == "all" and not call.actor.admin:
         # The quick guide lists push under admin operations; the error table's "no permission" fits.
         raise Fail(10010, 'a push to audience "all" needs the admin token')
-    if not isinstance(message, dict):
+    message = as_object(message)
+    if message is None:
         raise Fail(10002, "message must be an object")
     if message.get("type", "text") not in ("text", "image", "cmd"):
         raise Fail(10002, "message.type must be text, image or cmd")
@@ -50,10 +52,12 @@ def notify(call: Call) -> dict[str, Any]:
         if not url.lower().endswith((".jpg", ".jpeg", ".png")):
             raise Fail(12004, "an image push needs an attachment_url ending in .jpg, .jpeg or .png")
     if audience != "all":
-        if not isinstance(audience, dict) or len(audience) != 1:
+        chosen = as_object(audience)
+        if chosen is None or len(chosen) != 1:
             raise Fail(10002, 'audience must be "all" or an object with one of tag, alias, user_id, push_token')
-        ((kind, targets),) = audience.items()
-        if kind not in ("tag", "alias", "user_id", "push_token") or not isinstance(targets, list) or not targets:
+        ((kind, value),) = chosen.items()
+        targets = as_array(value)
+        if kind not in ("tag", "alias", "user_id", "push_token") or not targets:
             raise Fail(10002, "audience must hold one non-empty list of tag, alias, user_id or push_token")
         if len(targets) > PUSH_MAX_TARGETS:
             raise Fail(12005, f"the audience list has {len(targets)} entries; at most {PUSH_MAX_TARGETS} are allowed")
@@ -111,7 +115,7 @@ def task_detail(call: Call) -> list[dict[str, Any]]:
     if not ids:
         raise Fail(10002, "list must name at least one task ID")
     tasks = pushes(call.store).tasks
-    out = []
+    out: list[dict[str, Any]] = []
     for task_id in ids:
         task = tasks.get(task_id)
         if task is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from .. import facts
 from .core import Call, Fail, Reply, Routes, Store, User, page, page_extras
@@ -44,11 +44,15 @@ class Application:
 
 @dataclass
 class Rosters:
-    friends: dict[int, dict[int, RosterItem]] = field(default_factory=dict)  # owner -> friend -> item
-    blocked: dict[int, set[int]] = field(default_factory=dict)  # owner -> users they blocked
-    removed: dict[int, set[int]] = field(default_factory=dict)  # owner -> former friends (relation 1)
-    inbox: dict[int, dict[int, Application]] = field(default_factory=dict)  # target -> applicant -> request
-    versions: dict[int, int] = field(default_factory=dict)  # owner -> roster/inbox version
+    friends: dict[int, dict[int, RosterItem]] = field(
+        default_factory=dict[int, dict[int, RosterItem]]
+    )  # owner -> friend -> item
+    blocked: dict[int, set[int]] = field(default_factory=dict[int, set[int]])  # owner -> users they blocked
+    removed: dict[int, set[int]] = field(default_factory=dict[int, set[int]])  # owner -> former friends (relation 1)
+    inbox: dict[int, dict[int, Application]] = field(
+        default_factory=dict[int, dict[int, Application]]
+    )  # target -> applicant -> request
+    versions: dict[int, int] = field(default_factory=dict[int, int])  # owner -> roster/inbox version
 
     def of(self, uid: int) -> dict[int, RosterItem]:
         return self.friends.setdefault(uid, {})
@@ -187,7 +191,7 @@ def add_roster(call: Call) -> bool:
 def list_rosters(call: Call) -> list[dict[str, Any]]:
     owner = call.acting_user()
     assert owner is not None
-    out = []
+    out: list[dict[str, Any]] = []
     for uid in rosters(call.store).of(owner):
         user = call.store.users.get(uid)
         if user is not None:
@@ -221,9 +225,10 @@ def apply_batch(call: Call) -> dict[str, Any]:
         raise Fail(10002, "the body must list at least one application")
     success: list[int] = []
     fails: list[dict[str, Any]] = []
-    for item in items:
-        if not isinstance(item, dict) or "user_id" not in item:
+    for raw in items:
+        if not isinstance(raw, dict) or "user_id" not in raw:
             raise Fail(10002, "each application needs a user_id")
+        item = cast(dict[str, Any], raw)  # a JSON object
         uid = item["user_id"]
         try:
             target = _other(call, me, uid)

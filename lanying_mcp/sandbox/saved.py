@@ -12,8 +12,9 @@ import contextlib
 import os
 import pickle
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
+from typing import Any, cast
 
 from .. import __version__
 from .core import Store
@@ -34,7 +35,7 @@ def default_path() -> Path:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def _locked(path: Path) -> Generator[None, None, None]:
     try:
         import fcntl
     except ImportError:  # no advisory locks on this platform: overlapping runs may lose a write
@@ -68,12 +69,9 @@ def _load(path: Path, say: Callable[[str], None]) -> Store | None:
         except Exception as exc:  # a damaged file is replaced, never a crash
             why = f"it cannot be read ({type(exc).__name__})"
         else:
-            if (
-                isinstance(saved, dict)
-                and saved.get("version") == __version__
-                and isinstance(saved.get("store"), Store)
-            ):
-                return saved["store"]
+            fields = cast(dict[str, Any], saved) if isinstance(saved, dict) else {}  # what pickle read back
+            if fields.get("version") == __version__ and isinstance(fields.get("store"), Store):
+                return fields["store"]
             why = "another version of lanying-mcp wrote it"
     say(f"lanying-mcp: not loading the saved sandbox {path}: {why}; starting an empty one in its place")
     return None
@@ -93,7 +91,9 @@ def _save(path: Path, store: Store) -> None:
 
 
 @contextlib.contextmanager
-def kept(path: Path, *, fresh: bool = False, say: Callable[[str], None] = lambda _: None) -> Iterator[Store]:
+def kept(
+    path: Path, *, fresh: bool = False, say: Callable[[str], None] = lambda _: None
+) -> Generator[Store, None, None]:
     """The saved sandbox at `path` (an empty one when there is none or `fresh`), written back afterwards."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with _locked(path):

@@ -8,9 +8,10 @@ own data act as the user named by the token or by the admin token's `user_id` he
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from .. import facts
+from ..json_values import as_array
 from . import devices
 from .core import Call, Fail, Routes, Store, User, default_settings
 
@@ -55,10 +56,10 @@ def me(call: Call) -> User:
 
 def items(call: Call) -> list[dict[str, Any]]:
     """The `{list:[{...}]}` body of the batch endpoints."""
-    value = call.get("list", required=True)
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+    rows = as_array(call.get("list", required=True))
+    if rows is None or not all(isinstance(v, dict) for v in rows):
         raise Fail(10002, "list must be an array of objects")
-    return value
+    return cast(list[dict[str, Any]], rows)  # every row was just checked to be a JSON object
 
 
 def outcome(user_id: Any, fail: Fail | None = None, **more: Any) -> dict[str, Any]:
@@ -114,7 +115,7 @@ def drop_tokens(store: Store, uid: int) -> None:
 
 
 @ROUTES.route("POST", "/user/register/v2", open=True)
-def register(call: Call) -> dict:
+def register(call: Call) -> dict[str, Any]:
     username = call.str("username")
     password = call.str("password")
     check_username(username)
@@ -125,7 +126,7 @@ def register(call: Call) -> dict:
 @ROUTES.route("POST", "/user/register/batch")
 def register_batch(call: Call) -> list[dict[str, Any]]:
     require_admin(call)
-    out = []
+    out: list[dict[str, Any]] = []
     for item in items(call):
         username = item.get("username")
         try:
@@ -184,14 +185,14 @@ def update_profile(call: Call) -> bool:
     user = me(call)
     if not isinstance(call.body, dict):
         raise Fail(10002, "the body must be a JSON object")
-    set_profile(user, call.body)
+    set_profile(user, call.body_fields())
     return True
 
 
 @ROUTES.route("POST", "PUT", "/user/profile/batch")
 def update_profiles(call: Call) -> list[dict[str, Any]]:
     require_admin(call)
-    out = []
+    out: list[dict[str, Any]] = []
     for item in items(call):
         uid = item.get("user_id")
         try:
@@ -224,7 +225,7 @@ def update_settings(call: Call) -> bool:
     user = call.store.user(target)
     changes: dict[str, Any] = {}
     for key, kind in _SETTING_TYPES.items():
-        value = call.body.get(key) if isinstance(call.body, dict) else None
+        value = call.body_fields().get(key)
         if value is None:
             continue
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -262,7 +263,7 @@ def avatar(call: Call) -> bool:
 @ROUTES.route("POST", "PUT", "/user/avatar/batch")
 def avatars(call: Call) -> list[dict[str, Any]]:
     require_admin(call)
-    out = []
+    out: list[dict[str, Any]] = []
     for item in items(call):
         uid = item.get("user_id")
         try:

@@ -215,7 +215,7 @@ def _own_paths(settings: Settings) -> list[str]:
 
 
 def _own_files(settings: Settings) -> list[os.stat_result]:
-    out = []
+    out: list[os.stat_result] = []
     for own in _own_paths(settings):
         try:
             out.append(os.stat(own))

@@ -21,6 +21,7 @@ from pydantic import model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from ..client import Envelope
+from ..json_values import as_array, as_object, objects
 from ..spec import READ, ApiModel, IdPaths, Operation, Params, f
 from ..untrusted import clean
 from .insight import TOOLSET, attempt, pick
@@ -118,7 +119,7 @@ class Probe:
 
 
 def _in_list(rows: Any, key: str, wanted: int) -> bool:
-    return any(isinstance(r, dict) and r.get(key) == wanted for r in rows or ())
+    return any(r.get(key) == wanted for r in objects(rows))
 
 
 async def _scan(ctx: CallContext, tool: str, args: dict[str, Any], key: str, wanted: int) -> tuple[bool, int] | None:
@@ -128,7 +129,7 @@ async def _scan(ctx: CallContext, tool: str, args: dict[str, Any], key: str, wan
         got = await attempt(ctx, tool, {**args, "cursor": cursor} if cursor else args)
         if not isinstance(got, Envelope):
             return None
-        rows = got.data or []
+        rows: list[Any] = got.data or []
         if _in_list(rows, key, wanted):
             return True, seen + len(rows)
         seen += len(rows)
@@ -147,9 +148,9 @@ async def _user_status(p: Probe, user_id: int) -> None:
             p.add(about, p.t(f"unreadable: error {got.code}", f"无法读取:错误{got.code}"), "list_users")
             p.unread.append(p.t(*about))
             return
-        rows = got.data or []
-        for row in rows:
-            if isinstance(row, dict) and row.get("user_id") == user_id:
+        rows: list[Any] = got.data or []
+        for row in objects(rows):
+            if row.get("user_id") == user_id:
                 banned = row.get("status") == 1
                 p.add(
                     about,
@@ -174,9 +175,9 @@ class CheckPush(Params):
 async def check_push_delivery(ctx: CallContext, args: CheckPush) -> Diagnosis:
     p, uid = Probe(ctx), args.user_id
     await ctx.call("find_user_by_id", {"user_id": uid})  # an unknown user is an error, not a verdict
-    s = await p.read("get_user_settings", {"as_user_id": uid}, ("settings", "用户设置"))
+    s = as_object(await p.read("get_user_settings", {"as_user_id": uid}, ("settings", "用户设置")))
     quiet_span: tuple[int, int] | None = None
-    if isinstance(s, dict):
+    if s is not None:
         off = bool(s.get("no_push"))
         p.add(
             ("push turned off (no_push)", "推送已关闭(no_push)"),
@@ -217,7 +218,7 @@ async def check_push_delivery(ctx: CallContext, args: CheckPush) -> Diagnosis:
         )
     devices = await p.read("list_user_devices", {"as_user_id": uid}, ("devices", "设备"))
     if devices is not None:
-        platforms = [d.get("platform") for d in devices if isinstance(d, dict)] if isinstance(devices, list) else []
+        platforms = [d.get("platform") for d in objects(devices)]
         p.add(
             ("devices logged in (platforms)", "登录过的设备(平台)"),
             platforms,
@@ -268,7 +269,7 @@ class CheckMessaging(Params):
 
 
 async def _to_user(p: Probe, a: int, b: int) -> None:
-    peer = (await p.ctx.call("find_user_by_id", {"user_id": b, "as_user_id": a})).data or {}
+    peer: dict[str, Any] = (await p.ctx.call("find_user_by_id", {"user_id": b, "as_user_id": a})).data or {}
     rel, mode = peer.get("relation"), peer.get("auth_mode")
     friends = rel == 0
     p.add(
@@ -325,11 +326,12 @@ async def _to_user(p: Probe, a: int, b: int) -> None:
 
 
 async def _to_group(p: Probe, a: int, g: int) -> None:
-    info = (await p.ctx.call("get_group_info", {"group_id": g})).data or {}
+    info: dict[str, Any] = (await p.ctx.call("get_group_info", {"group_id": g})).data or {}
     rows = await p.read("get_group_display_names", {"group_id": g, "user_ids": [a]}, ("member", "群成员"))
     if rows is None:
         return
-    member = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else None
+    listed = as_array(rows)
+    member = as_object(listed[0]) if listed else None
     p.add(
         ("sender is a member", "发送方是群成员"),
         member is not None,
@@ -383,10 +385,10 @@ async def _to_group(p: Probe, a: int, g: int) -> None:
         ("unmute_group lifts the mute-all.", "用unmute_group取消全员禁言。"),
         (f"group {g} is muted for all members {till}", f"群{g}全员禁言,{till}"),
     )
-    own = await p.read(
-        "get_group_info", {"group_id": g, "as_user_id": a}, ("sender's own blocking", "发送方的屏蔽模式")
+    own = as_object(
+        await p.read("get_group_info", {"group_id": g, "as_user_id": a}, ("sender's own blocking", "发送方的屏蔽模式"))
     )
-    if isinstance(own, dict):
+    if own is not None:
         p.add(
             (
                 "sender's blocking of this group (msg_mute_mode: 0 none, 1 no alerts, 2 no messages)",
@@ -434,7 +436,7 @@ def _join_paths(p: Probe) -> dict[Any, str]:
 
 async def check_group_join(ctx: CallContext, args: CheckJoin) -> Diagnosis:
     p, u, g = Probe(ctx), args.user_id, args.group_id
-    info = (await ctx.call("get_group_info", {"group_id": g})).data or {}
+    info: dict[str, Any] = (await ctx.call("get_group_info", {"group_id": g})).data or {}
     await ctx.call("find_user_by_id", {"user_id": u})  # an unknown user is an error, not a verdict
     rows = await p.read("get_group_display_names", {"group_id": g, "user_ids": [u]}, ("member", "群成员"))
     if rows is not None:
@@ -484,13 +486,13 @@ async def check_group_join(ctx: CallContext, args: CheckJoin) -> Diagnosis:
         ("members may invite (member_invite)", "成员可邀请(member_invite)"), info.get("member_invite"), "get_group_info"
     )
     about = ("invitations need the user's consent (group_confirm)", "入群邀请需本人同意(group_confirm)")
-    settings = await p.read("get_user_settings", {"as_user_id": u}, about)
-    confirm = bool(settings.get("group_confirm")) if isinstance(settings, dict) else None
-    if isinstance(settings, dict):
+    settings = as_object(await p.read("get_user_settings", {"as_user_id": u}, about))
+    confirm = bool(settings.get("group_confirm")) if settings is not None else None
+    if settings is not None:
         p.add(about, confirm, "get_user_settings")
     apps = await p.read("list_group_applications", {"group_ids": [g]}, ("pending application", "待处理的入群申请"))
     if apps is not None:
-        mine = any(isinstance(a, dict) and a.get("applicant_id") == u and a.get("status") == 0 for a in apps)
+        mine = any(a.get("applicant_id") == u and a.get("status") == 0 for a in objects(apps))
         p.add(
             ("pending application", "待处理的入群申请"),
             mine,
@@ -502,7 +504,7 @@ async def check_group_join(ctx: CallContext, args: CheckJoin) -> Diagnosis:
         )
     invs = await p.read("list_group_invitations", {"as_user_id": u}, ("pending invitation", "待处理的入群邀请"))
     if invs is not None:
-        mine = any(isinstance(i, dict) and i.get("group_id") == g and i.get("status") == 0 for i in invs)
+        mine = any(i.get("group_id") == g and i.get("status") == 0 for i in objects(invs))
         p.add(
             ("pending invitation", "待处理的入群邀请"),
             mine,

@@ -18,6 +18,7 @@ import anyio
 
 from ..client import Envelope
 from ..errors import ArgumentError, LanyingError
+from ..json_values import as_object, objects
 from ..spec import READ, ApiModel, IdPaths, Operation, Params, Toolset, f
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class Candidates:
             known.matched.append(how)
 
     def user(self, data: Any, how: str) -> None:
-        d = data if isinstance(data, dict) else {}
+        d = as_object(data) or {}
         self.add(
             Found(user_id=d.get("user_id"), username=d.get("username"), nick_name=d.get("nick_name"), matched=[]), how
         )
@@ -135,7 +136,8 @@ async def _scan_users(ctx: CallContext, text: str, limit: int, found: Candidates
     async def look(row: dict[str, Any]) -> None:
         async with limiter:
             got = await attempt(ctx, "find_user_by_id", {"user_id": row["user_id"]})
-        prof = got.data if isinstance(got, Envelope) and isinstance(got.data, dict) else row
+        fetched = as_object(got.data) if isinstance(got, Envelope) else None
+        prof = fetched if fetched is not None else row
         nick = str(prof.get("nick_name") or "")
         if nick and nick.casefold() == needle:
             found.user(prof, "nickname")
@@ -154,7 +156,7 @@ async def _scan_users(ctx: CallContext, text: str, limit: int, found: Candidates
             complete = False
             break
         env = await ctx.call("list_users", {"page_num": page, "page_size": size})
-        rows = [r for r in (env.data or []) if isinstance(r, dict) and r.get("user_id") is not None]
+        rows = [r for r in objects(env.data) if r.get("user_id") is not None]
         async with anyio.create_task_group() as tg:
             for row in rows:
                 tg.start_soon(look, row)
@@ -183,12 +185,13 @@ async def _find_users(ctx: CallContext, p: FindByName, found: Candidates) -> tup
 async def _find_groups(ctx: CallContext, p: FindByName, found: Candidates) -> tuple[int | None, bool]:
     if p.member_id is None:
         raise ArgumentError("kind=group needs member_id: the user whose groups are searched")
-    ids = (await ctx.call("list_user_groups", {"as_user_id": p.member_id})).data or []
+    ids: list[Any] = (await ctx.call("list_user_groups", {"as_user_id": p.member_id})).data or []
     needle = p.text.casefold()
     for start in range(0, len(ids), PAGE):
-        briefs = (await ctx.call("get_groups_info", {"group_ids": ids[start : start + PAGE]})).data or []
-        for g in briefs:
-            name = str(g.get("name") or "") if isinstance(g, dict) else ""
+        briefs: list[Any] = (await ctx.call("get_groups_info", {"group_ids": ids[start : start + PAGE]})).data or []
+        for brief in briefs:
+            g = as_object(brief) or {}
+            name = str(g.get("name") or "")
             if name and name.casefold() == needle:
                 found.add(Found(group_id=g.get("group_id"), name=name, matched=[]), "name")
             elif name and needle in name.casefold():
