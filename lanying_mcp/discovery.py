@@ -47,7 +47,9 @@ _FIELDS = {
 }
 # Chinese characters that carry no meaning of their own in an admin's request (particles, pronouns,
 # measure words); every other character also counts alone, at a lower weight than the pairs it forms.
-_STOP_CHARS = frozenset("的了吗呢吧啊呀把被给让我你他她它们这那个些一下哪谁什么怎样是在有和与及或就都也还要想请帮再能会可")
+_STOP_CHARS = frozenset(
+    "的了吗呢吧啊呀把被给让我你他她它们这那个些一下哪谁什么怎样是在有和与及或就都也还要想请帮再能会可"
+)
 _CHAR = "\x00"  # prefix of a single-character term, so 群 alone and the word 群 stay apart
 _CHAR_WEIGHT = 0.15
 # Names in prose (other tools, arguments) say what a tool points to, not what it does.
