@@ -32,8 +32,26 @@ SEARCH_TOOLS, GET_TOOL_SCHEMA, CALL_TOOL = "search_tools", "get_tool_schema", "c
 
 _WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]+")
 _TERMS_FILE = Path(__file__).with_name("search_terms.json")
+# What the API's own reference calls each tool's request (tools/gen_search_keywords.py writes it).
+_KEYWORDS_FILE = Path(__file__).with_name("search_keywords.json")
 # Field weights: a word in the tool's name or title says more about what it does than one in its prose.
-_FIELDS = {"name": 3.0, "title": 3.0, "args": 1.0, "description": 1.0, "toolset": 0.5}
+_FIELDS = {
+    "name": 3.0,
+    "title": 3.0,
+    "upstream": 3.0,
+    "examples": 0.5,
+    "args": 1.0,
+    "description": 1.0,
+    "arg_text": 0.0,
+    "toolset": 0.5,
+}
+# Chinese characters that carry no meaning of their own in an admin's request (particles, pronouns,
+# measure words); every other character also counts alone, at a lower weight than the pairs it forms.
+_STOP_CHARS = frozenset(
+    "的了吗呢吧啊呀把被给让我你他她它们这那个些一下哪谁什么怎样是在有和与及或就都也还要想请帮再能会可"
+)
+_CHAR = "\x00"  # prefix of a single-character term, so 群 alone and the word 群 stay apart
+_CHAR_WEIGHT = 0.15
 # Names in prose (other tools, arguments) say what a tool points to, not what it does.
 _IDENTIFIER = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 _K1, _B = 1.2, 0.5  # BM25 saturation and length normalisation
@@ -107,9 +125,29 @@ def _terms(text: str) -> list[str]:
     for token in _WORD.findall(text):
         if "\u4e00" <= token[0] <= "\u9fff":
             out += [token] if len(token) < 3 else [token[i : i + 2] for i in range(len(token) - 1)]
+            out += [_CHAR + c for c in token if c not in _STOP_CHARS]
         else:
             stem = _stem(token)
             out += vocab.words.get(stem, (stem,))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _keywords() -> dict[str, dict[str, list[str]]]:
+    if not _KEYWORDS_FILE.exists():
+        return {}
+    data: dict[str, dict[str, list[str]]] = json.loads(_KEYWORDS_FILE.read_text(encoding="utf-8"))
+    return data
+
+
+def _arg_text(op: Operation) -> list[str]:
+    """The descriptions of a tool's arguments, in both languages."""
+    out: list[str] = []
+    for field in op.params.model_fields.values():
+        out.append(field.description or "")
+        extra = field.json_schema_extra
+        if isinstance(extra, dict):
+            out.append(str(extra.get("x-zh") or ""))
     return out
 
 
@@ -128,6 +166,9 @@ def _doc(op: Operation) -> _Doc:
         "title": _terms(" ".join(op.title)),
         "args": _terms(" ".join(op.params.model_fields)),
         "description": _terms(_IDENTIFIER.sub(" ", " ".join(op.description))),
+        "upstream": _terms(" ".join(_keywords().get(op.name, {}).get("upstream", ()))),
+        "examples": _terms(" ".join(_keywords().get(op.name, {}).get("examples", ()))),
+        "arg_text": _terms(_IDENTIFIER.sub(" ", " ".join(_arg_text(op)))),
         "toolset": _terms(op.toolset),
     }
     tf: dict[str, float] = {}
@@ -170,7 +211,7 @@ def _index(ops: list[Operation]) -> _Index:
 def search(ops: list[Operation], query: str, limit: int = 8) -> list[Operation]:
     """The operations that best match `query` (English or Chinese), best first: BM25 over the weighted
     fields of each tool, plus a bonus when the query covers a tool's title or name."""
-    asked = dict.fromkeys(_terms(query), 1.0)
+    asked = {t: _CHAR_WEIGHT if t.startswith(_CHAR) else 1.0 for t in _terms(query)}
     if not asked or not ops:
         return ops[:limit]
     terms = dict(asked)

@@ -7,6 +7,7 @@ its `heldout` part was written before the ranking was tuned and was never used t
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
-from search_recall import TARGETS, evaluate, judge, queries, searchable  # noqa: E402
+import gen_search_keywords  # noqa: E402
+from search_recall import TARGETS, cross_validate, evaluate, judge, queries, searchable  # noqa: E402
 
 from lanying_mcp.discovery import search  # noqa: E402
 from lanying_mcp.toolsets import CATALOGUE  # noqa: E402
@@ -50,8 +52,9 @@ def test_recall_on_the_tuned_part():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="held-out recall@3 is 82% (81% when first measured), short of the 95% target: each fresh held-out part "
-    "brings paraphrases the synonym list does not know yet",
+    reason="held-out recall@3 is 90.6% (87.7% when first measured, before the API reference's words, the tuned "
+    "queries as examples and single Chinese characters were indexed), short of the 95% target: a fresh held-out "
+    "part brings paraphrases no indexed text uses",
 )
 def test_recall_on_the_held_out_part_meets_its_target():
     recall, misses = evaluate("heldout", OPS)
@@ -62,7 +65,39 @@ def test_recall_on_the_held_out_part_meets_its_target():
 
 def test_held_out_recall_does_not_fall_below_what_was_measured():
     recall, _ = evaluate("heldout", OPS)
-    assert recall >= 0.80
+    assert recall >= 0.90
+
+
+def test_cross_validated_recall_on_the_tuned_part():
+    """Each fifth of the tuned part, measured with its own queries left out of the indexed examples."""
+    assert cross_validate(OPS) >= 0.96
+
+
+def test_the_indexed_words_are_current_and_hold_no_held_out_query():
+    path = gen_search_keywords.OUT
+    assert path.read_text(encoding="utf-8") == gen_search_keywords.render(), "run python tools/gen_search_keywords.py"
+    indexed = {t for entry in json.loads(path.read_text(encoding="utf-8")).values() for t in entry.get("examples", [])}
+    held = {q["query"] for q in queries() if q["split"] == "heldout"}
+    assert indexed and not indexed & held
+    assert all(t in {q["query"] for q in queries() if q["split"] == "tune"} for t in indexed)
+
+
+def test_the_server_reads_no_vendored_reference_at_run_time():
+    package = Path(__file__).resolve().parents[1] / "lanying_mcp"
+    for source in package.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        assert "upstream/" not in text and "api-docs" not in text, source
+
+
+@pytest.mark.parametrize(
+    ("query", "expect"),
+    [
+        ("编辑群公告", "create_group_announcement"),  # the API reference's name for publishing an announcement
+        ("从禁言列表移除用户", "unmute_group_members"),
+    ],
+)
+def test_the_api_references_own_words_find_the_tool(query, expect):
+    assert expect in ranking(query)[:3], ranking(query)[:3]
 
 
 @pytest.mark.parametrize(
