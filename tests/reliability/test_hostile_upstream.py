@@ -153,7 +153,9 @@ async def _next_call_answers(client: LanyingClient, upstream: Upstream) -> None:
     [("huge", "response_too_large"), ("huge_declared", "response_too_large"), ("bomb", "response_too_large")],
 )
 async def test_oversized_answers_stop_at_the_cap(upstream, mode, code):
-    client = client_for(upstream, timeout=60.0)  # the cap must stop it, not the clock (a loaded machine inflates slowly)
+    client = client_for(
+        upstream, timeout=60.0
+    )  # the cap must stop it, not the clock (a loaded machine inflates slowly)
     before = rss()
     upstream.mode = mode
     with anyio.fail_after(120):
