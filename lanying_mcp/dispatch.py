@@ -110,7 +110,7 @@ class BulkFailure(ApiModel):
     # One reason items failed for: how many, and which; `more` are not listed here but at full_result.
     # (No docstring: it would become a description in two tools' output schemas.)
     reason: str
-    count: int
+    count: int = f("Items failed for it", "因此失败的条数", ...)
     user_ids: list[int] | None = None
     usernames: list[str] | None = None
     more: int

@@ -92,7 +92,7 @@ async def test_every_listed_output_schema_declares_its_values(lang):
     facts = by_name["check_messaging"].output_schema["properties"]["data"]["properties"]["facts"]
     assert "anyOf" in facts["items"]["properties"]["value"]
     summary = by_name["invite_group_members"].output_schema["properties"]["summary"]
-    assert summary["properties"]["failed_items"]["items"]["type"] == "object"
+    assert summary["properties"]["failures"]["items"]["type"] == "object"
     batch = by_name["send_push"].output_schema["properties"]["batches"]["items"]["properties"]["data"]
     assert "anyOf" in batch
     async with sandbox_client(lang=lang, discovery=True) as client:

@@ -79,7 +79,8 @@ class Env:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def server_env(self) -> dict[str, str]:
-        return server_env(self.api, TOKEN, APP_ID)
+        # One address stands in for many clients (concurrency 32): lift the per-client session bound.
+        return server_env(self.api, TOKEN, APP_ID, LANYING_MAX_CLIENT_SESSIONS="100")
 
     def command(self, kind: str, transport: str, port: int | None = None) -> list[str]:
         if kind == "ours":

@@ -135,7 +135,14 @@ def run(calls: int) -> tuple[list[Curve], Path]:
         try:
             owner, member, group_id = asyncio.run(setup(api))
             cycle = mix(owner, member, group_id)
-            env = server_env(api, TOKEN, APP_ID, LANYING_AUDIT_LOG=str(logs / "audit.jsonl"), LANYING_CONFIRM="false")
+            env = server_env(
+                api,
+                TOKEN,
+                APP_ID,
+                LANYING_AUDIT_LOG=str(logs / "audit.jsonl"),
+                LANYING_CONFIRM="false",
+                LANYING_MAX_CLIENT_SESSIONS="100",  # one address stands in for many clients
+            )
             curves = [soak_stdio(env, calls, cycle, log), asyncio.run(soak_http(env, calls, cycle, log))]
         finally:
             stop(sandbox)
