@@ -58,12 +58,7 @@ class Router:
             if self.profiles.apps[name].read_only and target is not None and not target.hints.read_only:
                 raise errors.NotAllowed(f"app {name!r} is read-only in the profiles file; {target.name} writes")
         if self.settings.request_credentials and headers is not None:
-            try:
-                creds = request_credentials(headers, self.settings.allowed_endpoints, self.settings.endpoint)
-            except errors.NotAllowed:
-                raise
-            except PermissionError as exc:
-                raise errors.NotAllowed(str(exc)) from None
+            creds = self._credentials_of(headers)
             if creds:
                 client = client.with_settings(client.settings.with_(**creds))
         target, _ = self.target(op, args)
@@ -75,6 +70,15 @@ class Router:
                 code="missing_credentials",
             )
         return client, args
+
+    def _credentials_of(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """The request's own Lanying credentials; NotAllowed for an endpoint the request may not pick."""
+        try:
+            return request_credentials(headers, self.settings.allowed_endpoints, self.settings.endpoint)
+        except errors.NotAllowed:
+            raise
+        except PermissionError as exc:
+            raise errors.NotAllowed(str(exc)) from None
 
     def app_of(self, client: LanyingClient) -> dict[str, str]:
         """The app a routed call goes to, as the audit log records it: ID, endpoint, profile, credentials digest."""
@@ -93,12 +97,7 @@ class Router:
         NotAllowed as routing does for an endpoint the request may not pick."""
         bases = [c.settings for c in self.app_clients.values()] if self.profiles is not None else [self.client.settings]
         if self.settings.request_credentials and headers is not None:
-            try:
-                creds = request_credentials(headers, self.settings.allowed_endpoints, self.settings.endpoint)
-            except errors.NotAllowed:
-                raise
-            except PermissionError as exc:
-                raise errors.NotAllowed(str(exc)) from None
+            creds = self._credentials_of(headers)
             if "app_id" not in creds or "access_token" not in creds:
                 return []
             bases = [bases[0].with_(**creds)]
