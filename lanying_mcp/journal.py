@@ -27,11 +27,16 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from . import errors
+from .client import Envelope
 from .redact import Redactor, redact_arguments
+from .spec import READ, ApiModel, Operation, Params, f
 from .state import Record, State, StateError
+
+if TYPE_CHECKING:
+    from .dispatch import CallContext
 
 log = logging.getLogger("lanying_mcp")
 
@@ -108,6 +113,37 @@ def tags_of(entry: dict[str, Any]) -> set[str]:
     if entry.get("plan_id"):
         tags.add(f"plan:{entry['plan_id']}")
     return {t[:200] for t in tags}
+
+
+def named_targets(
+    targets: list[dict[str, Any]], result: dict[str, Any], arguments: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Targets completed from a write's result: the ID a create returned (named as its arguments named it),
+    names from the result's name maps."""
+    args = arguments or {}
+    data = result.get("data")
+    row = cast(dict[str, Any], data) if isinstance(data, dict) else {}
+    users = result.get("users") if isinstance(result.get("users"), dict) else {}
+    groups = result.get("groups") if isinstance(result.get("groups"), dict) else {}
+    out: list[dict[str, Any]] = []
+    for target in targets:
+        t = dict(target)
+        kind = t.get("kind")
+        if t.get("id") is None and isinstance(row.get(f"{kind}_id"), int | str):
+            t["id"] = row[f"{kind}_id"]
+            created = args.get("username" if kind == "user" else "name")
+            t["name"] = t.get("name") or (created if isinstance(created, str) else None)
+        if not t.get("name") and t.get("id") is not None:
+            own = row.get(f"{kind}_id") == t["id"]
+            if kind == "user":
+                named = cast(dict[str, Any], users).get(str(t["id"]))
+                name = named.get("username") if isinstance(named, dict) else None
+                t["name"] = name or (row.get("username") if own else None)
+            elif kind == "group":
+                name = cast(dict[str, Any], groups).get(str(t["id"]))
+                t["name"] = name if isinstance(name, str) else (row.get("name") if own else None)
+        out.append(t)
+    return out
 
 
 def _entry(rec: Record) -> dict[str, Any]:
@@ -199,8 +235,12 @@ class Journal:
         outcome: str,
         changes: list[dict[str, Any]] | None = None,
         error: str | None = None,
+        result: dict[str, Any] | None = None,
     ) -> None:
-        """Record how the write ended. The write was made or tried: a failure here is logged, never raised."""
+        """Record how the write ended. The write was made or tried: a failure here is logged, never raised.
+
+        With `result` (the write's structured result), targets without an ID or a name get them from it:
+        a created group's ID and name, the names shown beside IDs."""
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
         try:
@@ -213,6 +253,11 @@ class Journal:
             retag = None
             if changes is not None:
                 entry["changes"] = self._clean(changes)
+            if result is not None:
+                entry["targets"] = self._clean(
+                    named_targets(entry.get("targets") or [], result, entry.get("arguments"))
+                )
+            if changes is not None or result is not None:
                 retag = tags_of(entry)
             await self.state.amend(NS, change_id, json.dumps(entry, ensure_ascii=False, default=str), tags=retag)
         except (StateError, OSError, TypeError, ValueError) as exc:
@@ -349,3 +394,86 @@ def view(entry: dict[str, Any], max_bytes: int = PAGE_BYTES) -> dict[str, Any]:
         shown = {k: shown[k] for k in ("id", "time", "tool", "outcome") if k in shown}
         shown["note"] = "entry too large to show"
     return shown
+
+
+# --- list_changes: the journal as a tool ---------------------------------------------------------
+
+
+class ListChanges(Params):
+    target: str | int | None = f(
+        "Only changes to this target: a user, group or other ID, or a name.",
+        "只看对此目标的变更:用户、群等的ID或名称。",
+        None,
+    )
+    tool: str | None = f("Only changes made by this tool.", "只看此工具做的变更。", None)
+    since: str | None = f(
+        "Only changes from this UTC time on (ISO, e.g. 2026-07-01T09:00:00Z).",
+        "只看此UTC时间之后的变更(ISO格式,如2026-07-01T09:00:00Z)。",
+        None,
+    )
+    limit: int = f("Most entries (1-100).", "最多条数(1-100)。", 20, ge=1, le=100)
+    cursor: str | None = f("From a previous page.", "上一页返回的cursor。", None)
+
+
+class ChangeEntry(ApiModel):
+    id: str
+    time: str
+    tool: str
+    outcome: str  # applied, failed, unknown (may have been applied)
+    caller: str | None = None
+    targets: list[Any] | None = None
+    changes: list[Any] | None = None
+    arguments: Any = None
+    error: str | None = None
+    inverse: Any = None
+    plan_id: str | None = None
+    undoes: str | None = None
+    app: dict[str, Any] | None = None
+    note: str | None = None
+
+
+async def list_changes(ctx: CallContext, p: ListChanges) -> Envelope:
+    journal = ctx.journal
+    if journal is None:
+        raise errors.NotAllowed(
+            "the change journal is off on this server (the operator set LANYING_JOURNAL=false); nothing is recorded",
+            zh="此服务器未开启变更日志(运营者设置了LANYING_JOURNAL=false),没有记录",
+        )
+    settings = ctx.client.settings
+    if not journal.app_key or not settings.app_id or not settings.access_token.get_secret_value():
+        raise errors.NotAllowed(
+            "no Lanying credentials for this request: send the X-Lanying-App-Id and X-Lanying-Access-Token headers "
+            "to read your app's changes",
+            code="missing_credentials",
+        )
+    try:
+        entries, nxt = await journal.page(
+            journal.app_key,
+            target=p.target,
+            tool=p.tool,
+            since=p.since,
+            limit=p.limit,
+            cursor=p.cursor,
+            max_bytes=PAGE_BYTES - 512,  # room for the envelope and the cursor
+        )
+    except StateError as exc:
+        raise errors.LanyingError(f"the change journal cannot be read: {exc}", code="internal_error") from None
+    return Envelope(entries, {"cursor": nxt or ""})
+
+
+LIST_CHANGES = Operation(
+    name="list_changes",
+    http="LOCAL list_changes",
+    local=True,
+    params=ListChanges,
+    result=list[ChangeEntry],
+    extras=("cursor",),
+    handler=list_changes,
+    title=("List changes", "变更记录"),
+    description=(
+        "The journal of writes to this app, newest first: who, which tool, targets by name, changes, outcome.",
+        "本应用的写操作记录(最新在前):调用者、工具、目标名称、变更内容、结果。",
+    ),
+    hints=READ,
+    toolset="meta",
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
+from ..journal import LIST_CHANGES
 from ..spec import READ, ApiModel, Operation, Params, f
 
 if TYPE_CHECKING:
@@ -67,4 +68,4 @@ EXPLAIN_ERROR = Operation(
     default=True,
 )
 
-LOCAL_OPERATIONS = [EXPLAIN_ERROR]
+LOCAL_OPERATIONS = [EXPLAIN_ERROR, LIST_CHANGES]
