@@ -684,5 +684,7 @@ def _record(db: Any, row: Any) -> Record:
 
 def _delete(db: Any, where: str, args: list[Any]) -> int:
     """Delete the log records matching `where`, and their tags."""
-    db.execute(f"DELETE FROM log_tag WHERE seq IN (SELECT seq FROM log WHERE {where})", args)
-    return db.execute(f"DELETE FROM log WHERE {where}", args).rowcount
+    seqs = [(seq,) for (seq,) in db.execute(f"SELECT seq FROM log WHERE {where}", args)]
+    db.executemany("DELETE FROM log_tag WHERE seq = ?", seqs)
+    db.executemany("DELETE FROM log WHERE seq = ?", seqs)
+    return len(seqs)
