@@ -416,20 +416,15 @@ class ListChanges(Params):
 
 
 class ChangeEntry(ApiModel):
+    # Also, when set: caller, app, arguments, error, inverse, plan_id, undoes (allowed as extra fields).
     id: str
     time: str
     tool: str
-    outcome: str  # applied, failed, unknown (may have been applied)
-    caller: str | None = None
-    targets: list[Any] | None = None
-    changes: list[Any] | None = None
-    arguments: Any = None
-    error: str | None = None
-    inverse: Any = None
-    plan_id: str | None = None
-    undoes: str | None = None
-    app: dict[str, Any] | None = None
-    note: str | None = None
+    outcome: str = f(
+        "applied, failed, or unknown (may have been applied).", "applied、failed或unknown(可能已生效)。", ...
+    )
+    targets: list[dict[str, Any]] | None = None
+    changes: list[dict[str, Any]] | None = None
 
 
 async def list_changes(ctx: CallContext, p: ListChanges) -> Envelope:
