@@ -35,7 +35,7 @@ def test_the_query_set_is_bilingual_large_and_names_no_tool():
     assert 0.4 <= langs.count("zh") / len(qs) <= 0.6
     held = [q for q in qs if q["split"] == "heldout"]
     assert len(held) >= 100 and len(held) / len(qs) >= 0.15
-    assert {q["split"] for q in qs} == {"tune", "heldout"}
+    assert {q["split"] for q in qs} == {"tune", "heldout", "fresh"}
     names = {n for n in CATALOGUE if "_" in n}
     for q in qs:
         assert not any(name in q["query"] for name in names), q["query"]
