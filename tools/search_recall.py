@@ -118,8 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     ops = searchable()
     short = False
     for split, target in TARGETS.items():
-        recall, misses = evaluate(split, ops)
         total = sum(1 for q in queries() if q["split"] == split)
+        if not total:
+            print(f"{split}: no queries")
+            continue
+        recall, misses = evaluate(split, ops)
         print(f"{split}: recall@{TOP} {recall:.1%} ({total - len(misses)}/{total}), target ≥ {target:.0%}")
         for m in misses:
             print(f"  MISS {m.query!r}: expected {m.expect}, got {m.got} ({m.why})")
