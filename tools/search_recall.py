@@ -87,8 +87,9 @@ def evaluate(split: str, ops: list[Operation] | None = None) -> tuple[float, lis
     return (len(chosen) - len(misses)) / len(chosen), misses
 
 
-def cross_validate(ops: list[Operation] | None = None, folds: int = 5) -> float:
-    """Recall@3 of the tuned part when each fold's own queries are not among the indexed examples."""
+def cross_validate(ops: list[Operation] | None = None, folds: int = 5, misses: list[Miss] | None = None) -> float:
+    """Recall@3 of the tuned part when each fold's own queries are not among the indexed examples
+    (each query the ranking then fails is added to `misses`, when given)."""
     import gen_search_keywords  # noqa: PLC0415 - a sibling script, only needed here
 
     ops = ops if ops is not None else searchable()
@@ -103,7 +104,12 @@ def cross_validate(ops: list[Operation] | None = None, folds: int = 5) -> float:
             data = gen_search_keywords.build(frozenset(q["query"] for q in part))
             discovery._keywords = lambda data=data: data  # type: ignore[assignment]
             discovery._INDEXES.clear()
-            hits += sum(judge(q, [op.name for op in search(ops, q["query"], 8)]) is None for q in part)
+            for q in part:
+                got = [op.name for op in search(ops, q["query"], 8)]
+                why = judge(q, got)
+                hits += why is None
+                if why and misses is not None:
+                    misses.append(Miss(q["query"], q["expect"], got[:TOP], why))
     finally:
         discovery._keywords = original
         discovery._INDEXES.clear()
@@ -128,7 +134,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  MISS {m.query!r}: expected {m.expect}, got {m.got} ({m.why})")
         short = short or recall < target
     if args.cv:
-        print(f"tune, 5-fold cross-validated: recall@{TOP} {cross_validate(ops):.1%}")
+        missed: list[Miss] = []
+        print(f"tune, 5-fold cross-validated: recall@{TOP} {cross_validate(ops, misses=missed):.1%}")
+        for m in missed:
+            print(f"  CV MISS {m.query!r}: expected {m.expect}, got {m.got} ({m.why})")
     return 1 if args.check and short else 0
 
 
