@@ -13,7 +13,12 @@ Each query is written in an admin's words (English or Chinese) and never names a
 when one of its expected tools is among the first three results; a query may also demand that its tool
 comes first (`first`), ranks above others (`above`) or that some tools stay out of the top three
 (`not_top3`). The `heldout` split is never used to tune the ranking: it measures how the tuning
-generalises to words nobody tuned for.
+generalises to words nobody tuned for. Its 362 queries (English and Chinese, every tool) were written from
+the tools' purposes and committed before the last round of tuning, and measured once after it; the held-out
+queries of earlier rounds, once looked at, joined the tuned part (`first_seen` says which round).
+
+Measured with `python tools/search_recall.py --cv`: tune 99.7% (873/876), cross-validated 99.0%,
+heldout 93.1% (337/362).
 """
 
 from __future__ import annotations
