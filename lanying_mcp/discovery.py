@@ -190,8 +190,8 @@ class _Index:
 
 
 def _kin(index: _Index, term: str) -> tuple[str, ...]:
-    """Indexed English words of the same family as a word no tool uses (announce → announcement,
-    administrators → administr…): one is the other's start, and the shared start is at least 5 letters."""
+    """Indexed English words of the same family as a word no tool uses (transferral → transfer,
+    downloadable → download): one is the other's start, and the shared start is at least 5 letters."""
     if term in index.idf or not term.isascii() or len(term) < 5 or not term.isalpha():
         return ()
     if term not in index.kin:
