@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as _field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -185,6 +186,21 @@ class _Index:
     docs: list[_Doc]
     idf: dict[str, float]
     avg_length: float
+    kin: dict[str, tuple[str, ...]] = _field(default_factory=dict)  # an unknown word → indexed words of its family
+
+
+def _kin(index: _Index, term: str) -> tuple[str, ...]:
+    """Indexed English words of the same family as a word no tool uses (transferral → transfer,
+    downloadable → download): one is the other's start, and the shared start is at least 5 letters."""
+    if term in index.idf or not term.isascii() or len(term) < 5 or not term.isalpha():
+        return ()
+    if term not in index.kin:
+        if len(index.kin) > 4096:
+            index.kin.clear()
+        index.kin[term] = tuple(
+            t for t in index.idf if t.isascii() and len(t) >= 5 and (t.startswith(term) or term.startswith(t))
+        )
+    return index.kin[term]
 
 
 # Keyed by the operations' identities; an index holds its operations, so an identity is not reused while cached.
@@ -215,10 +231,12 @@ def search(ops: list[Operation], query: str, limit: int = 8) -> list[Operation]:
     if not asked or not ops:
         return ops[:limit]
     terms = dict(asked)
+    index = _index(ops)
     for term in asked:
         for close in _vocabulary().related.get(term, ()):
             terms.setdefault(close, _RELATED)
-    index = _index(ops)
+        for close in _kin(index, term):
+            terms.setdefault(close, _RELATED)
     scored: list[tuple[float, int, Operation]] = []
     for position, doc in enumerate(index.docs):
         norm = _K1 * (1 - _B + _B * doc.length / index.avg_length)

@@ -1,7 +1,8 @@
 """search_tools finds the tool an admin means, in English or Chinese, within its first three results.
 
 The query set (tests/data/search_queries.json) is written in an admin's words and never names a tool;
-its `heldout` part was written before the ranking was tuned and was never used to tune it.
+its `heldout` part (362 queries, every tool) was written and committed before the last round of tuning,
+was never used to tune, and was measured once, after it.
 `python tools/search_recall.py` prints both figures and every miss.
 """
 
@@ -18,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import gen_search_keywords  # noqa: E402
 from search_recall import TARGETS, cross_validate, evaluate, judge, queries, searchable  # noqa: E402
 
+import lanying_mcp.discovery as discovery  # noqa: E402
 from lanying_mcp.discovery import search  # noqa: E402
 from lanying_mcp.toolsets import CATALOGUE  # noqa: E402
 
@@ -34,7 +36,8 @@ def test_the_query_set_is_bilingual_large_and_names_no_tool():
     langs = [q["lang"] for q in qs]
     assert 0.4 <= langs.count("zh") / len(qs) <= 0.6
     held = [q for q in qs if q["split"] == "heldout"]
-    assert len(held) >= 100 and len(held) / len(qs) >= 0.15
+    assert len(held) >= 250 and len(held) / len(qs) >= 0.15
+    assert 0.4 <= sum(q["lang"] == "zh" for q in held) / len(held) <= 0.6
     assert {q["split"] for q in qs} == {"tune", "heldout"}
     names = {n for n in CATALOGUE if "_" in n}
     for q in qs:
@@ -50,11 +53,19 @@ def test_recall_on_the_tuned_part():
     assert TARGETS == {"tune": 0.98, "heldout": 0.95}
 
 
+def test_the_held_out_part_asks_for_every_tool_and_repeats_no_tuned_query():
+    held = [q for q in queries() if q["split"] == "heldout"]
+    assert {t for q in held for t in q["expect"]} >= {op.name for op in OPS} - {"search_tools", "get_tool_schema"}
+    tuned = {q["query"].lower() for q in queries() if q["split"] == "tune"}
+    assert not {q["query"].lower() for q in held} & tuned
+    assert not any("_" in q["query"] for q in held)  # no tool or argument name
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="held-out recall@3 is 90.6% (87.7% when first measured, before the API reference's words, the tuned "
-    "queries as examples and single Chinese characters were indexed), short of the 95% target: a fresh held-out "
-    "part brings paraphrases no indexed text uses",
+    reason="held-out recall@3 is 93.1% (337/362), short of the 95% target: the held-out part, written before "
+    "tuning, uses senses that depend on the rest of the request (ban someone from a group, not from the app; get "
+    "rid of members, not of the group) and words no indexed text uses for the tool (keep a chat at the top)",
 )
 def test_recall_on_the_held_out_part_meets_its_target():
     recall, misses = evaluate("heldout", OPS)
@@ -65,12 +76,12 @@ def test_recall_on_the_held_out_part_meets_its_target():
 
 def test_held_out_recall_does_not_fall_below_what_was_measured():
     recall, _ = evaluate("heldout", OPS)
-    assert recall >= 0.90
+    assert recall >= 0.91  # 93.1% when measured, less a margin
 
 
 def test_cross_validated_recall_on_the_tuned_part():
     """Each fifth of the tuned part, measured with its own queries left out of the indexed examples."""
-    assert cross_validate(OPS) >= 0.96
+    assert cross_validate(OPS) >= 0.97  # 99.0% when measured
 
 
 def test_the_indexed_words_are_current_and_hold_no_held_out_query():
@@ -140,3 +151,26 @@ def test_a_miss_is_reported_with_its_reason():
     assert judge(q, ["b", "a"]) == "expected tool is not first"
     assert judge(q, ["a", "c"]) == "c is in the top 3"
     assert judge(q, ["b", "c", "d", "a"]) == "expected tool not in the top 3"
+
+
+def test_a_word_no_tool_uses_finds_the_indexed_words_of_its_family():
+    index = discovery._index(OPS)
+    assert discovery._kin(index, "transferral") == ("transfer",)
+    assert discovery._kin(index, "downloadable") == ("download",)
+    assert discovery._kin(index, "group") == ()  # an indexed word stands for itself
+    assert ranking("group transferral")[0] == "transfer_group_owner"
+
+
+@pytest.mark.parametrize(
+    ("query", "expect"),
+    [
+        ("write a group announcement", "create_group_announcement"),
+        ("take down a group notice", "delete_group_announcement"),
+        ("detach the huawei token from the user", "unbind_device_token"),
+        ("notifications should not show the message text", "set_user_push_detail_hidden"),
+        ("群资料", "get_group_info"),
+        ("按标签推送", "send_push"),
+    ],
+)
+def test_words_the_catalogue_says_otherwise(query, expect):
+    assert expect in ranking(query)[:3], ranking(query)[:3]

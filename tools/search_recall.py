@@ -13,7 +13,12 @@ Each query is written in an admin's words (English or Chinese) and never names a
 when one of its expected tools is among the first three results; a query may also demand that its tool
 comes first (`first`), ranks above others (`above`) or that some tools stay out of the top three
 (`not_top3`). The `heldout` split is never used to tune the ranking: it measures how the tuning
-generalises to words nobody tuned for.
+generalises to words nobody tuned for. Its 362 queries (English and Chinese, every tool) were written from
+the tools' purposes and committed before the last round of tuning, and measured once after it; the held-out
+queries of earlier rounds, once looked at, joined the tuned part (`first_seen` says which round).
+
+Measured with `python tools/search_recall.py --cv`: tune 99.7% (873/876), cross-validated 99.0%,
+heldout 93.1% (337/362).
 """
 
 from __future__ import annotations
@@ -87,8 +92,9 @@ def evaluate(split: str, ops: list[Operation] | None = None) -> tuple[float, lis
     return (len(chosen) - len(misses)) / len(chosen), misses
 
 
-def cross_validate(ops: list[Operation] | None = None, folds: int = 5) -> float:
-    """Recall@3 of the tuned part when each fold's own queries are not among the indexed examples."""
+def cross_validate(ops: list[Operation] | None = None, folds: int = 5, misses: list[Miss] | None = None) -> float:
+    """Recall@3 of the tuned part when each fold's own queries are not among the indexed examples
+    (each query the ranking then fails is added to `misses`, when given)."""
     import gen_search_keywords  # noqa: PLC0415 - a sibling script, only needed here
 
     ops = ops if ops is not None else searchable()
@@ -103,7 +109,12 @@ def cross_validate(ops: list[Operation] | None = None, folds: int = 5) -> float:
             data = gen_search_keywords.build(frozenset(q["query"] for q in part))
             discovery._keywords = lambda data=data: data  # type: ignore[assignment]
             discovery._INDEXES.clear()
-            hits += sum(judge(q, [op.name for op in search(ops, q["query"], 8)]) is None for q in part)
+            for q in part:
+                got = [op.name for op in search(ops, q["query"], 8)]
+                why = judge(q, got)
+                hits += why is None
+                if why and misses is not None:
+                    misses.append(Miss(q["query"], q["expect"], got[:TOP], why))
     finally:
         discovery._keywords = original
         discovery._INDEXES.clear()
@@ -118,14 +129,20 @@ def main(argv: list[str] | None = None) -> int:
     ops = searchable()
     short = False
     for split, target in TARGETS.items():
-        recall, misses = evaluate(split, ops)
         total = sum(1 for q in queries() if q["split"] == split)
+        if not total:
+            print(f"{split}: no queries")
+            continue
+        recall, misses = evaluate(split, ops)
         print(f"{split}: recall@{TOP} {recall:.1%} ({total - len(misses)}/{total}), target ≥ {target:.0%}")
         for m in misses:
             print(f"  MISS {m.query!r}: expected {m.expect}, got {m.got} ({m.why})")
         short = short or recall < target
     if args.cv:
-        print(f"tune, 5-fold cross-validated: recall@{TOP} {cross_validate(ops):.1%}")
+        missed: list[Miss] = []
+        print(f"tune, 5-fold cross-validated: recall@{TOP} {cross_validate(ops, misses=missed):.1%}")
+        for m in missed:
+            print(f"  CV MISS {m.query!r}: expected {m.expect}, got {m.got} ({m.why})")
     return 1 if args.check and short else 0
 
 
