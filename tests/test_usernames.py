@@ -212,14 +212,14 @@ async def test_each_tool_sends_the_same_request_by_usernames_as_by_ids(tool):
     lists = [ids for ids in user_lists(op.params) if row.args.get(ids)] or ["user_ids"]
     fixed = {op.dedup_key: 4242} if op.dedup_key else {}
     by_id_store, ids = _store()
-    by_id = {**row.args, **fixed, **{name: ids[:2] for name in lists}}
+    by_id = {**row.args, **fixed, **dict.fromkeys(lists, ids[:2])}
     by_name_store, same = _store()  # the same users, under this sandbox's own IDs
     twins = {mark.ids: name for name, mark in by_name(op.params)}
     by_names = {k: v for k, v in {**row.args, **fixed}.items() if k not in lists}
     by_names.update({twins[name]: list(PEOPLE[:2]) for name in lists})
     first, door_a = await _run(tool, by_id, by_id_store, confirm=False, names=False)
     second, door_b = await _run(tool, by_names, by_name_store, confirm=False, names=False)
-    own = [_renumbered(s, dict(zip(ids, same))) for s in door_a.seen if s.path == op.path]
+    own = [_renumbered(s, dict(zip(ids, same, strict=True))) for s in door_a.seen if s.path == op.path]
     assert own, f"{tool}: the call by IDs sent nothing ({first.text[:200]})"
     assert door_b.to(op.path) == own, f"{tool}: the request by usernames differs"
     assert second.ok == first.ok and second.structured.get("error", {}).get("code") == first.structured.get(
@@ -246,10 +246,12 @@ async def test_a_group_invite_by_usernames_through_mcp(mode):
     owner = store.add_user("boss", "pw-123456").user_id
     server = build_server(sandbox_settings(store), transport=httpx2.ASGITransport(app=build_app(store)))
     async with Client(server, mode=mode) as client:
-        gid = (await call(client, "create_group", {"as_user_id": owner, "name": "g", "usernames": ["carol"]}))[
-            "data"
-        ]["group_id"]
-        await call(client, "invite_group_members", {"as_user_id": owner, "group_id": gid, "usernames": ["alice", "bob"]})
+        gid = (await call(client, "create_group", {"as_user_id": owner, "name": "g", "usernames": ["carol"]}))["data"][
+            "group_id"
+        ]
+        await call(
+            client, "invite_group_members", {"as_user_id": owner, "group_id": gid, "usernames": ["alice", "bob"]}
+        )
         got = await call(client, "send_message", {"from_user_id": owner, "usernames": ["alice"], "content": "hi"})
     await server.lanying_client.aclose()
     assert set(groups(store).groups[gid].members) == {owner, *ids}
@@ -284,7 +286,7 @@ async def test_unknown_usernames_are_listed_and_nothing_is_sent(tool):
 async def test_unknown_usernames_in_chinese():
     store, _ = _store()
     out, _ = await _run("add_friends", {"as_user_id": 1, "usernames": ["ghost"]}, store, lang="zh")
-    assert out.structured["error"]["message"].startswith("以下用户名不存在:\"ghost\"")
+    assert out.structured["error"]["message"].startswith('以下用户名不存在:"ghost"')
 
 
 async def test_bad_usernames_are_argument_errors_not_crashes():
@@ -352,7 +354,9 @@ async def test_resolved_names_are_cached_per_app():
     door = Door(build_app(store))
     client = LanyingClient(sandbox_settings(store), transport=httpx2.ASGITransport(app=door))
     for _ in range(2):
-        out = await execute(CATALOGUE["get_friend_details"], {"as_user_id": 1, "usernames": ["alice"]}, CallContext(client))
+        out = await execute(
+            CATALOGUE["get_friend_details"], {"as_user_id": 1, "usernames": ["alice"]}, CallContext(client)
+        )
         assert not out.ok or "data" in out.structured
     await client.aclose()
     assert len(door.to("/roster/name")) == 1

@@ -26,8 +26,8 @@ from ..spec import (
     Target,
     Toolset,
     f,
-    username_list,
     undo,
+    username_list,
 )
 from .common import GroupInfo, GroupMember, GroupUserResult
 

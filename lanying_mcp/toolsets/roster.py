@@ -31,8 +31,8 @@ from ..spec import (
     Target,
     Toolset,
     f,
-    username_list,
     undo,
+    username_list,
 )
 
 TOOLSET = Toolset(

@@ -33,8 +33,8 @@ from ..spec import (
     Target,
     Toolset,
     f,
-    username_list,
     undo,
+    username_list,
 )
 from .common import UserSettings
 
