@@ -436,3 +436,23 @@ async def test_reach_counts_the_resolved_users(tmp_path, mode):
     assert len(asked) == 1 and "3" in asked[0]
     [sent] = door.to("/message/send")
     assert sent.body["targets"] == ids
+
+
+async def test_an_unknown_name_in_a_confirmed_call_asks_nobody_and_sends_nothing(mode):
+    store, ids = _store()
+    owner = store.add_user("boss", "pw-123456").user_id
+    out, _ = await _run("create_group", {"as_user_id": owner, "name": "crew", "user_ids": ids}, store)
+    gid = out.structured["data"]["group_id"]
+    asked: list[str] = []
+
+    async def yes(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    async with _mcp(store, yes) as (server, door):
+        async with Client(server, mode=mode, elicitation_callback=yes) as client:
+            result = await client.call_tool("kick_group_members", {"group_id": gid, "usernames": ["alice", "mallory"]})
+    assert result.is_error and asked == []
+    assert result.structured_content["error"]["details"]["unknown_usernames"] == ["mallory"]
+    assert door.to("/group/kick") == []
+    assert set(groups(store).groups[gid].members) == {owner, *ids}
