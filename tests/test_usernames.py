@@ -398,6 +398,8 @@ async def test_a_confirmed_kick_by_usernames_names_them_and_runs_once(mode):
     assert str(ids[0]) in asked[0] and str(ids[2]) in asked[0]
     kicks = door.to("/group/kick")
     assert len(kicks) == 1 and kicks[0].body["user_list"] == [ids[0], ids[2]]
+    # The question, the answer's check and the call resolve alike; the names are looked up once.
+    assert sorted(s.query for s in door.to("/roster/name")) == ["username=alice", "username=carol"]
     assert set(groups(store).groups[gid].members) == {owner, ids[1]}
 
 
