@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import consent, errors
+from . import consent, errors, usernames
 from .dispatch import CallContext, Outcome, failure, record, validate
 from .identity import caller_identity
 from .policy import Policy
@@ -73,8 +73,11 @@ class Gate:
         target, targs = self.router.target(op, args)
         if target is None:
             return Decision.GO
+        ctx = self.context(caller, client)
         try:
-            params = validate(target, targs)
+            # Usernames become user IDs here as in the call itself, so the question, the reach and the
+            # grant's fingerprint are about the same users the call will send to.
+            params = validate(target, await usernames.resolve(target, targs, ctx))
             if self.policy is not None:
                 self.policy.check(target, params)
         except errors.LanyingError:
@@ -84,7 +87,7 @@ class Gate:
             return Decision.GO
         if not caller.can_elicit():
             return Decision.REFUSE
-        question = await describe(target, params, self.context(caller, client), risks)
+        question = await describe(target, params, ctx, risks)
         if question is None:
             return Decision.ABSENT
         try:
@@ -135,9 +138,9 @@ class Gate:
             if target is None:
                 return consent.Grant()
             try:
-                params = validate(target, targs)
+                params = validate(target, await usernames.resolve(target, targs, self.context(caller, client)))
             except errors.LanyingError:
-                return consent.Grant()  # the call reports its bad arguments
+                return consent.Grant()  # the call reports its bad arguments (or unknown usernames)
             if answer is Answer.YES:
                 try:
                     why = await self._redeem(caller, target, params)
