@@ -166,6 +166,7 @@ class Journal:
         self.clock = clock
         self.tags: dict[str, Any] = {}  # caller, app, app_key of the call this view is bound to
         self._writes = [0]  # shared by every bound view: when to trim next
+        self._open: dict[str, dict[str, Any]] = {}  # entries opened here and not closed yet (shared by views)
 
     def bound(self, **tags: Any) -> Journal:
         """This journal, filling in `caller`, `app` and `app_key` for the call it is bound to."""
@@ -215,9 +216,12 @@ class Journal:
         }
         try:
             text = json.dumps(entry, ensure_ascii=False, default=str)
-            await self.state.append(NS, change_id, text, tags=tags_of(entry))
+            tags = tags_of(entry)
+            await self.state.append(NS, change_id, text, tags=tags)
         except (StateError, OSError, TypeError, ValueError) as exc:
             raise errors.JournalUnavailable(str(exc)) from None
+        if len(self._open) < 10_000:  # closing then needs no read back (one store step, not two)
+            self._open[change_id] = {"entry": entry, "tags": tags}
         self._writes[0] += 1
         if self._writes[0] % TRIM_EVERY == 1:
             await self.trim()
@@ -239,10 +243,14 @@ class Journal:
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
         try:
-            rec = await self.state.record(NS, change_id)
-            if rec is None:
-                return
-            entry = json.loads(rec.value)
+            held = self._open.pop(change_id, None)
+            if held is not None:
+                entry, old_tags = held["entry"], held["tags"]
+            else:  # opened by another process, or before a restart
+                rec = await self.state.record(NS, change_id)
+                if rec is None:
+                    return
+                entry, old_tags = json.loads(rec.value), set(rec.tags)
             entry["outcome"] = outcome
             entry["error"] = self._clean(error) if error else None
             retag = None
@@ -253,7 +261,8 @@ class Journal:
                     named_targets(entry.get("targets") or [], result, entry.get("arguments"))
                 )
             if changes is not None or result is not None:
-                retag = tags_of(entry)
+                new_tags = tags_of(entry)
+                retag = new_tags if new_tags != old_tags else None
             await self.state.amend(NS, change_id, json.dumps(entry, ensure_ascii=False, default=str), tags=retag)
         except (StateError, OSError, TypeError, ValueError) as exc:
             log.warning("the change journal could not close entry %s (%s): %s", change_id, outcome, exc)
