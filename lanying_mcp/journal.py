@@ -27,16 +27,11 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from . import errors
-from .client import Envelope
 from .redact import Redactor, redact_arguments
-from .spec import READ, ApiModel, Operation, Params, f
 from .state import Record, State, StateError
-
-if TYPE_CHECKING:
-    from .dispatch import CallContext
 
 log = logging.getLogger("lanying_mcp")
 
@@ -171,6 +166,7 @@ class Journal:
         self.clock = clock
         self.tags: dict[str, Any] = {}  # caller, app, app_key of the call this view is bound to
         self._writes = [0]  # shared by every bound view: when to trim next
+        self._open: dict[str, dict[str, Any]] = {}  # entries opened here and not closed yet (shared by views)
 
     def bound(self, **tags: Any) -> Journal:
         """This journal, filling in `caller`, `app` and `app_key` for the call it is bound to."""
@@ -220,9 +216,12 @@ class Journal:
         }
         try:
             text = json.dumps(entry, ensure_ascii=False, default=str)
-            await self.state.append(NS, change_id, text, tags=tags_of(entry))
+            tags = tags_of(entry)
+            await self.state.append(NS, change_id, text, tags=tags)
         except (StateError, OSError, TypeError, ValueError) as exc:
             raise errors.JournalUnavailable(str(exc)) from None
+        if len(self._open) < 10_000:  # closing then needs no read back (one store step, not two)
+            self._open[change_id] = {"entry": entry, "tags": tags}
         self._writes[0] += 1
         if self._writes[0] % TRIM_EVERY == 1:
             await self.trim()
@@ -244,10 +243,14 @@ class Journal:
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
         try:
-            rec = await self.state.record(NS, change_id)
-            if rec is None:
-                return
-            entry = json.loads(rec.value)
+            held = self._open.pop(change_id, None)
+            if held is not None:
+                entry, old_tags = held["entry"], held["tags"]
+            else:  # opened by another process, or before a restart
+                rec = await self.state.record(NS, change_id)
+                if rec is None:
+                    return
+                entry, old_tags = json.loads(rec.value), set(rec.tags)
             entry["outcome"] = outcome
             entry["error"] = self._clean(error) if error else None
             retag = None
@@ -258,7 +261,8 @@ class Journal:
                     named_targets(entry.get("targets") or [], result, entry.get("arguments"))
                 )
             if changes is not None or result is not None:
-                retag = tags_of(entry)
+                new_tags = tags_of(entry)
+                retag = new_tags if new_tags != old_tags else None
             await self.state.amend(NS, change_id, json.dumps(entry, ensure_ascii=False, default=str), tags=retag)
         except (StateError, OSError, TypeError, ValueError) as exc:
             log.warning("the change journal could not close entry %s (%s): %s", change_id, outcome, exc)
@@ -394,81 +398,3 @@ def view(entry: dict[str, Any], max_bytes: int = PAGE_BYTES) -> dict[str, Any]:
         shown = {k: shown[k] for k in ("id", "time", "tool", "outcome") if k in shown}
         shown["note"] = "entry too large to show"
     return shown
-
-
-# --- list_changes: the journal as a tool ---------------------------------------------------------
-
-
-class ListChanges(Params):
-    target: str | int | None = f(
-        "Only changes to this target: a user, group or other ID, or a name.",
-        "只看对此目标的变更:用户、群等的ID或名称。",
-        None,
-    )
-    tool: str | None = f("Only changes made by this tool.", "只看此工具做的变更。", None)
-    since: str | None = f(
-        "Only changes from this UTC time on (ISO, e.g. 2026-07-01T09:00:00Z).",
-        "只看此UTC时间之后的变更(ISO格式,如2026-07-01T09:00:00Z)。",
-        None,
-    )
-    limit: int = f("Most entries (1-100).", "最多条数(1-100)。", 20, ge=1, le=100)
-    cursor: str | None = f("From a previous page.", "上一页返回的cursor。", None)
-
-
-class ChangeEntry(ApiModel):
-    # Also, when set: caller, app, arguments, error, inverse, plan_id, undoes (allowed as extra fields).
-    id: str
-    time: str
-    tool: str
-    outcome: str = f(
-        "applied, failed, or unknown (may have been applied).", "applied、failed或unknown(可能已生效)。", ...
-    )
-    targets: list[dict[str, Any]] | None = None
-    changes: list[dict[str, Any]] | None = None
-
-
-async def list_changes(ctx: CallContext, p: ListChanges) -> Envelope:
-    journal = ctx.journal
-    if journal is None:
-        raise errors.NotAllowed(
-            "the change journal is off on this server (the operator set LANYING_JOURNAL=false); nothing is recorded",
-            zh="此服务器未开启变更日志(运营者设置了LANYING_JOURNAL=false),没有记录",
-        )
-    settings = ctx.client.settings
-    if not journal.app_key or not settings.app_id or not settings.access_token.get_secret_value():
-        raise errors.NotAllowed(
-            "no Lanying credentials for this request: send the X-Lanying-App-Id and X-Lanying-Access-Token headers "
-            "to read your app's changes",
-            code="missing_credentials",
-        )
-    try:
-        entries, nxt = await journal.page(
-            journal.app_key,
-            target=p.target,
-            tool=p.tool,
-            since=p.since,
-            limit=p.limit,
-            cursor=p.cursor,
-            max_bytes=PAGE_BYTES - 512,  # room for the envelope and the cursor
-        )
-    except StateError as exc:
-        raise errors.LanyingError(f"the change journal cannot be read: {exc}", code="internal_error") from None
-    return Envelope(entries, {"cursor": nxt or ""})
-
-
-LIST_CHANGES = Operation(
-    name="list_changes",
-    http="LOCAL list_changes",
-    local=True,
-    params=ListChanges,
-    result=list[ChangeEntry],
-    extras=("cursor",),
-    handler=list_changes,
-    title=("List changes", "变更记录"),
-    description=(
-        "The journal of writes to this app, newest first: who, which tool, targets by name, changes, outcome.",
-        "本应用的写操作记录(最新在前):调用者、工具、目标名称、变更内容、结果。",
-    ),
-    hints=READ,
-    toolset="meta",
-)

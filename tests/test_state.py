@@ -274,6 +274,37 @@ async def test_two_stores_on_one_file_share_one_log(tmp_path):
 
 
 @pytest.mark.anyio
+async def test_a_log_write_waits_off_the_event_loop_while_another_process_holds_the_file(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "shared.sqlite3"
+    s = SQLiteState(path)
+    await s.append("log", "first", "x")  # connected: later steps try at once first
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process is writing
+    other.execute("INSERT INTO kv VALUES ('a', 'b', 'c', 1, 0, 9e12)")
+    ticks = 0
+    appended = anyio.Event()
+
+    async def append() -> None:
+        await s.append("log", "second", "y")
+        appended.set()
+
+    with anyio.fail_after(60):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(append)
+            while ticks < 20:  # the loop keeps running while the append waits for the file
+                await anyio.sleep(0.01)
+                ticks += 1
+            assert not appended.is_set()
+            other.execute("COMMIT")
+            await appended.wait()
+    other.close()
+    assert [r.key for r in await s.scan("log")] == ["second", "first"]
+    await s.close()
+
+
+@pytest.mark.anyio
 async def test_a_schema_1_file_is_migrated_and_keeps_its_values(tmp_path):
     import sqlite3
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from ..journal import LIST_CHANGES
 from ..spec import READ, ApiModel, Operation, Params, f
+from .changes import LIST_CHANGES
 
 if TYPE_CHECKING:
     from ..dispatch import CallContext
