@@ -827,7 +827,7 @@ def _joined_group(data: Any) -> Any:
     return None
 
 
-_CREATED_ID = {
+CREATED_ID = {
     "register_user": ("user_id", "username"),
     "register_push_user": ("user_id", "username"),
     "create_group": ("group_id", "name"),
@@ -837,7 +837,7 @@ _CREATED_ID = {
 
 
 def _created(op: Operation, params: Params, data: Any) -> Change | None:
-    spec = _CREATED_ID.get(op.name)
+    spec = CREATED_ID.get(op.name)
     if spec is None or op.effect is None:
         return None
     key, label = spec
@@ -850,14 +850,18 @@ def _created(op: Operation, params: Params, data: Any) -> Change | None:
 
 
 def undo_info(
-    op: Operation, lang: str, reachable: Collection[str] | None = None, before: Before | None = None
+    op: Operation,
+    lang: str,
+    reachable: Collection[str] | None = None,
+    before: Before | None = None,
+    journaled: bool = True,
 ) -> dict[str, Any]:
     """`{"possible": true, "how": ...}` or `{"possible": false, "why": ...}`, in the declaration's words."""
     effect = op.effect
     said = " ".join(effects.undo_sentences(effect, lang, reachable))
     if effect is None or effect.inverse is None:
         return {"possible": False, "why": said}
-    missing = _missing_before(op, before)
+    missing = missing_before(op, before)
     if missing:
         why = (
             f"撤销需要写入前的{'、'.join(missing)},而它们未能读取。"
@@ -865,13 +869,26 @@ def undo_info(
             else f"taking it back needs the value(s) before the write ({', '.join(missing)}), which could not be read"
         )
         return {"possible": False, "why": why}
-    how = ("可用undo_change加上change_id撤销" if lang == "zh" else "undo_change with this change_id takes it back") + (
-        f" ({said})" if said else ""
-    )
-    return {"possible": True, "how": how}
+    tool = effect.inverse.tool
+    note = effect.inverse.note[1 if lang == "zh" else 0] if effect.inverse.note else ""
+    if reachable and tool not in reachable:
+        return {"possible": False, "why": said}
+    if journaled:
+        how = (
+            f"用undo_change(传入此结果的change_id)以写入前的值执行{tool}。"
+            if lang == "zh"
+            else f"undo_change with this result's change_id runs {tool} with the values before."
+        )
+    else:
+        how = (
+            f"以changes中写入前的值调用{tool}(变更日志未开启,undo_change不可用)。"
+            if lang == "zh"
+            else f"{tool} with the before-values in changes (the change journal is off, so undo_change cannot)."
+        )
+    return {"possible": True, "how": f"{how} {note}".strip()}
 
 
-def _missing_before(op: Operation, before: Before | None) -> list[str]:
+def missing_before(op: Operation, before: Before | None) -> list[str]:
     """The `before.x` fields the inverse needs that the before-read did not give."""
     effect = op.effect
     if effect is None or effect.inverse is None:
@@ -969,6 +986,7 @@ def with_effects(
     structured: dict[str, Any],
     lang: str,
     reachable: Collection[str] | None = None,
+    journaled: bool = True,
 ) -> dict[str, Any]:
     """An applied write's result with `changes` (bulk: the first ones and a count) and `undo`."""
     found = diff(op, params, before, structured)
@@ -976,7 +994,7 @@ def with_effects(
     out["changes"] = [c.as_dict() for c in found[:SHOWN]]
     if (counted := summary(found, lang)) is not None:
         out["changes_summary"] = counted
-    info = undo_info(op, lang, reachable, before)
+    info = undo_info(op, lang, reachable, before, journaled)
     if before is not None and before.note:
         info = {**info, "note": before.note}
     out["undo"] = info

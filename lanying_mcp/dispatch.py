@@ -514,7 +514,9 @@ def _effects(
         return structured
     from . import changes
 
-    return changes.with_effects(op, params, before, structured, ctx.lang, ctx.catalogue or None)
+    ctx.reads.clear()  # what was read before this write is stale now
+    journaled = ctx.journal is not None
+    return changes.with_effects(op, params, before, structured, ctx.lang, ctx.catalogue or None, journaled)
 
 
 def _bulk_effects(op: Operation, params: Params, before: Any, outcome: Outcome, ctx: CallContext) -> Outcome:
