@@ -34,8 +34,8 @@ _REDACTED = (MASK, "[redacted]", "[masked]")
 
 class UndoChange(Params):
     change_id: str = f(
-        "change_id of an applied write (from its result or list_changes).",
-        "已生效写操作的change_id(见其结果或list_changes)。",
+        "change_id from an applied write's result.",
+        "已生效写操作结果中的change_id。",
         min_length=1,
         max_length=100,
     )
@@ -100,10 +100,10 @@ async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> 
     if entry is None:
         return Plan(
             refusal=_refuse(
-                f"no change {errors.excerpt(p.change_id, 60)!r} in this app's journal: pass a change_id from a write's "
-                "result or from list_changes",
-                f"本应用的变更日志中没有{errors.excerpt(p.change_id, 60)}:请使用写操作结果或list_changes中的change_id",
-                "not_found",
+                f"no change {errors.excerpt(p.change_id, 60)!r} in this app's journal: pass the change_id from a "
+                "write's result",
+                f"本应用的变更日志中没有{errors.excerpt(p.change_id, 60)}:请使用写操作结果中的change_id",
+                "unknown_change",
             )
         )
     tool = str(entry.get("tool"))
@@ -210,7 +210,7 @@ async def drift(ctx: CallContext, op: Operation, entry: dict[str, Any]) -> error
         return None
     change, current = moved[0]
     target = cast(dict[str, Any], change.get("target") or {})
-    what = f"{target.get('kind')} {target.get('name') or target.get('id')}"
+    what = f"{target.get('kind')} {target.get('id')}" + (f" ({target.get('name')})" if target.get("name") else "")
     who = ""
     journal = ctx.journal
     if journal is not None:
