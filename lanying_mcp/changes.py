@@ -62,14 +62,18 @@ class Change:
     field: str
     before: Any
     after: Any
+    known: bool = True  # False: the value before was not read (the API cannot read it back, or the read failed)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "target": {"kind": self.kind, "id": self.id, "name": self.name},
             "field": self.field,
             "before": self.before,
             "after": self.after,
         }
+        if not self.known:
+            out["before_unknown"] = True
+        return out
 
 
 @dataclass
@@ -90,6 +94,7 @@ class Before:
     note: str | None = None
     reads: int = 0  # read requests made
     complete: bool = True  # every target the write names was read
+    unknown: set[str] = field(default_factory=set[str])  # fields whose before-value is known not to be known
     key: str = ""  # the call it was read for (consent.fingerprint): the context's cache holds one call's read
 
     def find(self, kind: str, id: Any) -> State | None:
@@ -132,6 +137,12 @@ class Before:
             if state is None:
                 state = State(kind, id_, target.get("name"))
                 out.targets.append(state)
+            if change.get("before_unknown"):
+                out.unknown.add(str(change.get("field")))
+                continue
+            if change.get("field") == "group_id" and change.get("before") is None:  # the group a member joined
+                state.fields["group_id"] = change.get("after")
+                continue
             state.fields[change.get("field", "")] = change.get("before")
             value = change.get("before")
             if change.get("field") in ("mute_end", "ban_expire_time"):
@@ -489,6 +500,31 @@ async def _file(op: Operation, params: Params, ctx: CallContext, reads: _Reads) 
     return [State("file", fid, name if isinstance(name, str) else None, {"name": name})]
 
 
+async def revealed(op: Operation, params: Params, ctx: CallContext, before: Before | None) -> dict[str, Any]:
+    """Values the answer does not carry and the inverse needs: the group a QR code joined (one read after)."""
+    if op.name != "join_group_by_qrcode" or before is None:
+        return {}
+    state = before.find("member", _get(params, "as_user_id"))
+    if state is None:
+        return {}
+    reads = _Reads(ctx)
+    now = await reads.get("list_user_groups", {"as_user_id": _get(params, "as_user_id")})
+    ctx.reads.clear()
+    new = [g for g in now or [] if g not in (state.fields.get("groups") or [])] if isinstance(now, list) else []
+    return {"group_id": new[0]} if len(new) == 1 else {}
+
+
+async def _joined(op: Operation, params: Params, ctx: CallContext, reads: _Reads) -> list[State]:
+    """The groups of the user who joins by QR code, so the group joined is found after the write."""
+    uid = _get(params, "as_user_id")
+    if not isinstance(uid, int):
+        return []
+    data = await reads.get("list_user_groups", {"as_user_id": uid})
+    if not isinstance(data, list):
+        return []
+    return [State("member", uid, None, {"groups": list(cast(list[Any], data))})]
+
+
 READERS: dict[str, Reader] = {
     **dict.fromkeys(
         (
@@ -560,6 +596,7 @@ READERS: dict[str, Reader] = {
     "pin_conversation": _pinned,
     "unpin_conversation": _pinned,
     "rename_group_file": _file,
+    "join_group_by_qrcode": _joined,
 }
 
 
@@ -568,7 +605,7 @@ def reads_of(op: Operation) -> int:
     reader = READERS.get(op.name)
     if reader is None:
         return 0
-    if reader is _owner:
+    if reader in (_owner, _joined):
         return 2
     if reader is _bulk_profiles:
         return BULK_READS
@@ -650,8 +687,16 @@ def _requested(op: Operation, params: Params) -> dict[str, Any]:
     return out
 
 
-def diff(op: Operation, params: Params, before: Before | None, structured: dict[str, Any] | None) -> list[Change]:
-    """The changes of an applied write: before-values from `before`, after-values from the answer or the request."""
+def diff(
+    op: Operation,
+    params: Params,
+    before: Before | None,
+    structured: dict[str, Any] | None,
+    extra: dict[str, Any] | None = None,
+) -> list[Change]:
+    """The changes of an applied write: before-values from `before`, after-values from the answer or the request.
+
+    `extra` holds what only a read after the write reveals (`revealed`: the group a QR code joined)."""
     effect = op.effect
     if effect is None or op.hints.read_only:
         return []
@@ -663,8 +708,9 @@ def diff(op: Operation, params: Params, before: Before | None, structured: dict[
         return ok is None or ok.get(uid, False)
 
     def one(state: State | None, kind: str, id_: Any, fld: str, after: Any) -> Change:
+        known = state is not None and fld in state.fields
         value = state.fields.get(fld) if state is not None else None
-        return Change(kind, id_, state.name if state else None, fld, value, after)
+        return Change(kind, id_, state.name if state else None, fld, value, after, known)
 
     out: list[Change] = []
     name = op.name
@@ -707,7 +753,7 @@ def diff(op: Operation, params: Params, before: Before | None, structured: dict[
         return out
     if name in ("leave_group", "join_group_by_qrcode"):
         uid = _get(params, "as_user_id")
-        gid = _get(params, "group_id") if name == "leave_group" else _joined_group(data)
+        gid = _get(params, "group_id") if name == "leave_group" else (extra or {}).get("group_id")
         joined = name == "join_group_by_qrcode"
         out.append(Change("member", uid, None, "membership", not joined, joined))
         if joined:
@@ -753,7 +799,7 @@ def diff(op: Operation, params: Params, before: Before | None, structured: dict[
     if name in ("bind_device_token", "unbind_device_token"):
         sn = _get(params, "device_sn")
         bound = name == "bind_device_token"
-        return [Change("device binding", sn, None, "device_token", None, "[bound]" if bound else None)]
+        return [Change("device binding", sn, None, "device_token", None, "[bound]" if bound else None, False)]
     created = _created(op, params, data)
     if created is not None:
         return [created]
@@ -819,14 +865,6 @@ def _target_id(op: Operation, params: Params) -> Any:
     return None
 
 
-def _joined_group(data: Any) -> Any:
-    if isinstance(data, dict):
-        return cast(dict[str, Any], data).get("group_id")
-    if isinstance(data, int) and not isinstance(data, bool):
-        return data
-    return None
-
-
 CREATED_ID = {
     "register_user": ("user_id", "username"),
     "register_push_user": ("user_id", "username"),
@@ -855,13 +893,14 @@ def undo_info(
     reachable: Collection[str] | None = None,
     before: Before | None = None,
     journaled: bool = True,
+    result: Any = None,
 ) -> dict[str, Any]:
     """`{"possible": true, "how": ...}` or `{"possible": false, "why": ...}`, in the declaration's words."""
     effect = op.effect
     said = " ".join(effects.undo_sentences(effect, lang, reachable))
     if effect is None or effect.inverse is None:
         return {"possible": False, "why": said}
-    missing = missing_before(op, before)
+    missing = missing_before(op, before, result)
     if missing:
         why = (
             f"撤销需要写入前的{'、'.join(missing)},而它们未能读取。"
@@ -888,22 +927,37 @@ def undo_info(
     return {"possible": True, "how": f"{how} {note}".strip()}
 
 
-def missing_before(op: Operation, before: Before | None) -> list[str]:
-    """The `before.x` fields the inverse needs that the before-read did not give."""
+def missing_before(
+    op: Operation, before: Before | None, result: Any = None, *, from_journal: bool = False
+) -> list[str]:
+    """The `before.x` fields the inverse needs that were not read.
+
+    Live (`from_journal` False): each needed field must be in the before-read, or in the answer (`result`,
+    e.g. the group a QR code joined). From a journal entry: only the changed fields are set back, so a
+    field is missing when its change says its before-value is unknown.
+    """
     effect = op.effect
     if effect is None or effect.inverse is None:
         return []
-    needed = [
+    needed = {
         s[len("before.") :]
         for _, value in effect.inverse.args
         for s in [value.strip("[]") if isinstance(value, str) else ""]
         if s.startswith("before.")
-    ]
+    }
     if not needed:
         return []
-    if before is None or not before.targets:
-        return sorted(set(needed))
-    return sorted({n for n in needed if not any(n in s.fields for s in before.targets)})
+    if op.name in BULK_OWN_VALUES:
+        return [] if before is not None and before.targets else sorted(needed)
+    if from_journal:
+        return sorted(needed & (before.unknown if before is not None else needed))
+    have = {n for s in (before.targets if before is not None else []) for n in s.fields}
+    if isinstance(result, dict):
+        have |= {str(k) for k, v in cast(dict[Any, Any], result).items() if v is not None}
+    return sorted(needed - have)
+
+
+BULK_OWN_VALUES = ("update_user_profiles", "set_user_avatars")
 
 
 def _resolve(source: Any, arguments: dict[str, Any], before: Before, result: Any, item: Any, key: Any) -> Any:
@@ -914,7 +968,10 @@ def _resolve(source: Any, arguments: dict[str, Any], before: Before, result: Any
     if source == "item":
         return item
     if source.startswith("before."):
-        return before.values(key).get(source[len("before.") :])
+        values, name = before.values(key), source[len("before.") :]
+        if name not in values and isinstance(result, dict):  # known only after the write (the group a QR code joined)
+            return cast(dict[str, Any], result).get(name)
+        return values.get(name)
     if source == "result":
         return result
     if source.startswith("result."):
@@ -934,7 +991,7 @@ def inverse_calls(
         return []
     inverse = effect.inverse
     b = before if isinstance(before, Before) else Before.from_dict(before) if isinstance(before, dict) else Before()
-    if op.name in ("update_user_profiles", "set_user_avatars"):
+    if op.name in BULK_OWN_VALUES:
         return _bulk_inverse(op, arguments, b)
     items: list[Any] = list(arguments.get(inverse.each) or []) if inverse.each else [None]
     calls: list[tuple[str, dict[str, Any]]] = []
@@ -979,6 +1036,13 @@ def summary(changes: list[Change], lang: str = "en") -> dict[str, Any] | None:
     return {"count": len(changes), "by_field": fields, "shown": SHOWN, "more": more}
 
 
+def _answer_values(structured: dict[str, Any], extra: dict[str, Any] | None) -> dict[str, Any]:
+    """What the inverse may take from the answer: its data's fields, and what a read after the write revealed."""
+    data = structured.get("data")
+    out: dict[str, Any] = dict(cast(dict[str, Any], data)) if isinstance(data, dict) else {}
+    return {**out, **(extra or {})}
+
+
 def with_effects(
     op: Operation,
     params: Params,
@@ -987,14 +1051,15 @@ def with_effects(
     lang: str,
     reachable: Collection[str] | None = None,
     journaled: bool = True,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An applied write's result with `changes` (bulk: the first ones and a count) and `undo`."""
-    found = diff(op, params, before, structured)
+    found = diff(op, params, before, structured, extra)
     out = dict(structured)
     out["changes"] = [c.as_dict() for c in found[:SHOWN]]
     if (counted := summary(found, lang)) is not None:
         out["changes_summary"] = counted
-    info = undo_info(op, lang, reachable, before, journaled)
+    info = undo_info(op, lang, reachable, before, journaled, _answer_values(structured, extra))
     if before is not None and before.note:
         info = {**info, "note": before.note}
     out["undo"] = info

@@ -83,6 +83,7 @@ def _result_from(op: Operation, entry: dict[str, Any]) -> dict[str, Any]:
 
 async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> Plan:
     """The inverse calls of the entry `p.change_id`, or the reason there are none to run."""
+    from .dispatch import validate
     from .toolsets import CATALOGUE
 
     lang = ctx.lang
@@ -130,14 +131,14 @@ async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> 
     secret = secret_arguments(op.params)
     for name, source in effect.inverse.args:
         plain = source.strip("[]") if isinstance(source, str) else ""
-        if plain in secret or arguments.get(plain) in _REDACTED:
+        if arguments.get(plain) is not None and (plain in secret or arguments.get(plain) in _REDACTED):
             found.refusal = _refuse(
                 f"{tool} cannot be undone from the journal: its inverse {effect.inverse.tool} needs {name}, taken from "
                 f"the secret argument {plain}, which the journal does not keep",
                 f"无法从变更日志撤销{tool}:其逆操作{effect.inverse.tool}需要的{name}来自保密参数{plain},日志不保存它",
             )
             return found
-    missing = changes.missing_before(op, before)
+    missing = changes.missing_before(op, before, from_journal=True)
     if missing:
         found.refusal = _refuse(
             f"{tool} cannot be undone: the value(s) before it ({', '.join(missing)}) were not read, so they are "
@@ -153,6 +154,14 @@ async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> 
         if name not in ctx.catalogue and ctx.catalogue:
             found.refusal = errors.NotAllowed(
                 f"the inverse of {tool}, {name}, is not available on this server (not in the selected tools)"
+            )
+            return found
+        try:
+            validate(inverse, args)
+        except errors.LanyingError as exc:
+            found.refusal = _refuse(
+                f"{tool} cannot be undone: {name} cannot set back the value before ({exc.message})",
+                f"无法撤销{tool}:{name}无法设回写入前的值({exc.message})",
             )
             return found
         found.calls.append((inverse, args))

@@ -62,8 +62,9 @@ async def _declared(case: Case, w: World, ctx: CallContext, args: dict[str, Any]
     before = await changes.read_before(op, validate(op, args), ctx)
     assert before is not None and before.complete, (name, before)
     declared = set(op.effect.fields) if op.effect else set()
+    bulk = name in changes.BULK_OWN_VALUES  # a list of users' own values: every field it names
     return {
-        (s.kind, s.id): {k: v for k, v in s.fields.items() if k in declared and k != "mute_minutes"}
+        (s.kind, s.id): {k: v for k, v in s.fields.items() if (bulk or k in declared) and k != "mute_minutes"}
         for s in before.targets
     }
 
@@ -122,29 +123,51 @@ def _setup(*steps: tuple[str, str, dict[str, Any]]) -> Setup:
     return run
 
 
+async def _disabled(w: World) -> None:
+    w.store.users[w.stranger].status = 1
+
+
+async def _avatars(w: World) -> None:
+    """An avatar to set back: the API takes no empty avatar."""
+    for uid in (w.owner, w.member):
+        w.store.users[uid].avatar = "http://x/old.png"
+
+
+async def _infos(w: World) -> None:
+    """Profile texts to set back: the API takes no empty info text."""
+    w.store.users[w.owner].public_info = "was public"
+    w.store.users[w.owner].private_info = "was private"
+
+
 CASES: dict[str, Case] = {
     "update_user_profile": Case(lambda w: {"as_user_id": w.owner, "nick_name": "Boss", "description": "d"}),
     "update_user_profiles": Case(lambda w: {"changes": [{"user_id": w.member, "nick_name": "M"}]}),
     "update_user_settings": Case(lambda w: {"as_user_id": w.owner, "no_push": True, "no_sounds": True}),
     "set_user_auth_mode": Case(lambda w: {"as_user_id": w.owner, "value": 2}),
-    "set_user_avatar": Case(lambda w: {"as_user_id": w.owner, "avatar": "http://x/a.png"}),
-    "set_user_avatars": Case(lambda w: {"avatars": [{"user_id": w.member, "avatar": "http://x/b.png"}]}),
-    "disable_users": Case(lambda w: {"user_ids": [w.stranger]}, observe=_status),
-    "enable_users": Case(
-        lambda w: {"user_ids": [w.stranger]},
-        setup=_setup(("PUT", "/user/disable", {"json": {"user_ids": ["@member"]}})),
-        observe=_status,
+    "set_user_avatar": Case(lambda w: {"as_user_id": w.owner, "avatar": "http://x/a.png"}, setup=_avatars),
+    "set_user_avatars": Case(
+        lambda w: {"avatars": [{"user_id": w.member, "avatar": "http://x/b.png"}]}, setup=_avatars
     ),
-    "set_user_mobile": Case(lambda w: {"as_user_id": w.owner, "mobile": "13900000001"}),
-    "set_user_nickname": Case(lambda w: {"as_user_id": w.owner, "nick_name": "Chief"}),
+    "disable_users": Case(lambda w: {"user_ids": [w.stranger]}, observe=_status),
+    "enable_users": Case(lambda w: {"user_ids": [w.stranger]}, setup=_disabled, observe=_status),
+    "set_user_mobile": Case(lambda w: {"as_user_id": w.member, "mobile": "13900000001"}),
+    "set_user_nickname": Case(
+        lambda w: {"as_user_id": w.owner, "nick_name": "Chief"},
+        setup=_setup(("POST", "/user/nickname", {"act": "@owner", "params": {"nick_name": "Owner"}})),
+    ),
     "set_username": Case(lambda w: {"as_user_id": w.stranger, "username": "renamed_user"}),
-    "set_user_private_info": Case(lambda w: {"as_user_id": w.owner, "info": "secret stuff"}),
-    "set_user_public_info": Case(lambda w: {"as_user_id": w.owner, "info": "hello all"}),
+    "set_user_private_info": Case(lambda w: {"as_user_id": w.owner, "info": "secret stuff"}, setup=_infos),
+    "set_user_public_info": Case(lambda w: {"as_user_id": w.owner, "info": "hello all"}, setup=_infos),
     "set_user_auto_download": Case(lambda w: {"as_user_id": w.owner, "enabled": True}),
     "set_user_push_disabled": Case(lambda w: {"as_user_id": w.owner, "disabled": True}),
     "set_user_push_detail_hidden": Case(lambda w: {"as_user_id": w.owner, "hidden": True}),
     "set_user_quiet_hours": Case(lambda w: {"as_user_id": w.owner, "no_push_start_hour": 22, "no_push_end_hour": 7}),
-    "set_user_push_nickname": Case(lambda w: {"as_user_id": w.owner, "push_nick_name": "Pusher"}),
+    "set_user_push_nickname": Case(
+        lambda w: {"as_user_id": w.owner, "push_nick_name": "Pusher"},
+        setup=_setup(
+            ("POST", "/user/settings", {"act": "@owner", "json": {"user_id": "@owner", "push_nick_name": "Was"}})
+        ),
+    ),
     "set_user_sound_muted": Case(lambda w: {"as_user_id": w.owner, "muted": True}),
     "set_user_vibration": Case(lambda w: {"as_user_id": w.owner, "enabled": True}),
     "add_push_tags": Case(lambda w: {"as_user_id": w.owner, "tags": ["beta", "vip"]}),
@@ -163,13 +186,20 @@ CASES: dict[str, Case] = {
     "add_friends": Case(lambda w: {"as_user_id": w.owner, "user_ids": [w.stranger, w.admin]}),
     "accept_friend_request": Case(lambda w: {"as_user_id": w.owner, "user_id": w.applicant}),
     "remove_friend": Case(lambda w: {"as_user_id": w.owner, "user_id": w.member}),
-    "update_friend": Case(lambda w: {"as_user_id": w.owner, "user_id": w.member, "alias": "Mem", "ext": "e1"}),
+    "update_friend": Case(
+        lambda w: {"as_user_id": w.owner, "user_id": w.member, "alias": "Mem", "ext": "e1"},
+        setup=_setup(
+            ("POST", "/roster/ext", {"act": "@owner", "json": {"user_id": "@member", "alias": "Old", "ext": "e0"}})
+        ),
+    ),
     "block_user": Case(lambda w: {"as_user_id": w.owner, "user_id": w.stranger}),
     "unblock_user": Case(
         lambda w: {"as_user_id": w.owner, "user_id": w.member},
         setup=_setup(("POST", "/roster/block", {"act": "@owner", "params": {"user_id": "@member"}})),
     ),
-    "create_group": Case(lambda w: {"as_user_id": w.owner, "name": "fresh", "user_ids": [w.member]}, observe=_group_ids),
+    "create_group": Case(
+        lambda w: {"as_user_id": w.owner, "name": "fresh", "user_ids": [w.member]}, observe=_group_ids
+    ),
     "invite_group_members": Case(lambda w: {"group_id": w.group, "user_ids": [w.stranger]}),
     "set_group_name": Case(lambda w: {"group_id": w.group, "value": "renamed"}),
     "set_group_description": Case(lambda w: {"group_id": w.group, "value": "about"}),
@@ -192,7 +222,9 @@ CASES: dict[str, Case] = {
     "mute_group_members": Case(lambda w: {"group_id": w.group, "user_ids": [w.member], "duration": 30}),
     "unmute_group_members": Case(
         lambda w: {"group_id": w.group, "user_ids": [w.member]},
-        setup=_setup(("POST", "/group/ban", {"json": {"group_id": "@group", "user_list": ["@member"], "duration": 45}})),
+        setup=_setup(
+            ("POST", "/group/ban", {"json": {"group_id": "@group", "user_list": ["@member"], "duration": 45}})
+        ),
     ),
     "mute_group": Case(lambda w: {"group_id": w.group, "duration": 20}),
     "unmute_group": Case(
@@ -201,7 +233,7 @@ CASES: dict[str, Case] = {
     ),
     "block_group_members": Case(lambda w: {"group_id": w.group, "user_ids": [w.member]}),
     "unblock_group_members": Case(
-        lambda w: {"group_id": w.group, "user_ids": [w.stranger]},
+        lambda w: {"group_id": w.group, "user_ids": [w.member]},
         setup=_setup(("POST", "/group/block", {"json": {"group_id": "@group", "user_list": ["@member"]}})),
     ),
     "join_group_by_qrcode": Case(lambda w: {"as_user_id": w.stranger, "qr_info": w.qr}, observe=_members),
@@ -226,7 +258,11 @@ CASES: dict[str, Case] = {
     "unbind_device_token": Case(
         lambda w: {"as_user_id": w.owner, "device_sn": w.device_sn},
         setup=_setup(
-            ("POST", "/user/token/bind", {"act": "@owner", "json": {"device_sn": 1, "device_token": "t", "notifier_name": "n"}})
+            (
+                "POST",
+                "/user/token/bind",
+                {"act": "@owner", "json": {"device_sn": 1, "device_token": "t", "notifier_name": "n"}},
+            )
         ),
     ),
 }
@@ -327,7 +363,7 @@ async def test_irreversible_failed_and_unknown_changes_are_refused_with_the_reas
         async with client:
             sent = await execute(
                 CATALOGUE["send_message"],
-                {"as_user_id": w.owner, "type": 1, "content": "hi", "user_ids": [w.member]},
+                {"from_user_id": w.owner, "content": "hi", "user_ids": [w.member]},
                 ctx,
             )
             assert sent.ok, sent.text
@@ -339,7 +375,9 @@ async def test_irreversible_failed_and_unknown_changes_are_refused_with_the_reas
             assert unknown.structured["error"]["code"] == "unknown_change"
             failed = await execute(CATALOGUE["set_group_name"], {"group_id": 999, "value": "x"}, ctx)
             assert not failed.ok
-            entries, _ = await ctx.journal.page(ctx.journal.app_key, tool="set_group_name") if ctx.journal else ([], None)
+            entries, _ = (
+                await ctx.journal.page(ctx.journal.app_key, tool="set_group_name") if ctx.journal else ([], None)
+            )
             assert entries and entries[0]["outcome"] == "failed"
             refused = await execute(UNDO_CHANGE, {"change_id": entries[0]["id"]}, ctx)
             assert refused.structured["error"]["code"] == "cannot_undo"
@@ -382,11 +420,17 @@ async def test_undo_runs_through_call_tool_in_the_discovery_selection(mode: str)
     async with sandbox_client(store, mode=mode, toolsets=(), discovery=True) as client:
         listed = {t.name for t in (await client.list_tools()).tools}
         assert "undo_change" not in listed and "call_tool" in listed
-        made = await call(client, "call_tool", {"name": "create_group", "arguments": {"as_user_id": owner, "name": "d"}})
-        renamed = await call(
-            client, "call_tool", {"name": "set_group_name", "arguments": {"group_id": made["data"]["group_id"], "value": "e"}}
+        made = await call(
+            client, "call_tool", {"name": "create_group", "arguments": {"as_user_id": owner, "name": "d"}}
         )
-        undone = await call(client, "call_tool", {"name": "undo_change", "arguments": {"change_id": renamed["change_id"]}})
+        renamed = await call(
+            client,
+            "call_tool",
+            {"name": "set_group_name", "arguments": {"group_id": made["data"]["group_id"], "value": "e"}},
+        )
+        undone = await call(
+            client, "call_tool", {"name": "undo_change", "arguments": {"change_id": renamed["change_id"]}}
+        )
         assert undone["undoes"] == renamed["change_id"]
         assert groups(store).groups[made["data"]["group_id"]].name == "d"
 
