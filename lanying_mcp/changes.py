@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -600,15 +600,18 @@ READERS: dict[str, Reader] = {
 }
 
 
-def reads_of(op: Operation) -> int:
-    """Read requests `read_before` makes for one call of `op` (bulk profile changes: up to `BULK_READS`)."""
+def reads_of(op: Operation, params: Params | None = None) -> int:
+    """Read requests the effects of one call of `op` make: the before-read, and for a QR join one read after.
+
+    A bulk profile or avatar change reads each user's profile, up to `BULK_READS` (that many without `params`)."""
     reader = READERS.get(op.name)
     if reader is None:
         return 0
     if reader in (_owner, _joined):
         return 2
     if reader is _bulk_profiles:
-        return BULK_READS
+        items = getattr(params, "changes", None) or getattr(params, "avatars", None) if params is not None else None
+        return min(BULK_READS, len(items)) if items is not None else BULK_READS
     return 1
 
 
@@ -1043,6 +1046,21 @@ def _answer_values(structured: dict[str, Any], extra: dict[str, Any] | None) -> 
     return {**out, **(extra or {})}
 
 
+def _named(change: Change, structured: dict[str, Any]) -> Change:
+    """A target the before-read did not name gets the name the result's own names map gives (no extra read)."""
+    if change.name is not None or change.id is None:
+        return change
+    kind = change.kind
+    if kind in ("user", "member", "friendship", "settings"):
+        entry = (structured.get("users") or {}).get(str(change.id))
+        name = entry.get("username") or entry.get("nick_name") if isinstance(entry, dict) else None
+    elif kind == "group":
+        name = (structured.get("groups") or {}).get(str(change.id))
+    else:
+        name = None
+    return replace(change, name=name) if isinstance(name, str) and name else change
+
+
 def with_effects(
     op: Operation,
     params: Params,
@@ -1054,7 +1072,7 @@ def with_effects(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An applied write's result with `changes` (bulk: the first ones and a count) and `undo`."""
-    found = diff(op, params, before, structured, extra)
+    found = [_named(c, structured) for c in diff(op, params, before, structured, extra)]
     out = dict(structured)
     out["changes"] = [c.as_dict() for c in found[:SHOWN]]
     if (counted := summary(found, lang)) is not None:
