@@ -183,7 +183,7 @@ def output_model(op: Operation) -> type[BaseModel]:
     declaring it would add its description to every tool of the listing.
     """
     camel = "".join(part.title() for part in op.name.split("_"))
-    if op.runs is not None:  # it answers with the result of the tool it runs, of that tool's shape
+    if op.runs is not None or op.expands is not None:  # it answers with the result of the tool(s) it runs
         return create_model(f"{camel}Result", __base__=ApiModel)
     fields: dict[str, Any] = {"data": (op.result | None, None)}
     names = list(op.extras)

@@ -23,23 +23,17 @@ from pydantic import ValidationError
 
 from . import changes, effects, errors
 from .redact import MASK
-from .spec import WRITE, Operation, Params, f, secret_arguments
+from .spec import Operation, Params, f, secret_arguments
 
 if TYPE_CHECKING:
     from .dispatch import CallContext, Outcome
 
-NAME = "undo_change"
 _REDACTED = (MASK, "[redacted]", "[masked]")
 
 
 class UndoChange(Params):
-    change_id: str = f(
-        "change_id from an applied write's result.",
-        "已生效写操作结果中的change_id。",
-        min_length=1,
-        max_length=100,
-    )
-    force: bool = f("Undo even if the target changed since.", "即使目标此后已变也撤销。", False)
+    change_id: str = f("From a write's result.", "见写操作的结果。", min_length=1, max_length=100)
+    force: bool = f("Undo even if changed since.", "即使此后已变也撤销。", False)
 
 
 @dataclass
@@ -189,7 +183,7 @@ async def drift(ctx: CallContext, op: Operation, entry: dict[str, Any]) -> error
     """The refusal when a declared field of the target is no longer the entry's after-value; None when unchanged."""
     from .dispatch import validate
 
-    if op.name not in changes.READERS:
+    if changes.reader_of(op) is None:
         return None  # nothing readable to compare: the inverse runs on the journal's word
     try:
         params = validate(op, cast(dict[str, Any], entry.get("arguments") or {}))
@@ -246,10 +240,12 @@ async def drift(ctx: CallContext, op: Operation, entry: dict[str, Any]) -> error
 async def run(ctx: CallContext, p: UndoChange) -> Outcome:
     """Run the inverse calls of a change through dispatch (consent, journal, effects), or refuse."""
     from .dispatch import execute, failure, success
+    from .toolsets.meta import UNDO_CHANGE
 
+    name = UNDO_CHANGE.name
     found = await plan(ctx, p)
     if found.refusal is not None:
-        return failure(NAME, found.refusal, ctx.lang)
+        return failure(name, found.refusal, ctx.lang)
     saved = ctx.undoes
     ctx.undoes = p.change_id
     results: list[Outcome] = []
@@ -285,7 +281,7 @@ async def run(ctx: CallContext, p: UndoChange) -> Outcome:
     if not ok:
         err = next(o.structured.get("error") for o in results if not o.ok)
         return failure(
-            NAME,
+            name,
             errors.LanyingError(
                 f"the undo stopped at step {len(results)} of {len(found.calls)}: {err.get('message') if err else ''}; "
                 f"steps applied before it stay applied: {[s.get('change_id') for s in steps if s['ok']]}",
@@ -325,24 +321,5 @@ async def drifted(ctx: CallContext, params: Params) -> bool:
     return found.refusal is not None
 
 
-async def _handler(ctx: CallContext, p: UndoChange) -> Any:
+async def handler(ctx: CallContext, p: UndoChange) -> Any:
     return await run(ctx, p)
-
-
-UNDO_CHANGE = Operation(
-    name=NAME,
-    http="LOCAL undo_change",
-    local=True,
-    params=UndoChange,
-    result=Any,
-    handler=_handler,
-    expands=expand,
-    hints=WRITE,
-    toolset="meta",
-    title=("Undo change", "撤销变更"),
-    description=(
-        "Take back a write by its change_id: runs its inverse with the values before it. Refuses if "
-        "irreversible or changed since.",
-        "按change_id撤销一次写操作:用写入前的值执行其逆操作。不可撤销或目标此后已变时拒绝。",
-    ),
-)

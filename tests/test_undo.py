@@ -26,7 +26,8 @@ from lanying_mcp.sandbox.devices import profile
 from lanying_mcp.sandbox.groups import groups
 from lanying_mcp.state import MemoryState
 from lanying_mcp.toolsets import CATALOGUE
-from lanying_mcp.undo import UNDO_CHANGE
+from lanying_mcp.toolsets import changes_table as table
+from lanying_mcp.toolsets.meta import UNDO_CHANGE
 
 from .helpers import QUESTIONS, call, call_error, sandbox_client, sandbox_settings
 from .sandbox.world import World, build, client_for
@@ -62,7 +63,7 @@ async def _declared(case: Case, w: World, ctx: CallContext, args: dict[str, Any]
     before = await changes.read_before(op, validate(op, args), ctx)
     assert before is not None and before.complete, (name, before)
     declared = set(op.effect.fields) if op.effect else set()
-    bulk = name in changes.BULK_OWN_VALUES  # a list of users' own values: every field it names
+    bulk = table.RULE.get(name) in changes.BULK_OWN_VALUES  # a list of users' own values: every field it names
     return {
         (s.kind, s.id): {k: v for k, v in s.fields.items() if (bulk or k in declared) and k != "mute_minutes"}
         for s in before.targets
