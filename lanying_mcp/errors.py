@@ -426,7 +426,7 @@ _ENGLISH_ENTRIES: dict[int | str, Entry] = {
     "unknown_change": Entry(
         "No change with this change_id in this app's journal",
         "本应用的变更日志中没有此change_id",
-        "Pass the change ID a write's result gives, or find it with list_changes.",
+        "Pass the change ID a write's result gives, as it gave it.",
     ),
     "undo_incomplete": Entry(
         "The undo stopped partway: some of its calls were applied, the rest were not",
@@ -521,7 +521,7 @@ _HINTS_ZH: dict[int | str, str] = {
     "irreversible": "未发送任何请求。原因见消息;请告知用户此操作无法撤回。",
     "changed_since": "未发送任何请求。请告知用户目标现在的值;如仍要撤销,用undo_change并加force: true。",
     "journal_off": "未发送任何请求。运营者可设置LANYING_JOURNAL=true开启变更日志。",
-    "unknown_change": "请使用写操作结果给出的变更ID,或用list_changes查找。",
+    "unknown_change": "请原样使用写操作结果给出的变更ID。",
     "undo_incomplete": "消息列出了已生效的步骤(各带change_id);请排除原因后手动撤销其余部分。",
     "lookup_cap": "减少单次调用的内容:更小的页或limit、更少的ID、更精确的查找(用确切的用户名或手机号代替昵称扫描);运营者可调大LANYING_MAX_LOOKUPS。",
     "deadline": "API响应太慢。读操作请稍后重试或少取一些(更小的页、更少的ID);写操作请先用读操作确认是否已生效再决定是否重试。运营者可调大LANYING_CALL_DEADLINE。",
