@@ -431,7 +431,7 @@ _ENGLISH_ENTRIES: dict[int | str, Entry] = {
     "undo_incomplete": Entry(
         "The undo stopped partway: some of its calls were applied, the rest were not",
         "撤销中途停止:部分调用已生效,其余未执行",
-        "The message lists the steps applied (each with its change_id); fix the cause and undo the rest by hand.",
+        "The message lists the steps applied, each with its change ID; fix the cause and undo the rest by hand.",
     ),
     "lookup_cap": Entry(
         "The call needed more API look-ups than one call may make",
