@@ -60,6 +60,9 @@ class CallContext:
     lookups: int = 0  # look-up requests made so far (handler steps, names); at most settings.max_lookups
     capped: bool = False  # a look-up was refused at the cap: the result may be partial
     journal: Journal | None = None  # the change journal, bound to this call's caller and app (None: off)
+    before: Any = None  # changes.Before: the write's targets as read before it, shared with its question
+    reads: dict[Any, Any] = field(default_factory=dict[Any, Any])  # answers of look-ups made for this call
+    undoes: str | None = None  # the journal entry the writes of this call take back (undo_change)
 
     def lookups_left(self) -> int:
         return max(0, self.client.settings.max_lookups - self.lookups)
@@ -180,7 +183,7 @@ def output_model(op: Operation) -> type[BaseModel]:
     declaring it would add its description to every tool of the listing.
     """
     camel = "".join(part.title() for part in op.name.split("_"))
-    if op.runs is not None:  # it answers with the result of the tool it runs, of that tool's shape
+    if op.runs is not None or op.expands is not None:  # it answers with the result of the tool(s) it runs
         return create_model(f"{camel}Result", __base__=ApiModel)
     fields: dict[str, Any] = {"data": (op.result | None, None)}
     names = list(op.extras)
@@ -444,6 +447,7 @@ async def _execute(
         if ctx.policy is not None:
             ctx.policy.check(op, params)
         found = check_consent(op, params, ctx)
+        before = await _read_before(op, params, ctx)
         if ctx.audit is not None and not op.hints.read_only and not op.local:
             # Fail closed: a write whose intent cannot be logged first is not made (AuditUnavailable).
             audit.append(ctx.audit.begin(op.name, op.http_meta, arguments))
@@ -451,7 +455,12 @@ async def _execute(
             # Fail closed too: a write is journaled before it is sent (JournalUnavailable).
             change.append(
                 await ctx.journal.open(
-                    tool=op.name, arguments=arguments or {}, targets=_targets(op, params, ctx), changes=[], inverse=None
+                    tool=op.name,
+                    arguments=arguments or {},
+                    targets=_targets(op, params, ctx),
+                    changes=[],
+                    inverse=None,
+                    undoes=ctx.undoes,
                 )
             )
         attempted = True  # from here on, a write may have reached the API
@@ -461,16 +470,17 @@ async def _execute(
                 return value
             envelope = value if isinstance(value, Envelope) else Envelope(value, {})
             enriched = _capped_note(await names.enrich(op, shape(op, envelope), ctx, params), ctx)
-            return success(mask(op, enriched, ctx, found))
+            return success(await _effects(op, params, before, mask(op, enriched, ctx, found), ctx))
         if op.batch is not None:
             from . import bulk  # bulk builds on this module's outcomes: imported when first needed
 
-            return await _named(op, await bulk.run_batches(op, bulk.split(op, params) or [params], ctx), ctx, params)
+            outcome = await bulk.run_batches(op, bulk.split(op, params) or [params], ctx)
+            return await _named(op, await _bulk_effects(op, params, before, outcome, ctx), ctx, params)
         params, retry = prepare(op, params)
         try:
             structured = shape(op, await ctx.client.call(op, params, retry=retry))
             structured = await names.enrich(op, structured, ctx, params)  # names if settings.names; cleans text
-            structured = _capped_note(structured, ctx)
+            structured = await _effects(op, params, before, _capped_note(structured, ctx), ctx)
             return success(mask(op, structured, ctx, found), params=params, lang=ctx.lang)
         except errors.LanyingError as exc:
             if op.dedup_key is not None:
@@ -487,6 +497,38 @@ async def _execute(
             crash.may_have_applied = True
             crash.retryable = False
         return failure(op.name, crash, ctx.lang)
+
+
+async def _read_before(op: Operation, params: Params, ctx: CallContext) -> Any:
+    """The write's targets as read before it (changes.py); None for reads, local tools, creates and sends."""
+    if op.hints.read_only or op.local or op.effect is None:
+        return None
+    from . import changes
+
+    return await changes.read_before(op, params, ctx)
+
+
+async def _effects(
+    op: Operation, params: Params, before: Any, structured: dict[str, Any], ctx: CallContext
+) -> dict[str, Any]:
+    """An applied write's result gains what it changed (`changes`) and whether it can be taken back (`undo`)."""
+    if op.hints.read_only or op.local or op.effect is None:
+        return structured
+    from . import changes
+
+    ctx.reads.clear()  # what was read before this write is stale now
+    found = await changes.revealed(op, params, ctx, before)
+    journaled = ctx.journal is not None
+    return changes.with_effects(op, params, before, structured, ctx.lang, ctx.catalogue or None, journaled, found)
+
+
+async def _bulk_effects(op: Operation, params: Params, before: Any, outcome: Outcome, ctx: CallContext) -> Outcome:
+    if not outcome.ok:
+        return outcome
+    structured = await _effects(op, params, before, outcome.structured, ctx)
+    done = success(structured, outcome.text.partition("\n")[0] if "\n" in outcome.text else None)
+    done.attachment, done.meta = outcome.attachment, outcome.meta
+    return done
 
 
 async def _named(op: Operation, outcome: Outcome, ctx: CallContext, params: Params) -> Outcome:

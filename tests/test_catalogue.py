@@ -54,6 +54,7 @@ VERBS = {
     "unbind",
     "unblock",
     "unmute",
+    "undo",
     "unpin",
     "update",
     "upload",
