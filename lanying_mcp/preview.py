@@ -92,8 +92,7 @@ class PreviewCall(Params):
 
 
 class PreviewResult(ApiModel):
-    """What the call would do; nothing of it was sent."""
-
+    # What the call would do; nothing of it was sent. (No docstring: it would lengthen the listing.)
     tool: str
     requests: list[dict[str, Any]]
     more_requests: dict[str, Any] | None = None
