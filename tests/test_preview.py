@@ -77,6 +77,7 @@ def _extra(name: str, w: World) -> dict[str, Any]:
         "get_user_token": {"username": "owner", "password": "pw"},
         "get_user_token_by_id": {"user_id": w.owner, "password": "pw"},
         "kick_user_device": {"as_user_id": w.owner},
+        "set_user_mobile": {"mobile": "13800000001"},
         "send_read_ack": {"as_user_id": w.member, "conversation_id": w.owner, "msg_id": w.msg},
     }.get(name, {})
 
@@ -88,6 +89,8 @@ def args_for(op: Operation, w: World) -> dict[str, Any]:
         if key in names:
             args[key] = names[key]
     args.update(_extra(op.name, w))
+    if op.name == "send_push":
+        args.pop("all_devices")  # one audience: the user named above
     validate(op, args)  # the table itself must be valid
     return args
 
