@@ -84,7 +84,7 @@ def risks(op: Operation, params: Params, policy: Policy | None = None) -> tuple[
 
 def may_ask(op: Operation, policy: Policy | None = None) -> bool:
     """Whether any call of `op` could need a yes (a tool that never can is built without a gate)."""
-    if op.runs is not None:
+    if op.runs is not None or op.expands is not None:
         return True  # a meta-tool asks on behalf of whatever it runs
     if op.local:
         return False

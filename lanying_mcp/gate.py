@@ -79,6 +79,8 @@ class Gate:
                 self.policy.check(target, params)
         except errors.LanyingError:
             return Decision.GO  # the call itself reports the bad arguments or the policy refusal
+        if target.expands is not None:
+            return await self._ask_expanded(target, params, caller, client)
         risks = consent.risks(target, params, self.policy)
         if not risks:
             return Decision.GO
@@ -93,6 +95,36 @@ class Gate:
             log.warning("a confirmation could not be recorded: %s", exc)
             return Decision.UNRECORDED
         return Question(question + _REF["zh" if self.settings.lang == "zh" else "en"].format(ref=ref), ref)
+
+    async def _expand(self, target: Operation, params: Params, caller: Caller | None, client: Any) -> list[Any]:
+        """The calls a meta-operation such as undo_change will run, each with its risks; [] when it will refuse."""
+        assert target.expands is not None
+        ctx = self.context(caller, client)
+        try:
+            calls = await target.expands(ctx, params)
+        except errors.LanyingError:
+            return []
+        return [(op, p, found) for op, p in calls if (found := consent.risks(op, p, self.policy))]
+
+    async def _ask_expanded(
+        self, target: Operation, params: Params, caller: Caller, client: Any
+    ) -> Question | Decision:
+        """One question about every risky call a meta-operation will run (an undo's inverse calls)."""
+        risky = await self._expand(target, params, caller, client)
+        if not risky:
+            return Decision.GO
+        if not caller.can_elicit():
+            return Decision.REFUSE
+        ctx = self.context(caller, client)
+        texts = [t for op, p, found in risky if (t := await describe(op, p, ctx, found)) is not None]
+        if not texts:
+            return Decision.ABSENT
+        try:
+            ref = await self._issue(caller_identity(caller.headers()), consent.fingerprint(target, params))
+        except StateError as exc:
+            log.warning("a confirmation could not be recorded: %s", exc)
+            return Decision.UNRECORDED
+        return Question(" ".join(texts) + _REF["zh" if self.settings.lang == "zh" else "en"].format(ref=ref), ref)
 
     async def _issue(self, who: str, call: str) -> str:
         """The nonce of the open question for this caller and call: the one already asked, or a new one."""
@@ -153,7 +185,10 @@ class Gate:
                     if not target.hints.read_only:
                         record(self.context(caller, client), target, targs, outcome, note="answer_not_usable")
                     return outcome
-            return consent.Grant.of([(target, params)], expires=self.clock() + self.grant_seconds)
+            pairs: list[tuple[Operation, Params]] = [(target, params)]
+            if target.expands is not None:  # the yes covers exactly the calls the question was about
+                pairs += [(op, p) for op, p, _ in await self._expand(target, params, caller, client)]
+            return consent.Grant.of(pairs, expires=self.clock() + self.grant_seconds)
         if caller is not None and caller.ref is not None:
             try:  # a no (or no answer) also closes its question
                 await self.state.take(NONCES, caller.ref)

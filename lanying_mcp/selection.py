@@ -16,6 +16,7 @@ from .settings import Settings
 from .spec import Operation
 from .toolsets import CATALOGUE, TOOLSETS, select
 from .toolsets.meta import LOCAL_OPERATIONS
+from .undo import NAME as UNDO
 
 
 class Selection:
@@ -27,7 +28,9 @@ class Selection:
         sets = settings.toolsets if explicit else ("all",)
         ops = select(sets, settings.tools, settings.exclude_tools, settings.read_only)
         self.reachable: dict[str, Operation] = {
-            op.name: op for op in [*ops, *LOCAL_OPERATIONS] if op.name not in denied
+            op.name: op
+            for op in [*ops, *LOCAL_OPERATIONS]
+            if op.name not in denied and (op.hints.read_only or not settings.read_only)
         }
         # preview_call describes any reachable call without sending a write: reachable in every selection.
         dry = [preview.build(lambda: self.reachable, self.refusal)] if preview.PREVIEW_CALL not in denied else []
@@ -43,6 +46,8 @@ class Selection:
             else:
                 default = select(("default",), settings.tools, settings.exclude_tools, settings.read_only)
                 listed = [*(op for op in default if op.name in self.reachable), *meta, *dry]
+                # undo_change takes back any journaled write: listed beside the everyday tools.
+                listed += [op for op in LOCAL_OPERATIONS if op.name == UNDO and op.name in self.reachable]
         self.listed: dict[str, Operation] = {
             op.name: op for op in listed if op.name not in settings.exclude_tools and op.name in self.reachable
         }

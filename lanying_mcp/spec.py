@@ -357,6 +357,9 @@ class Operation:
     # A local meta-operation that runs another operation (discovery's call_tool): from its validated
     # params, the name and arguments of the operation that will really run. Consent is decided on that.
     runs: Callable[[Any], tuple[str, dict[str, Any]]] | None = None
+    # A local meta-operation whose calls are known only after a look-up (undo_change reads the journal):
+    # the exact calls it will run, validated, so the confirmation gate asks about those and grants them.
+    expands: Callable[[CallContext, Any], Awaitable[list[tuple[Operation, Params]]]] | None = None
     ids: IdPaths | None = None  # result paths holding user/group IDs and end-user text (names.py, untrusted.py)
     effect: Effect | None = None  # what a write changes and how it is undone (every write declares one)
 

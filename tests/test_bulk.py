@@ -40,8 +40,11 @@ async def test_inviting_1234_users_runs_in_batches_and_answers_with_a_summary(mo
     assert not result.is_error
     out = result.structured_content
     out["summary"].pop("full_result", None)  # the link to every row, when the server keeps results
+    effects = {key: out.pop(key) for key in ("changes", "changes_summary", "undo")}
     assert out == {"summary": {"items": 1234, "succeeded": 1234, "failed": 0}}
     assert "data" not in out
+    assert effects["changes_summary"]["count"] == 1234 and len(effects["changes"]) == 20
+    assert effects["changes"][0]["after"] is True and effects["undo"]["possible"] is True
     assert result.content[0].text.startswith("1234 items: 1234 succeeded, 0 failed.")
     assert len(groups(store).groups[gid].members) == 1235
     assert progress and progress[-1] == (3, 3)

@@ -1,0 +1,339 @@
+"""`undo_change`: take back one journaled write by running its declared inverse with the before-values.
+
+The journal entry says what ran (tool, arguments) and what it changed (`changes`, with the values
+before and after). The inverse comes from the operation's `Effect` (changes.inverse_calls). Each
+inverse call runs through `dispatch.execute` like any tool call: a risky one needs the human's yes
+(the gate asks about exactly these calls, see `plan`), it is journaled with `undoes` naming the entry,
+and its own result carries a `change_id`, so an undo can be undone in turn.
+
+It refuses, saying why, when:
+- the change cannot be taken back (irreversible, failed, or its before-values were not read);
+- the inverse needs an argument the journal does not keep (a password, a push token);
+- the target changed since: a declared field's current value is no longer the entry's after-value.
+  The refusal says what it is now and, when the journal knows, which change made it so. `force: true`
+  undoes anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+
+from pydantic import ValidationError
+
+from . import changes, effects, errors
+from .redact import MASK
+from .spec import WRITE, Operation, Params, f, secret_arguments
+
+if TYPE_CHECKING:
+    from .dispatch import CallContext, Outcome
+
+NAME = "undo_change"
+_REDACTED = (MASK, "[redacted]", "[masked]")
+
+
+class UndoChange(Params):
+    change_id: str = f(
+        "change_id of an applied write (from its result or list_changes).",
+        "已生效写操作的change_id(见其结果或list_changes)。",
+        min_length=1,
+        max_length=100,
+    )
+    force: bool = f("Undo even if the target changed since.", "即使目标此后已变也撤销。", False)
+
+
+@dataclass
+class Plan:
+    """What an undo would run, or why it will not: the entry, its operation and the inverse calls."""
+
+    entry: dict[str, Any] | None = None
+    op: Operation | None = None
+    calls: list[tuple[Operation, dict[str, Any]]] = field(default_factory=list[tuple[Operation, dict[str, Any]]])
+    refusal: errors.LanyingError | None = None
+
+
+def _refuse(message: str, zh: str, code: str = "cannot_undo") -> errors.LanyingError:
+    return errors.NotAllowed(message, code=code, zh=zh)
+
+
+def _app_key(ctx: CallContext) -> str:
+    journal = ctx.journal
+    if journal is not None and getattr(journal, "app_key", ""):
+        return str(journal.app_key)
+    from .routing import key_of
+
+    return key_of(ctx.client.settings)
+
+
+def _result_from(op: Operation, entry: dict[str, Any]) -> dict[str, Any]:
+    """The answer fields an inverse may need (a created ID, a joined group), as the entry's changes keep them."""
+    out: dict[str, Any] = {}
+    created = changes.CREATED_ID.get(op.name)
+    for change in entry.get("changes") or []:
+        if not isinstance(change, dict):
+            continue
+        change = cast(dict[str, Any], change)
+        target = cast(dict[str, Any], change.get("target") or {})
+        if created is not None and change.get("after") == "created":
+            out[created[0]] = target.get("id")
+        elif change.get("after") is not None:
+            out.setdefault(str(change.get("field")), change.get("after"))
+    return out
+
+
+async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> Plan:
+    """The inverse calls of the entry `p.change_id`, or the reason there are none to run."""
+    from .toolsets import CATALOGUE
+
+    lang = ctx.lang
+    journal = ctx.journal
+    if journal is None:
+        return Plan(
+            refusal=_refuse(
+                "undo_change needs the change journal, and it is off on this server (the operator turns it on "
+                "with LANYING_JOURNAL=true)",
+                "undo_change需要变更日志,而本服务未开启(运维可设置LANYING_JOURNAL=true开启)",
+                "journal_off",
+            )
+        )
+    entry = await journal.get(p.change_id, _app_key(ctx))
+    if entry is None:
+        return Plan(
+            refusal=_refuse(
+                f"no change {errors.excerpt(p.change_id, 60)!r} in this app's journal: pass a change_id from a write's "
+                "result or from list_changes",
+                f"本应用的变更日志中没有{errors.excerpt(p.change_id, 60)}:请使用写操作结果或list_changes中的change_id",
+                "not_found",
+            )
+        )
+    tool = str(entry.get("tool"))
+    op = CATALOGUE.get(tool)
+    found = Plan(entry, op)
+    if op is None or op.effect is None:
+        found.refusal = _refuse(f"{tool} is not a write this server can take back", f"{tool}不是可撤销的写操作")
+        return found
+    if entry.get("outcome") != "applied":
+        state = entry.get("outcome")
+        found.refusal = _refuse(
+            f"change {p.change_id} ({tool}) was not applied (outcome {state}): there is nothing to take back",
+            f"变更{p.change_id}({tool})未生效(结果{state}),无可撤销",
+        )
+        return found
+    effect = op.effect
+    if effect.inverse is None:
+        why = " ".join(effects.undo_sentences(effect, lang))
+        found.refusal = _refuse(f"{tool} cannot be undone. {why}", f"{tool}无法撤销。{why}", "irreversible")
+        return found
+    arguments = cast(dict[str, Any], entry.get("arguments") or {})
+    kept = [c for c in entry.get("changes") or [] if isinstance(c, dict)]
+    before = changes.Before.from_changes(kept)
+    secret = secret_arguments(op.params)
+    for name, source in effect.inverse.args:
+        plain = source.strip("[]") if isinstance(source, str) else ""
+        if plain in secret or arguments.get(plain) in _REDACTED:
+            found.refusal = _refuse(
+                f"{tool} cannot be undone from the journal: its inverse {effect.inverse.tool} needs {name}, taken from "
+                f"the secret argument {plain}, which the journal does not keep",
+                f"无法从变更日志撤销{tool}:其逆操作{effect.inverse.tool}需要的{name}来自保密参数{plain},日志不保存它",
+            )
+            return found
+    missing = changes.missing_before(op, before)
+    if missing:
+        found.refusal = _refuse(
+            f"{tool} cannot be undone: the value(s) before it ({', '.join(missing)}) were not read, so they are "
+            "not known",
+            f"无法撤销{tool}:写入前的{'、'.join(missing)}未能读取,不得而知",
+        )
+        return found
+    for name, args in changes.inverse_calls(op, arguments, before, _result_from(op, entry)):
+        inverse = CATALOGUE.get(name)
+        if inverse is None:
+            found.refusal = _refuse(f"the inverse {name} is unknown", f"逆操作{name}未知")
+            return found
+        if name not in ctx.catalogue and ctx.catalogue:
+            found.refusal = errors.NotAllowed(
+                f"the inverse of {tool}, {name}, is not available on this server (not in the selected tools)"
+            )
+            return found
+        found.calls.append((inverse, args))
+    if not found.calls:
+        found.refusal = _refuse(
+            f"{tool} changed nothing that can be set back (no before-values in change {p.change_id})",
+            f"{tool}没有可以改回的内容(变更{p.change_id}中没有写入前的值)",
+        )
+        return found
+    if check_drift and not p.force:
+        found.refusal = await drift(ctx, op, entry)
+    return found
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict) and "until" in value:
+        until = cast(dict[str, Any], value)["until"]
+        return f"muted until {until}"
+    if value is None:
+        return "none"
+    return errors.excerpt(repr(value), 80)
+
+
+async def drift(ctx: CallContext, op: Operation, entry: dict[str, Any]) -> errors.LanyingError | None:
+    """The refusal when a declared field of the target is no longer the entry's after-value; None when unchanged."""
+    from .dispatch import validate
+
+    if op.name not in changes.READERS:
+        return None  # nothing readable to compare: the inverse runs on the journal's word
+    try:
+        params = validate(op, cast(dict[str, Any], entry.get("arguments") or {}))
+    except errors.LanyingError:
+        return None
+    saved = ctx.before
+    ctx.before = None
+    try:
+        now = await changes.read_before(op, params, ctx)
+    finally:
+        ctx.before = saved
+    if now is None:
+        return None
+    moved: list[tuple[dict[str, Any], Any]] = []
+    for raw in entry.get("changes") or []:
+        if not isinstance(raw, dict):
+            continue
+        change = cast(dict[str, Any], raw)
+        target = cast(dict[str, Any], change.get("target") or {})
+        state = now.find(str(target.get("kind")), target.get("id"))
+        fld = str(change.get("field"))
+        if state is None or fld not in state.fields:
+            continue
+        if not changes.same(state.fields[fld], change.get("after")):
+            moved.append((change, state.fields[fld]))
+    if not moved:
+        return None
+    change, current = moved[0]
+    target = cast(dict[str, Any], change.get("target") or {})
+    what = f"{target.get('kind')} {target.get('name') or target.get('id')}"
+    who = ""
+    journal = ctx.journal
+    if journal is not None:
+        last = await journal.last_change(_app_key(ctx), str(target.get("kind")), target.get("id"))
+        if last is not None and last.get("id") != entry.get("id"):
+            who = (
+                f"; changed since by {last.get('tool')} (change {last.get('id')}, {last.get('time')}, "
+                f"caller {last.get('caller')})"
+            )
+    if not who:
+        who = "; changed since outside this server's journal"
+    message = (
+        f"{entry.get('tool')} was not undone: the {change.get('field')} of {what} is now {_shown(current)}, not "
+        f"{_shown(change.get('after'))} as change {entry.get('id')} left it{who}. Undoing would overwrite that; "
+        "call undo_change again with force: true to undo anyway"
+    )
+    zh = (
+        f"未撤销{entry.get('tool')}:{what}的{change.get('field')}现在是{_shown(current)},不再是变更{entry.get('id')}"
+        f"写入后的{_shown(change.get('after'))}{who}。撤销会覆盖此后的修改;如仍要撤销,请加force: true再次调用"
+    )
+    return _refuse(message, zh, "changed_since")
+
+
+async def run(ctx: CallContext, p: UndoChange) -> Outcome:
+    """Run the inverse calls of a change through dispatch (consent, journal, effects), or refuse."""
+    from .dispatch import execute, failure, success
+
+    found = await plan(ctx, p)
+    if found.refusal is not None:
+        return failure(NAME, found.refusal, ctx.lang)
+    saved = ctx.undoes
+    ctx.undoes = p.change_id
+    results: list[Outcome] = []
+    try:
+        for inverse, args in found.calls:
+            outcome = await execute(inverse, args, ctx)
+            results.append(outcome)
+            if not outcome.ok:
+                break
+    finally:
+        ctx.undoes = saved
+    if len(found.calls) == 1:
+        only = results[0]
+        if not only.ok:
+            return only
+        structured = {**only.structured, "undoes": p.change_id}
+        return success(structured, only.text.partition("\n")[0] if "\n" in only.text else None)
+    steps: list[dict[str, Any]] = []
+    merged: list[Any] = []
+    for (inverse, args), outcome in zip(found.calls, results, strict=False):
+        step: dict[str, Any] = {"tool": inverse.name, "arguments": args, "ok": outcome.ok}
+        if outcome.ok:
+            step["change_id"] = outcome.structured.get("change_id")
+            merged += outcome.structured.get("changes") or []
+        else:
+            step["error"] = outcome.structured.get("error")
+        steps.append(step)
+    skipped = len(found.calls) - len(results)
+    structured = {"data": steps, "changes": merged[: changes.SHOWN], "undoes": p.change_id}
+    if skipped:
+        structured["not_run"] = skipped
+    ok = all(o.ok for o in results) and not skipped
+    if not ok:
+        err = next(o.structured.get("error") for o in results if not o.ok)
+        return failure(
+            NAME,
+            errors.LanyingError(
+                f"the undo stopped at step {len(results)} of {len(found.calls)}: {err.get('message') if err else ''}; "
+                f"steps applied before it stay applied: {[s.get('change_id') for s in steps if s['ok']]}",
+                code="undo_incomplete",
+            ),
+            ctx.lang,
+        )
+    return success(structured)
+
+
+async def expand(ctx: CallContext, params: Params) -> list[tuple[Operation, Params]]:
+    """The exact calls an undo will run, validated, for the gate to ask about; [] when it will refuse.
+
+    The target is read only when one of the calls needs a human's yes, so a refusal for drift is never
+    asked about first."""
+    from .dispatch import validate
+
+    p = cast(UndoChange, params)
+    found = await plan(ctx, p, check_drift=False)
+    if found.refusal is not None:
+        return []
+    out: list[tuple[Operation, Params]] = []
+    for inverse, args in found.calls:
+        try:
+            out.append((inverse, validate(inverse, args)))
+        except (errors.LanyingError, ValidationError):
+            return []
+    return out
+
+
+async def drifted(ctx: CallContext, params: Params) -> bool:
+    """Whether the undo will refuse because the target changed since (no question is asked then)."""
+    p = cast(UndoChange, params)
+    if p.force:
+        return False
+    found = await plan(ctx, p)
+    return found.refusal is not None
+
+
+async def _handler(ctx: CallContext, p: UndoChange) -> Any:
+    return await run(ctx, p)
+
+
+UNDO_CHANGE = Operation(
+    name=NAME,
+    http="LOCAL undo_change",
+    local=True,
+    params=UndoChange,
+    result=Any,
+    handler=_handler,
+    expands=expand,
+    hints=WRITE,
+    toolset="meta",
+    title=("Undo change", "撤销变更"),
+    description=(
+        "Take back a write by its change_id: runs its inverse with the values before it. Refuses if "
+        "irreversible or changed since.",
+        "按change_id撤销一次写操作:用写入前的值执行其逆操作。不可撤销或目标此后已变时拒绝。",
+    ),
+)
