@@ -99,6 +99,7 @@ class PreviewResult(ApiModel):
     not_previewable: str | None = None
     reads: int
     changes: list[dict[str, Any]]
+    changes_summary: Any = None
     reach: dict[str, Any] | None = None
     question: str | None = None
     undo: dict[str, Any] | None = None
@@ -235,11 +236,31 @@ def undo_info(op: Operation, lang: str, reachable: Any) -> dict[str, Any] | None
     return {"possible": True, "how": said} if effect.inverse is not None else {"possible": False, "why": said}
 
 
-async def _dry_run(op: Operation, arguments: dict[str, Any], ctx: CallContext, grant: consent.Grant) -> tuple[Outcome, DryClient]:
+class _DryJournal:
+    """The journal as a dry run sees it: read as it is (an undo reads its entry), never written."""
+
+    def __init__(self, journal: Any) -> None:
+        self._journal = journal
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._journal, name)
+
+    async def open(self, **entry: Any) -> str:
+        return "(preview: not journaled)"
+
+    async def close(self, change_id: str, **outcome: Any) -> None:
+        return None
+
+
+async def _dry_run(
+    op: Operation, arguments: dict[str, Any], ctx: CallContext, grant: consent.Grant, before: Any = None
+) -> tuple[Outcome, DryClient, Any]:
     client = DryClient(ctx.client)
     # The same path as the call, with nothing audited (nothing is sent) and the question described, not asked.
     dry = CallContext(client, ctx.lang, None, ctx.catalogue, ctx.policy, None, grant)
-    return await execute(op, arguments, dry), client
+    dry.journal = cast(Any, _DryJournal(ctx.journal)) if ctx.journal is not None else None
+    dry.before = before  # the first run's before-read serves the second (the same call: one read)
+    return await execute(op, arguments, dry), client, dry.before
 
 
 def previewed(arguments: dict[str, Any], reachable: dict[str, Operation]) -> Operation | None:
@@ -255,24 +276,33 @@ async def preview(op: Operation, arguments: dict[str, Any], ctx: CallContext) ->
         params: Params | None = validate(op, arguments)
     except errors.LanyingError:
         params = None  # the dry run reports it exactly as the call does
-    grant = consent.Grant.of([(op, params)]) if params is not None else consent.Grant()
-    outcome, first = await _dry_run(op, arguments, ctx, grant)
+    pairs: list[tuple[Operation, Params]] = [(op, params)] if params is not None else []
+    if params is not None and op.expands is not None:  # an undo: the calls it runs are covered, as a yes covers them
+        try:
+            pairs += await op.expands(ctx, params)
+        except errors.LanyingError:
+            pass  # the dry run reports the refusal
+    grant = consent.Grant.of(pairs)
+    outcome, first, before = await _dry_run(op, arguments, ctx, grant)
     if params is None or (not outcome.ok and not first.writes):
         return outcome  # refused or failed before any write: the call reports exactly this
     again: list[Recorded] | None = None
     reads = first.reads
     if outcome.ok and first.writes:
-        _, second = await _dry_run(op, arguments, ctx, grant)
+        _, second, _ = await _dry_run(op, arguments, ctx, grant, before)
         again = second.writes
         reads += second.reads
     requests, more = render(first.writes, again)
+    found = outcome.structured
+    shown = found.get("changes")
     result = PreviewResult(
         tool=op.name,
         requests=requests,
         more_requests=more,
         reads=0,
-        changes=[],  # NOT YET FILLED: the changes module (read_before + diff) is not merged on this branch
-        undo=undo_info(op, ctx.lang, ctx.catalogue),
+        changes=cast(list[dict[str, Any]], shown) if isinstance(shown, list) else [],
+        changes_summary=found.get("changes_summary"),
+        undo=found.get("undo") if isinstance(found.get("undo"), dict) else undo_info(op, ctx.lang, ctx.catalogue),
     )
     if not outcome.ok:
         err = outcome.structured.get("error") or {}

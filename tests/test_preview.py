@@ -211,9 +211,14 @@ async def test_preview_then_apply_sends_what_was_previewed(label: str, op: Opera
         shown = result.structured_content["data"]
         assert shown["tool"] == op.name and "more_requests" not in shown
         assert shown["requests"], f"{op.name}: the preview lists no request"
-        assert shown["changes"] == []  # not filled until the changes module is merged
+        assert shown["changes"], f"{op.name}: the preview names no change"
         assert shown["undo"]["possible"] is (op.effect is not None and op.effect.inverse is not None)
         applied = await client.call_tool(op.name, args)
+    if not applied.is_error:  # the changes previewed are the ones the call reports, with what it answered
+        done = applied.structured_content
+        assert [c["target"] for c in shown["changes"]] == [c["target"] for c in done["changes"]]
+        assert [c["before"] for c in shown["changes"]] == [c["before"] for c in done["changes"]]
+        assert shown["undo"] == done["undo"]
     sent = tap.writes()
     assert len(sent) == len(shown["requests"]), (applied.content, [f"{r.method} {r.url}" for r in sent])
     for row, request in zip(shown["requests"], sent, strict=True):
