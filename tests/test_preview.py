@@ -394,3 +394,31 @@ async def test_steps_after_a_write_whose_answer_they_need_are_marked_not_preview
     assert found.not_previewable and "depend on the answer" in found.not_previewable
     assert tap.writes() == []
     await server.lanying_client.aclose()
+
+
+@pytest.mark.anyio
+async def test_an_undo_is_previewed_with_the_calls_it_runs_and_nothing_journaled():
+    store, w = await world()
+    tap = Tap(store)
+    server = build_server(sandbox_settings(store), transport=tap)
+    async with Client(server, mode="legacy", elicitation_callback=yes) as client:
+        renamed = await client.call_tool("set_group_name", {"group_id": w.group, "value": "renamed"})
+        change_id = renamed.structured_content["change_id"]
+        tap.seen.clear()
+        journaled = await client.call_tool("list_changes", {}) if "list_changes" in server.reachable else None
+        result = await client.call_tool("preview_call", {"name": "undo_change", "arguments": {"change_id": change_id}})
+        assert not result.is_error, result.content
+        shown = result.structured_content["data"]
+        assert tap.writes() == []
+        assert [(r["path"], r["body"]) for r in shown["requests"]] == [
+            ("/group/info/name", {"group_id": w.group, "value": "g"})
+        ]
+        assert shown["changes"][0]["before"] == "renamed" and shown["changes"][0]["after"] == "g"
+        if journaled is not None:  # the preview left no entry behind
+            assert (await client.call_tool("list_changes", {})).structured_content == journaled.structured_content
+        undone = await client.call_tool("undo_change", {"change_id": change_id})
+        assert not undone.is_error, undone.content
+    sent = tap.writes()
+    assert len(sent) == 1
+    assert_same(shown["requests"][0], sent[0], store.admin_token)
+    await server.lanying_client.aclose()
