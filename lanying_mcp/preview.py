@@ -81,7 +81,7 @@ class DryClient(LanyingClient):
         return Envelope(None, {})
 
     async def upload(self, url: str, method: str, fields: dict[str, str], filename: str, content: bytes) -> None:
-        form = {k: MASKED for k in fields}  # the storage service's signed form: one-time upload credentials
+        form = dict.fromkeys(fields, MASKED)  # the storage service's signed form: one-time upload credentials
         body = {"form": form, "file": {"name": filename, "bytes": len(content)}}
         self.writes.append(Recorded("(storage upload)", (method or "POST").upper(), url, {}, {}, body, upload=True))
 
@@ -305,7 +305,7 @@ async def preview(op: Operation, arguments: dict[str, Any], ctx: CallContext) ->
         undo=found.get("undo") if isinstance(found.get("undo"), dict) else undo_info(op, ctx.lang, ctx.catalogue),
     )
     if not outcome.ok:
-        err = outcome.structured.get("error") or {}
+        err: dict[str, Any] = outcome.structured.get("error") or {}
         result.not_previewable = (
             "the steps after the writes listed depend on the answer to them, which a preview does not have "
             f"({err.get('message', 'unknown')})"
@@ -366,4 +366,3 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
             "试运行:工具调用将发送的确切请求、触达范围、确认问题与撤销方式。不发送任何写操作。",
         ),
     )
-

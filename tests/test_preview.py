@@ -246,7 +246,9 @@ async def test_batches_are_listed_and_each_fresh_key_is_marked():
     server = build_server(sandbox_settings(store), transport=tap)
     async with Client(server, mode="legacy", elicitation_callback=yes) as client:
         ids = list(range(1, 1202))
-        result = await client.call_tool("preview_call", {"name": "invite_group_members", "arguments": {"group_id": w.group, "user_ids": ids}})
+        result = await client.call_tool(
+            "preview_call", {"name": "invite_group_members", "arguments": {"group_id": w.group, "user_ids": ids}}
+        )
         shown = result.structured_content["data"]
         assert [len(r["body"]["user_list"]) for r in shown["requests"]] == [21, 21, 21]  # 20 shown, then "… n more"
         assert shown["requests"][2]["body"]["user_list"][-1] == "… 181 more" and shown["requests"][0]["abridged"]
@@ -361,7 +363,9 @@ class Made(ApiModel):
 
 
 async def _two_steps(ctx: CallContext, p: Step) -> Envelope:
-    made = await ctx.call(CATALOGUE["create_group_announcement"], {"group_id": p.group_id, "title": "t", "content": "c"})
+    made = await ctx.call(
+        CATALOGUE["create_group_announcement"], {"group_id": p.group_id, "title": "t", "content": "c"}
+    )
     announcement = made.data["id"]  # a later step that needs the answer to the write before it
     await ctx.call(CATALOGUE["delete_group_announcement"], {"group_id": p.group_id, "announcement_id": announcement})
     return Envelope({"id": announcement}, {})
