@@ -318,14 +318,23 @@ async def preview(op: Operation, arguments: dict[str, Any], ctx: CallContext) ->
 
 
 async def question(op: Operation, params: Params, ctx: CallContext) -> str | None:
-    """The exact question a human would be asked, without its one-time confirmation number; None if none."""
-    found = consent.risks(op, params, ctx.policy)
-    if not found or not ctx.client.settings.confirm:
+    """The exact question a human would be asked, without its one-time confirmation number; None if none.
+
+    An operation that runs other calls (an undo) asks one question about each of them that needs a yes."""
+    if not ctx.client.settings.confirm:
         return None
-    text = await describe(op, params, ctx, found)
-    if text is None:
-        return None  # the target does not exist: the call fails without asking
-    return text
+    calls: list[tuple[Operation, Params]] = [(op, params)]
+    if op.expands is not None:
+        try:
+            calls = await op.expands(ctx, params)
+        except errors.LanyingError:
+            return None
+    texts: list[str] = []
+    for call, args in calls:
+        found = consent.risks(call, args, ctx.policy)
+        if found and (text := await describe(call, args, ctx, found)) is not None:
+            texts.append(text)  # None: the target does not exist, and the call fails without asking
+    return " ".join(texts) or None
 
 
 def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str], str | None]) -> Operation:

@@ -426,3 +426,25 @@ async def test_an_undo_is_previewed_with_the_calls_it_runs_and_nothing_journaled
     assert len(sent) == 1
     assert_same(shown["requests"][0], sent[0], store.admin_token)
     await server.lanying_client.aclose()
+
+
+@pytest.mark.anyio
+async def test_an_undo_that_needs_a_yes_shows_the_question_it_will_ask():
+    store, w = await world()
+    tap = Tap(store)
+    server = build_server(sandbox_settings(store), transport=tap)
+    async with Client(server, mode="legacy", elicitation_callback=yes) as client:
+        made = await client.call_tool("create_group", {"as_user_id": w.owner, "name": "short-lived"})
+        change_id = made.structured_content["change_id"]
+        result = await client.call_tool("preview_call", {"name": "undo_change", "arguments": {"change_id": change_id}})
+        assert not result.is_error, result.content
+        shown = result.structured_content["data"]
+        assert [r["path"] for r in shown["requests"]] == ["/group/destroy"] and tap.writes()[
+            -1
+        ].url.path != "/group/destroy"
+        ASKED.clear()
+        undone = await client.call_tool("undo_change", {"change_id": change_id})
+        assert not undone.is_error, undone.content
+    assert shown["question"] and "destroy_group" in shown["question"]
+    assert len(ASKED) == 1 and ASKED[0].startswith(shown["question"]), (ASKED, shown["question"])
+    await server.lanying_client.aclose()
