@@ -357,21 +357,22 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
             op = find(p.name)
         except errors.LanyingError as exc:
             return failure(p.name, exc, ctx.lang)
-        return await preview(op, p.arguments, ctx)
+        found = await preview(op, p.arguments, ctx)
+        return found if isinstance(found, Outcome) else found.model_dump(mode="json", exclude_none=True)
 
     return Operation(
         name=PREVIEW_CALL,
         http="LOCAL preview_call",
         local=True,
         params=PreviewCall,
-        result=PreviewResult,
+        result=dict[str, Any],  # a PreviewResult, its fields left out of the listing, whose budget is tight
         handler=run,
         hints=READ,
         toolset="discovery",
         title=("Preview call", "预览调用"),
         description=(
-            "Dry run: the exact requests a tool call would send, its reach, confirmation question and undo. "
-            "Sends no write.",
-            "试运行:工具调用将发送的确切请求、触达范围、确认问题与撤销方式。不发送任何写操作。",
+            "Dry run: the exact requests a tool call would send, its changes, reach, confirmation question and "
+            "undo. Sends no write.",
+            "试运行:工具调用将发送的确切请求、变更、触达范围、确认问题与撤销方式。不发送任何写操作。",
         ),
     )
