@@ -92,7 +92,8 @@ class PreviewCall(Params):
 
 
 class PreviewResult(ApiModel):
-    # What the call would do; nothing of it was sent. (No docstring: it would lengthen the listing.)
+    """What the call would do; nothing of it was sent (README, "Preview", describes each field)."""
+
     tool: str
     requests: list[dict[str, Any]]
     more_requests: dict[str, Any] | None = None
