@@ -56,9 +56,10 @@ class Recorded:
 class DryClient(LanyingClient):
     """A view of a client that sends reads and records writes, answering each with an empty success."""
 
-    def __init__(self, base: LanyingClient) -> None:
+    def __init__(self, base: LanyingClient, previewed: Operation | None = None) -> None:
         super().__init__(base.settings, retry=base.retry)
         self._transport, self._pool = base._transport, base._pool  # the same connections as the real calls
+        self.previewed = previewed  # a read previewed for itself is shown, not sent, like a write
         self.writes: list[Recorded] = []
         self.reads = 0
 
@@ -66,7 +67,7 @@ class DryClient(LanyingClient):
         raise errors.LanyingError("a preview cannot switch apps mid-call", code="internal_error")
 
     async def _send(self, op: Operation, req: BuiltRequest) -> Envelope:
-        if op.hints.read_only:
+        if op.hints.read_only and op is not self.previewed:
             self.reads += 1
             return await super()._send(op, req)
         headers = {k: MASKED if k == "access-token" else v for k, v in self._auth_headers().items()}
@@ -256,7 +257,7 @@ class _DryJournal:
 async def _dry_run(
     op: Operation, arguments: dict[str, Any], ctx: CallContext, grant: consent.Grant, before: Any = None
 ) -> tuple[Outcome, DryClient, Any]:
-    client = DryClient(ctx.client)
+    client = DryClient(ctx.client, op if op.hints.read_only and op.handler is None else None)
     # The same path as the call, with nothing audited (nothing is sent) and the question described, not asked.
     dry = CallContext(client, ctx.lang, None, ctx.catalogue, ctx.policy, None, grant)
     dry.journal = cast(Any, _DryJournal(ctx.journal)) if ctx.journal is not None else None

@@ -448,3 +448,19 @@ async def test_an_undo_that_needs_a_yes_shows_the_question_it_will_ask():
     assert shown["question"] and "destroy_group" in shown["question"]
     assert len(ASKED) == 1 and ASKED[0].startswith(shown["question"]), (ASKED, shown["question"])
     await server.lanying_client.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_read_is_shown_not_sent():
+    store, w = await world()
+    tap = Tap(store)
+    server = build_server(sandbox_settings(store), transport=tap)
+    async with Client(server, mode="legacy", elicitation_callback=yes) as client:
+        tap.seen.clear()
+        args = {"name": "get_group_info", "arguments": {"group_id": w.group}}
+        result = await client.call_tool("preview_call", args)
+    assert not result.is_error, result.content
+    shown = result.structured_content["data"]["requests"]
+    assert [(r["method"], r["path"], r["query"]) for r in shown] == [("GET", "/group/info", {"group_id": str(w.group)})]
+    assert tap.seen == []
+    await server.lanying_client.aclose()
