@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -31,6 +31,7 @@ import anyio
 from . import effects, errors
 from .consent import fingerprint
 from .spec import Operation, Params, Target
+from .toolsets import changes_table as table
 
 if TYPE_CHECKING:
     from .dispatch import CallContext
@@ -48,7 +49,8 @@ __all__ = [
 ]
 
 BULK_READS = 20  # per-user reads a bulk write makes at most before it runs
-SHOWN = 20  # changes listed in a result; the rest are counted (and kept whole in the journal)
+SHOWN = 20  # changes listed in a result; the rest are counted
+BULK_SHOWN = 5  # for a write split in batches (its per-item rows are behind the result's full_result link)
 PAGE = 1000  # rows of one member, mute or block list read before a write (one request)
 
 
@@ -62,14 +64,18 @@ class Change:
     field: str
     before: Any
     after: Any
+    known: bool = True  # False: the value before was not read (the API cannot read it back, or the read failed)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "target": {"kind": self.kind, "id": self.id, "name": self.name},
             "field": self.field,
             "before": self.before,
             "after": self.after,
         }
+        if not self.known:
+            out["before_unknown"] = True
+        return out
 
 
 @dataclass
@@ -90,6 +96,7 @@ class Before:
     note: str | None = None
     reads: int = 0  # read requests made
     complete: bool = True  # every target the write names was read
+    unknown: set[str] = field(default_factory=set[str])  # fields whose before-value is known not to be known
     key: str = ""  # the call it was read for (consent.fingerprint): the context's cache holds one call's read
 
     def find(self, kind: str, id: Any) -> State | None:
@@ -132,6 +139,12 @@ class Before:
             if state is None:
                 state = State(kind, id_, target.get("name"))
                 out.targets.append(state)
+            if change.get("before_unknown"):
+                out.unknown.add(str(change.get("field")))
+                continue
+            if change.get("field") == "group_id" and change.get("before") is None:  # the group a member joined
+                state.fields["group_id"] = change.get("after")
+                continue
             state.fields[change.get("field", "")] = change.get("before")
             value = change.get("before")
             if change.get("field") in ("mute_end", "ban_expire_time"):
@@ -210,6 +223,9 @@ class _Reads:
         except errors.LanyingError as exc:
             self.failed.append(f"{tool}: {exc.message}")
             return None
+        except Exception as exc:  # noqa: BLE001 - a read before a write never fails the write
+            self.failed.append(f"{tool}: {type(exc).__name__}")
+            return None
         cache[key] = envelope.data
         if envelope.extras.get("cursor"):
             self.partial.append(tool)
@@ -258,7 +274,7 @@ async def _group(op: Operation, params: Params, ctx: CallContext, reads: _Reads)
     gid = _get(params, "group_id")
     if not isinstance(gid, int):
         return []
-    info = await reads.get("get_group_info", {"group_id": gid, "as_user_id": _get(params, "as_user_id")})
+    info = await reads.get(table.GROUP_INFO, {"group_id": gid, "as_user_id": _get(params, "as_user_id")})
     if not isinstance(info, dict):
         return []
     info = cast(dict[str, Any], info)
@@ -273,7 +289,7 @@ async def _display_name(op: Operation, params: Params, ctx: CallContext, reads: 
     gid, uid = _get(params, "group_id"), _get(params, "as_user_id")
     if not isinstance(gid, int) or not isinstance(uid, int):
         return []
-    rows = _rows(await reads.get("get_group_display_names", {"group_id": gid, "user_ids": [uid], "as_user_id": uid}))
+    rows = _rows(await reads.get(table.DISPLAY_NAMES, {"group_id": gid, "user_ids": [uid], "as_user_id": uid}))
     row = next((r for r in rows if r.get("user_id") == uid), None)
     if row is None:
         return []
@@ -287,7 +303,7 @@ async def _member_list(
     if not isinstance(gid, int):
         return []
     args: dict[str, Any] = {"group_id": gid, "as_user_id": _get(params, "as_user_id")}
-    if tool != "list_group_admins":
+    if tool != table.GROUP_ADMINS:
         args["limit"] = PAGE
     data = await reads.get(tool, args)
     if data is None:
@@ -306,13 +322,13 @@ async def _member_list(
 
 async def _roles(op: Operation, params: Params, ctx: CallContext, reads: _Reads) -> list[State]:
     return await _member_list(
-        "list_group_admins", lambda row: "admin" if row is not None else "member", "role", params, reads
+        table.GROUP_ADMINS, lambda row: "admin" if row is not None else "member", "role", params, reads
     )
 
 
 async def _mutes(op: Operation, params: Params, ctx: CallContext, reads: _Reads) -> list[State]:
     states = await _member_list(
-        "list_muted_group_members",
+        table.MUTED,
         lambda row: mute_value(row.get("expired_time"), unit_ms=True) if row else None,
         "mute_end",
         params,
@@ -324,11 +340,11 @@ async def _mutes(op: Operation, params: Params, ctx: CallContext, reads: _Reads)
 
 
 async def _blocks(op: Operation, params: Params, ctx: CallContext, reads: _Reads) -> list[State]:
-    return await _member_list("list_group_blocked_users", lambda row: row is not None, "blocked", params, reads)
+    return await _member_list(table.GROUP_BLOCKED, lambda row: row is not None, "blocked", params, reads)
 
 
 async def _membership(op: Operation, params: Params, ctx: CallContext, reads: _Reads) -> list[State]:
-    return await _member_list("list_group_members", lambda row: row is not None, "membership", params, reads)
+    return await _member_list(table.MEMBERS, lambda row: row is not None, "membership", params, reads)
 
 
 async def _owner(op: Operation, params: Params, ctx: CallContext, reads: _Reads) -> list[State]:
@@ -339,12 +355,10 @@ async def _owner(op: Operation, params: Params, ctx: CallContext, reads: _Reads)
     got: dict[str, Any] = {}
 
     async def info() -> None:
-        got["info"] = await reads.get("get_group_info", {"group_id": gid, "as_user_id": _get(params, "as_user_id")})
+        got["info"] = await reads.get(table.GROUP_INFO, {"group_id": gid, "as_user_id": _get(params, "as_user_id")})
 
     async def admins() -> None:
-        got["admins"] = await reads.get(
-            "list_group_admins", {"group_id": gid, "as_user_id": _get(params, "as_user_id")}
-        )
+        got["admins"] = await reads.get(table.GROUP_ADMINS, {"group_id": gid, "as_user_id": _get(params, "as_user_id")})
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(info)
@@ -369,7 +383,7 @@ async def _profile(op: Operation, params: Params, ctx: CallContext, reads: _Read
     uid = _get(params, "as_user_id")
     if not isinstance(uid, int):
         return []
-    data = await reads.get("get_user_profile", {"as_user_id": uid})
+    data = await reads.get(table.PROFILE, {"as_user_id": uid})
     if not isinstance(data, dict):
         return []
     data = cast(dict[str, Any], data)
@@ -386,7 +400,7 @@ async def _settings(op: Operation, params: Params, ctx: CallContext, reads: _Rea
     uid = _get(params, "as_user_id")
     if not isinstance(uid, int):
         return []
-    data = await reads.get("get_user_settings", {"as_user_id": uid})
+    data = await reads.get(table.SETTINGS, {"as_user_id": uid})
     if not isinstance(data, dict):
         return []
     data = cast(dict[str, Any], data)
@@ -395,7 +409,7 @@ async def _settings(op: Operation, params: Params, ctx: CallContext, reads: _Rea
 
 async def _bulk_profiles(op: Operation, params: Params, ctx: CallContext, reads: _Reads) -> list[State]:
     """Per-user profile reads for a bulk profile or avatar change, at most `BULK_READS` of them."""
-    items = _get(params, "changes") if op.name == "update_user_profiles" else _get(params, "avatars")
+    items = _get(params, "changes") if table.RULE.get(op.name) == "profiles" else _get(params, "avatars")
     rows = [i.model_dump(exclude_none=True) if hasattr(i, "model_dump") else dict(i) for i in items or []]
     ids: list[int] = [r["user_id"] for r in rows if isinstance(r.get("user_id"), int)]
     keep = list(ids[: min(BULK_READS, ctx.lookups_left())])
@@ -404,7 +418,7 @@ async def _bulk_profiles(op: Operation, params: Params, ctx: CallContext, reads:
     got: dict[int, Any] = {}
 
     async def one(uid: int) -> None:
-        got[uid] = await reads.get("get_user_profile", {"as_user_id": uid})
+        got[uid] = await reads.get(table.PROFILE, {"as_user_id": uid})
 
     async with anyio.create_task_group() as tg:
         for uid in keep:
@@ -430,7 +444,7 @@ async def _friend(op: Operation, params: Params, ctx: CallContext, reads: _Reads
     ids = [u for u in ids if isinstance(u, int)][:100]
     if not isinstance(acting, int) or not ids:
         return []
-    data = await reads.get("get_friend_details", {"as_user_id": acting, "user_ids": ids})
+    data = await reads.get(table.FRIENDS, {"as_user_id": acting, "user_ids": ids})
     if data is None:
         return []
     rows = {r.get("user_id"): r for r in _rows(data)}
@@ -453,7 +467,7 @@ async def _blocked(op: Operation, params: Params, ctx: CallContext, reads: _Read
     acting, uid = _get(params, "as_user_id"), _get(params, "user_id")
     if not isinstance(acting, int) or not isinstance(uid, int):
         return []
-    data = await reads.get("list_blocked_users", {"as_user_id": acting})
+    data = await reads.get(table.BLOCKED, {"as_user_id": acting})
     if not isinstance(data, list):
         return []
     return [State("friendship", uid, None, {"blocked": uid in cast(list[Any], data)})]
@@ -463,7 +477,7 @@ async def _tags(op: Operation, params: Params, ctx: CallContext, reads: _Reads) 
     uid = _get(params, "as_user_id")
     if not isinstance(uid, int):
         return []
-    data = await reads.get("list_push_tags", {"as_user_id": uid})
+    data = await reads.get(table.TAGS, {"as_user_id": uid})
     if not isinstance(data, list):
         return []
     return [State("device binding", uid, None, {"tags": sorted(str(t) for t in cast(list[Any], data))})]
@@ -471,7 +485,7 @@ async def _tags(op: Operation, params: Params, ctx: CallContext, reads: _Reads) 
 
 async def _pinned(op: Operation, params: Params, ctx: CallContext, reads: _Reads) -> list[State]:
     uid, cid = _get(params, "as_user_id"), _get(params, "conversation_id")
-    data = await reads.get("list_pinned_conversations", {"as_user_id": uid})
+    data = await reads.get(table.PINNED, {"as_user_id": uid})
     if not isinstance(data, dict):
         return []
     pinned = cast(dict[str, Any], data).get("conversation_ids") or []
@@ -480,98 +494,74 @@ async def _pinned(op: Operation, params: Params, ctx: CallContext, reads: _Reads
 
 async def _file(op: Operation, params: Params, ctx: CallContext, reads: _Reads) -> list[State]:
     gid, fid = _get(params, "group_id"), _get(params, "file_id")
-    data = await reads.get(
-        "get_group_file", {"group_id": gid, "file_id": fid, "as_user_id": _get(params, "as_user_id")}
-    )
+    data = await reads.get(table.FILE, {"group_id": gid, "file_id": fid, "as_user_id": _get(params, "as_user_id")})
     if not isinstance(data, dict):
         return []
     name = cast(dict[str, Any], data).get("name")
     return [State("file", fid, name if isinstance(name, str) else None, {"name": name})]
 
 
+async def revealed(op: Operation, params: Params, ctx: CallContext, before: Before | None) -> dict[str, Any]:
+    """Values the answer does not carry and the inverse needs: the group a QR code joined (one read after)."""
+    if table.RULE.get(op.name) != "join" or before is None:
+        return {}
+    state = before.find("member", _get(params, "as_user_id"))
+    if state is None:
+        return {}
+    reads = _Reads(ctx)
+    now = await reads.get(table.USER_GROUPS, {"as_user_id": _get(params, "as_user_id")})
+    ctx.reads.clear()
+    new = [g for g in now or [] if g not in (state.fields.get("groups") or [])] if isinstance(now, list) else []
+    return {"group_id": new[0]} if len(new) == 1 else {}
+
+
+async def _joined(op: Operation, params: Params, ctx: CallContext, reads: _Reads) -> list[State]:
+    """The groups of the user who joins by QR code, so the group joined is found after the write."""
+    uid = _get(params, "as_user_id")
+    if not isinstance(uid, int):
+        return []
+    data = await reads.get(table.USER_GROUPS, {"as_user_id": uid})
+    if not isinstance(data, list):
+        return []
+    return [State("member", uid, None, {"groups": list(cast(list[Any], data))})]
+
+
 READERS: dict[str, Reader] = {
-    **dict.fromkeys(
-        (
-            "set_group_name",
-            "set_group_description",
-            "set_group_avatar",
-            "set_group_ext",
-            "set_group_member_invite",
-            "set_group_member_modify",
-            "set_group_read_ack",
-            "set_group_hide_member_info",
-            "set_group_history_visible",
-            "set_group_apply_approval",
-            "mute_group",
-            "unmute_group",
-            "set_group_msg_mute_mode",
-            "set_group_msg_push_mode",
-            "destroy_group",
-        ),
-        _group,
-    ),
-    "set_group_display_name": _display_name,
-    "transfer_group_owner": _owner,
-    "add_group_admins": _roles,
-    "remove_group_admins": _roles,
-    "mute_group_members": _mutes,
-    "unmute_group_members": _mutes,
-    "block_group_members": _blocks,
-    "unblock_group_members": _blocks,
-    "invite_group_members": _membership,
-    "kick_group_members": _membership,
-    **dict.fromkeys(
-        (
-            "update_user_profile",
-            "set_user_avatar",
-            "set_user_mobile",
-            "set_user_nickname",
-            "set_username",
-            "set_user_private_info",
-            "set_user_public_info",
-        ),
-        _profile,
-    ),
-    **dict.fromkeys(
-        (
-            "update_user_settings",
-            "set_user_auth_mode",
-            "set_user_auto_download",
-            "set_user_push_disabled",
-            "set_user_push_detail_hidden",
-            "set_user_quiet_hours",
-            "set_user_push_nickname",
-            "set_user_sound_muted",
-            "set_user_vibration",
-        ),
-        _settings,
-    ),
-    "update_user_profiles": _bulk_profiles,
-    "set_user_avatars": _bulk_profiles,
-    "add_friends": _friend,
-    "accept_friend_request": _friend,
-    "remove_friend": _friend,
-    "update_friend": _friend,
-    "block_user": _blocked,
-    "unblock_user": _blocked,
-    "add_push_tags": _tags,
-    "remove_push_tags": _tags,
-    "clear_push_tags": _tags,
-    "pin_conversation": _pinned,
-    "unpin_conversation": _pinned,
-    "rename_group_file": _file,
+    "group": _group,
+    "display name": _display_name,
+    "owner": _owner,
+    "roles": _roles,
+    "mutes": _mutes,
+    "group blocks": _blocks,
+    "membership": _membership,
+    "profile": _profile,
+    "settings": _settings,
+    "profiles": _bulk_profiles,
+    "friend": _friend,
+    "blocked": _blocked,
+    "tags": _tags,
+    "pinned": _pinned,
+    "file": _file,
+    "joined": _joined,
 }
 
 
-def reads_of(op: Operation) -> int:
-    """Read requests `read_before` makes for one call of `op` (bulk profile changes: up to `BULK_READS`)."""
-    reader = READERS.get(op.name)
+def reader_of(op: Operation) -> Reader | None:
+    return READERS.get(table.READ.get(op.name, ""))
+
+
+def reads_of(op: Operation, params: Params | None = None) -> int:
+    """Read requests the effects of one call of `op` make: the before-read, and for a QR join one read after.
+
+    A bulk profile or avatar change reads each user's profile, up to `BULK_READS` (that many without `params`)."""
+    reader = reader_of(op)
     if reader is None:
         return 0
-    if reader is _owner:
+    if reader in (_owner, _joined):
         return 2
     if reader is _bulk_profiles:
-        return BULK_READS
+        items = getattr(params, "changes", None) or getattr(params, "avatars", None) if params is not None else None
+        return min(BULK_READS, len(items)) if items is not None else BULK_READS
     return 1
 
 
@@ -581,7 +571,7 @@ async def read_before(op: Operation, params: Params, ctx: CallContext) -> Before
     cached = getattr(ctx, "before", None)
     if isinstance(cached, Before) and cached.key == key:
         return cached
-    reader = READERS.get(op.name)
+    reader = reader_of(op)
     if reader is None or op.effect is None or op.hints.read_only:
         return None
     reads = _Reads(ctx)
@@ -650,8 +640,16 @@ def _requested(op: Operation, params: Params) -> dict[str, Any]:
     return out
 
 
-def diff(op: Operation, params: Params, before: Before | None, structured: dict[str, Any] | None) -> list[Change]:
-    """The changes of an applied write: before-values from `before`, after-values from the answer or the request."""
+def diff(
+    op: Operation,
+    params: Params,
+    before: Before | None,
+    structured: dict[str, Any] | None,
+    extra: dict[str, Any] | None = None,
+) -> list[Change]:
+    """The changes of an applied write: before-values from `before`, after-values from the answer or the request.
+
+    `extra` holds what only a read after the write reveals (`revealed`: the group a QR code joined)."""
     effect = op.effect
     if effect is None or op.hints.read_only:
         return []
@@ -663,26 +661,27 @@ def diff(op: Operation, params: Params, before: Before | None, structured: dict[
         return ok is None or ok.get(uid, False)
 
     def one(state: State | None, kind: str, id_: Any, fld: str, after: Any) -> Change:
+        known = state is not None and fld in state.fields
         value = state.fields.get(fld) if state is not None else None
-        return Change(kind, id_, state.name if state else None, fld, value, after)
+        return Change(kind, id_, state.name if state else None, fld, value, after, known)
 
     out: list[Change] = []
-    name = op.name
-    if name in ("mute_group_members", "unmute_group_members"):
+    name = table.RULE.get(op.name, "")
+    if name in ("mute members", "unmute members"):
         minutes = _get(params, "duration")
-        after = _mute_after(minutes) if name == "mute_group_members" and isinstance(minutes, int) else None
+        after = _mute_after(minutes) if name == "mute members" and isinstance(minutes, int) else None
         for uid in _get(params, "user_ids") or []:
             if user_ok(uid):
                 out.append(one(b.find("member", uid), "member", uid, "mute_end", after))
         return out
-    if name in ("mute_group", "unmute_group"):
+    if name in ("mute all", "unmute all"):
         gid = _get(params, "group_id")
         after = None
-        if name == "mute_group":
+        if name == "mute all":
             end = data.get("ban_expire_time") if isinstance(data, dict) else None
             after = mute_value(end, unit_ms=False) if end else _mute_after(_get(params, "duration") or 0)
         return [one(b.find("group", gid), "group", gid, "ban_expire_time", after)]
-    if name == "transfer_group_owner":
+    if name == "transfer":
         gid, new = _get(params, "group_id"), _get(params, "new_owner")
         group = b.find("group", gid)
         out.append(one(group, "group", gid, "owner_id", new))
@@ -692,55 +691,53 @@ def diff(op: Operation, params: Params, before: Before | None, structured: dict[
             if state is not None and state.fields.get("role") != role:
                 out.append(one(state, "member", uid, "role", role))
         return out
-    if name in ("add_group_admins", "remove_group_admins"):
-        role = "admin" if name == "add_group_admins" else "member"
+    if name in ("add admins", "remove admins"):
+        role = "admin" if name == "add admins" else "member"
         for uid in _get(params, "user_ids") or []:
             if user_ok(uid):
                 out.append(one(b.find("member", uid), "member", uid, "role", role))
         return out
-    if name in ("invite_group_members", "kick_group_members", "block_group_members", "unblock_group_members"):
-        fld = "membership" if "members" in name and "block" not in name else "blocked"
-        value = name in ("invite_group_members", "block_group_members")
+    if name in ("invite", "kick", "block members", "unblock members"):
+        fld = "blocked" if "block" in name else "membership"
+        value = name in ("invite", "block members")
         for uid in _get(params, "user_ids") or []:
             if user_ok(uid):
                 out.append(one(b.find("member", uid), "member", uid, fld, value))
         return out
-    if name in ("leave_group", "join_group_by_qrcode"):
+    if name in ("leave", "join"):
         uid = _get(params, "as_user_id")
-        gid = _get(params, "group_id") if name == "leave_group" else _joined_group(data)
-        joined = name == "join_group_by_qrcode"
+        gid = _get(params, "group_id") if name == "leave" else (extra or {}).get("group_id")
+        joined = name == "join"
         out.append(Change("member", uid, None, "membership", not joined, joined))
         if joined:
             out.append(Change("member", uid, None, "group_id", None, gid))
         return out
-    if name in ("add_friends", "accept_friend_request", "remove_friend"):
+    if name in ("add friends", "accept friend", "remove friend"):
         ids = _get(params, "user_ids") or [_get(params, "user_id")]
         for uid in ids:
-            out.append(one(b.find("friendship", uid), "friendship", uid, "friendship", name != "remove_friend"))
+            out.append(one(b.find("friendship", uid), "friendship", uid, "friendship", name != "remove friend"))
         return out
-    if name in ("block_user", "unblock_user"):
+    if name in ("block user", "unblock user"):
         uid = _get(params, "user_id")
-        return [one(b.find("friendship", uid), "friendship", uid, "blocked", name == "block_user")]
-    if name in ("disable_users", "enable_users"):
+        return [one(b.find("friendship", uid), "friendship", uid, "blocked", name == "block user")]
+    if name in ("disable", "enable"):
         return [
-            Change("user", uid, None, "disabled", None, name == "disable_users") for uid in _get(params, "user_ids")
+            Change("user", uid, None, "disabled", None, name == "disable", False) for uid in _get(params, "user_ids")
         ]
-    if name in ("add_push_tags", "remove_push_tags", "clear_push_tags"):
+    if name in ("add tags", "remove tags", "clear tags"):
         uid = _get(params, "as_user_id")
         state = b.find("device binding", uid)
         now = set(state.fields.get("tags") or []) if state else set[str]()
         tags = set(_get(params, "tags") or [])
-        after = (
-            sorted(now | tags) if name == "add_push_tags" else [] if name == "clear_push_tags" else sorted(now - tags)
-        )
+        after = sorted(now | tags) if name == "add tags" else [] if name == "clear tags" else sorted(now - tags)
         if state is None:
-            after = sorted(tags) if name == "add_push_tags" else []
+            after = sorted(tags) if name == "add tags" else []
         return [one(state, "device binding", uid, "tags", after)]
-    if name in ("pin_conversation", "unpin_conversation"):
+    if name in ("pin", "unpin"):
         cid = _get(params, "conversation_id")
-        return [one(b.find("conversation", cid), "conversation", cid, "pinned", name == "pin_conversation")]
-    if name in ("update_user_profiles", "set_user_avatars"):
-        items = _get(params, "changes") if name == "update_user_profiles" else _get(params, "avatars")
+        return [one(b.find("conversation", cid), "conversation", cid, "pinned", name == "pin")]
+    if name in ("profiles", "avatars"):
+        items = _get(params, "changes") if name == "profiles" else _get(params, "avatars")
         for item in items or []:
             row = item.model_dump(exclude_none=True) if hasattr(item, "model_dump") else dict(item)
             uid = row.pop("user_id", None)
@@ -750,10 +747,10 @@ def diff(op: Operation, params: Params, before: Before | None, structured: dict[
             for key, value in row.items():
                 out.append(one(state, "user", uid, key, value))
         return out
-    if name in ("bind_device_token", "unbind_device_token"):
+    if name in ("bind token", "unbind token"):
         sn = _get(params, "device_sn")
-        bound = name == "bind_device_token"
-        return [Change("device binding", sn, None, "device_token", None, "[bound]" if bound else None)]
+        bound = name == "bind token"
+        return [Change("device binding", sn, None, "device_token", None, "[bound]" if bound else None, False)]
     created = _created(op, params, data)
     if created is not None:
         return [created]
@@ -819,21 +816,7 @@ def _target_id(op: Operation, params: Params) -> Any:
     return None
 
 
-def _joined_group(data: Any) -> Any:
-    if isinstance(data, dict):
-        return cast(dict[str, Any], data).get("group_id")
-    if isinstance(data, int) and not isinstance(data, bool):
-        return data
-    return None
-
-
-CREATED_ID = {
-    "register_user": ("user_id", "username"),
-    "register_push_user": ("user_id", "username"),
-    "create_group": ("group_id", "name"),
-    "create_group_announcement": ("id", "title"),
-    "add_group_file": ("file_id", "name"),
-}
+CREATED_ID = table.CREATED
 
 
 def _created(op: Operation, params: Params, data: Any) -> Change | None:
@@ -855,13 +838,14 @@ def undo_info(
     reachable: Collection[str] | None = None,
     before: Before | None = None,
     journaled: bool = True,
+    result: Any = None,
 ) -> dict[str, Any]:
     """`{"possible": true, "how": ...}` or `{"possible": false, "why": ...}`, in the declaration's words."""
     effect = op.effect
     said = " ".join(effects.undo_sentences(effect, lang, reachable))
     if effect is None or effect.inverse is None:
         return {"possible": False, "why": said}
-    missing = missing_before(op, before)
+    missing = missing_before(op, before, result)
     if missing:
         why = (
             f"撤销需要写入前的{'、'.join(missing)},而它们未能读取。"
@@ -888,22 +872,37 @@ def undo_info(
     return {"possible": True, "how": f"{how} {note}".strip()}
 
 
-def missing_before(op: Operation, before: Before | None) -> list[str]:
-    """The `before.x` fields the inverse needs that the before-read did not give."""
+def missing_before(
+    op: Operation, before: Before | None, result: Any = None, *, from_journal: bool = False
+) -> list[str]:
+    """The `before.x` fields the inverse needs that were not read.
+
+    Live (`from_journal` False): each needed field must be in the before-read, or in the answer (`result`,
+    e.g. the group a QR code joined). From a journal entry: only the changed fields are set back, so a
+    field is missing when its change says its before-value is unknown.
+    """
     effect = op.effect
     if effect is None or effect.inverse is None:
         return []
-    needed = [
+    needed = {
         s[len("before.") :]
         for _, value in effect.inverse.args
         for s in [value.strip("[]") if isinstance(value, str) else ""]
         if s.startswith("before.")
-    ]
+    }
     if not needed:
         return []
-    if before is None or not before.targets:
-        return sorted(set(needed))
-    return sorted({n for n in needed if not any(n in s.fields for s in before.targets)})
+    if table.RULE.get(op.name) in BULK_OWN_VALUES:
+        return [] if before is not None and before.targets else sorted(needed)
+    if from_journal:
+        return sorted(needed & (before.unknown if before is not None else needed))
+    have = {n for s in (before.targets if before is not None else []) for n in s.fields}
+    if isinstance(result, dict):
+        have |= {str(k) for k, v in cast(dict[Any, Any], result).items() if v is not None}
+    return sorted(needed - have)
+
+
+BULK_OWN_VALUES = ("profiles", "avatars")  # rules of writes that take a list of users' own values
 
 
 def _resolve(source: Any, arguments: dict[str, Any], before: Before, result: Any, item: Any, key: Any) -> Any:
@@ -914,7 +913,10 @@ def _resolve(source: Any, arguments: dict[str, Any], before: Before, result: Any
     if source == "item":
         return item
     if source.startswith("before."):
-        return before.values(key).get(source[len("before.") :])
+        values, name = before.values(key), source[len("before.") :]
+        if name not in values and isinstance(result, dict):  # known only after the write (the group a QR code joined)
+            return cast(dict[str, Any], result).get(name)
+        return values.get(name)
     if source == "result":
         return result
     if source.startswith("result."):
@@ -934,7 +936,7 @@ def inverse_calls(
         return []
     inverse = effect.inverse
     b = before if isinstance(before, Before) else Before.from_dict(before) if isinstance(before, dict) else Before()
-    if op.name in ("update_user_profiles", "set_user_avatars"):
+    if table.RULE.get(op.name) in BULK_OWN_VALUES:
         return _bulk_inverse(op, arguments, b)
     items: list[Any] = list(arguments.get(inverse.each) or []) if inverse.each else [None]
     calls: list[tuple[str, dict[str, Any]]] = []
@@ -950,7 +952,7 @@ def inverse_calls(
 
 def _bulk_inverse(op: Operation, arguments: dict[str, Any], before: Before) -> list[tuple[str, dict[str, Any]]]:
     """A bulk profile or avatar change is taken back by the same call with each user's old values."""
-    key = "changes" if op.name == "update_user_profiles" else "avatars"
+    key = "changes" if table.RULE.get(op.name) == "profiles" else "avatars"
     rows: list[dict[str, Any]] = []
     for item in arguments.get(key) or []:
         if not isinstance(item, dict):
@@ -967,16 +969,42 @@ def _bulk_inverse(op: Operation, arguments: dict[str, Any], before: Before) -> l
 # --- the result --------------------------------------------------------------------------------
 
 
-def summary(changes: list[Change], lang: str = "en") -> dict[str, Any] | None:
+def summary(changes: list[Change], lang: str = "en", shown: int = SHOWN) -> dict[str, Any] | None:
     """For a bulk write: how many changes, and the fields; None when all are listed."""
-    if len(changes) <= SHOWN:
+    if len(changes) <= shown:
         return None
     fields: dict[str, int] = {}
     for c in changes:
         fields[c.field] = fields.get(c.field, 0) + 1
-    rest = len(changes) - SHOWN
-    more = f"另有{rest}项变更未列出" if lang == "zh" else f"{rest} more change(s) not listed"
-    return {"count": len(changes), "by_field": fields, "shown": SHOWN, "more": more}
+    rest = len(changes) - shown
+    more = (
+        f"另有{rest}项变更未列出(逐项结果见full_result)"
+        if lang == "zh"
+        else f"{rest} more not listed (per-item rows at full_result, where given)"
+    )
+    return {"count": len(changes), "by_field": fields, "more": more}
+
+
+def _answer_values(structured: dict[str, Any], extra: dict[str, Any] | None) -> dict[str, Any]:
+    """What the inverse may take from the answer: its data's fields, and what a read after the write revealed."""
+    data = structured.get("data")
+    out: dict[str, Any] = dict(cast(dict[str, Any], data)) if isinstance(data, dict) else {}
+    return {**out, **(extra or {})}
+
+
+def _named(change: Change, structured: dict[str, Any]) -> Change:
+    """A target the before-read did not name gets the name the result's own names map gives (no extra read)."""
+    if change.name is not None or change.id is None:
+        return change
+    kind = change.kind
+    if kind in ("user", "member", "friendship", "settings"):
+        entry = (structured.get("users") or {}).get(str(change.id))
+        name = entry.get("username") or entry.get("nick_name") if isinstance(entry, dict) else None
+    elif kind == "group":
+        name = (structured.get("groups") or {}).get(str(change.id))
+    else:
+        name = None
+    return replace(change, name=name) if isinstance(name, str) and name else change
 
 
 def with_effects(
@@ -987,14 +1015,16 @@ def with_effects(
     lang: str,
     reachable: Collection[str] | None = None,
     journaled: bool = True,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An applied write's result with `changes` (bulk: the first ones and a count) and `undo`."""
-    found = diff(op, params, before, structured)
+    found = [_named(c, structured) for c in diff(op, params, before, structured, extra)]
     out = dict(structured)
-    out["changes"] = [c.as_dict() for c in found[:SHOWN]]
-    if (counted := summary(found, lang)) is not None:
+    shown = BULK_SHOWN if op.batch is not None else SHOWN
+    out["changes"] = [c.as_dict() for c in found[:shown]]
+    if (counted := summary(found, lang, shown)) is not None:
         out["changes_summary"] = counted
-    info = undo_info(op, lang, reachable, before, journaled)
+    info = undo_info(op, lang, reachable, before, journaled, _answer_values(structured, extra))
     if before is not None and before.note:
         info = {**info, "note": before.note}
     out["undo"] = info

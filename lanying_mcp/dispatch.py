@@ -183,7 +183,7 @@ def output_model(op: Operation) -> type[BaseModel]:
     declaring it would add its description to every tool of the listing.
     """
     camel = "".join(part.title() for part in op.name.split("_"))
-    if op.runs is not None:  # it answers with the result of the tool it runs, of that tool's shape
+    if op.runs is not None or op.expands is not None:  # it answers with the result of the tool(s) it runs
         return create_model(f"{camel}Result", __base__=ApiModel)
     fields: dict[str, Any] = {"data": (op.result | None, None)}
     names = list(op.extras)
@@ -468,17 +468,17 @@ async def _execute(
                 return value
             envelope = value if isinstance(value, Envelope) else Envelope(value, {})
             enriched = _capped_note(await names.enrich(op, shape(op, envelope), ctx, params), ctx)
-            return success(_effects(op, params, before, mask(op, enriched, ctx, found), ctx))
+            return success(await _effects(op, params, before, mask(op, enriched, ctx, found), ctx))
         if op.batch is not None:
             from . import bulk  # bulk builds on this module's outcomes: imported when first needed
 
             outcome = await bulk.run_batches(op, bulk.split(op, params) or [params], ctx)
-            return await _named(op, _bulk_effects(op, params, before, outcome, ctx), ctx, params)
+            return await _named(op, await _bulk_effects(op, params, before, outcome, ctx), ctx, params)
         params, retry = prepare(op, params)
         try:
             structured = shape(op, await ctx.client.call(op, params, retry=retry))
             structured = await names.enrich(op, structured, ctx, params)  # names if settings.names; cleans text
-            structured = _effects(op, params, before, _capped_note(structured, ctx), ctx)
+            structured = await _effects(op, params, before, _capped_note(structured, ctx), ctx)
             return success(mask(op, structured, ctx, found), params=params, lang=ctx.lang)
         except errors.LanyingError as exc:
             if op.dedup_key is not None:
@@ -506,7 +506,7 @@ async def _read_before(op: Operation, params: Params, ctx: CallContext) -> Any:
     return await changes.read_before(op, params, ctx)
 
 
-def _effects(
+async def _effects(
     op: Operation, params: Params, before: Any, structured: dict[str, Any], ctx: CallContext
 ) -> dict[str, Any]:
     """An applied write's result gains what it changed (`changes`) and whether it can be taken back (`undo`)."""
@@ -515,14 +515,15 @@ def _effects(
     from . import changes
 
     ctx.reads.clear()  # what was read before this write is stale now
+    found = await changes.revealed(op, params, ctx, before)
     journaled = ctx.journal is not None
-    return changes.with_effects(op, params, before, structured, ctx.lang, ctx.catalogue or None, journaled)
+    return changes.with_effects(op, params, before, structured, ctx.lang, ctx.catalogue or None, journaled, found)
 
 
-def _bulk_effects(op: Operation, params: Params, before: Any, outcome: Outcome, ctx: CallContext) -> Outcome:
+async def _bulk_effects(op: Operation, params: Params, before: Any, outcome: Outcome, ctx: CallContext) -> Outcome:
     if not outcome.ok:
         return outcome
-    structured = _effects(op, params, before, outcome.structured, ctx)
+    structured = await _effects(op, params, before, outcome.structured, ctx)
     done = success(structured, outcome.text.partition("\n")[0] if "\n" in outcome.text else None)
     done.attachment, done.meta = outcome.attachment, outcome.meta
     return done

@@ -403,6 +403,36 @@ _ENGLISH_ENTRIES: dict[int | str, Entry] = {
         "Nothing was sent. The operator must make the state file (LANYING_STATE_FILE) writable again: check its "
         "folder, permissions and free disk space; or turn the journal off with LANYING_JOURNAL=false.",
     ),
+    "cannot_undo": Entry(
+        "This change cannot be taken back with undo_change",
+        "此变更无法用undo_change撤销",
+        "Nothing was sent. The message says why; set the value back with the tool that changed it, if it can.",
+    ),
+    "irreversible": Entry(
+        "The write that made this change cannot be undone",
+        "产生此变更的写操作无法撤销",
+        "Nothing was sent. The message gives the reason; tell the human it cannot be taken back.",
+    ),
+    "changed_since": Entry(
+        "The target changed after this change, so undoing it would overwrite the newer value",
+        "此变更之后目标又被修改,撤销会覆盖较新的值",
+        "Nothing was sent. Tell the human what it is now; undo_change with force: true undoes it anyway.",
+    ),
+    "journal_off": Entry(
+        "The change journal is off, so there is no change to undo",
+        "变更日志未开启,没有可撤销的变更",
+        "Nothing was sent. The operator turns the journal on with LANYING_JOURNAL=true.",
+    ),
+    "unknown_change": Entry(
+        "No change with this change_id in this app's journal",
+        "本应用的变更日志中没有此change_id",
+        "Pass the change ID a write's result gives, or find it with list_changes.",
+    ),
+    "undo_incomplete": Entry(
+        "The undo stopped partway: some of its calls were applied, the rest were not",
+        "撤销中途停止:部分调用已生效,其余未执行",
+        "The message lists the steps applied (each with its change_id); fix the cause and undo the rest by hand.",
+    ),
     "lookup_cap": Entry(
         "The call needed more API look-ups than one call may make",
         "此调用需要的API查询次数超过单次调用上限",
@@ -487,6 +517,12 @@ _HINTS_ZH: dict[int | str, str] = {
     "response_too_large": "每次少取一些(更小的page_size或更少的ID);运营者可调大LANYING_MAX_RESPONSE_BYTES。",
     "audit_unavailable": "本次未发送任何请求。运营者须让审计日志路径(LANYING_AUDIT_LOG)重新可写:检查目录是否存在、权限和磁盘空间。",
     "journal_unavailable": "本次未发送任何请求。运营者须让状态文件(LANYING_STATE_FILE)重新可写:检查目录、权限和磁盘空间;或以LANYING_JOURNAL=false关闭变更日志。",
+    "cannot_undo": "未发送任何请求。原因见消息;如可以,请用原来修改它的工具改回。",
+    "irreversible": "未发送任何请求。原因见消息;请告知用户此操作无法撤回。",
+    "changed_since": "未发送任何请求。请告知用户目标现在的值;如仍要撤销,用undo_change并加force: true。",
+    "journal_off": "未发送任何请求。运营者可设置LANYING_JOURNAL=true开启变更日志。",
+    "unknown_change": "请使用写操作结果给出的变更ID,或用list_changes查找。",
+    "undo_incomplete": "消息列出了已生效的步骤(各带change_id);请排除原因后手动撤销其余部分。",
     "lookup_cap": "减少单次调用的内容:更小的页或limit、更少的ID、更精确的查找(用确切的用户名或手机号代替昵称扫描);运营者可调大LANYING_MAX_LOOKUPS。",
     "deadline": "API响应太慢。读操作请稍后重试或少取一些(更小的页、更少的ID);写操作请先用读操作确认是否已生效再决定是否重试。运营者可调大LANYING_CALL_DEADLINE。",
     "missing_credentials": "请在请求中携带X-Lanying-App-Id和X-Lanying-Access-Token请求头。",

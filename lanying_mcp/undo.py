@@ -23,23 +23,17 @@ from pydantic import ValidationError
 
 from . import changes, effects, errors
 from .redact import MASK
-from .spec import WRITE, Operation, Params, f, secret_arguments
+from .spec import Operation, Params, f, secret_arguments
 
 if TYPE_CHECKING:
     from .dispatch import CallContext, Outcome
 
-NAME = "undo_change"
 _REDACTED = (MASK, "[redacted]", "[masked]")
 
 
 class UndoChange(Params):
-    change_id: str = f(
-        "change_id of an applied write (from its result or list_changes).",
-        "已生效写操作的change_id(见其结果或list_changes)。",
-        min_length=1,
-        max_length=100,
-    )
-    force: bool = f("Undo even if the target changed since.", "即使目标此后已变也撤销。", False)
+    change_id: str = f("From a write's result.", "见写操作的结果。", min_length=1, max_length=100)
+    force: bool = f("Undo even if changed since.", "即使此后已变也撤销。", False)
 
 
 @dataclass
@@ -83,6 +77,7 @@ def _result_from(op: Operation, entry: dict[str, Any]) -> dict[str, Any]:
 
 async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> Plan:
     """The inverse calls of the entry `p.change_id`, or the reason there are none to run."""
+    from .dispatch import validate
     from .toolsets import CATALOGUE
 
     lang = ctx.lang
@@ -100,10 +95,10 @@ async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> 
     if entry is None:
         return Plan(
             refusal=_refuse(
-                f"no change {errors.excerpt(p.change_id, 60)!r} in this app's journal: pass a change_id from a write's "
-                "result or from list_changes",
-                f"本应用的变更日志中没有{errors.excerpt(p.change_id, 60)}:请使用写操作结果或list_changes中的change_id",
-                "not_found",
+                f"no change {errors.excerpt(p.change_id, 60)!r} in this app's journal: pass the change_id from a "
+                "write's result",
+                f"本应用的变更日志中没有{errors.excerpt(p.change_id, 60)}:请使用写操作结果中的change_id",
+                "unknown_change",
             )
         )
     tool = str(entry.get("tool"))
@@ -130,14 +125,14 @@ async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> 
     secret = secret_arguments(op.params)
     for name, source in effect.inverse.args:
         plain = source.strip("[]") if isinstance(source, str) else ""
-        if plain in secret or arguments.get(plain) in _REDACTED:
+        if arguments.get(plain) is not None and (plain in secret or arguments.get(plain) in _REDACTED):
             found.refusal = _refuse(
                 f"{tool} cannot be undone from the journal: its inverse {effect.inverse.tool} needs {name}, taken from "
                 f"the secret argument {plain}, which the journal does not keep",
                 f"无法从变更日志撤销{tool}:其逆操作{effect.inverse.tool}需要的{name}来自保密参数{plain},日志不保存它",
             )
             return found
-    missing = changes.missing_before(op, before)
+    missing = changes.missing_before(op, before, from_journal=True)
     if missing:
         found.refusal = _refuse(
             f"{tool} cannot be undone: the value(s) before it ({', '.join(missing)}) were not read, so they are "
@@ -153,6 +148,14 @@ async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> 
         if name not in ctx.catalogue and ctx.catalogue:
             found.refusal = errors.NotAllowed(
                 f"the inverse of {tool}, {name}, is not available on this server (not in the selected tools)"
+            )
+            return found
+        try:
+            validate(inverse, args)
+        except errors.LanyingError as exc:
+            found.refusal = _refuse(
+                f"{tool} cannot be undone: {name} cannot set back the value before ({exc.message})",
+                f"无法撤销{tool}:{name}无法设回写入前的值({exc.message})",
             )
             return found
         found.calls.append((inverse, args))
@@ -180,7 +183,7 @@ async def drift(ctx: CallContext, op: Operation, entry: dict[str, Any]) -> error
     """The refusal when a declared field of the target is no longer the entry's after-value; None when unchanged."""
     from .dispatch import validate
 
-    if op.name not in changes.READERS:
+    if changes.reader_of(op) is None:
         return None  # nothing readable to compare: the inverse runs on the journal's word
     try:
         params = validate(op, cast(dict[str, Any], entry.get("arguments") or {}))
@@ -210,7 +213,7 @@ async def drift(ctx: CallContext, op: Operation, entry: dict[str, Any]) -> error
         return None
     change, current = moved[0]
     target = cast(dict[str, Any], change.get("target") or {})
-    what = f"{target.get('kind')} {target.get('name') or target.get('id')}"
+    what = f"{target.get('kind')} {target.get('id')}" + (f" ({target.get('name')})" if target.get("name") else "")
     who = ""
     journal = ctx.journal
     if journal is not None:
@@ -237,10 +240,12 @@ async def drift(ctx: CallContext, op: Operation, entry: dict[str, Any]) -> error
 async def run(ctx: CallContext, p: UndoChange) -> Outcome:
     """Run the inverse calls of a change through dispatch (consent, journal, effects), or refuse."""
     from .dispatch import execute, failure, success
+    from .toolsets.meta import UNDO_CHANGE
 
+    name = UNDO_CHANGE.name
     found = await plan(ctx, p)
     if found.refusal is not None:
-        return failure(NAME, found.refusal, ctx.lang)
+        return failure(name, found.refusal, ctx.lang)
     saved = ctx.undoes
     ctx.undoes = p.change_id
     results: list[Outcome] = []
@@ -276,7 +281,7 @@ async def run(ctx: CallContext, p: UndoChange) -> Outcome:
     if not ok:
         err = next(o.structured.get("error") for o in results if not o.ok)
         return failure(
-            NAME,
+            name,
             errors.LanyingError(
                 f"the undo stopped at step {len(results)} of {len(found.calls)}: {err.get('message') if err else ''}; "
                 f"steps applied before it stay applied: {[s.get('change_id') for s in steps if s['ok']]}",
@@ -316,24 +321,5 @@ async def drifted(ctx: CallContext, params: Params) -> bool:
     return found.refusal is not None
 
 
-async def _handler(ctx: CallContext, p: UndoChange) -> Any:
+async def handler(ctx: CallContext, p: UndoChange) -> Any:
     return await run(ctx, p)
-
-
-UNDO_CHANGE = Operation(
-    name=NAME,
-    http="LOCAL undo_change",
-    local=True,
-    params=UndoChange,
-    result=Any,
-    handler=_handler,
-    expands=expand,
-    hints=WRITE,
-    toolset="meta",
-    title=("Undo change", "撤销变更"),
-    description=(
-        "Take back a write by its change_id: runs its inverse with the values before it. Refuses if "
-        "irreversible or changed since.",
-        "按change_id撤销一次写操作:用写入前的值执行其逆操作。不可撤销或目标此后已变时拒绝。",
-    ),
-)

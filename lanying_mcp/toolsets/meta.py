@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import errors
-from ..spec import READ, ApiModel, Operation, Params, f
-from ..undo import UNDO_CHANGE
+from .. import errors, undo
+from ..spec import READ, WRITE, ApiModel, Operation, Params, f
 
 if TYPE_CHECKING:
     from ..dispatch import CallContext
@@ -66,6 +65,23 @@ EXPLAIN_ERROR = Operation(
     hints=READ,
     toolset="meta",
     default=True,
+)
+
+UNDO_CHANGE = Operation(
+    name="undo_change",
+    http="LOCAL undo_change",
+    local=True,
+    params=undo.UndoChange,
+    result=Any,
+    handler=undo.handler,
+    expands=undo.expand,
+    hints=WRITE,
+    toolset="meta",
+    title=("Undo change", "撤销变更"),
+    description=(
+        "Take back a write: runs its inverse with the values before. Refuses if irreversible or changed since.",
+        "撤销一次写操作:以写入前的值执行其逆操作。不可撤销或此后已变时拒绝。",
+    ),
 )
 
 LOCAL_OPERATIONS = [EXPLAIN_ERROR, UNDO_CHANGE]
