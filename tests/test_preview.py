@@ -149,9 +149,14 @@ def _split(fresh: str) -> tuple[str, list[str]]:
     return where, [p for p in rest.replace("[", ".[").split(".") if p]
 
 
+# Writes whose target only the state after them names (joining by QR code: the group is found by reading
+# the user's groups after the write), so the preview cannot say how to take them back.
+ANSWER_NAMES_TARGET = {"join_group_by_qrcode"}
+
+
 def _same_target(previewed: dict[str, Any], applied: dict[str, Any]) -> bool:
     """The same target; a created one has its ID only once the API answers."""
-    keys = ("kind", "name") if previewed["id"] is None else ("kind", "id", "name")
+    keys = [k for k in ("kind", "id", "name") if previewed[k] is not None]  # a name may come from the answer
     return all(previewed[k] == applied[k] for k in keys)
 
 
@@ -227,7 +232,8 @@ async def test_preview_then_apply_sends_what_was_previewed(label: str, op: Opera
             target = change["target"]
             like = [c for c in shown["changes"] if c["field"] == change["field"] and _same_target(c["target"], target)]
             assert like and like[0]["before"] == change["before"], (change, shown["changes"])
-        assert shown["undo"] == done["undo"]
+        if op.name not in ANSWER_NAMES_TARGET:
+            assert shown["undo"] == done["undo"]
     sent = tap.writes()
     assert len(sent) == len(shown["requests"]), (applied.content, [f"{r.method} {r.url}" for r in sent])
     for row, request in zip(shown["requests"], sent, strict=True):
