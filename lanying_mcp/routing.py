@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import consent, errors
+from . import consent, errors, preview
 from .apps import load_profiles, request_credentials
 from .client import LanyingClient
 from .dispatch import validate
@@ -41,6 +41,13 @@ class Router:
     def target(self, op: Operation, arguments: dict[str, Any]) -> tuple[Operation | None, dict[str, Any]]:
         return consent.target(op, arguments, self.reachable(), validate)
 
+    def _sent(self, op: Operation, arguments: dict[str, Any]) -> Operation | None:
+        """The operation whose app and credentials the call needs: a preview needs those of the call it describes."""
+        target, inner = self.target(op, arguments)
+        if target is not None and target.name == preview.PREVIEW_CALL:
+            return preview.previewed(inner, self.reachable())
+        return target
+
     def route(
         self, op: Operation, headers: Mapping[str, str] | None, arguments: dict[str, Any]
     ) -> tuple[LanyingClient, dict[str, Any]]:
@@ -54,14 +61,14 @@ class Router:
                     f"app {name!r} is not a configured profile; use one of {', '.join(sorted(self.app_clients))}"
                 )
             client = self.app_clients[name]
-            target, _ = self.target(op, args)
+            target = self._sent(op, args)
             if self.profiles.apps[name].read_only and target is not None and not target.hints.read_only:
                 raise errors.NotAllowed(f"app {name!r} is read-only in the profiles file; {target.name} writes")
         if self.settings.request_credentials and headers is not None:
             creds = self._credentials_of(headers)
             if creds:
                 client = client.with_settings(client.settings.with_(**creds))
-        target, _ = self.target(op, args)
+        target = self._sent(op, args)
         if target is None or target.local:
             return client, args  # answered locally (or unknown): no app credentials involved
         if not client.settings.app_id or not client.settings.access_token.get_secret_value():

@@ -25,6 +25,7 @@ from .identity import caller_identity
 from .journal import Journal
 from .mentions import prune, prune_schema
 from .policy import Policy
+from .preview import PREVIEW_CALL
 from .redact import check_maskable, redactor_for
 from .results import ResultStore
 from .routing import Router, key_of
@@ -219,7 +220,7 @@ class LanyingServer(LanyingMCP):
 
     def _parameters(self, op: Operation, lang: str) -> dict[str, Any]:
         schema = cached(op.name, lang, "input") or input_schema(op.params, lang)
-        if self.profiles is not None and (not op.local or op.runs is not None):
+        if self.profiles is not None and (not op.local or op.runs is not None or op.name == PREVIEW_CALL):
             names = sorted(self.profiles.apps)
             text = (
                 f"Which app to call (default {self.profiles.default})."

@@ -222,6 +222,27 @@ async def test_execute_without_a_grant_fails_closed(label, op, args):
     assert api.seen == []
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize(("label", "op", "args"), CASES, ids=IDS)
+async def test_preview_with_a_declining_human_reaches_nothing(label, op, args, mode):
+    """A preview is a path too: directly, through call_tool, and in discovery mode, it never asks and never writes."""
+    ASKED.clear()
+    for selection in ({"toolsets": ()}, {"discovery": True}):
+        api = Recorder()
+        server = build_server(settings(**selection), transport=httpx2.MockTransport(api))
+        async with Client(server, mode=mode, elicitation_callback=decline) as client:
+            asked = {"name": op.name, "arguments": args}
+            direct = await client.call_tool("preview_call", asked)
+            through = await client.call_tool("call_tool", {"name": "preview_call", "arguments": asked})
+            wrapped = await client.call_tool("preview_call", {"name": "call_tool", "arguments": asked})
+        for result in (direct, through):
+            assert not result.is_error, result.content
+            assert result.structured_content["data"]["question"], "the preview does not show the question"
+        assert wrapped.is_error and "cannot be previewed" in wrapped.structured_content["error"]["message"]
+        assert api.writes_of(op) == [], api.seen
+    assert ASKED == []
+
+
 def test_cli_push_to_every_device_needs_yes(monkeypatch, capsys):
     """The CLI used to decide before it had the arguments, so all_devices ran without --yes."""
     api = Recorder()

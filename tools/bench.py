@@ -362,6 +362,50 @@ async def journal_cost(env: Env, plan: Plan, owner: int) -> tuple[list[Row], lis
     )
     row.met = cost.added_ms <= 1.0
     return [row], [bench_journal.report(cost)]
+async def preview_cost(env: Env, plan: Plan, owner: int, group_id: int) -> list[Row]:
+    """preview_call of set_group_name against the same call applied, at the dispatcher over loopback HTTP.
+
+    A preview runs the call's path twice with writes recorded (to mark fresh values) and reads the group's
+    size for the reach; the applied call sends the write. The two alternate within each round.
+    """
+    from lanying_mcp import preview
+    from lanying_mcp.client import LanyingClient
+    from lanying_mcp.dispatch import CallContext, execute
+    from lanying_mcp.settings import Settings
+    from lanying_mcp.toolsets import CATALOGUE
+
+    settings = Settings(endpoint=env.api, app_id=APP_ID, access_token=TOKEN)
+    client = LanyingClient(settings)
+    ctx = CallContext(client, catalogue=CATALOGUE)
+    tool = preview.build(lambda: CATALOGUE, lambda name: None)
+    op = CATALOGUE["set_group_name"]
+    times: dict[str, list[float]] = {"preview": [], "apply": []}
+    per_round = max(5, plan.latency_calls // 10)
+    async with client:
+        args = {"group_id": group_id, "value": "bench name", "as_user_id": owner}
+        await execute(tool, {"name": op.name, "arguments": args}, ctx)  # connections up, models built
+        for n in range(plan.latency_rounds):
+            for kind in ("preview", "apply"):
+                started = time.perf_counter()
+                for i in range(per_round):
+                    args = {"group_id": group_id, "value": f"bench name {n}.{i}", "as_user_id": owner}
+                    if kind == "preview":
+                        outcome = await execute(tool, {"name": op.name, "arguments": args}, ctx)
+                    else:
+                        outcome = await execute(op, args, ctx)
+                    assert outcome.ok, outcome.text
+                times[kind].append((time.perf_counter() - started) * 1000 / per_round)
+    return [
+        ratio_row(
+            "preview",
+            "set_group_name: preview_call vs the call applied",
+            times["preview"],
+            times["apply"],
+            "{:.2f} ms",
+            "",
+            None,
+        )
+    ]
 
 
 def latency_rows(transport: str, rounds: dict[str, list[float]]) -> list[Row]:
@@ -673,7 +717,7 @@ async def setup(env: Env, plan: Plan) -> tuple[int, int, list[int]]:
     return owner, group_id, users
 
 
-SECTIONS = ("cold", "latency", "throughput", "names", "bulk", "journal")
+SECTIONS = ("cold", "latency", "throughput", "names", "bulk", "journal", "preview")
 
 
 def run(plan: Plan, only: tuple[str, ...] = SECTIONS) -> tuple[list[Row], list[str]]:
@@ -710,6 +754,9 @@ def run(plan: Plan, only: tuple[str, ...] = SECTIONS) -> tuple[list[Row], list[s
             journal_rows, journal_notes = asyncio.run(journal_cost(env, plan, owner))
             rows += journal_rows
             notes = journal_notes + notes
+        if "preview" in only:
+            step("preview")
+            rows += asyncio.run(preview_cost(env, plan, owner, group_id))
         if "bulk" in only:
             step("bulk invite")
             bulk_rows, bulk_notes = asyncio.run(bulk(env, plan, owner, users, urls["ours"]))

@@ -52,8 +52,8 @@ def reference() -> str:
         lines.append("")
     local = ", ".join(f"`{op.name}`" for op in LOCAL_OPERATIONS)
     lines.append(
-        f"Always served, answered locally: {local}. Discovery mode adds `search_tools`, "
-        "`get_tool_schema` and `call_tool`."
+        f"Always served, answered locally: {local} and `preview_call` (the requests a call would send, sending "
+        "no write; listed by default). Discovery mode adds `search_tools`, `get_tool_schema` and `call_tool`."
     )
     return "\n".join(lines)
 
