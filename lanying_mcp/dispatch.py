@@ -57,6 +57,7 @@ class CallContext:
     grant: consent.Grant = field(default_factory=consent.Grant)  # the exact calls a human said yes to
     lookups: int = 0  # look-up requests made so far (handler steps, names); at most settings.max_lookups
     capped: bool = False  # a look-up was refused at the cap: the result may be partial
+    plan_id: str | None = None  # set on the calls a plan makes, so their records say which plan they belong to
 
     def lookups_left(self) -> int:
         return max(0, self.client.settings.max_lookups - self.lookups)
@@ -322,7 +323,7 @@ async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCont
         raw = await _execute(op, arguments, ctx, entry)
     if raw is None:
         late = errors.DeadlineExceeded(deadline)
-        if not op.hints.read_only and not op.local:
+        if _writes(op):
             late.may_have_applied = True  # stopped mid-call: a write may have reached the API
         raw = failure(op.name, late, ctx.lang)
     outcome = scrub(raw, ctx.client.settings.access_token.get_secret_value())
@@ -333,6 +334,11 @@ async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCont
     if ctx.audit is not None and not op.hints.read_only and not op.local:
         record(ctx, op, arguments, outcome, entry=entry[0] if entry else None)
     return outcome
+
+
+def _writes(op: Operation) -> bool:
+    """Whether a call of `op` may change the app: a write, or a plan (whose steps may write)."""
+    return not op.hints.read_only and (not op.local or op.plan)
 
 
 def _reachable_hint(op: Operation, outcome: Outcome, ctx: CallContext) -> Outcome:
@@ -427,7 +433,7 @@ async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCon
     except Exception:
         log.exception("tool %s crashed", op.name)
         crash = errors.LanyingError("unexpected failure inside the server", code="internal_error")
-        if attempted and not op.hints.read_only and not op.local:
+        if attempted and _writes(op):
             # The write may have reached the API before the failure: never invite a blind retry.
             crash.may_have_applied = True
             crash.retryable = False

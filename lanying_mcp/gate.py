@@ -23,9 +23,9 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from . import consent, errors
+from . import consent, errors, plan
 from .dispatch import CallContext, Outcome, failure, record, validate
 from .identity import caller_identity
 from .policy import Policy
@@ -33,7 +33,7 @@ from .question import describe
 from .routing import Router
 from .sdk import Answer, Caller, Decision, Question
 from .settings import Settings
-from .spec import Operation, Params
+from .spec import Operation, Risk
 from .state import MemoryState, State, StateError
 
 log = logging.getLogger("lanying_mcp")
@@ -73,6 +73,8 @@ class Gate:
         target, targs = self.router.target(op, args)
         if target is None:
             return Decision.GO
+        if target.plan:
+            return await self._ask_plan(target, targs, caller, client)
         try:
             params = validate(target, targs)
             if self.policy is not None:
@@ -94,6 +96,54 @@ class Gate:
             return Decision.UNRECORDED
         return Question(question + _REF["zh" if self.settings.lang == "zh" else "en"].format(ref=ref), ref)
 
+    def _plan_asks(self, op: Operation, arguments: dict[str, Any]) -> list[tuple[plan.Step, tuple[Risk, ...]]] | None:
+        """The steps of a plan that need a yes, with their risks; None when the plan is broken (the call says why).
+
+        A step with exact arguments needs one when `consent.risks` says so, as if called alone; a step whose
+        arguments wait on an earlier result, whenever its tool could need one at all.
+        """
+        try:
+            whole = cast(plan.ApplyPlan, validate(op, arguments))
+            steps = plan.steps_of(whole, self.router.reachable(), validate)
+            asks: list[tuple[plan.Step, tuple[Risk, ...]]] = []
+            for step in steps:
+                if step.params is None:
+                    if consent.may_ask(step.op, self.policy):
+                        asks.append((step, ()))
+                    continue
+                if self.policy is not None:
+                    self.policy.check(step.op, step.params)
+                if found := consent.risks(step.op, step.params, self.policy):
+                    asks.append((step, found))
+        except errors.LanyingError:
+            return None
+        return asks
+
+    async def _ask_plan(
+        self, op: Operation, arguments: dict[str, Any], caller: Caller, client: Any
+    ) -> Question | Decision:
+        """One question for every step of a plan that needs a yes."""
+        asks = self._plan_asks(op, arguments)
+        if not asks:
+            return Decision.GO  # nothing risky, or a broken plan that fails on its own before any step runs
+        if not caller.can_elicit():
+            return Decision.REFUSE
+        lang = "zh" if self.settings.lang == "zh" else "en"
+        ctx = self.context(caller, client)
+        total = len(cast(plan.ApplyPlan, validate(op, arguments)).steps)
+        lines = [plan.question_head(total, [s for s, _ in asks], lang)]
+        for step, found in asks:
+            text = None
+            if step.params is not None:
+                text = await describe(step.op, step.params, ctx, found)
+            lines.append(plan.step_line(step.index, text or plan.describe_template(step, lang), lang))
+        try:
+            ref = await self._issue(caller_identity(caller.headers()), plan.plan_fingerprint([s for s, _ in asks]))
+        except StateError as exc:
+            log.warning("a confirmation could not be recorded: %s", exc)
+            return Decision.UNRECORDED
+        return Question("\n".join(lines) + _REF[lang].format(ref=ref), ref)
+
     async def _issue(self, who: str, call: str) -> str:
         """The nonce of the open question for this caller and call: the one already asked, or a new one."""
         slot = hashlib.sha256(f"{who}\0{call}".encode()).hexdigest()
@@ -106,16 +156,16 @@ class Gate:
         await self.state.put(PENDING, slot, ref, self.question_seconds)
         return ref
 
-    async def _redeem(self, caller: Caller | None, target: Operation, params: Params) -> str | None:
-        """Use up the answered question's nonce: None when it was this caller's, for this exact call, and
-        still open; else why the answer cannot be used."""
+    async def _redeem(self, caller: Caller | None, call: str) -> str | None:
+        """Use up the answered question's nonce: None when it was this caller's, for this exact call
+        (its fingerprint), and still open; else why the answer cannot be used."""
         if caller is None or caller.ref is None:
             return "no question was asked for this answer"
         raw = await self.state.take(NONCES, caller.ref)
         if raw is None:
             return "this answer was already used, or its question expired"
         record = json.loads(raw)
-        who, call = caller_identity(caller.headers()), consent.fingerprint(target, params)
+        who = caller_identity(caller.headers())
         await self.state.delete(PENDING, hashlib.sha256(f"{record['caller']}\0{record['call']}".encode()).hexdigest())
         if record.get("caller") != who:
             return "this answer was given to another caller"
@@ -134,13 +184,25 @@ class Gate:
         if answer in (Answer.YES, Answer.ABSENT):
             if target is None:
                 return consent.Grant()
-            try:
-                params = validate(target, targs)
-            except errors.LanyingError:
-                return consent.Grant()  # the call reports its bad arguments
+            granted: list[str]
+            if target.plan:
+                if answer is not Answer.YES:
+                    return consent.Grant()  # a plan is never "absent": without a yes, its risky steps are refused
+                asks = self._plan_asks(target, targs)
+                if not asks:
+                    return consent.Grant()  # nothing to cover, or a broken plan that reports itself
+                granted = [plan.step_fingerprint(s) for s, _ in asks]
+                call = plan.plan_fingerprint([s for s, _ in asks])
+            else:
+                try:
+                    params = validate(target, targs)
+                except errors.LanyingError:
+                    return consent.Grant()  # the call reports its bad arguments
+                call = consent.fingerprint(target, params)
+                granted = [call]
             if answer is Answer.YES:
                 try:
-                    why = await self._redeem(caller, target, params)
+                    why = await self._redeem(caller, call)
                 except StateError as exc:
                     why = f"the confirmation could not be checked ({exc})"
                 if why is not None:
@@ -153,7 +215,7 @@ class Gate:
                     if not target.hints.read_only:
                         record(self.context(caller, client), target, targs, outcome, note="answer_not_usable")
                     return outcome
-            return consent.Grant.of([(target, params)], expires=self.clock() + self.grant_seconds)
+            return consent.Grant(frozenset(granted), expires=self.clock() + self.grant_seconds)
         if caller is not None and caller.ref is not None:
             try:  # a no (or no answer) also closes its question
                 await self.state.take(NONCES, caller.ref)

@@ -10,7 +10,7 @@ the catalogue stays one `search_tools` away; `--discovery` lists only the meta-t
 
 from __future__ import annotations
 
-from . import discovery
+from . import discovery, plan
 from .policy import Policy
 from .settings import Settings
 from .spec import Operation
@@ -29,17 +29,21 @@ class Selection:
         self.reachable: dict[str, Operation] = {
             op.name: op for op in [*ops, *LOCAL_OPERATIONS] if op.name not in denied
         }
+        # apply_plan runs only what is reachable, so it widens nothing: listed beside the selected or
+        # everyday tools, and reached through call_tool in discovery mode.
+        steps = [] if settings.read_only or plan.NAME in denied else [plan.build()]
         if explicit:
+            self.reachable.update({op.name: op for op in steps})
             listed = list(self.reachable.values())
         else:
             meta = discovery.build(lambda: self.reachable, self.refusal)
-            self.reachable.update({op.name: op for op in meta})
+            self.reachable.update({op.name: op for op in [*meta, *steps]})
             # explain_error stays reachable but unlisted: every error result already explains itself.
             if settings.discovery:
                 listed = list(meta)
             else:
                 default = select(("default",), settings.tools, settings.exclude_tools, settings.read_only)
-                listed = [*(op for op in default if op.name in self.reachable), *meta]
+                listed = [*(op for op in default if op.name in self.reachable), *meta, *steps]
         self.listed: dict[str, Operation] = {
             op.name: op for op in listed if op.name not in settings.exclude_tools and op.name in self.reachable
         }

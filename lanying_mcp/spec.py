@@ -357,6 +357,9 @@ class Operation:
     # A local meta-operation that runs another operation (discovery's call_tool): from its validated
     # params, the name and arguments of the operation that will really run. Consent is decided on that.
     runs: Callable[[Any], tuple[str, dict[str, Any]]] | None = None
+    # A local meta-operation that runs several operations in order (apply_plan): consent is decided per
+    # step, one question for all that need it (plan.py, gate.py).
+    plan: bool = False
     ids: IdPaths | None = None  # result paths holding user/group IDs and end-user text (names.py, untrusted.py)
     effect: Effect | None = None  # what a write changes and how it is undone (every write declares one)
 
