@@ -48,26 +48,21 @@ REFERENCE_HELP = (
 
 
 class PlanStep(Params):
-    name: str = f("Tool name.", "工具名。", max_length=128)
+    name: str = Field(max_length=128)
     arguments: dict[str, Any] = f(
         "The tool's arguments. " + REFERENCE_HELP[0], "工具参数。" + REFERENCE_HELP[1], default_factory=dict
     )
 
 
 class ApplyPlan(Params):
-    steps: list[PlanStep] = f(
-        "The calls, run in order; stops at the first failure.",
-        "按顺序执行的调用;遇到第一个失败即停止。",
-        min_length=1,
-        max_length=MAX_STEPS,
-    )
+    steps: list[PlanStep] = Field(min_length=1, max_length=MAX_STEPS)
 
 
 class StepOutcome(ApiModel):
     step: int
     name: str
     status: Literal["applied", "failed", "not_run"]
-    result: Any = None
+    result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
 
 
@@ -224,7 +219,7 @@ def step_line(index: int, text: str, lang: str) -> str:
     return f"第{index}步:{text}" if lang == "zh" else f"Step {index}: {text}"
 
 
-def _cut(structured: dict[str, Any], lang: str) -> Any:
+def _cut(structured: dict[str, Any], lang: str) -> dict[str, Any]:
     size = len(json.dumps(structured, ensure_ascii=False, default=str).encode("utf-8"))
     if size <= STEP_RESULT_BYTES:
         return structured
@@ -305,8 +300,7 @@ def build() -> Operation:
         plan=True,
         title=("Apply a plan", "执行计划"),
         description=(
-            "Run several tool calls in order, with one confirmation for all risky steps; stops at the first "
-            "failure. A step can use an earlier step's result.",
-            "按顺序执行多个工具调用,所有高风险步骤只需确认一次;遇到失败即停止。后续步骤可引用前面步骤的结果。",
+            "Run tool calls in order, one confirmation for all; stops at the first failure.",
+            "按顺序执行多个工具调用,只需确认一次;遇到失败即停止。",
         ),
     )
