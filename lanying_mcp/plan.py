@@ -31,6 +31,7 @@ from typing import Any, Literal, cast
 from pydantic import Field
 
 from . import consent, errors, untrusted
+from .discovery import SEARCH_TOOLS
 from .dispatch import CallContext, Outcome, execute, failure, success, validate
 from .spec import WRITE, ApiModel, Operation, Params, f
 
@@ -148,7 +149,7 @@ def steps_of(plan: ApplyPlan, catalogue: dict[str, Operation], validate: Any) ->
     for i, raw in enumerate(plan.steps, start=1):
         op = catalogue.get(raw.name)
         if op is None:
-            find = "; use search_tools to find one" if "search_tools" in catalogue else ""
+            find = f"; use {SEARCH_TOOLS} to find one" if SEARCH_TOOLS in catalogue else ""
             raise errors.ArgumentError(f"step {i}: no tool named {raw.name!r} is available{find}")
         if op.runs is not None or op.plan:
             raise errors.ArgumentError(f"step {i}: {raw.name} is a meta-tool and cannot be a plan step")
