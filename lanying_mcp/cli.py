@@ -293,6 +293,7 @@ def _call(ns: argparse.Namespace, store: Any) -> int:
     from .dispatch import execute, validate
     from .errors import LanyingError
     from .server import LanyingServer
+    from .usernames import resolve
 
     try:
         arguments = json.loads(ns.args) if ns.args else {}
@@ -315,30 +316,32 @@ def _call(ns: argparse.Namespace, store: Any) -> int:
     except LanyingError as exc:
         _say(f"lanying-mcp: {exc}")
         return EXIT_USAGE
-    grant = Grant()
     target, targs = server.router.target(op, args)
-    if target is not None and settings.confirm:
-        try:
-            params = validate(target, targs)
-        except LanyingError:
-            params = None  # the call reports the bad arguments
-        found = risks(target, params, server.policy) if params is not None else ()
-        if found and not ns.yes:
-            _say(
-                f"lanying-mcp: {target.name} with these arguments needs a human's yes "
-                f"({', '.join(r.value for r in found)}); re-run with --yes to confirm you mean it"
-            )
-            return EXIT_USAGE
-        if found and params is not None:
-            grant = Grant.of([(target, params)])
 
     async def run() -> Any:
         try:
+            grant = Grant()
+            if target is not None and settings.confirm:
+                try:  # usernames become user IDs first, as in the call: the yes covers those users
+                    params = validate(target, await resolve(target, targs, server.context(None, client)))
+                except LanyingError:
+                    params = None  # the call reports the bad arguments
+                found = risks(target, params, server.policy) if params is not None else ()
+                if found and not ns.yes:
+                    _say(
+                        f"lanying-mcp: {target.name} with these arguments needs a human's yes "
+                        f"({', '.join(r.value for r in found)}); re-run with --yes to confirm you mean it"
+                    )
+                    return None
+                if found and params is not None:
+                    grant = Grant.of([(target, params)])
             return await execute(op, args, server.context(None, client, grant))
         finally:
             await server.lanying_client.aclose()
 
     outcome = anyio.run(run)
+    if outcome is None:
+        return EXIT_USAGE
     _notes(outcome)
     code = 0 if outcome.ok else 1
     if ns.pick and outcome.ok:

@@ -37,7 +37,7 @@ from .errors import (
     TransportError,
 )
 from .settings import Settings, SettingsError
-from .spec import In, Loc, Operation, Params
+from .spec import In, Loc, Operation, Params, by_name
 
 log = logging.getLogger("lanying_mcp.client")
 
@@ -107,6 +107,9 @@ def build_request(op: Operation, params: Params, *, alternate: bool = False) -> 
     `alternate` sends the operation's first documented alias method instead (an operator setting for
     deployments that accept only that one); fields stay where the primary method puts them.
     """
+    for name, _ in by_name(type(params)):
+        if getattr(params, name, None):  # names are looked up before validation; never sent unresolved
+            raise ArgumentError(f"{name} reached the request unresolved; nothing was sent")
     req = BuiltRequest(op.aliases[0] if alternate and op.aliases else op.method, op.path)
     body: dict[str, Any] = {}
     raw: Any = None

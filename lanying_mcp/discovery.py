@@ -22,7 +22,7 @@ from pydantic import Field
 from . import errors
 from .dispatch import Outcome, execute, failure, output_model
 from .schema import input_schema, output_schema
-from .spec import READ, WRITE, ApiModel, Operation, Params, f
+from .spec import READ, WRITE, ApiModel, Operation, Params, by_name, f
 
 if TYPE_CHECKING:
     from .dispatch import CallContext
@@ -307,8 +307,14 @@ def signature(op: Operation, lang: str) -> tuple[list[str], list[str]]:
     schema = input_schema(op.params, lang)
     props: dict[str, Any] = schema.get("properties", {})
     needed = set(schema.get("required", []))
-    required = [f"{name}: {_type(node)}" for name, node in props.items() if name in needed]
-    optional = [f"{name}: {_type(node)}" for name, node in props.items() if name not in needed]
+    # A user list needed by IDs or by usernames: one required entry says both ways.
+    either = {mark.ids: name for name, mark in by_name(op.params) if mark.required and name in props}
+    needed |= set(either)
+    shown = {name: f"{name}: {_type(node)}" for name, node in props.items() if name not in either.values()}
+    for ids, name in either.items():
+        shown[ids] += f" (or {name}: {_type(props[name])})"
+    required = [text for name, text in shown.items() if name in needed]
+    optional = [text for name, text in shown.items() if name not in needed]
     return required, optional
 
 

@@ -20,7 +20,7 @@ import anyio
 from pydantic import BaseModel, ValidationError, create_model
 from pydantic_core import to_json
 
-from . import consent, errors, names, untrusted
+from . import consent, errors, names, untrusted, usernames
 from .client import Envelope, LanyingClient
 from .mentions import prune
 from .redact import redactor_for
@@ -398,7 +398,8 @@ async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCon
         # The annotation is what callers promise; JSON from a client or the command line may still differ.
         if arguments is not None and not isinstance(arguments, dict):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise errors.ArgumentError("arguments must be a JSON object")
-        params = validate(op, arguments or {})
+        # Usernames become user IDs before validation, as in the confirmation gate (usernames.py).
+        params = validate(op, await usernames.resolve(op, arguments or {}, ctx))
         if ctx.policy is not None:
             ctx.policy.check(op, params)
         found = check_consent(op, params, ctx)

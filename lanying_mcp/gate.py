@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
-from . import consent, errors, plan
+from . import consent, errors, plan, usernames
 from .dispatch import CallContext, Outcome, failure, record, validate
 from .identity import caller_identity
 from .policy import Policy
@@ -75,8 +75,11 @@ class Gate:
             return Decision.GO
         if target.plan:
             return await self._ask_plan(target, targs, caller, client)
+        ctx = self.context(caller, client)
         try:
-            params = validate(target, targs)
+            # Usernames become user IDs here as in the call itself, so the question, the reach and the
+            # grant's fingerprint are about the same users the call will send to.
+            params = validate(target, await usernames.resolve(target, targs, ctx))
             if self.policy is not None:
                 self.policy.check(target, params)
         except errors.LanyingError:
@@ -86,7 +89,7 @@ class Gate:
             return Decision.GO
         if not caller.can_elicit():
             return Decision.REFUSE
-        question = await describe(target, params, self.context(caller, client), risks)
+        question = await describe(target, params, ctx, risks)
         if question is None:
             return Decision.ABSENT
         try:
@@ -96,7 +99,9 @@ class Gate:
             return Decision.UNRECORDED
         return Question(question + _REF["zh" if self.settings.lang == "zh" else "en"].format(ref=ref), ref)
 
-    def _plan_asks(self, op: Operation, arguments: dict[str, Any]) -> list[tuple[plan.Step, tuple[Risk, ...]]] | None:
+    async def _plan_asks(
+        self, op: Operation, arguments: dict[str, Any], ctx: CallContext
+    ) -> list[tuple[plan.Step, tuple[Risk, ...]]] | None:
         """The steps of a plan that need a yes, with their risks; None when the plan is broken (the call says why).
 
         A step with exact arguments needs one when `consent.risks` says so, as if called alone; a step whose
@@ -104,7 +109,7 @@ class Gate:
         """
         try:
             whole = cast(plan.ApplyPlan, validate(op, arguments))
-            steps = plan.steps_of(whole, self.router.reachable(), validate)
+            steps = await plan.prepared(plan.steps_of(whole, self.router.reachable(), validate), ctx)
             asks: list[tuple[plan.Step, tuple[Risk, ...]]] = []
             for step in steps:
                 if step.params is None:
@@ -123,13 +128,13 @@ class Gate:
         self, op: Operation, arguments: dict[str, Any], caller: Caller, client: Any
     ) -> Question | Decision:
         """One question for every step of a plan that needs a yes."""
-        asks = self._plan_asks(op, arguments)
+        ctx = self.context(caller, client)
+        asks = await self._plan_asks(op, arguments, ctx)
         if not asks:
             return Decision.GO  # nothing risky, or a broken plan that fails on its own before any step runs
         if not caller.can_elicit():
             return Decision.REFUSE
         lang = "zh" if self.settings.lang == "zh" else "en"
-        ctx = self.context(caller, client)
         total = len(cast(plan.ApplyPlan, validate(op, arguments)).steps)
         lines = [plan.question_head(total, [s for s, _ in asks], lang)]
         for step, found in asks:
@@ -188,16 +193,16 @@ class Gate:
             if target.plan:
                 if answer is not Answer.YES:
                     return consent.Grant()  # a plan is never "absent": without a yes, its risky steps are refused
-                asks = self._plan_asks(target, targs)
+                asks = await self._plan_asks(target, targs, self.context(caller, client))
                 if not asks:
                     return consent.Grant()  # nothing to cover, or a broken plan that reports itself
                 granted = [plan.step_fingerprint(s) for s, _ in asks]
                 call = plan.plan_fingerprint([s for s, _ in asks])
             else:
                 try:
-                    params = validate(target, targs)
+                    params = validate(target, await usernames.resolve(target, targs, self.context(caller, client)))
                 except errors.LanyingError:
-                    return consent.Grant()  # the call reports its bad arguments
+                    return consent.Grant()  # the call reports its bad arguments (or unknown usernames)
                 call = consent.fingerprint(target, params)
                 granted = [call]
             if answer is Answer.YES:

@@ -95,6 +95,9 @@ def _tenant(ctx: CallContext) -> tuple[Any, ...]:
     return (settings.endpoint, settings.app_id, id(getattr(ctx.client, "_pool", ctx.client)))
 
 
+tenant = _tenant
+
+
 def _ops() -> dict[str, Operation]:
     from .toolsets import CATALOGUE  # late: the toolsets import handlers that import dispatch
 

@@ -30,7 +30,7 @@ from typing import Any, Literal, cast
 
 from pydantic import Field
 
-from . import consent, errors, untrusted
+from . import consent, errors, untrusted, usernames
 from .discovery import SEARCH_TOOLS
 from .dispatch import CallContext, Outcome, execute, failure, success, validate
 from .spec import WRITE, ApiModel, Operation, Params, f
@@ -169,6 +169,26 @@ def steps_of(plan: ApplyPlan, catalogue: dict[str, Operation], validate: Any) ->
     return steps
 
 
+async def prepared(steps: list[Step], ctx: CallContext) -> list[Step]:
+    """The steps with users given by username resolved to IDs, where the arguments are exact.
+
+    Done before any step runs, by the gate and by the plan alike, so the question, the grant and the
+    call are about the same users, and a name that matches nobody stops the plan before it starts.
+    """
+    out: list[Step] = []
+    for step in steps:
+        if step.params is None:
+            out.append(step)
+            continue
+        try:
+            arguments = await usernames.resolve(step.op, step.arguments, ctx)
+            params = validate(step.op, arguments) if arguments is not step.arguments else step.params
+        except errors.LanyingError as exc:
+            raise errors.ArgumentError(f"step {step.index} ({step.op.name}): {exc.message}") from None
+        out.append(Step(step.index, step.op, arguments, params))
+    return out
+
+
 def template_fingerprint(step: Step) -> str:
     """Identifies a referring step as the human saw it: its tool and its arguments with the references."""
     body = json.dumps(step.arguments, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -234,7 +254,7 @@ def build() -> Operation:
 
     async def run(ctx: CallContext, p: ApplyPlan) -> Outcome:
         try:
-            steps = steps_of(p, ctx.catalogue, validate)
+            steps = await prepared(steps_of(p, ctx.catalogue, validate), ctx)
         except errors.LanyingError as exc:
             return failure(NAME, exc, ctx.lang)
         plan_id = "plan_" + secrets.token_hex(6)
@@ -250,6 +270,7 @@ def build() -> Operation:
             if step.templated:
                 try:
                     arguments = resolve(step.arguments, results, step.index)
+                    arguments = await usernames.resolve(step.op, arguments, ctx)
                     params = validate(step.op, arguments)
                 except errors.LanyingError as exc:
                     outcome = failure(step.op.name, exc, ctx.lang)

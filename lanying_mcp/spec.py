@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     from .dispatch import CallContext
@@ -31,6 +31,7 @@ __all__ = [
     "AsUserRequired",
     "Audience",
     "Batch",
+    "ByName",
     "ApiModel",
     "Consent",
     "Effect",
@@ -57,6 +58,8 @@ __all__ = [
     "Query",
     "Body",
     "f",
+    "by_name",
+    "username_list",
 ]
 
 
@@ -155,10 +158,55 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     return out
 
 
+@dataclass(frozen=True)
+class ByName:
+    """Marks a list of usernames that stands for users of the user-ID list argument `ids`.
+
+    The server looks the names up before the arguments are validated (usernames.py) and merges their
+    IDs into `ids`, so the consent rule, the question and the request see user IDs only; the names
+    themselves are never sent. `required`: the call needs `ids` or the names (at least one user).
+    """
+
+    ids: str = "user_ids"
+    required: bool = False
+
+
+def username_list(ids: str = "user_ids", *, required: bool = False) -> Any:
+    """The `usernames` argument beside a user-ID list: `usernames: list[str] | None = username_list()`."""
+    info = f("Or by username.", "或按用户名。", None, exclude=True)
+    info.metadata.append(ByName(ids, required))
+    return info
+
+
+def by_name(model: type[BaseModel]) -> tuple[tuple[str, ByName], ...]:
+    """The params model's username arguments, each with its marker."""
+    found = _BY_NAME.get(model)
+    if found is None:
+        found = tuple(
+            (name, mark)
+            for name, info in model.model_fields.items()
+            for mark in info.metadata
+            if isinstance(mark, ByName)
+        )
+        _BY_NAME[model] = found
+    return found
+
+
+_BY_NAME: dict[type[BaseModel], tuple[tuple[str, ByName], ...]] = {}
+
+
 class Params(BaseModel):
     """Base of every tool's argument model: unknown arguments are rejected, not dropped."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    @model_validator(mode="after")
+    def _some_users(self) -> Any:
+        """A user list that is required may be given by IDs, by usernames, or both; not by neither."""
+        for name, mark in by_name(type(self)):
+            if mark.required and not getattr(self, mark.ids, None) and not getattr(self, name, None):
+                raise ValueError(f"give {mark.ids} or {name} (at least one user)")
+        return self
 
 
 class ApiModel(BaseModel):

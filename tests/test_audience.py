@@ -66,7 +66,12 @@ def _leaves(model: type[BaseModel], prefix: str = "") -> list[tuple[str, set[Any
 
 def _is_id(path: str) -> bool:
     leaf = path.split(".")[-1].removesuffix("[]")
-    return leaf.endswith(("user_id", "user_ids", "group_id", "group_ids")) or leaf in ("new_owner", "chatbot_id")
+    # `usernames` name users (resolved to user IDs before the call): not text anyone reads.
+    return leaf.endswith(("user_id", "user_ids", "group_id", "group_ids")) or leaf in (
+        "new_owner",
+        "chatbot_id",
+        "usernames",
+    )
 
 
 def free_text(op: Operation) -> list[str]:

@@ -21,7 +21,7 @@ from lanying_mcp.consent import may_ask, risks
 from lanying_mcp.dispatch import CallContext, execute, validate
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import Settings
-from lanying_mcp.spec import Operation, Risk
+from lanying_mcp.spec import Operation, Risk, by_name
 from lanying_mcp.toolsets import CATALOGUE
 
 TOKEN = "consent-test-token-0123456789"
@@ -75,6 +75,9 @@ def arguments(op: Operation) -> dict[str, Any]:
 
     schema = inline(schema)
     args = {k: _value(v) for k, v in schema.get("properties", {}).items() if k in schema.get("required", [])}
+    for _, mark in by_name(op.params):  # users by ID or by username: one of them is required
+        if mark.required:
+            args.setdefault(mark.ids, [1])
     args.update(TRIGGERS.get(op.name, {}))
     if op.name == "upload_knowledge_document":
         args.setdefault("url", "https://files.example/doc.pdf")

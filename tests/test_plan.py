@@ -258,3 +258,53 @@ def test_steps_are_checked_against_what_is_reachable():
     plan = ApplyPlan.model_validate({"steps": [{"name": "apply_plan", "arguments": {"steps": []}}]})
     with pytest.raises(LanyingError, match="meta-tool"):
         steps_of(plan, catalogue, validate)
+
+
+# --- users by username ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_an_unknown_username_in_a_later_step_stops_the_plan_before_it_starts():
+    async with sandbox_client() as client:
+        owner = (await call(client, "register_user", {"username": "own", "password": "pw-123456"}))["data"]["user_id"]
+        group = (await call(client, "create_group", {"name": "g", "as_user_id": owner}))["data"]["group_id"]
+        plan = {
+            "steps": [
+                {"name": "register_user", "arguments": {"username": "early", "password": "pw-123456"}},
+                {
+                    "name": "invite_group_members",
+                    "arguments": {"group_id": group, "usernames": ["nobody_here"], "as_user_id": owner},
+                },
+            ]
+        }
+        result = await client.call_tool("apply_plan", plan)
+        assert result.is_error and "nobody_here" in result.structured_content["error"]["message"]
+        found = await call(client, "list_users", {})
+    assert "early" not in str(found)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_risky_step_by_usernames_is_asked_once_and_runs_once(mode):
+    QUESTIONS.clear()
+    async with sandbox_client(mode=mode) as client:
+        owner = (await call(client, "register_user", {"username": "boss", "password": "pw-123456"}))["data"]["user_id"]
+        await call(client, "register_user", {"username": "leaver", "password": "pw-123456"})
+        group = (await call(client, "create_group", {"name": "team", "as_user_id": owner}))["data"]["group_id"]
+        plan = {
+            "steps": [
+                {
+                    "name": "invite_group_members",
+                    "arguments": {"group_id": group, "usernames": ["leaver"], "as_user_id": owner},
+                },
+                {
+                    "name": "kick_group_members",
+                    "arguments": {"group_id": group, "usernames": ["leaver"], "as_user_id": owner},
+                },
+            ]
+        }
+        out = await call(client, "apply_plan", plan)
+        members = await call(client, "list_group_members", {"group_id": group})
+    assert (out["data"]["applied"], out["data"]["failed"]) == (2, 0), out
+    assert len(QUESTIONS) == 1 and "leaver" in QUESTIONS[0] and "Step 2" in QUESTIONS[0]
+    assert "leaver" not in str(members)

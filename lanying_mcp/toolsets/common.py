@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import computed_field, model_validator
 
-from ..spec import ApiModel, AsUser, Params, f
+from ..spec import ApiModel, AsUser, Params, f, username_list
 
 ContentType = Literal[0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12]
 CONTENT_TYPES_EN = (
@@ -30,6 +30,7 @@ class MessageFields(Params):
         min_length=1,
         exclude=True,
     )
+    usernames: list[str] | None = username_list()
     group_ids: list[int] | None = f(
         "Recipient group IDs. Give user_ids or group_ids, not both.",
         "接收群ID列表。user_ids与group_ids二选一。",
@@ -74,7 +75,9 @@ class MessageFields(Params):
     @model_validator(mode="after")
     def _check(self) -> MessageFields:
         if bool(self.user_ids) == bool(self.group_ids):
-            raise ValueError("give exactly one of user_ids or group_ids (the API cannot mix users and groups)")
+            raise ValueError(
+                "give exactly one of user_ids (or usernames) or group_ids (the API cannot mix users and groups)"
+            )
         if self.content_type in (9, 10, 11, 12) and self.related_mid is None:
             raise ValueError(f"content_type {self.content_type} needs related_mid (the message it refers to)")
         if self.content_type == 0 and not self.content:

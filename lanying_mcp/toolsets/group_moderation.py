@@ -25,6 +25,7 @@ from ..spec import (
     Toolset,
     f,
     undo,
+    username_list,
 )
 from .common import GroupMember, GroupUserResult
 
@@ -62,7 +63,10 @@ class AdminParams(Params):
 
 
 class UserListParams(AdminParams):
-    user_ids: Annotated[list[int], Body("user_list")] = f("Target user IDs.", "目标用户ID列表。", min_length=1)
+    user_ids: Annotated[list[int] | None, Body("user_list")] = f(
+        "Target user IDs.", "目标用户ID列表。", None, min_length=1
+    )
+    usernames: list[str] | None = username_list(required=True)
 
 
 class MuteMembers(UserListParams):

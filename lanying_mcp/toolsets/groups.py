@@ -27,6 +27,7 @@ from ..spec import (
     Toolset,
     f,
     undo,
+    username_list,
 )
 from .common import GroupInfo, GroupMember, GroupUserResult
 
@@ -64,6 +65,7 @@ class CreateGroup(Params):
     user_ids: Annotated[list[int] | None, Body("user_list")] = f(
         "Users to invite at creation.", "创建时邀请的用户ID列表。", None
     )
+    usernames: list[str] | None = username_list()
 
 
 class InviteMembers(Params):
@@ -72,12 +74,14 @@ class InviteMembers(Params):
     )
     as_group_id: AsGroup = f(*AS_ADMIN_GROUP, None)
     group_id: int = f(*GROUP_ID)
-    user_ids: Annotated[list[int], Body("user_list")] = f(
+    user_ids: Annotated[list[int] | None, Body("user_list")] = f(
         "Users to invite (more than 500 are invited in batches).",
         "被邀请的用户ID列表(超过500个时分批邀请)。",
+        None,
         min_length=1,
         max_length=100_000,
     )
+    usernames: list[str] | None = username_list(required=True)
     reason: str | None = f("Invitation message.", "邀请理由。", None)
 
 
@@ -214,7 +218,10 @@ class GroupAdmins(Params):
     as_user_id: AsUser = f(*AS_OWNER_USER, None)
     as_group_id: AsGroup = f(*AS_ADMIN_GROUP, None)
     group_id: int = f(*GROUP_ID)
-    user_ids: Annotated[list[int], Body("user_list")] = f("Member user IDs.", "成员用户ID列表。", min_length=1)
+    user_ids: Annotated[list[int] | None, Body("user_list")] = f(
+        "Member user IDs.", "成员用户ID列表。", None, min_length=1
+    )
+    usernames: list[str] | None = username_list(required=True)
 
 
 class ListAdmins(Params):
@@ -237,9 +244,10 @@ class KickMembers(Params):
     )
     as_group_id: AsGroup = f(*AS_ADMIN_GROUP, None)
     group_id: int = f(*GROUP_ID)
-    user_ids: Annotated[list[int], Body("user_list")] = f(
-        "Members to remove.", "要踢出的成员用户ID列表。", min_length=1
+    user_ids: Annotated[list[int] | None, Body("user_list")] = f(
+        "Members to remove.", "要踢出的成员用户ID列表。", None, min_length=1
     )
+    usernames: list[str] | None = username_list(required=True)
 
 
 class LeaveGroup(Params):
@@ -258,7 +266,10 @@ class GetDisplayNames(Params):
     as_user_id: AsUser = f(*AS_READER, None)
     as_group_id: AsGroup = f(*AS_ADMIN_GROUP, None)
     group_id: int = f(*GROUP_ID)
-    user_ids: Annotated[list[int], Body("user_list")] = f("Member user IDs.", "成员用户ID列表。", min_length=1)
+    user_ids: Annotated[list[int] | None, Body("user_list")] = f(
+        "Member user IDs.", "成员用户ID列表。", None, min_length=1
+    )
+    usernames: list[str] | None = username_list(required=True)
 
 
 class SetMuteMode(Params):

@@ -21,6 +21,7 @@ from ..spec import (
     Target,
     Toolset,
     f,
+    username_list,
 )
 
 TOOLSET = Toolset(
@@ -86,6 +87,7 @@ class SendPush(Params):
         max_length=MAX_LIST,
         exclude=True,
     )
+    usernames: list[str] | None = username_list()
     push_tokens: list[str] | None = f(
         "These push tokens.",
         "PushToken列表。",
@@ -117,7 +119,7 @@ class SendPush(Params):
         chosen = [self.all_devices, bool(self.tags), bool(self.aliases), bool(self.user_ids), bool(self.push_tokens)]
         if sum(chosen) != 1:
             raise ValueError(
-                "give exactly one audience: all_devices=true, or one of tags, aliases, user_ids, push_tokens"
+                "give exactly one audience: all_devices=true, or one of tags, aliases, user_ids (or usernames), push_tokens"
             )
         return self
 

@@ -17,6 +17,8 @@ MESSAGES = "list_conversation_messages"
 ANNOUNCEMENT = "get_group_announcement"
 GROUP_FILE = "get_group_file"
 USER_GROUPS = "list_user_groups"
+USER_BY_NAME = "find_user_by_name"  # one user's ID from their exact username
+USER_PAGES = "list_users"  # every user's ID and username, a page at a time
 
 # One cheap read per toolset, for `lanying-mcp doctor`: "$user"/"$group" are filled in from earlier reads.
 PROBES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -41,4 +43,15 @@ WRITE_PROBES: dict[str, tuple[str, dict[str, Any]]] = {
 REGISTER_USER = "register_user"
 CREATE_GROUP = "create_group"
 
-ALL = (USERS_BY_ID, GROUPS_BY_ID, GROUP_INFO, GROUP_ADMINS, MESSAGES, ANNOUNCEMENT, GROUP_FILE, USER_GROUPS)
+ALL = (
+    USERS_BY_ID,
+    GROUPS_BY_ID,
+    GROUP_INFO,
+    GROUP_ADMINS,
+    MESSAGES,
+    ANNOUNCEMENT,
+    GROUP_FILE,
+    USER_GROUPS,
+    USER_BY_NAME,
+    USER_PAGES,
+)

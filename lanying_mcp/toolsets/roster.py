@@ -32,6 +32,7 @@ from ..spec import (
     Toolset,
     f,
     undo,
+    username_list,
 )
 
 TOOLSET = Toolset(
@@ -92,9 +93,13 @@ class BatchApplyResult(ApiModel):
 # --- params ------------------------------------------------------------------------------------
 class AddFriends(Params):
     as_user_id: AsUserRequired = f("The user who gains the friends.", "添加方用户ID。")
-    user_ids: Annotated[list[int], Body("list")] = f(
-        "User IDs to add as friends, without any request step.", "被添加为好友的用户ID列表(无需申请)。", min_length=1
+    user_ids: Annotated[list[int] | None, Body("list")] = f(
+        "User IDs to add as friends, without any request step.",
+        "被添加为好友的用户ID列表(无需申请)。",
+        None,
+        min_length=1,
     )
+    usernames: list[str] | None = username_list(required=True)
 
 
 class ListFriends(Params):
@@ -165,7 +170,8 @@ class UpdateFriend(Params):
 
 class FriendDetails(Params):
     as_user_id: AsUserRequired = f(*ACTOR)
-    user_ids: Annotated[list[int], Body("list")] = f("Friend IDs.", "好友ID列表。", min_length=1)
+    user_ids: Annotated[list[int] | None, Body("list")] = f("Friend IDs.", "好友ID列表。", None, min_length=1)
+    usernames: list[str] | None = username_list(required=True)
 
 
 VIEWER = ("Viewer, for relation and alias (optional).", "查看者,用于返回关系和备注(可选)。")

@@ -34,6 +34,7 @@ from ..spec import (
     Toolset,
     f,
     undo,
+    username_list,
 )
 from .common import UserSettings
 
@@ -205,7 +206,8 @@ class DeleteUser(Params):
 
 
 class UserIds(Params):
-    user_ids: Annotated[list[int], Body("list")] = f("User IDs.", "用户ID列表。", min_length=1)
+    user_ids: Annotated[list[int] | None, Body("list")] = f("User IDs.", "用户ID列表。", None, min_length=1)
+    usernames: list[str] | None = username_list(required=True)
 
 
 class SetMobile(Params):
