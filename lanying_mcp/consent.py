@@ -84,7 +84,7 @@ def risks(op: Operation, params: Params, policy: Policy | None = None) -> tuple[
 
 def may_ask(op: Operation, policy: Policy | None = None) -> bool:
     """Whether any call of `op` could need a yes (a tool that never can is built without a gate)."""
-    if op.runs is not None or op.expands is not None:
+    if op.runs is not None or op.expands is not None or op.plan:
         return True  # a meta-tool asks on behalf of whatever it runs
     if op.local:
         return False
@@ -116,9 +116,13 @@ class Grant:
         return cls(frozenset(fingerprint(op, params) for op, params in pairs), expires)
 
     def covers(self, op: Operation, params: BaseModel) -> bool:
+        return self.has(fingerprint(op, params))
+
+    def has(self, call: str) -> bool:
+        """Whether the yes, still in time, covers the call with this fingerprint."""
         if self.expires is not None and time.time() >= self.expires:
             return False
-        return fingerprint(op, params) in self.calls
+        return call in self.calls
 
 
 def target(

@@ -63,6 +63,7 @@ class CallContext:
     before: Any = None  # changes.Before: the write's targets as read before it, shared with its question
     reads: dict[Any, Any] = field(default_factory=dict[Any, Any])  # answers of look-ups made for this call
     undoes: str | None = None  # the journal entry the writes of this call take back (undo_change)
+    plan_id: str | None = None  # set on the calls a plan makes, so their records say which plan they belong to
 
     def lookups_left(self) -> int:
         return max(0, self.client.settings.max_lookups - self.lookups)
@@ -331,7 +332,7 @@ async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCont
         raw = await _execute(op, arguments, ctx, entry, change)
     if raw is None:
         late = errors.DeadlineExceeded(deadline)
-        if not op.hints.read_only and not op.local:
+        if _writes(op):
             late.may_have_applied = True  # stopped mid-call: a write may have reached the API
         raw = failure(op.name, late, ctx.lang)
     if change and ctx.journal is not None:
@@ -381,6 +382,11 @@ async def _close_change(journal: Journal, change_id: str, raw: Outcome) -> Outco
     body = to_json(raw.structured).decode("utf-8")
     text = raw.text[: -len(body)] + to_json(structured).decode("utf-8") if raw.text.endswith(body) else raw.text
     return Outcome(True, structured, text, raw.attachment, raw.meta)
+
+
+def _writes(op: Operation) -> bool:
+    """Whether a call of `op` may change the app: a write, or a plan (whose steps may write)."""
+    return not op.hints.read_only and (not op.local or op.plan)
 
 
 def _reachable_hint(op: Operation, outcome: Outcome, ctx: CallContext) -> Outcome:
@@ -461,6 +467,7 @@ async def _execute(
                     changes=[],
                     inverse=None,
                     undoes=ctx.undoes,
+                    plan_id=ctx.plan_id,
                 )
             )
         attempted = True  # from here on, a write may have reached the API
@@ -492,7 +499,7 @@ async def _execute(
     except Exception:
         log.exception("tool %s crashed", op.name)
         crash = errors.LanyingError("unexpected failure inside the server", code="internal_error")
-        if attempted and not op.hints.read_only and not op.local:
+        if attempted and _writes(op):
             # The write may have reached the API before the failure: never invite a blind retry.
             crash.may_have_applied = True
             crash.retryable = False

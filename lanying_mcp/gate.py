@@ -23,9 +23,9 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from . import consent, errors, usernames
+from . import consent, errors, plan, usernames
 from .dispatch import CallContext, Outcome, failure, record, validate
 from .identity import caller_identity
 from .policy import Policy
@@ -33,7 +33,7 @@ from .question import describe
 from .routing import Router
 from .sdk import Answer, Caller, Decision, Question
 from .settings import Settings
-from .spec import Operation, Params
+from .spec import Operation, Params, Risk
 from .state import MemoryState, State, StateError
 
 log = logging.getLogger("lanying_mcp")
@@ -73,6 +73,8 @@ class Gate:
         target, targs = self.router.target(op, args)
         if target is None:
             return Decision.GO
+        if target.plan:
+            return await self._ask_plan(target, targs, caller, client)
         ctx = self.context(caller, client)
         try:
             # Usernames become user IDs here as in the call itself, so the question, the reach and the
@@ -128,6 +130,55 @@ class Gate:
             log.warning("a confirmation could not be recorded: %s", exc)
             return Decision.UNRECORDED
         return Question(" ".join(texts) + _REF["zh" if self.settings.lang == "zh" else "en"].format(ref=ref), ref)
+    async def _plan_asks(
+        self, op: Operation, arguments: dict[str, Any], ctx: CallContext
+    ) -> list[tuple[plan.Step, tuple[Risk, ...]]] | None:
+        """The steps of a plan that need a yes, with their risks; None when the plan is broken (the call says why).
+
+        A step with exact arguments needs one when `consent.risks` says so, as if called alone; a step whose
+        arguments wait on an earlier result, whenever its tool could need one at all.
+        """
+        try:
+            whole = cast(plan.ApplyPlan, validate(op, arguments))
+            steps = await plan.prepared(plan.steps_of(whole, self.router.reachable(), validate), ctx)
+            asks: list[tuple[plan.Step, tuple[Risk, ...]]] = []
+            for step in steps:
+                if step.params is None:
+                    if consent.may_ask(step.op, self.policy):
+                        asks.append((step, ()))
+                    continue
+                if self.policy is not None:
+                    self.policy.check(step.op, step.params)
+                if found := consent.risks(step.op, step.params, self.policy):
+                    asks.append((step, found))
+        except errors.LanyingError:
+            return None
+        return asks
+
+    async def _ask_plan(
+        self, op: Operation, arguments: dict[str, Any], caller: Caller, client: Any
+    ) -> Question | Decision:
+        """One question for every step of a plan that needs a yes."""
+        ctx = self.context(caller, client)
+        asks = await self._plan_asks(op, arguments, ctx)
+        if not asks:
+            return Decision.GO  # nothing risky, or a broken plan that fails on its own before any step runs
+        if not caller.can_elicit():
+            return Decision.REFUSE
+        lang = "zh" if self.settings.lang == "zh" else "en"
+        total = len(cast(plan.ApplyPlan, validate(op, arguments)).steps)
+        lines = [plan.question_head(total, [s for s, _ in asks], lang)]
+        for step, found in asks:
+            text = None
+            if step.params is not None:
+                text = await describe(step.op, step.params, ctx, found)
+            lines.append(plan.step_line(step.index, text or plan.describe_template(step, lang), lang))
+        try:
+            ref = await self._issue(caller_identity(caller.headers()), plan.plan_fingerprint([s for s, _ in asks]))
+        except StateError as exc:
+            log.warning("a confirmation could not be recorded: %s", exc)
+            return Decision.UNRECORDED
+        return Question("\n".join(lines) + _REF[lang].format(ref=ref), ref)
 
     async def _issue(self, who: str, call: str) -> str:
         """The nonce of the open question for this caller and call: the one already asked, or a new one."""
@@ -141,16 +192,16 @@ class Gate:
         await self.state.put(PENDING, slot, ref, self.question_seconds)
         return ref
 
-    async def _redeem(self, caller: Caller | None, target: Operation, params: Params) -> str | None:
-        """Use up the answered question's nonce: None when it was this caller's, for this exact call, and
-        still open; else why the answer cannot be used."""
+    async def _redeem(self, caller: Caller | None, call: str) -> str | None:
+        """Use up the answered question's nonce: None when it was this caller's, for this exact call
+        (its fingerprint), and still open; else why the answer cannot be used."""
         if caller is None or caller.ref is None:
             return "no question was asked for this answer"
         raw = await self.state.take(NONCES, caller.ref)
         if raw is None:
             return "this answer was already used, or its question expired"
         record = json.loads(raw)
-        who, call = caller_identity(caller.headers()), consent.fingerprint(target, params)
+        who = caller_identity(caller.headers())
         await self.state.delete(PENDING, hashlib.sha256(f"{record['caller']}\0{record['call']}".encode()).hexdigest())
         if record.get("caller") != who:
             return "this answer was given to another caller"
@@ -169,13 +220,25 @@ class Gate:
         if answer in (Answer.YES, Answer.ABSENT):
             if target is None:
                 return consent.Grant()
-            try:
-                params = validate(target, await usernames.resolve(target, targs, self.context(caller, client)))
-            except errors.LanyingError:
-                return consent.Grant()  # the call reports its bad arguments (or unknown usernames)
+            granted: list[str]
+            if target.plan:
+                if answer is not Answer.YES:
+                    return consent.Grant()  # a plan is never "absent": without a yes, its risky steps are refused
+                asks = await self._plan_asks(target, targs, self.context(caller, client))
+                if not asks:
+                    return consent.Grant()  # nothing to cover, or a broken plan that reports itself
+                granted = [plan.step_fingerprint(s) for s, _ in asks]
+                call = plan.plan_fingerprint([s for s, _ in asks])
+            else:
+                try:
+                    params = validate(target, await usernames.resolve(target, targs, self.context(caller, client)))
+                except errors.LanyingError:
+                    return consent.Grant()  # the call reports its bad arguments (or unknown usernames)
+                call = consent.fingerprint(target, params)
+                granted = [call]
             if answer is Answer.YES:
                 try:
-                    why = await self._redeem(caller, target, params)
+                    why = await self._redeem(caller, call)
                 except StateError as exc:
                     why = f"the confirmation could not be checked ({exc})"
                 if why is not None:
@@ -188,10 +251,10 @@ class Gate:
                     if not target.hints.read_only:
                         record(self.context(caller, client), target, targs, outcome, note="answer_not_usable")
                     return outcome
-            pairs: list[tuple[Operation, Params]] = [(target, params)]
             if target.expands is not None:  # the yes covers exactly the calls the question was about
-                pairs += [(op, p) for op, p, _ in await self._expand(target, params, caller, client)]
-            return consent.Grant.of(pairs, expires=self.clock() + self.grant_seconds)
+                expanded = await self._expand(target, validate(target, targs), caller, client)
+                granted += [consent.fingerprint(o, p) for o, p, _ in expanded]
+            return consent.Grant(frozenset(granted), expires=self.clock() + self.grant_seconds)
         if caller is not None and caller.ref is not None:
             try:  # a no (or no answer) also closes its question
                 await self.state.take(NONCES, caller.ref)

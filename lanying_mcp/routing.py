@@ -69,7 +69,7 @@ class Router:
             if creds:
                 client = client.with_settings(client.settings.with_(**creds))
         target = self._sent(op, args)
-        if target is None or target.local:
+        if target is None or (target.local and not target.plan):
             return client, args  # answered locally (or unknown): no app credentials involved
         if not client.settings.app_id or not client.settings.access_token.get_secret_value():
             raise errors.NotAllowed(

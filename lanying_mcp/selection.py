@@ -10,7 +10,7 @@ the catalogue stays one `search_tools` away; `--discovery` lists only the meta-t
 
 from __future__ import annotations
 
-from . import discovery, preview
+from . import discovery, plan, preview
 from .policy import Policy
 from .settings import Settings
 from .spec import Operation
@@ -33,18 +33,22 @@ class Selection:
         }
         # preview_call describes any reachable call without sending a write: reachable in every selection.
         dry = [preview.build(lambda: self.reachable, self.refusal)] if preview.PREVIEW_CALL not in denied else []
+        # apply_plan runs only what is reachable, so it widens nothing: listed beside the selected or
+        # everyday tools, and reached through call_tool in discovery mode.
+        steps = [] if settings.read_only or plan.NAME in denied else [plan.build()]
         if explicit:
+            self.reachable.update({op.name: op for op in steps})
             listed = list(self.reachable.values())
             self.reachable.update({op.name: op for op in dry})
         else:
             meta = discovery.build(lambda: self.reachable, self.refusal)
-            self.reachable.update({op.name: op for op in [*meta, *dry]})
+            self.reachable.update({op.name: op for op in [*meta, *dry, *steps]})
             # explain_error stays reachable but unlisted: every error result already explains itself.
             if settings.discovery:
                 listed = list(meta)
             else:
                 default = select(("default",), settings.tools, settings.exclude_tools, settings.read_only)
-                listed = [*(op for op in default if op.name in self.reachable), *meta, *dry]
+                listed = [*(op for op in default if op.name in self.reachable), *meta, *dry, *steps]
                 # undo_change takes back any journaled write: listed beside the everyday tools.
                 listed += [op for op in LOCAL_OPERATIONS if op is UNDO_CHANGE and op.name in self.reachable]
         self.listed: dict[str, Operation] = {

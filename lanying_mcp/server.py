@@ -205,7 +205,7 @@ class LanyingServer(LanyingMCP):
             read_only=op.hints.read_only,
             destructive=op.hints.destructive,
             idempotent=op.hints.idempotent,
-            open_world=not op.local,
+            open_world=not op.local or op.plan,
             meta={"lanying/http": op.http_meta, "lanying/toolset": op.toolset},
             icon=icons.for_toolset(op.toolset),
         )

@@ -408,6 +408,9 @@ class Operation:
     # A local meta-operation whose calls are known only after a look-up (undo_change reads the journal):
     # the exact calls it will run, validated, so the confirmation gate asks about those and grants them.
     expands: Callable[[CallContext, Any], Awaitable[list[tuple[Operation, Params]]]] | None = None
+    # A local meta-operation that runs several operations in order (apply_plan): consent is decided per
+    # step, one question for all that need it (plan.py, gate.py).
+    plan: bool = False
     ids: IdPaths | None = None  # result paths holding user/group IDs and end-user text (names.py, untrusted.py)
     effect: Effect | None = None  # what a write changes and how it is undone (every write declares one)
 

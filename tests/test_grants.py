@@ -322,14 +322,20 @@ async def test_a_nonce_redeems_only_for_its_caller_and_its_exact_call():
 
     me = "local:" + getpass.getuser()
     ref = await gate._issue(me, fingerprint(op, params))
-    assert await gate._redeem(Headers(tenant(TOKEN_B), ref), op, params) == "this answer was given to another caller"
+    assert (
+        await gate._redeem(Headers(tenant(TOKEN_B), ref), fingerprint(op, params))
+        == "this answer was given to another caller"
+    )
     ref = await gate._issue(me, fingerprint(op, params))
-    assert await gate._redeem(Headers(None, ref), op, other) == "this answer was given for other arguments"
+    assert await gate._redeem(Headers(None, ref), fingerprint(op, other)) == "this answer was given for other arguments"
     ref = await gate._issue(me, fingerprint(op, params))
     assert await gate._issue(me, fingerprint(op, params)) == ref  # the open question is asked again as it was
-    assert await gate._redeem(Headers(None, ref), op, params) is None
+    assert await gate._redeem(Headers(None, ref), fingerprint(op, params)) is None
     assert await gate.state.get(NONCES, ref) is None
-    assert await gate._redeem(Headers(None, ref), op, params) == "this answer was already used, or its question expired"
+    assert (
+        await gate._redeem(Headers(None, ref), fingerprint(op, params))
+        == "this answer was already used, or its question expired"
+    )
     assert await gate._issue(me, fingerprint(op, params)) != ref  # a used question is never asked again
 
 
