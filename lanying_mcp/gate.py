@@ -79,14 +79,18 @@ class Gate:
                 self.policy.check(target, params)
         except errors.LanyingError:
             return Decision.GO  # the call itself reports the bad arguments or the policy refusal
-        risks = consent.risks(target, params, self.policy)
+        ctx = self.context(caller, client)
+        sizes = None
+        if consent.needs_sizes(target, params, self.policy):  # a group reaches its members
+            sizes = await consent.group_sizes(target, params, ctx)
+        risks = consent.risks(target, params, self.policy, sizes)
         if not risks:
             return Decision.GO
         if not caller.can_elicit():
             return Decision.REFUSE
-        question = await describe(target, params, self.context(caller, client), risks)
+        question = await describe(target, params, ctx, risks)
         if question is None:
-            return Decision.ABSENT
+            return Decision.ABSENT  # never a yes: the call is refused (see settle)
         try:
             ref = await self._issue(caller_identity(caller.headers()), consent.fingerprint(target, params))
         except StateError as exc:
@@ -131,28 +135,42 @@ class Gate:
         if answer in (Answer.NOT_ASKED,):
             return consent.Grant()
         name = target.name if target else op.name
-        if answer in (Answer.YES, Answer.ABSENT):
+        if answer is Answer.ABSENT and target is not None:
+            # The question's look-up said the target does not exist. That is no yes: an upstream whose read
+            # and write disagree would otherwise run a risky call nobody confirmed.
+            exc = errors.NotAllowed(
+                f"{name} was not run: it needs a human's confirmation, and the look-up that names its target "
+                "for the question answered that the target does not exist, so no question was asked; check "
+                "the IDs with a read and call again",
+                code="confirmation_required",
+                zh=f"{name}未执行:它需要人工确认,而为提问读取目标时得到“目标不存在”,因此没有提问;"
+                "请先读取核对ID,再重新调用",
+            )
+            outcome = failure(name, exc, self.settings.lang)
+            if not target.hints.read_only:
+                record(self.context(caller, client), target, targs, outcome, note="target_not_found")
+            return outcome
+        if answer is Answer.YES:
             if target is None:
                 return consent.Grant()
             try:
                 params = validate(target, targs)
             except errors.LanyingError:
                 return consent.Grant()  # the call reports its bad arguments
-            if answer is Answer.YES:
-                try:
-                    why = await self._redeem(caller, target, params)
-                except StateError as exc:
-                    why = f"the confirmation could not be checked ({exc})"
-                if why is not None:
-                    exc = errors.NotAllowed(
-                        f"{name} was not run: {why}. A yes is good once, for the caller and the exact arguments "
-                        "it was given to; call the tool again to ask the human afresh",
-                        code="confirmation_required",
-                    )
-                    outcome = failure(name, exc, self.settings.lang)
-                    if not target.hints.read_only:
-                        record(self.context(caller, client), target, targs, outcome, note="answer_not_usable")
-                    return outcome
+            try:
+                why = await self._redeem(caller, target, params)
+            except StateError as exc:
+                why = f"the confirmation could not be checked ({exc})"
+            if why is not None:
+                exc = errors.NotAllowed(
+                    f"{name} was not run: {why}. A yes is good once, for the caller and the exact arguments "
+                    "it was given to; call the tool again to ask the human afresh",
+                    code="confirmation_required",
+                )
+                outcome = failure(name, exc, self.settings.lang)
+                if not target.hints.read_only:
+                    record(self.context(caller, client), target, targs, outcome, note="answer_not_usable")
+                return outcome
             return consent.Grant.of([(target, params)], expires=self.clock() + self.grant_seconds)
         if caller is not None and caller.ref is not None:
             try:  # a no (or no answer) also closes its question

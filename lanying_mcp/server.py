@@ -129,6 +129,7 @@ class LanyingServer(LanyingMCP):
             self.policy,
             self.audit_for(caller, client),
         )
+        ctx.state = self.state
         if grant is not None:
             ctx.grant = grant
         return ctx

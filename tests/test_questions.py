@@ -12,9 +12,11 @@ import pytest
 
 from lanying_mcp import names, question
 from lanying_mcp.client import LanyingClient
-from lanying_mcp.dispatch import CallContext, execute
+from lanying_mcp.consent import Grant
+from lanying_mcp.dispatch import CallContext, execute, validate
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.spec import Operation, Risk
+from lanying_mcp.state import MemoryState
 from lanying_mcp.toolsets import CATALOGUE
 
 from .helpers import sandbox_settings
@@ -30,10 +32,13 @@ async def world() -> AsyncIterator[tuple[CallContext, dict[str, Any]]]:
     names.CACHE.clear()
     store = Store()
     client = LanyingClient(sandbox_settings(store), transport=httpx2.ASGITransport(app=build_app(store)))
-    ctx = CallContext(client, catalogue=CATALOGUE)
+    ctx = CallContext(client, catalogue=CATALOGUE, state=MemoryState())
 
     async def run(tool: str, args: dict[str, Any]) -> Any:
-        outcome = await execute(CATALOGUE[tool], args, ctx)
+        op = CATALOGUE[tool]
+        ctx.grant = Grant.of([(op, validate(op, args))])  # the setup's own writes are confirmed
+        outcome = await execute(op, args, ctx)
+        ctx.grant = Grant()
         assert outcome.ok, outcome.text
         return outcome.structured.get("data")
 
@@ -95,6 +100,12 @@ def cases(w: dict[str, Any]) -> dict[str, tuple[dict[str, Any], list[str]]]:
         "get_user_token": ({"name": "carol", "password": "pw123456"}, ['"carol"']),
         "get_user_token_by_id": ({"user_id": carol, "password": "pw123456"}, ['"carol"']),
         "get_user_token_by_login": ({"login_name": "carol", "password": "pw123456"}, ['"carol"']),
+        "add_group_admins": ({"group_id": g, "user_ids": [carol]}, [room, '"carol"']),
+        "bind_device_token": (
+            {"as_user_id": bob, "device_sn": 1, "device_token": "tok-123456", "notifier_name": "apns"},
+            ['"bob"'],
+        ),
+        "bind_push_alias": ({"as_user_id": bob, "alias": "vip-1"}, ['"bob"']),
     }
 
 
@@ -112,7 +123,7 @@ def only_chinese(text: str, title: str) -> bool:
     """No English left once the tool's Chinese title, quoted names, tool names and the word ID are taken out."""
     rest = text.replace(title, "")
     rest = re.sub(r'"(?:[^"\\]|\\.)*"', "", rest)
-    rest = re.sub(r"[a-z]+(?:_[a-z]+)+", "", rest).replace("ID", "")
+    rest = re.sub(r"[a-z]+(?:_[a-z]+)+", "", rest).replace("ID", "").replace("token", "")
     return not re.search(r"[A-Za-z]", rest)
 
 
@@ -169,7 +180,7 @@ async def test_risks_are_explained(world: tuple[CallContext, dict[str, Any]]) ->
     push = CATALOGUE["send_push"]
     params = push.params.model_validate({"user_ids": list(range(1, 1201)), "message": {"body": "x"}})
     text = await question.describe(push, params, ctx, (Risk.REACH,)) or ""
-    assert "This reaches 1200 recipients." in text
+    assert "This reaches 1200 people." in text
     ctx.lang = "zh"
     assert "交出该账号" in (
         await question.describe(
