@@ -180,7 +180,9 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> t
     account = acting if op.toolset in ("users", "devices") and isinstance(acting, int) else None
     conversation = get("conversation_id") if isinstance(get("conversation_id"), int) else None
     sender = get("from_user_id") if isinstance(get("from_user_id"), int) else None
-    everyone_ids = [u for u in (*user_list[:SHOWN], *singles, acting, conversation, sender) if isinstance(u, int)]
+    # The named ones first: a batch look-up acts as its first users, and they surely exist.
+    ids = (sender, acting, *singles, conversation, *user_list[:SHOWN])
+    everyone_ids = list(dict.fromkeys(u for u in ids if isinstance(u, int)))
     got: dict[str, Any] = {}
 
     async def group() -> None:
