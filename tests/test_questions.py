@@ -19,7 +19,7 @@ from lanying_mcp.spec import Operation, Risk
 from lanying_mcp.state import MemoryState
 from lanying_mcp.toolsets import CATALOGUE
 
-from .helpers import sandbox_settings
+from .helpers import QUESTIONS, call, sandbox_client, sandbox_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -402,3 +402,17 @@ async def test_power_grants_say_what_they_hand_out(world: tuple[CallContext, dic
         assert "makes 1501 friendships at once" in friends
     else:
         assert "授予管理员权限" in admins and "通知的去向" in alias and "建立1501个好友关系" in friends
+
+
+async def test_consent_laundering_through_the_server_is_noted() -> None:
+    """Through the MCP server: an unconfirmed rename of the CEO's account, then a delete of the new name."""
+    store = Store()
+    QUESTIONS.clear()
+    async with sandbox_client(store, state_file=":memory:") as client:
+        ceo = (await call(client, "register_user", {"username": "ceo", "password": "pw123456"}))["data"]["user_id"]
+        await call(client, "set_username", {"as_user_id": ceo, "username": "qa_test_7"})
+        await call(client, "set_user_nickname", {"as_user_id": ceo, "nick_name": "QA test 7"})
+        assert QUESTIONS == []  # renames need no yes...
+        await call(client, "delete_user", {"as_user_id": ceo})
+    (asked,) = QUESTIONS  # ...but the delete's question says what they hid
+    assert f'renamed the username of user ID {ceo} from "ceo" to "qa_test_7"' in asked, asked
