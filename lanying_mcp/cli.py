@@ -329,7 +329,7 @@ def _call(ns: argparse.Namespace, store: Any) -> int:
                 f"({', '.join(r.value for r in found)}); re-run with --yes to confirm you mean it"
             )
             return EXIT_USAGE
-        if found and params is not None:
+        if ns.yes and params is not None:  # also covers a reach known only once groups are read (at execute)
             grant = Grant.of([(target, params)])
 
     async def run() -> Any:

@@ -386,3 +386,14 @@ async def test_a_failed_question_lookup_never_grants(mode, discovery):
     assert result.is_error and result.structured_content["error"]["code"] == "confirmation_required"
     assert "目标不存在" in result.structured_content["error"]["message"]
     assert api.writes_of(CATALOGUE["destroy_group"]) == []
+
+
+def test_cli_group_reach_needs_yes_and_yes_covers_it(monkeypatch, capsys):
+    api = Groups(400)
+    monkeypatch.setattr(cli, "build", lambda s, store=None: build_server(s, transport=httpx2.MockTransport(api)))
+    monkeypatch.setenv("LANYING_ACCESS_TOKEN", TOKEN)
+    args = json.dumps({"group_ids": [11, 12, 13], "content": "all hands"})
+    base = ["call", "send_message", "--args", args, "--endpoint", "http://api.test", "--app-id", "app"]
+    assert cli.main(base) != 0 and "POST /message/send" not in api.seen
+    assert "confirmation" in capsys.readouterr().err
+    assert cli.main([*base, "--yes"]) == 0 and api.seen.count("POST /message/send") == 1
