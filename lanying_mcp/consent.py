@@ -105,8 +105,9 @@ _SIZES_MAX = 10_000
 async def group_sizes(op: Operation, params: Params, ctx: CallContext) -> dict[int, int]:
     """{group_id: member count} of the groups a delivery names, read from the API (100 per request).
 
-    A group the API does not describe, or whose read fails, is left out: `recipients` then counts it as
-    UNBOUNDED, so the call asks rather than passing unasked. Counts are kept `SIZE_TTL` seconds per app.
+    A group whose read fails is left out: `recipients` then counts it as UNBOUNDED, so the call asks
+    rather than passing unasked. A group a successful read does not describe does not exist: it reaches
+    nobody (0), and the call fails on its own. Counts are kept `SIZE_TTL` seconds per app.
     """
     from .toolsets import CATALOGUE, roles  # late: the toolsets import handlers that import dispatch
 
@@ -122,10 +123,12 @@ async def group_sizes(op: Operation, params: Params, ctx: CallContext) -> dict[i
             out[gid] = hit[1]
     missing = [g for g in wanted if g not in out]
     for start in range(0, len(missing), 100):
+        chunk = missing[start : start + 100]
         try:
-            envelope = await ctx.call(CATALOGUE[roles.GROUPS_BY_ID], {"group_ids": missing[start : start + 100]})
+            envelope = await ctx.call(CATALOGUE[roles.GROUPS_BY_ID], {"group_ids": chunk})
         except Exception:  # unread: those groups count as unbounded
             continue
+        out.update(dict.fromkeys(chunk, 0))  # answered, and not described: no such group
         for item in objects(envelope.data):
             gid, count = item.get("group_id"), item.get("count")
             if isinstance(gid, int) and isinstance(count, int) and not isinstance(count, bool) and count >= 0:

@@ -397,3 +397,21 @@ def test_cli_group_reach_needs_yes_and_yes_covers_it(monkeypatch, capsys):
     assert cli.main(base) != 0 and "POST /message/send" not in api.seen
     assert "confirmation" in capsys.readouterr().err
     assert cli.main([*base, "--yes"]) == 0 and api.seen.count("POST /message/send") == 1
+
+
+@pytest.mark.anyio
+async def test_a_group_the_read_does_not_describe_reaches_nobody(mode):
+    """A send to a group that does not exist asks nothing and gets the API's own answer."""
+    api = Groups(400)
+    ASKED.clear()
+
+    def missing(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path == "/group/info/batch":
+            api.seen.append("POST /group/info/batch")
+            return httpx2.Response(200, json={"code": 200, "data": []})
+        return api(request)
+
+    server = build_server(settings(toolsets=("all",)), transport=httpx2.MockTransport(missing))
+    async with Client(server, mode=mode, elicitation_callback=decline) as client:
+        result = await client.call_tool("send_message", {"group_ids": [99], "content": "hi"})
+    assert not result.is_error and ASKED == []
