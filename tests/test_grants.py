@@ -370,8 +370,6 @@ async def test_the_question_names_its_code_in_the_servers_language():
 # Every replay, in both eras: the same session, another session, another tenant --------------------------
 
 
-
-
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     ("era", "who"),
