@@ -73,6 +73,7 @@ _T: dict[str, tuple[str, str]] = {
     "group_unsized": ("{name} (ID {id}, size unknown)", "{name}(ID {id},人数未知)"),
     "id_sized": ("ID {id} ({n} {member})", "ID {id}({n}人)"),
     "id_unsized": ("ID {id} (size unknown)", "ID {id}(人数未知)"),
+    "id_missing": ("ID {id} (not found)", "ID {id}(不存在)"),
     "for": (" for {span}", ",时长{span}"),
     Risk.TAKEOVER.value: (
         "This hands over the account: whoever knows the new password can sign in as this user.",
@@ -351,11 +352,11 @@ def _phrases(
     if acting is not None and account is None:
         parts.append(t("acting", who=_person(t, acting, found)))  # the actor: who leaves, who acts
     if op.audience is not None:
-        parts.extend(_content(t, params, found))
+        parts.extend(_content(t, op, params, found))
     return parts
 
 
-def _content(t: _Text, params: Params, found: dict[int, dict[str, str]]) -> list[str]:
+def _content(t: _Text, op: Operation, params: Params, found: dict[int, dict[str, str]]) -> list[str]:
     """What a delivery sends, cleaned and cut short, and whom it claims to come from."""
     parts: list[str] = []
     fields = type(params).model_fields
@@ -375,6 +376,8 @@ def _content(t: _Text, params: Params, found: dict[int, dict[str, str]]) -> list
     if "from_user_id" in fields:
         sender = getattr(params, "from_user_id", None)
         parts.append(t("from", who=_person(t, sender, found)) if isinstance(sender, int) else t("from_admin"))
+    elif op.audience is not None and op.audience.everyone is True and getattr(params, "as_user_id", None) is None:
+        parts.append(t("from_admin"))  # a broadcast's sender is its acting user, or the system admin
     return parts
 
 
@@ -390,6 +393,8 @@ def _group(t: _Text, gid: int, named: dict[int, str], sizes: dict[int, int] | No
             if n is not None
             else t("group_unsized", name=quote(name), id=gid)
         )
+    if n == 0:
+        return t("id_missing", id=gid)  # a successful read did not describe it
     return t("id_sized", id=gid, n=n, member=True) if n is not None else t("id_unsized", id=gid)
 
 

@@ -289,6 +289,7 @@ async def test_the_claimed_sender_is_named(world: tuple[CallContext, dict[str, A
     assert f'sent as "bob" (nickname "Bobby", ID {w["bob"]})' in text
     text = await ask(ctx, "send_message", {**args, "from_user_id": None})
     assert "sent as the app's system admin" in text
+    assert "sent as the app's system admin" in await ask(ctx, "broadcast_message", {"content": "x"})
     ctx.lang = "zh"
     assert '发送者为"bob"' in await ask(ctx, "send_message", args)
 
