@@ -294,6 +294,7 @@ def _call(ns: argparse.Namespace, store: Any) -> int:
     from .consent import Grant, risks
     from .dispatch import execute, validate
     from .errors import LanyingError
+    from .plan import step_fingerprint as plan_step_fingerprint
     from .server import LanyingServer
     from .usernames import resolve
 
@@ -323,7 +324,14 @@ def _call(ns: argparse.Namespace, store: Any) -> int:
     async def run() -> Any:
         try:
             grant = Grant()
-            if target is not None and settings.confirm:
+            if target is not None and target.plan and settings.confirm:
+                asks = await server.gate.plan_asks(target, targs, server.context(None, client)) or []
+                if asks and not ns.yes:
+                    steps = ", ".join(f"{step.index} ({step.op.name})" for step, _ in asks)
+                    _say(f"lanying-mcp: steps {steps} of this plan need a human's yes; re-run with --yes to confirm")
+                    return None
+                grant = Grant(frozenset(plan_step_fingerprint(step) for step, _ in asks))
+            elif target is not None and settings.confirm:
                 try:  # usernames become user IDs first, as in the call: the yes covers those users
                     params = validate(target, await resolve(target, targs, server.context(None, client)))
                 except LanyingError:
@@ -335,7 +343,7 @@ def _call(ns: argparse.Namespace, store: Any) -> int:
                         f"({', '.join(r.value for r in found)}); re-run with --yes to confirm you mean it"
                     )
                     return None
-                if found and params is not None:
+                if ns.yes and params is not None:  # also covers a reach known only once groups are read
                     grant = Grant.of([(target, params)])
             return await execute(op, args, server.context(None, client, grant))
         finally:

@@ -7,8 +7,12 @@ carries no matching `Grant`. So a path that forgets to ask fails closed instead 
 
 The rules are data on the operation (see `spec.Consent` and `spec.Audience`):
 - the destructive hint;
-- declared risks: account takeover, a secret handed to the model;
-- an audience that means everyone (all devices, broadcast), or more recipients than the threshold;
+- declared risks: account takeover, a secret handed to the model, a power grant (admin rights, a
+  device or alias binding);
+- an audience that means everyone (all devices, broadcast), or more people than the threshold: a
+  group counts as its members (`group_sizes` reads them; a group whose size cannot be read counts as
+  more than any threshold, so a failed look-up asks instead of letting the call through);
+- friendships made without asking (`Consent.grants`) for more people than the threshold;
 - the operator's `confirm_tools`.
 """
 
@@ -16,16 +20,18 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel
 
+from .json_values import objects
 from .spec import Audience, Operation, Params, Risk
 from .untrusted import slots
 
 if TYPE_CHECKING:
+    from .dispatch import CallContext
     from .policy import Policy
 
 DEFAULT_REACH = 1000  # recipients above which a delivery needs a yes, unless the policy sets another
@@ -56,14 +62,87 @@ def carries_text(audience: Audience, params: Params) -> bool:
     return not audience.text or any(value != "" for name in audience.text for value in named(params, name))
 
 
-def recipients(audience: Audience, params: Params) -> int:
-    """How many recipients the call names (users, groups, tags, aliases and push tokens counted once each)."""
-    names = (*audience.users, *audience.groups, *audience.tags, *audience.aliases, *audience.tokens)
-    return sum(len(named(params, name)) for name in names)
+UNBOUNDED = 10**12  # the reach of a group whose size is not known: more than any threshold
 
 
-def risks(op: Operation, params: Params, policy: Policy | None = None) -> tuple[Risk, ...]:
-    """Why this call needs a human's yes; empty when it does not."""
+def group_ids(audience: Audience, params: Params) -> list[int]:
+    """The distinct group IDs a delivery names."""
+    found = [g for name in audience.groups for g in named(params, name) if isinstance(g, int)]
+    return list(dict.fromkeys(found))
+
+
+def recipients(audience: Audience, params: Params, sizes: Mapping[int, int] | None = None) -> int:
+    """How many recipients the call reaches: users, tags, aliases and push tokens count once each; a group
+    counts as its members when `sizes` (from `group_sizes`) is given, and as UNBOUNDED when its size is not
+    in it; without `sizes`, a group counts once (a lower bound, for callers that cannot read)."""
+    names = (*audience.users, *audience.tags, *audience.aliases, *audience.tokens)
+    count = sum(len(named(params, name)) for name in names)
+    groups = group_ids(audience, params)
+    if sizes is None:
+        return count + len(groups)
+    return count + sum(sizes.get(g, UNBOUNDED) for g in groups)
+
+
+def threshold(policy: Policy | None) -> int:
+    return policy.confirm_reach if policy is not None else DEFAULT_REACH
+
+
+def needs_sizes(op: Operation, params: Params, policy: Policy | None = None) -> bool:
+    """Whether the call's reach depends on how many members its groups have (read them before deciding)."""
+    audience = op.audience
+    if op.local or audience is None or not audience.groups or everyone(audience, params):
+        return False
+    if not carries_text(audience, params) or not group_ids(audience, params):
+        return False
+    return recipients(audience, params) <= threshold(policy)  # above it already without reading
+
+
+SIZE_TTL = 10.0  # a group's member count, as read for one decision, serves the next few (gate, then call)
+_SIZES: dict[tuple[Any, ...], tuple[float, int]] = {}
+_SIZES_MAX = 10_000
+
+
+async def group_sizes(op: Operation, params: Params, ctx: CallContext) -> dict[int, int]:
+    """{group_id: member count} of the groups a delivery names, read from the API (100 per request).
+
+    A group whose read fails is left out: `recipients` then counts it as UNBOUNDED, so the call asks
+    rather than passing unasked. A group a successful read does not describe does not exist: it reaches
+    nobody (0), and the call fails on its own. Counts are kept `SIZE_TTL` seconds per app.
+    """
+    from .toolsets import CATALOGUE, roles  # late: the toolsets import handlers that import dispatch
+
+    assert op.audience is not None
+    wanted = group_ids(op.audience, params)[: threshold(ctx.policy) + 1]  # each group has a member at least
+    settings = ctx.client.settings
+    tenant = (settings.endpoint, settings.app_id, id(getattr(ctx.client, "_pool", ctx.client)))
+    now = time.monotonic()
+    out: dict[int, int] = {}
+    for gid in wanted:
+        hit = _SIZES.get((tenant, gid))
+        if hit is not None and hit[0] > now:
+            out[gid] = hit[1]
+    missing = [g for g in wanted if g not in out]
+    for start in range(0, len(missing), 100):
+        chunk = missing[start : start + 100]
+        try:
+            envelope = await ctx.call(CATALOGUE[roles.GROUPS_BY_ID], {"group_ids": chunk})
+        except Exception:  # unread: those groups count as unbounded
+            continue
+        out.update(dict.fromkeys(chunk, 0))  # answered, and not described: no such group
+        for item in objects(envelope.data):
+            gid, count = item.get("group_id"), item.get("count")
+            if isinstance(gid, int) and isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+                out[gid] = count
+                if len(_SIZES) >= _SIZES_MAX:
+                    _SIZES.clear()
+                _SIZES[(tenant, gid)] = (now + SIZE_TTL, count)
+    return out
+
+
+def risks(
+    op: Operation, params: Params, policy: Policy | None = None, sizes: Mapping[int, int] | None = None
+) -> tuple[Risk, ...]:
+    """Why this call needs a human's yes; empty when it does not. `sizes`: its groups' member counts."""
     if op.local:
         return ()
     found: list[Risk] = []
@@ -73,10 +152,10 @@ def risks(op: Operation, params: Params, policy: Policy | None = None) -> tuple[
     if op.audience is not None:
         if everyone(op.audience, params):
             found.append(Risk.EVERYONE)
-        else:
-            threshold = policy.confirm_reach if policy is not None else DEFAULT_REACH
-            if carries_text(op.audience, params) and recipients(op.audience, params) > threshold:
-                found.append(Risk.REACH)
+        elif carries_text(op.audience, params) and recipients(op.audience, params, sizes) > threshold(policy):
+            found.append(Risk.REACH)
+    if op.consent.grants and sum(len(named(params, name)) for name in op.consent.grants) > threshold(policy):
+        found.append(Risk.POWER)
     if policy is not None and op.name in policy.confirm_tools:
         found.append(Risk.POLICY)
     return tuple(dict.fromkeys(found))
@@ -91,6 +170,7 @@ def may_ask(op: Operation, policy: Policy | None = None) -> bool:
     return bool(
         op.hints.destructive
         or op.consent.risks
+        or op.consent.grants
         or op.audience is not None
         or (policy is not None and op.name in policy.confirm_tools)
     )

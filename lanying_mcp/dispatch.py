@@ -20,7 +20,7 @@ import anyio
 from pydantic import BaseModel, ValidationError, create_model
 from pydantic_core import to_json
 
-from . import consent, errors, names, untrusted, usernames
+from . import consent, errors, names, recent, untrusted, usernames
 from .client import Envelope, LanyingClient
 from .mentions import prune
 from .redact import redactor_for
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .audit import AuditLog
     from .journal import Journal
     from .policy import Policy
+    from .state import State
 
 log = logging.getLogger("lanying_mcp")
 
@@ -64,6 +65,7 @@ class CallContext:
     reads: dict[Any, Any] = field(default_factory=dict[Any, Any])  # answers of look-ups made for this call
     undoes: str | None = None  # the journal entry the writes of this call take back (undo_change)
     plan_id: str | None = None  # set on the calls a plan makes, so their records say which plan they belong to
+    state: State | None = None  # what outlives the call (renames this server made, for questions)
 
     def lookups_left(self) -> int:
         return max(0, self.client.settings.max_lookups - self.lookups)
@@ -258,10 +260,16 @@ def prepare(op: Operation, params: Params) -> tuple[Params, bool]:
     return params, True
 
 
-def check_consent(op: Operation, params: Params, ctx: CallContext) -> tuple[Risk, ...]:
-    """Refuse a call that needs a human's yes and carries none (fail closed, whatever path led here)."""
-    found = consent.risks(op, params, ctx.policy)
-    if found and ctx.client.settings.confirm and not ctx.grant.covers(op, params):
+async def check_consent(op: Operation, params: Params, ctx: CallContext) -> tuple[Risk, ...]:
+    """Refuse a call that needs a human's yes and carries none (fail closed, whatever path led here).
+
+    A delivery to groups counts their members: they are read unless the call's yes already covers it."""
+    confirm = ctx.client.settings.confirm
+    sizes = None
+    if confirm and consent.needs_sizes(op, params, ctx.policy) and not ctx.grant.covers(op, params):
+        sizes = await consent.group_sizes(op, params, ctx)
+    found = consent.risks(op, params, ctx.policy, sizes)
+    if found and confirm and not ctx.grant.covers(op, params):
         raise errors.NotAllowed(
             f"{op.name} needs a human's confirmation ({', '.join(r.value for r in found)}) and none was given "
             "for these exact arguments; nothing was done",
@@ -452,7 +460,7 @@ async def _execute(
         params = validate(op, await usernames.resolve(op, arguments or {}, ctx))
         if ctx.policy is not None:
             ctx.policy.check(op, params)
-        found = check_consent(op, params, ctx)
+        found = await check_consent(op, params, ctx)
         before = await _read_before(op, params, ctx)
         if ctx.audit is not None and not op.hints.read_only and not op.local:
             # Fail closed: a write whose intent cannot be logged first is not made (AuditUnavailable).
@@ -470,6 +478,8 @@ async def _execute(
                     plan_id=ctx.plan_id,
                 )
             )
+        if ctx.state is not None and not op.hints.read_only:
+            await recent.record(op, params, ctx)  # a rename keeps the name it replaces, for questions
         attempted = True  # from here on, a write may have reached the API
         if op.handler is not None:
             value = await op.handler(ctx, params)
@@ -486,6 +496,8 @@ async def _execute(
         params, retry = prepare(op, params)
         try:
             structured = shape(op, await ctx.client.call(op, params, retry=retry))
+            if ctx.state is not None and op.audience is not None:
+                await recent.remember_users(op, structured, ctx)
             structured = await names.enrich(op, structured, ctx, params)  # names if settings.names; cleans text
             structured = await _effects(op, params, before, _capped_note(structured, ctx), ctx)
             return success(mask(op, structured, ctx, found), params=params, lang=ctx.lang)

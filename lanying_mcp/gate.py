@@ -86,14 +86,17 @@ class Gate:
             return Decision.GO  # the call itself reports the bad arguments or the policy refusal
         if target.expands is not None:
             return await self._ask_expanded(target, params, caller, client)
-        risks = consent.risks(target, params, self.policy)
+        sizes = None
+        if consent.needs_sizes(target, params, self.policy):  # a group reaches its members
+            sizes = await consent.group_sizes(target, params, ctx)
+        risks = consent.risks(target, params, self.policy, sizes)
         if not risks:
             return Decision.GO
         if not caller.can_elicit():
             return Decision.REFUSE
         question = await describe(target, params, ctx, risks)
         if question is None:
-            return Decision.ABSENT
+            return Decision.ABSENT  # never a yes: the call is refused (see settle)
         try:
             ref = await self._issue(caller_identity(caller.headers()), consent.fingerprint(target, params))
         except StateError as exc:
@@ -130,7 +133,8 @@ class Gate:
             log.warning("a confirmation could not be recorded: %s", exc)
             return Decision.UNRECORDED
         return Question(" ".join(texts) + _REF["zh" if self.settings.lang == "zh" else "en"].format(ref=ref), ref)
-    async def _plan_asks(
+
+    async def plan_asks(
         self, op: Operation, arguments: dict[str, Any], ctx: CallContext
     ) -> list[tuple[plan.Step, tuple[Risk, ...]]] | None:
         """The steps of a plan that need a yes, with their risks; None when the plan is broken (the call says why).
@@ -149,7 +153,10 @@ class Gate:
                     continue
                 if self.policy is not None:
                     self.policy.check(step.op, step.params)
-                if found := consent.risks(step.op, step.params, self.policy):
+                sizes = None
+                if consent.needs_sizes(step.op, step.params, self.policy):  # a group reaches its members
+                    sizes = await consent.group_sizes(step.op, step.params, ctx)
+                if found := consent.risks(step.op, step.params, self.policy, sizes):
                     asks.append((step, found))
         except errors.LanyingError:
             return None
@@ -160,7 +167,7 @@ class Gate:
     ) -> Question | Decision:
         """One question for every step of a plan that needs a yes."""
         ctx = self.context(caller, client)
-        asks = await self._plan_asks(op, arguments, ctx)
+        asks = await self.plan_asks(op, arguments, ctx)
         if not asks:
             return Decision.GO  # nothing risky, or a broken plan that fails on its own before any step runs
         if not caller.can_elicit():
@@ -217,14 +224,29 @@ class Gate:
         if answer in (Answer.NOT_ASKED,):
             return consent.Grant()
         name = target.name if target else op.name
-        if answer in (Answer.YES, Answer.ABSENT):
+        if answer is Answer.ABSENT and target is not None:
+            # The question's look-up said the target does not exist. That is no yes: an upstream whose read
+            # and write disagree would otherwise run a risky call nobody confirmed.
+            exc = errors.NotAllowed(
+                f"{name} was not run: it needs a human's confirmation, and the look-up that names its target "
+                "for the question answered that the target does not exist, so no question was asked; check "
+                "the IDs with a read and call again",
+                code="confirmation_required",
+                zh=f"{name}未执行:它需要人工确认,而为提问读取目标时得到“目标不存在”,因此没有提问;"
+                "请先读取核对ID,再重新调用",
+            )
+            outcome = failure(name, exc, self.settings.lang)
+            if not target.hints.read_only:
+                record(self.context(caller, client), target, targs, outcome, note="target_not_found")
+            return outcome
+        if answer is Answer.YES:
             if target is None:
                 return consent.Grant()
             granted: list[str]
             if target.plan:
                 if answer is not Answer.YES:
                     return consent.Grant()  # a plan is never "absent": without a yes, its risky steps are refused
-                asks = await self._plan_asks(target, targs, self.context(caller, client))
+                asks = await self.plan_asks(target, targs, self.context(caller, client))
                 if not asks:
                     return consent.Grant()  # nothing to cover, or a broken plan that reports itself
                 granted = [plan.step_fingerprint(s) for s, _ in asks]

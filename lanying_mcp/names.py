@@ -184,17 +184,30 @@ def known(ctx: CallContext, kind: str, ids: Iterable[int]) -> dict[int, Any]:
     return _collect(kind, ctx, list(dict.fromkeys(ids)))
 
 
-async def users(ctx: CallContext, ids: Iterable[int]) -> dict[int, dict[str, str]]:
-    """{user_id: {username, nick_name}} for the users that exist; unknown or failed ones are left out."""
+def _drop(kind: str, ctx: CallContext, ids: list[int]) -> None:
+    tenant = _tenant(ctx)
+    for i in ids:
+        CACHE.drop((kind, tenant, i))
+
+
+async def users(ctx: CallContext, ids: Iterable[int], fresh: bool = False) -> dict[int, dict[str, str]]:
+    """{user_id: {username, nick_name}} for the users that exist; unknown or failed ones are left out.
+
+    `fresh` reads them from the API whatever the cache holds (a confirmation question names people as
+    they are now), and caches what it read."""
     wanted = list(dict.fromkeys(ids))
+    if fresh:
+        _drop("u", ctx, wanted)
     if jobs := _plan("u", ctx, wanted, _user_chunk):
         await _gather(jobs)
     return _collect("u", ctx, wanted)
 
 
-async def groups(ctx: CallContext, ids: Iterable[int]) -> dict[int, str]:
-    """{group_id: name} for the groups that exist; unknown or failed ones are left out."""
+async def groups(ctx: CallContext, ids: Iterable[int], fresh: bool = False) -> dict[int, str]:
+    """{group_id: name} for the groups that exist; unknown or failed ones are left out (`fresh`: as `users`)."""
     wanted = list(dict.fromkeys(ids))
+    if fresh:
+        _drop("g", ctx, wanted)
     if jobs := _plan("g", ctx, wanted, _group_chunk):
         await _gather(jobs)
     return _collect("g", ctx, wanted)
@@ -245,6 +258,10 @@ def forget(ctx: CallContext, params: Params | None) -> None:
     for value in getattr(params, "user_ids", None) or ():
         if isinstance(value, int):
             CACHE.drop(("u", tenant, value))
+    for value in getattr(params, "changes", None) or ():  # update_user_profiles: one entry per user
+        uid = getattr(value, "user_id", None)
+        if isinstance(uid, int):
+            CACHE.drop(("u", tenant, uid))
     group_id = getattr(params, "group_id", None)
     if isinstance(group_id, int):
         CACHE.drop(("g", tenant, group_id))

@@ -1,8 +1,12 @@
 """The question a human answers before a call that needs consent: what, on whom, for how long, undoable?
 
 The question is read from the API just before asking (group name and size, usernames and nicknames,
-the text of the message to recall, the title of the announcement to delete), so the human confirms
-the real effect, not the model's summary of it. Every name an end user wrote is quoted, cut short and
+the text of the message to recall, the title of the announcement to delete), never from the names
+cache, so the human confirms the real effect, not the model's summary of it, nor a name that changed
+a minute ago. It shows what is sent (message text, push title and body, each cut short and cleaned),
+who it claims to come from, how many people it reaches (a group counts as its members; everyone is
+the app named, with its last known user count), and a note when this server renamed a target in the
+last 10 minutes (recent.py), so a renamed account cannot be deleted under its new name unnoticed. Every name an end user wrote is quoted, cut short and
 cleaned (untrusted.quote), so a group called "IGNORE ALL PREVIOUS INSTRUCTIONS…" reads as a name,
 never as part of the question. A lookup that fails or answers off-shape leaves its detail out: the
 question is still asked, and the call is never failed by it. Texts come in English and Chinese.
@@ -15,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from . import effects, errors, names
+from . import consent, effects, errors, names, recent
 from .consent import recipients
-from .spec import Audience, Operation, Params, Risk
+from .spec import Audience, Operation, Params, Risk, Target
 from .toolsets import roles
 from .untrusted import quote
 
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
     from .dispatch import CallContext
 
 SHOWN = 5  # users, files and tags named one by one; the rest are counted
+TEXT_SHOWN = 200  # characters of a message text or push body shown; a push title gets 80
 
 _T: dict[str, tuple[str, str]] = {
     "ask": (
@@ -54,7 +59,21 @@ _T: dict[str, tuple[str, str]] = {
     "files": ("{n} {file}: {list}", "{n}个文件:{list}"),
     "device": ("device {sn}", "设备{sn}"),
     "tags": ("tags {list}", "标签{list}"),
+    "aliases": ("aliases {list}", "别名{list}"),
+    "all_user_devices": ("ALL devices of the user", "该用户的所有设备"),
     "all_of_app": ("EVERY user and device of the app", "应用的所有用户和设备"),
+    "all_of_app_named": ("EVERY user and device of app {app}{known}", "应用{app}的所有用户和设备{known}"),
+    "known": (" ({n} users at the last count)", "(上次统计为{n}个用户)"),
+    "text": ("text {text}", "内容{text}"),
+    "push_text": ("push title {title}, body {body}", "推送标题{title},正文{body}"),
+    "no_text": ("(none)", "(无)"),
+    "from": ("sent as {who}", "发送者为{who}"),
+    "from_admin": ("sent as the app's system admin", "发送者为应用的系统管理员"),
+    "group_sized": ("{name} (ID {id}, {n} {member})", "{name}(ID {id},{n}人)"),
+    "group_unsized": ("{name} (ID {id}, size unknown)", "{name}(ID {id},人数未知)"),
+    "id_sized": ("ID {id} ({n} {member})", "ID {id}({n}人)"),
+    "id_unsized": ("ID {id} (size unknown)", "ID {id}(人数未知)"),
+    "id_missing": ("ID {id} (not found)", "ID {id}(不存在)"),
     "for": (" for {span}", ",时长{span}"),
     Risk.TAKEOVER.value: (
         "This hands over the account: whoever knows the new password can sign in as this user.",
@@ -63,6 +82,27 @@ _T: dict[str, tuple[str, str]] = {
     Risk.SECRET.value: ("This shows the user's token to the assistant.", "这会把该用户的令牌交给助手。"),
     Risk.EVERYONE.value: ("This reaches EVERY user or device of the app.", "这会送达应用的所有用户或设备。"),
     Risk.REACH.value: ("This reaches {n} {recipient}.", "这会送达{n}个接收者。"),
+    "reach_people": ("This reaches {n} {person}.", "这会送达{n}人。"),
+    "reach_groups": (
+        "This reaches {n} {person} (each group counted by its members).",
+        "这会送达{n}人(群按成员人数计)。",
+    ),
+    "reach_unbounded": (
+        "This reaches more people than can be counted: a group's size could not be read.",
+        "送达人数无法统计:有群的人数读取失败。",
+    ),
+    "power_member": (
+        "This gives admin rights: the new admins can kick, mute and manage the group's members.",
+        "这会授予管理员权限:新管理员可以踢人、禁言和管理群成员。",
+    ),
+    "power_binding": (
+        "This changes where the user's notifications go: whoever holds the bound device or alias receives them.",
+        "这会改变该用户通知的去向:持有所绑定设备或别名的人将收到这些通知。",
+    ),
+    "power_friendship": (
+        "This makes {n} friendships at once, without anyone accepting a request.",
+        "这会一次建立{n}个好友关系,无需任何人同意。",
+    ),
 }
 _NOUNS = {
     "member": ("member", "members"),
@@ -70,6 +110,7 @@ _NOUNS = {
     "group": ("group", "groups"),
     "file": ("file", "files"),
     "recipient": ("recipient", "recipients"),
+    "person": ("person", "people"),
 }
 
 
@@ -126,8 +167,9 @@ async def _lookup(ctx: CallContext, tool: str, args: dict[str, Any]) -> Any:
     return (await ctx.call(names._ops()[tool], {k: v for k, v in args.items() if v is not None})).data
 
 
-async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> list[str]:
-    """The phrases naming what the call touches; lookups run at once, and each one may fail alone."""
+async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> tuple[list[str], dict[str, Any]]:
+    """The phrases naming what the call touches, and what was read for them; lookups run at once, each
+    may fail alone, and names are read fresh (never from the names cache)."""
 
     def get(name: str) -> Any:
         return getattr(params, name, None)
@@ -138,7 +180,10 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> l
     singles = [u for u in (get("user_id"), get("new_owner")) if isinstance(u, int)]
     account = acting if op.toolset in ("users", "devices") and isinstance(acting, int) else None
     conversation = get("conversation_id") if isinstance(get("conversation_id"), int) else None
-    everyone_ids = [u for u in (*user_list[:SHOWN], *singles, acting, conversation) if isinstance(u, int)]
+    sender = get("from_user_id") if isinstance(get("from_user_id"), int) else None
+    # The named ones first: a batch look-up acts as its first users, and they surely exist.
+    ids = (sender, acting, *singles, conversation, *user_list[:SHOWN])
+    everyone_ids = list(dict.fromkeys(u for u in ids if isinstance(u, int)))
     got: dict[str, Any] = {}
 
     async def group() -> None:
@@ -149,10 +194,17 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> l
                 got["gone"] = True
 
     async def people() -> None:
-        got["users"] = await names.users(ctx, everyone_ids)
+        got["users"] = await names.users(ctx, everyone_ids, fresh=True)
 
     async def groups() -> None:
-        got["groups"] = await names.groups(ctx, [*group_list, *([conversation] if conversation else [])])
+        shown = [*group_list[:SHOWN], *([conversation] if conversation else [])]
+        got["groups"] = await names.groups(ctx, shown, fresh=True)
+
+    async def sizes() -> None:
+        got["sizes"] = await consent.group_sizes(op, params, ctx)
+
+    async def everyone() -> None:
+        got["known_users"] = await recent.known_users(ctx)
 
     async def message() -> None:
         page = await _lookup(
@@ -171,7 +223,7 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> l
                 got["message"] = item
                 sender = (item.get("from_xid") or {}).get("uid")
                 if isinstance(sender, int):
-                    got["sender"] = await names.users(ctx, [sender])
+                    got["sender"] = await names.users(ctx, [sender], fresh=True)
 
     async def announcement() -> None:
         got["announcement"] = await _lookup(
@@ -194,6 +246,10 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> l
         jobs.append(people)
     if group_list or conversation:
         jobs.append(groups)
+    if group_list and op.audience is not None and op.audience.groups:
+        jobs.append(sizes)
+    if op.audience is not None and consent.everyone(op.audience, params):
+        jobs.append(everyone)
     if isinstance(get("msg_id"), int) and isinstance(get("conversation_id"), int):
         jobs.append(message)
     if isinstance(get("announcement_id"), int) and isinstance(group_id, int):
@@ -203,7 +259,10 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> l
     await _run(jobs)
     if got.get("gone"):
         raise _Gone
-    return _phrases(op, params, t, got, user_list, group_list, singles, account, acting)
+    got["shown_users"] = everyone_ids
+    got["shown_groups"] = [g for g in (group_id, *group_list[:SHOWN], conversation) if isinstance(g, int)]
+    got["app"] = ctx.client.settings.app_id
+    return _phrases(op, params, t, got, user_list, group_list, singles, account, acting), got
 
 
 async def _run(jobs: list[Callable[[], Coroutine[Any, Any, None]]]) -> None:
@@ -249,8 +308,8 @@ def _phrases(
         key, noun = ("members", "member") if isinstance(group_id, int) else ("users", "user")
         parts.append(t(key, n=len(user_list), list=_people(t, user_list, found), **{noun: True}))
     if group_list:
-        named = got.get("groups", {})
-        shown = t.join([f"{quote(named[g])} (ID {g})" if g in named else f"ID {g}" for g in group_list[:SHOWN]])
+        named, sizes = got.get("groups", {}), got.get("sizes")
+        shown = t.join([_group(t, g, named, sizes) for g in group_list[:SHOWN]])
         more = t("more", n=len(group_list) - SHOWN) if len(group_list) > SHOWN else ""
         parts.append(t("groups", n=len(group_list), group=True, list=shown + more))
     for name in ("user_id", "new_owner"):
@@ -277,15 +336,66 @@ def _phrases(
         parts.append(t("files", n=len(ids), file=True, list=shown + more))
     if get("device_sn") is not None:
         parts.append(t("device", sn=get("device_sn")))
-    if get("tags") and op.toolset == "devices":
-        parts.append(t("tags", list=t.join([quote(str(tag)) for tag in list(get("tags"))[:SHOWN]])))
+    elif "device_sn" in type(params).model_fields and op.effect is not None and op.effect.target is Target.DEVICE:
+        parts.append(t("all_user_devices"))  # no device named: the API acts on every device of the user
+    for key in ("tags", "aliases"):
+        values = [str(v) for v in (get(key) or [])] if isinstance(get(key), list) else []
+        if values:
+            more = t("more", n=len(values) - SHOWN) if len(values) > SHOWN else ""
+            parts.append(t(key, list=t.join([quote(v) for v in values[:SHOWN]]) + more))
     if isinstance(get("conversation_id"), int) and not isinstance(get("msg_id"), int):
         parts.append(_conversation(t, get("conversation_id"), got.get("groups", {}), found))
     if get("all_devices") is True or (op.audience is not None and op.audience.everyone is True):
-        parts.append(t("all_of_app"))
-    if acting is not None and account is None and not isinstance(group_id, int):
-        parts.append(t("acting", who=_person(t, acting, found)))
+        count = got.get("known_users")
+        known = t("known", n=count) if isinstance(count, int) else ""
+        parts.append(t("all_of_app_named", app=quote(str(got.get("app") or "")), known=known))
+    if acting is not None and account is None:
+        parts.append(t("acting", who=_person(t, acting, found)))  # the actor: who leaves, who acts
+    if op.audience is not None:
+        parts.extend(_content(t, op, params, found))
     return parts
+
+
+def _content(t: _Text, op: Operation, params: Params, found: dict[int, dict[str, str]]) -> list[str]:
+    """What a delivery sends, cleaned and cut short, and whom it claims to come from."""
+    parts: list[str] = []
+    fields = type(params).model_fields
+    message = getattr(params, "message", None)
+    if message is not None and hasattr(message, "body"):  # a push notification
+        title, body = getattr(message, "title", None), getattr(message, "body", None)
+        parts.append(
+            t(
+                "push_text",
+                title=quote(title, 80) if title else t("no_text"),
+                body=quote(body, TEXT_SHOWN) if body else t("no_text"),
+            )
+        )
+    elif "content" in fields:
+        text = getattr(params, "content", None)
+        parts.append(t("text", text=quote(text, TEXT_SHOWN) if text else t("no_text")))
+    if "from_user_id" in fields:
+        sender = getattr(params, "from_user_id", None)
+        parts.append(t("from", who=_person(t, sender, found)) if isinstance(sender, int) else t("from_admin"))
+    elif op.audience is not None and op.audience.everyone is True and getattr(params, "as_user_id", None) is None:
+        parts.append(t("from_admin"))  # a broadcast's sender is its acting user, or the system admin
+    return parts
+
+
+def _group(t: _Text, gid: int, named: dict[int, str], sizes: dict[int, int] | None) -> str:
+    """A group as a question names it: its name, and its member count when the reach depends on it."""
+    name = named.get(gid)
+    if sizes is None:
+        return f"{quote(name)} (ID {gid})" if name else f"ID {gid}"
+    n = sizes.get(gid)
+    if name:
+        return (
+            t("group_sized", name=quote(name), id=gid, n=n, member=True)
+            if n is not None
+            else t("group_unsized", name=quote(name), id=gid)
+        )
+    if n == 0:
+        return t("id_missing", id=gid)  # a successful read did not describe it
+    return t("id_sized", id=gid, n=n, member=True) if n is not None else t("id_unsized", id=gid)
 
 
 def _message(t: _Text, params: Params, got: dict[str, Any], found: dict[int, dict[str, str]]) -> list[str]:
@@ -312,16 +422,40 @@ def _conversation(t: _Text, conversation: int, groups: dict[int, str], found: di
     return t("conversation_id", id=conversation)
 
 
-def _recipients(op: Operation, params: Params) -> int:
+def _reach(t: _Text, op: Operation, params: Params, got: dict[str, Any]) -> str:
+    """How many the call reaches: people (a group counted as its members), or recipients where tags,
+    aliases or push tokens reach an unknown number of devices."""
     audience = op.audience or Audience(("user_ids",), ("group_ids",), ("tags",), ("aliases",), ("push_tokens",))
-    return recipients(audience, params)  # a single-ID field (a friend request's user_id) counts as one
+    sizes = got.get("sizes") if audience.groups else None
+    n = recipients(audience, params, sizes)  # a single-ID field (a friend request's user_id) counts as one
+    if n >= consent.UNBOUNDED:
+        return t("reach_unbounded")
+    devices = (*audience.tags, *audience.aliases, *audience.tokens)
+    if any(consent.named(params, name) for name in devices):
+        return t(Risk.REACH.value, n=n, recipient=True)
+    grouped = any(consent.named(params, name) for name in audience.groups)
+    return t("reach_groups" if grouped else "reach_people", n=n, person=True)
+
+
+def _power(t: _Text, op: Operation, params: Params) -> str | None:
+    kind = op.effect.target if op.effect is not None else None
+    if kind is Target.MEMBER:
+        return t("power_member")
+    if kind is Target.BINDING:
+        return t("power_binding")
+    if kind is Target.FRIENDSHIP:
+        names_ = op.consent.grants or ("user_ids",)
+        return t("power_friendship", n=sum(len(consent.named(params, name)) for name in names_))
+    return None
 
 
 async def describe(op: Operation, params: Params, ctx: CallContext, risks: tuple[Risk, ...] = ()) -> str | None:
-    """The question for the human, or None when the target does not exist (the call will fail anyway)."""
+    """The question for the human, or None when the look-up says the target does not exist (the gate then
+    refuses the call: a question that cannot be asked is never a yes)."""
     t = _Text(ctx.lang)
+    got: dict[str, Any] = {}
     try:
-        parts = await _facts(op, params, ctx, t)
+        parts, got = await _facts(op, params, ctx, t)
     except _Gone:
         return None
     except Exception:  # an unexpected answer never stops the question: it is asked without details
@@ -330,13 +464,32 @@ async def describe(op: Operation, params: Params, ctx: CallContext, risks: tuple
     duration = getattr(params, op.consent.duration, None) if op.consent.duration else None
     how_long = t("for", span=span(duration, t.lang)) if isinstance(duration, int) and duration > 0 else ""
     sentences = [t("ask", title=title, tool=op.name, what=t.join(parts) or t("as_requested"), how_long=how_long)]
+    sentences.extend(await _renames(ctx, got))
+    everyone = op.audience is not None and consent.everyone(op.audience, params)
     for risk in dict.fromkeys((*risks, *op.consent.risks)):
-        if risk is Risk.EVERYONE and t("all_of_app") in parts:
-            continue  # already said in the question itself
+        if risk is Risk.EVERYONE and everyone and got:
+            continue  # already said in the question itself, with the app's name
         if risk is Risk.REACH:
-            n = _recipients(op, params)
-            sentences.append(t(Risk.REACH.value, n=n, recipient=True))
+            sentences.append(_reach(t, op, params, got))
+        elif risk is Risk.POWER:
+            if (said := _power(t, op, params)) is not None:
+                sentences.append(said)
         elif risk.value in _T:
             sentences.append(t(risk.value))
     sentences.extend(effects.undo_sentences(op.effect, t.lang, ctx.catalogue))
     return ("" if t.i else " ").join(sentences)
+
+
+async def _renames(ctx: CallContext, got: dict[str, Any]) -> list[str]:
+    """Notes on the shown targets this server renamed in the last 10 minutes, checked against the fresh names."""
+    if not got:
+        return []
+    users: dict[int, dict[str, str]] = {**got.get("users", {}), **got.get("sender", {})}
+    groups: dict[int, str] = dict(got.get("groups", {}))
+    info = got.get("group")
+    if isinstance(info, dict) and isinstance(info.get("group_id"), int) and isinstance(info.get("name"), str):
+        groups[info["group_id"]] = info["name"]
+    try:
+        return await recent.notices(ctx, users, groups, got.get("shown_users", []), got.get("shown_groups", []))
+    except Exception:  # a note that cannot be read is left out; the question is still asked
+        return []

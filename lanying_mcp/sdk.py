@@ -76,7 +76,7 @@ class Decision(str, enum.Enum):
 
     GO = "go"  # nothing to confirm
     REFUSE = "refuse"  # a yes is needed and this client cannot be asked
-    ABSENT = "absent"  # the target does not exist: the call fails on its own, nothing to confirm
+    ABSENT = "absent"  # the question's look-up says the target does not exist: refused, never a yes
     UNRECORDED = "unrecorded"  # a yes is needed, but the question could not be recorded to check its answer
 
 

@@ -141,6 +141,7 @@ class LanyingServer(LanyingMCP):
             self.policy,
             self.audit_for(caller, client),
         )
+        ctx.state = self.state
         if grant is not None:
             ctx.grant = grant
         if self.journal is not None:

@@ -272,7 +272,8 @@ class Risk(str, enum.Enum):
     TAKEOVER = "takeover"  # sets or resets another account's credentials
     SECRET = "secret"  # hands a credential or vendor secret to the model
     EVERYONE = "everyone"  # reaches every user or device of the app
-    REACH = "reach"  # reaches more recipients than the policy's threshold
+    REACH = "reach"  # reaches more people than the policy's threshold (a group counts as its members)
+    POWER = "power"  # grants power over others: admin rights, a device or alias binding, mass friendships
     POLICY = "policy"  # the operator's policy lists the tool under confirm_tools
 
 
@@ -281,12 +282,16 @@ class Consent:
     """What an operation's human confirmation is about, beyond what its hints already say.
 
     `risks` are always asked about (destructive calls need not list DESTRUCTIVE: the hint says it).
-    `duration` names the argument that bounds the effect (minutes). Whether and how the effect can
-    be undone is the operation's `Effect`, not part of this.
+    `duration` names the argument that bounds the effect (minutes). `grants` names the arguments
+    listing the people a power grant reaches (friendships made without asking): above the reach
+    threshold such a call carries `Risk.POWER`, below it none. Whether and how the effect can be
+    undone is the operation's `Effect`, not part of this: creating a user, a group or a membership is
+    no power grant, although its inverse is destructive.
     """
 
     risks: tuple[Risk, ...] = ()
     duration: str | None = None
+    grants: tuple[str, ...] = ()
 
 
 class Target(str, enum.Enum):

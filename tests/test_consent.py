@@ -33,7 +33,9 @@ TRIGGERS: dict[str, dict[str, Any]] = {
     "send_message": {"user_ids": list(range(1, 1202)), "content": "hi"},
     "send_system_notice": {"user_ids": list(range(1, 1202)), "content": "hi"},
     "send_ai_message": {"user_ids": list(range(1, 1202)), "content": "hi"},
+    "add_friends": {"user_ids": list(range(1, 1502))},  # friendships above the reach threshold: a power grant
 }
+POWER = {"add_group_admins", "bind_device_token", "bind_push_alias", "add_friends"}
 REACH_BY_BATCH = {"send_push_many": ("send_push", {"user_ids": list(range(1, 50_001)), "message": {"body": "b"}})}
 
 
@@ -93,7 +95,7 @@ def confirmed() -> list[tuple[str, Operation, dict[str, Any]]]:
         args = arguments(op)
         params = validate(op, args)
         found = risks(op, params)
-        if op.audience is not None and not found:
+        if (op.audience is not None or op.consent.grants) and not found:
             continue  # a delivery below the reach threshold needs no yes (covered by the trigger rows)
         assert found, f"{op.name}: the test's arguments do not make it risky"
         out.append((op.name, op, args))
@@ -139,6 +141,7 @@ def test_every_destructive_or_risky_tool_is_covered():
     names = {op.name for _, op, _ in CASES}
     assert {op.name for op in CATALOGUE.values() if op.hints.destructive} <= names
     assert {"reset_user_password", "get_user_token", "broadcast_message", "send_push"} <= names
+    assert POWER <= names  # power grants go through every path of the matrix too
 
 
 @pytest.mark.anyio
@@ -288,3 +291,151 @@ def test_mass_reach_counts_listed_recipients():
     few = validate(op, {"user_ids": list(range(1, 1001)), "message": {"body": "b"}})
     many = validate(op, {"user_ids": list(range(1, 1002)), "message": {"body": "b"}})
     assert risks(op, few) == () and risks(op, many) == (Risk.REACH,)
+
+
+# Power grants ---------------------------------------------------------------------------------------------
+
+
+def test_power_grants_are_declared_risks_and_creations_are_not():
+    for name in ("add_group_admins", "bind_device_token", "bind_push_alias"):
+        assert Risk.POWER in CATALOGUE[name].consent.risks, name
+    friends = CATALOGUE["add_friends"]
+    few = validate(friends, {"as_user_id": 1, "user_ids": list(range(2, 1002))})
+    many = validate(friends, {"as_user_id": 1, "user_ids": list(range(2, 1003))})
+    assert risks(friends, few) == () and risks(friends, many) == (Risk.POWER,)
+    # Creating a user, a group or a membership: the inverse is destructive, the creation is no power grant.
+    for name, args in (
+        ("register_user", {"username": "u1", "password": "pw123456"}),
+        ("create_group", {"as_user_id": 1, "name": "g", "user_ids": [2, 3]}),
+        ("invite_group_members", {"group_id": 5, "user_ids": [2, 3]}),
+    ):
+        assert risks(CATALOGUE[name], validate(CATALOGUE[name], args)) == (), name
+
+
+# Reach counts people: a group counts as its members -----------------------------------------------------
+
+
+class Groups(Recorder):
+    """Groups of 400 members each (or a batch read that fails), and a recorded send."""
+
+    def __init__(self, size: int | None = 400) -> None:
+        super().__init__()
+        self.size = size
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        self.seen.append(f"{request.method} {request.url.path}")
+        if request.url.path == "/group/info/batch":
+            if self.size is None:
+                return httpx2.Response(200, json={"code": 500, "message": "internal"})
+            ids = json.loads(request.content)["group_list"]
+            rows = [{"group_id": g, "name": f"team {g}", "count": self.size} for g in ids]
+            return httpx2.Response(200, json={"code": 200, "data": rows})
+        return httpx2.Response(200, json={"code": 200, "data": True})
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("size", [400, None], ids=["3x400", "size-unreadable"])
+async def test_three_groups_of_400_need_a_yes(size, mode):
+    api = Groups(size)
+    ASKED.clear()
+    server = build_server(settings(toolsets=("all",)), transport=httpx2.MockTransport(api))
+    args = {"group_ids": [11, 12, 13], "content": "all hands at 3"}
+    async with Client(server, mode=mode, elicitation_callback=decline) as client:
+        result = await client.call_tool("send_message", args)
+    assert result.is_error and result.structured_content["error"]["code"] == "declined", result.content
+    assert "POST /message/send" not in api.seen
+    (asked,) = ASKED
+    if size is not None:
+        assert "This reaches 1200 people (each group counted by its members)." in asked
+        assert '"team 11" (ID 11, 400 members)' in asked and '"all hands at 3"' in asked
+    else:
+        assert "could not be read" in asked
+
+
+@pytest.mark.anyio
+async def test_small_groups_need_no_yes_and_execute_counts_members_too(mode):
+    api = Groups(3)
+    server = build_server(settings(toolsets=("all",)), transport=httpx2.MockTransport(api))
+    async with Client(server, mode=mode, elicitation_callback=None) as client:
+        result = await client.call_tool("send_message", {"group_ids": [11, 12, 13], "content": "hi"})
+    assert not result.is_error, result.content
+    assert api.seen.count("POST /message/send") == 1
+    # The last line of defence reads the sizes as well: no grant, 3 x 400 people, nothing sent.
+    big = Groups(400)
+    server = build_server(settings(toolsets=("all",)), transport=httpx2.MockTransport(big))
+    ctx = CallContext(server.lanying_client, catalogue=server.reachable)
+    outcome = await execute(CATALOGUE["send_message"], {"group_ids": [21, 22, 23], "content": "hi"}, ctx)
+    assert not outcome.ok and outcome.structured["error"]["code"] == "confirmation_required"
+    assert "POST /message/send" not in big.seen
+
+
+def test_reach_counts_group_members_when_known():
+    op = CATALOGUE["send_message"]
+    params = validate(op, {"group_ids": [1, 2, 3], "content": "hi"})
+    assert risks(op, params) == ()  # without the sizes, a lower bound: 3
+    assert risks(op, params, sizes={1: 400, 2: 400, 3: 400}) == (Risk.REACH,)
+    assert risks(op, params, sizes={1: 300, 2: 300, 3: 300}) == ()
+    assert risks(op, params, sizes={1: 3, 2: 3}) == (Risk.REACH,)  # a size not read counts as unbounded
+
+
+# A look-up failure while building a question never grants ------------------------------------------------
+
+
+class Disagreeing(Recorder):
+    """An upstream whose read and write disagree: the group look-up says 20001, the destroy succeeds."""
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        self.seen.append(f"{request.method} {request.url.path}")
+        if request.method == "GET":
+            return httpx2.Response(200, json={"code": 20001, "message": "group not found"})
+        return httpx2.Response(200, json={"code": 200, "data": True})
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("discovery", [False, True], ids=["direct", "call_tool"])
+async def test_a_failed_question_lookup_never_grants(mode, discovery):
+    api = Disagreeing()
+
+    async def yes(context: Any, params: Any) -> ElicitResult:
+        ASKED.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    changes: dict[str, Any] = {"discovery": True} if discovery else {"toolsets": ("all",)}
+    server = build_server(settings(lang="zh", **changes), transport=httpx2.MockTransport(api))
+    async with Client(server, mode=mode, elicitation_callback=yes) as client:
+        if discovery:
+            result = await client.call_tool("call_tool", {"name": "destroy_group", "arguments": {"group_id": 5}})
+        else:
+            result = await client.call_tool("destroy_group", {"group_id": 5})
+    assert result.is_error and result.structured_content["error"]["code"] == "confirmation_required"
+    assert "目标不存在" in result.structured_content["error"]["message"]
+    assert api.writes_of(CATALOGUE["destroy_group"]) == []
+
+
+def test_cli_group_reach_needs_yes_and_yes_covers_it(monkeypatch, capsys):
+    api = Groups(400)
+    monkeypatch.setattr(cli, "build", lambda s, store=None: build_server(s, transport=httpx2.MockTransport(api)))
+    monkeypatch.setenv("LANYING_ACCESS_TOKEN", TOKEN)
+    args = json.dumps({"group_ids": [11, 12, 13], "content": "all hands"})
+    base = ["call", "send_message", "--args", args, "--endpoint", "http://api.test", "--app-id", "app"]
+    assert cli.main(base) != 0 and "POST /message/send" not in api.seen
+    assert "confirmation" in capsys.readouterr().err
+    assert cli.main([*base, "--yes"]) == 0 and api.seen.count("POST /message/send") == 1
+
+
+@pytest.mark.anyio
+async def test_a_group_the_read_does_not_describe_reaches_nobody(mode):
+    """A send to a group that does not exist asks nothing and gets the API's own answer."""
+    api = Groups(400)
+    ASKED.clear()
+
+    def missing(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path == "/group/info/batch":
+            api.seen.append("POST /group/info/batch")
+            return httpx2.Response(200, json={"code": 200, "data": []})
+        return api(request)
+
+    server = build_server(settings(toolsets=("all",)), transport=httpx2.MockTransport(missing))
+    async with Client(server, mode=mode, elicitation_callback=decline) as client:
+        result = await client.call_tool("send_message", {"group_ids": [99], "content": "hi"})
+    assert not result.is_error and ASKED == []

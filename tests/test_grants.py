@@ -232,24 +232,26 @@ def tenant(token: str) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def http_server(api: Api, **changes: Any):
-    """The server's stateless HTTP app, in process (the upstream API is the mock)."""
+async def http_server(api: Api, stateless: bool = True, json_response: bool = True, **changes: Any):
+    """The server's HTTP app (stateless unless asked), in process (the upstream API is the mock)."""
     conf = settings(**changes)
     server = build_server(conf, transport=httpx2.MockTransport(api))
-    app = build_http_app(server, conf, "http", "127.0.0.1", 8000, stateless=True, json_response=True)
+    app = build_http_app(server, conf, "http", "127.0.0.1", 8000, stateless=stateless, json_response=json_response)
     async with server.session_manager.run():
         yield app
 
 
 @contextlib.asynccontextmanager
-async def http_client(app: Any, headers: dict[str, str]):
+async def http_client(app: Any, headers: dict[str, str], mode: str = "auto", human: Any = decline):
     http = httpx2.AsyncClient(
         transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1:8000", headers=headers, timeout=60
     )
     async with (
         http,
         Client(
-            streamable_http_client("http://127.0.0.1:8000/mcp", http_client=http), elicitation_callback=decline
+            streamable_http_client("http://127.0.0.1:8000/mcp", http_client=http),
+            elicitation_callback=human,
+            mode=mode,  # type: ignore[arg-type]
         ) as client,
     ):
         yield client
@@ -369,3 +371,41 @@ async def test_the_question_names_its_code_in_the_servers_language():
     assert text.endswith(")") and "(确认编号 " in text
     ref = text.rsplit("(确认编号 ", 1)[1].rstrip(")")
     assert await server.gate.state.get(NONCES, ref) is not None  # the code named is the nonce kept
+
+
+# Every replay, in both eras: the same session, another session, another tenant --------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("era", "who"),
+    [
+        ("auto", "same session"),
+        ("auto", "another session"),
+        ("auto", "another tenant"),
+        ("legacy", "another session"),
+        ("legacy", "another tenant"),
+    ],
+)
+async def test_a_used_yes_replayed_in_either_era_never_runs_again(era: str, who: str):
+    """A 2026-07-28 round answered yes and used once, then sent again over stateful HTTP by a client of
+    either era: from the session that used it, from another session of the same tenant, and from another
+    tenant. Every human here would decline; the broadcast reaches the API once. (A 2025 session replaying
+    into itself after its own yes: test_legacy_every_call_asks_its_own_question_and_an_echoed_state_is_ignored.)"""
+    api = Api()
+    creds = {"request_credentials": True, "allowed_endpoints": ("http://api.test",)}
+    async with http_server(api, stateless=False, **creds) as app:
+        async with http_client(app, tenant(TOKEN)) as a:
+            first = await ask(a)
+            done = await answer(a, first)
+            assert isinstance(done, CallToolResult) and not done.is_error, done
+            assert api.broadcasts() == 1
+            headers = tenant(TOKEN_B if who == "another tenant" else TOKEN)
+            if who == "same session" and era == "auto":
+                replays = [await answer(a, first) for _ in range(2)]
+            else:
+                async with http_client(app, headers, mode=era) as other:
+                    replays = [await answer(other, first) for _ in range(2)]
+        for replay in replays:
+            assert asked_again_or_refused(replay), (era, who, replay)
+    assert api.broadcasts() == 1 and api.broadcasts(TOKEN_B) == 0

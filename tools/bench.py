@@ -362,6 +362,8 @@ async def journal_cost(env: Env, plan: Plan, owner: int) -> tuple[list[Row], lis
     )
     row.met = cost.added_ms <= 1.0
     return [row], [bench_journal.report(cost)]
+
+
 async def preview_cost(env: Env, plan: Plan, owner: int, group_id: int) -> list[Row]:
     """preview_call of set_group_name against the same call applied, at the dispatcher over loopback HTTP.
 

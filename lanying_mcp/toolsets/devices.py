@@ -18,12 +18,14 @@ from ..spec import (
     UPDATE,
     ApiModel,
     AsUser,
+    Consent,
     Effect,
     IdPaths,
     Never,
     Operation,
     Params,
     Query,
+    Risk,
     Target,
     Toolset,
     f,
@@ -329,6 +331,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="bind_push_alias",
+        consent=Consent(risks=(Risk.POWER,)),
         effect=Effect(
             Target.BINDING, ("alias",), undo("bind_push_alias", "as_user_id", "push_token", alias="before.alias")
         ),
@@ -397,6 +400,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="bind_device_token",
+        consent=Consent(risks=(Risk.POWER,)),
         effect=Effect(
             Target.BINDING,
             ("device_token",),

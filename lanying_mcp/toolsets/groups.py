@@ -18,11 +18,13 @@ from ..spec import (
     Audience,
     Batch,
     Body,
+    Consent,
     Effect,
     IdPaths,
     Never,
     Operation,
     Params,
+    Risk,
     Target,
     Toolset,
     f,
@@ -593,6 +595,7 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         name="add_group_admins",
+        consent=Consent(risks=(Risk.POWER,)),
         effect=Effect(
             Target.MEMBER, ("role",), undo("remove_group_admins", "as_user_id", "as_group_id", "group_id", "user_ids")
         ),

@@ -23,6 +23,7 @@ from ..spec import (
     AsUserRequired,
     Audience,
     Body,
+    Consent,
     Effect,
     IdPaths,
     Never,
@@ -213,6 +214,7 @@ PROFILE_IDS = IdPaths(
 OPERATIONS: list[Operation] = [
     Operation(
         name="add_friends",
+        consent=Consent(grants=("user_ids",)),
         effect=Effect(
             Target.FRIENDSHIP, ("friendship",), undo("remove_friend", "as_user_id", each="user_ids", user_id="item")
         ),
