@@ -2,6 +2,8 @@
 
 A backend joins `BACKENDS` with a factory that returns a fresh, empty store and a way to move its
 clock forward (a backend with its own clock may sleep instead); every contract test then runs on it.
+The Redis backend runs against a real `redis-server` on loopback (`tests/redis_server.py`), each test
+under its own key prefix; its clock is the test's, passed to the server's scripts.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import anyio
 import pytest
 
 from lanying_mcp.state import MAX_LISTED, MemoryState, SQLiteState, State, StateError, default_path, open_state
+from lanying_mcp.state_redis import RedisState
+from tests.redis_server import RedisServer, own_redis, redis_server, unique_prefix  # noqa: F401 - fixtures
 
 
 @dataclass
@@ -35,16 +39,22 @@ def _clocked(make: Callable[[Callable[[], float]], State]) -> Backend:
     return Backend(make(lambda: now[0]), advance)
 
 
-BACKENDS: dict[str, Callable[[Path], Backend]] = {
-    "memory": lambda tmp: _clocked(lambda clock: MemoryState(clock=clock)),
-    "sqlite-memory": lambda tmp: _clocked(lambda clock: SQLiteState(":memory:", clock=clock)),
-    "sqlite-file": lambda tmp: _clocked(lambda clock: SQLiteState(tmp / "state.sqlite3", clock=clock)),
+def _redis(request: pytest.FixtureRequest) -> Backend:
+    server: RedisServer = request.getfixturevalue("redis_server")  # started only when a Redis test runs
+    return _clocked(lambda clock: RedisState(server.url, clock=clock, prefix=unique_prefix()))
+
+
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Backend]] = {
+    "memory": lambda request, tmp: _clocked(lambda clock: MemoryState(clock=clock)),
+    "sqlite-memory": lambda request, tmp: _clocked(lambda clock: SQLiteState(":memory:", clock=clock)),
+    "sqlite-file": lambda request, tmp: _clocked(lambda clock: SQLiteState(tmp / "state.sqlite3", clock=clock)),
+    "redis": lambda request, tmp: _redis(request),
 }
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 async def backend(request, tmp_path) -> AsyncIterator[Backend]:
-    made = BACKENDS[request.param](tmp_path)
+    made = BACKENDS[request.param](request, tmp_path)
     yield made
     await made.state.close()
 
