@@ -50,6 +50,7 @@ local function remove(k)
   redis.call('HDEL', S, k)
   redis.call('ZREM', E, k)
   redis.call('ZREM', O, k)
+  if redis.call('ZCARD', O) == 0 then redis.call('DEL', V, E, O, S, M) end
 end
 
 local function purge()

@@ -47,6 +47,7 @@ SPELLINGS = {
     "request_credentials": ("LANYING_REQUEST_CREDENTIALS", "--request-credentials"),
     "allowed_endpoints": ("LANYING_ALLOWED_ENDPOINTS", "--allowed-endpoints"),
     "state_file": ("LANYING_STATE_FILE", "--state-file"),
+    "state_url": ("LANYING_STATE_URL", "--state-url"),
     "state_key": ("LANYING_STATE_KEY", "--state-key"),
 }
 
