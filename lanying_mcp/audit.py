@@ -26,54 +26,18 @@ import secrets
 import threading
 from collections.abc import Collection
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO
 
 from .errors import AuditUnavailable
 from .json_values import as_object
-from .redact import Redactor
+from .redact import Redactor, redact_arguments, secret_keys
 from .settings import SettingsError
 
-LARGE_KEYS = {"file_base64"}
 BLOCK = 64 * 1024
 TAIL_MAX_BYTES = 4 * 1024 * 1024  # the most of the file one read of the resource looks at
 
-
-@lru_cache(maxsize=1)
-def secret_keys() -> frozenset[str]:
-    """Every argument any operation declares secret, and every result field it declares a secret."""
-    from .spec import secret_arguments
-    from .toolsets import CATALOGUE
-
-    keys: set[str] = set()
-    for op in CATALOGUE.values():
-        keys |= secret_arguments(op.params)
-        keys |= set(op.secret_fields)
-    return frozenset(keys)
-
-
-def _is_secret(key: str, declared: frozenset[str]) -> bool:
-    return key in declared or "password" in key or "secret" in key
-
-
-def redact(value: Any) -> Any:
-    declared = secret_keys()
-    if isinstance(value, dict):
-        out: dict[Any, Any] = {}
-        for key, item in cast(dict[Any, Any], value).items():  # a logged value: keys of any type
-            if _is_secret(str(key), declared):
-                out[key] = "[redacted]"
-            elif key in LARGE_KEYS and isinstance(item, str):
-                out[key] = f"[{len(item)} characters]"
-            else:
-                out[key] = redact(item)
-        return out
-    if isinstance(value, list):
-        return [redact(v) for v in cast(list[Any], value)[:1000]]
-    if isinstance(value, str) and len(value) > 2000:
-        return value[:2000] + "…"
-    return value
+__all__ = ["AuditLog", "redact_arguments", "secret_keys"]
 
 
 class AuditLog:
@@ -132,7 +96,7 @@ class AuditLog:
             "tool": tool,
             "http": http,
             **self.tags,
-            "arguments": redact(arguments),
+            "arguments": redact_arguments(arguments),
         }
         entry.update({k: v for k, v in fields.items() if v is not None and v != ""})
         return self.redactor.clean(entry) if self.redactor is not None else entry

@@ -28,6 +28,7 @@ from .spec import ApiModel, Operation, Params, Risk, f
 
 if TYPE_CHECKING:
     from .audit import AuditLog
+    from .journal import Journal
     from .policy import Policy
 
 log = logging.getLogger("lanying_mcp")
@@ -42,6 +43,7 @@ class Outcome:
     text: str
     attachment: str | None = None  # a bulk call's full per-item result (compact JSON), served behind a link
     meta: dict[str, Any] | None = None  # the result's `_meta`: which JSON paths hold end-user text
+    may_have_applied: bool = False  # a failed write that may still have reached the API
 
 
 @dataclass
@@ -57,6 +59,7 @@ class CallContext:
     grant: consent.Grant = field(default_factory=consent.Grant)  # the exact calls a human said yes to
     lookups: int = 0  # look-up requests made so far (handler steps, names); at most settings.max_lookups
     capped: bool = False  # a look-up was refused at the cap: the result may be partial
+    journal: Journal | None = None  # the change journal, bound to this call's caller and app (None: off)
 
     def lookups_left(self) -> int:
         return max(0, self.client.settings.max_lookups - self.lookups)
@@ -265,7 +268,9 @@ def check_consent(op: Operation, params: Params, ctx: CallContext) -> tuple[Risk
 
 def failure(tool: str, exc: errors.LanyingError, lang: str = "en") -> Outcome:
     err = errors.describe(exc, lang)
-    return Outcome(False, {"error": err}, errors.error_text(tool, err, lang))
+    return Outcome(
+        False, {"error": err}, errors.error_text(tool, err, lang), may_have_applied=bool(exc.may_have_applied)
+    )
 
 
 def success(
@@ -316,15 +321,18 @@ def _page_line(structured: dict[str, Any], params: Params | None, lang: str) -> 
 async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallContext) -> Outcome:
     """Validate, check policy, call, type the result, audit; every failure is a structured error Outcome."""
     entry: list[str] = []
+    change: list[str] = []  # the change-journal entry opened before the write was sent
     deadline = ctx.client.settings.call_deadline
     raw: Outcome | None = None
     with anyio.move_on_after(deadline):
-        raw = await _execute(op, arguments, ctx, entry)
+        raw = await _execute(op, arguments, ctx, entry, change)
     if raw is None:
         late = errors.DeadlineExceeded(deadline)
         if not op.hints.read_only and not op.local:
             late.may_have_applied = True  # stopped mid-call: a write may have reached the API
         raw = failure(op.name, late, ctx.lang)
+    if change and ctx.journal is not None:
+        raw = await _close_change(ctx.journal, change[0], raw)
     outcome = scrub(raw, ctx.client.settings.access_token.get_secret_value())
     if not outcome.ok and ctx.catalogue:
         outcome = _reachable_hint(op, outcome, ctx)
@@ -333,6 +341,42 @@ async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCont
     if ctx.audit is not None and not op.hints.read_only and not op.local:
         record(ctx, op, arguments, outcome, entry=entry[0] if entry else None)
     return outcome
+
+
+def _targets(op: Operation, params: Params) -> list[dict[str, Any]]:
+    """What a write is aimed at, from its arguments: the group and the users it names, by ID."""
+    found: list[dict[str, Any]] = []
+    group = getattr(params, "group_id", None)
+    if isinstance(group, int):
+        found.append({"kind": "group", "id": group, "name": None})
+    for key in ("user_id", "user_ids", "member_ids"):
+        value = getattr(params, key, None)
+        for uid in cast(list[Any], value) if isinstance(value, list) else [value]:
+            if isinstance(uid, int) and len(found) < 100:
+                found.append({"kind": "user", "id": uid, "name": None})
+    if not found and op.effect is not None:
+        found.append({"kind": op.effect.target.value, "id": None, "name": None})
+    return found
+
+
+async def _close_change(journal: Journal, change_id: str, raw: Outcome) -> Outcome:
+    """Close the write's journal entry with its outcome; an applied write's result carries its `change_id`."""
+    if raw.ok:
+        state, error = "applied", None
+    else:
+        err: dict[str, Any] = raw.structured.get("error") or {}
+        state = "unknown" if raw.may_have_applied else "failed"
+        error = f"{err.get('code')}: {err.get('message')}"
+    found: Any = raw.structured.get("changes") if raw.ok else None
+    changes = cast(list[dict[str, Any]], found) if isinstance(found, list) else None
+    with anyio.CancelScope(shield=True):  # the write happened: its entry is closed even if the call is cancelled
+        await journal.close(change_id, outcome=state, changes=changes, error=error)
+    if not raw.ok:
+        return raw
+    structured = {**raw.structured, "change_id": change_id}
+    body = to_json(raw.structured).decode("utf-8")
+    text = raw.text[: -len(body)] + to_json(structured).decode("utf-8") if raw.text.endswith(body) else raw.text
+    return Outcome(True, structured, text, raw.attachment, raw.meta)
 
 
 def _reachable_hint(op: Operation, outcome: Outcome, ctx: CallContext) -> Outcome:
@@ -385,8 +429,10 @@ def record(
         log.warning("audit log could not record a refused %s call: %s", op.name, exc.strerror)
 
 
-async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallContext, audit: list[str]) -> Outcome:
-    """The call itself; the id of the audit entry opened before a write goes to `audit`."""
+async def _execute(
+    op: Operation, arguments: dict[str, Any] | None, ctx: CallContext, audit: list[str], change: list[str]
+) -> Outcome:
+    """The call itself; the ids of the audit and journal entries opened before a write go to `audit`, `change`."""
     attempted = False
     try:
         # The annotation is what callers promise; JSON from a client or the command line may still differ.
@@ -399,6 +445,13 @@ async def _execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCon
         if ctx.audit is not None and not op.hints.read_only and not op.local:
             # Fail closed: a write whose intent cannot be logged first is not made (AuditUnavailable).
             audit.append(ctx.audit.begin(op.name, op.http_meta, arguments))
+        if ctx.journal is not None and not op.hints.read_only and not op.local:
+            # Fail closed too: a write is journaled before it is sent (JournalUnavailable).
+            change.append(
+                await ctx.journal.open(
+                    tool=op.name, arguments=arguments or {}, targets=_targets(op, params), changes=[], inverse=None
+                )
+            )
         attempted = True  # from here on, a write may have reached the API
         if op.handler is not None:
             value = await op.handler(ctx, params)

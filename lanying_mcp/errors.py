@@ -13,7 +13,8 @@ Exception tree (all raised by `client.py` or the dispatcher, all caught at the o
     │   └── EndpointRefused      (apps.py) a request's endpoint that is not allowed for its credentials
     ├── LookupCapReached         a call needed more look-up requests than LANYING_MAX_LOOKUPS allows
     ├── DeadlineExceeded         a call ran longer than LANYING_CALL_DEADLINE
-    └── AuditUnavailable         a write refused because its audit entry could not be written first
+    ├── AuditUnavailable         a write refused because its audit entry could not be written first
+    └── JournalUnavailable       a write refused because its change-journal entry could not be written first
 
 `describe()` turns any of them into the structured error a tool returns:
 `{"code", "message", "meaning", "hint", "retryable"}` — what the code means, the likely cause in
@@ -131,6 +132,19 @@ class AuditUnavailable(LanyingError):
         super().__init__(
             f"the write was NOT made: its audit entry could not be written to {path} ({reason})",
             zh=f"写操作未执行:无法将审计记录写入 {path}({reason})",
+        )
+        self.may_have_applied = False
+
+
+class JournalUnavailable(LanyingError):
+    """The change-journal entry of a write could not be written, so the write was not sent (fail closed)."""
+
+    code = "journal_unavailable"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"the write was NOT made: its change-journal entry could not be written ({reason})",
+            zh=f"写操作未执行:无法写入变更日志记录({reason})",
         )
         self.may_have_applied = False
 
@@ -383,6 +397,12 @@ _ENGLISH_ENTRIES: dict[int | str, Entry] = {
         "Nothing was sent. The operator must make the audit log path (LANYING_AUDIT_LOG) writable again: "
         "check that its folder exists, its permissions, and free disk space.",
     ),
+    "journal_unavailable": Entry(
+        "The change journal cannot be written, so writes are refused",
+        "变更日志无法写入,因此拒绝写操作",
+        "Nothing was sent. The operator must make the state file (LANYING_STATE_FILE) writable again: check its "
+        "folder, permissions and free disk space; or turn the journal off with LANYING_JOURNAL=false.",
+    ),
     "lookup_cap": Entry(
         "The call needed more API look-ups than one call may make",
         "此调用需要的API查询次数超过单次调用上限",
@@ -466,6 +486,7 @@ _HINTS_ZH: dict[int | str, str] = {
     "invalid_response": "端点可能不对(不是蓝莺IM API服务器),或服务出错;请检查LANYING_API_ENDPOINT。",
     "response_too_large": "每次少取一些(更小的page_size或更少的ID);运营者可调大LANYING_MAX_RESPONSE_BYTES。",
     "audit_unavailable": "本次未发送任何请求。运营者须让审计日志路径(LANYING_AUDIT_LOG)重新可写:检查目录是否存在、权限和磁盘空间。",
+    "journal_unavailable": "本次未发送任何请求。运营者须让状态文件(LANYING_STATE_FILE)重新可写:检查目录、权限和磁盘空间;或以LANYING_JOURNAL=false关闭变更日志。",
     "lookup_cap": "减少单次调用的内容:更小的页或limit、更少的ID、更精确的查找(用确切的用户名或手机号代替昵称扫描);运营者可调大LANYING_MAX_LOOKUPS。",
     "deadline": "API响应太慢。读操作请稍后重试或少取一些(更小的页、更少的ID);写操作请先用读操作确认是否已生效再决定是否重试。运营者可调大LANYING_CALL_DEADLINE。",
     "missing_credentials": "请在请求中携带X-Lanying-App-Id和X-Lanying-Access-Token请求头。",

@@ -206,3 +206,45 @@ def install_log_filter(redactor: Redactor) -> RedactingFilter:
 
     logging.setLogRecordFactory(factory)
     return filt
+
+
+LARGE_KEYS = {"file_base64"}  # arguments kept as their length only (a file's contents)
+
+
+@functools.lru_cache(maxsize=1)
+def secret_keys() -> frozenset[str]:
+    """Every argument any operation declares secret, and every result field it declares a secret."""
+    from .spec import secret_arguments
+    from .toolsets import CATALOGUE
+
+    keys: set[str] = set()
+    for op in CATALOGUE.values():
+        keys |= secret_arguments(op.params)
+        keys |= set(op.secret_fields)
+    return frozenset(keys)
+
+
+def _is_secret(key: str, declared: frozenset[str]) -> bool:
+    return key in declared or "password" in key or "secret" in key
+
+
+def redact_arguments(value: Any) -> Any:
+    """A call's arguments as the audit log and the change journal keep them: every argument declared
+    secret (or named like a password or secret) replaced, file contents by their length, long texts and
+    lists cut. The access token's copies are masked after this by a `Redactor`."""
+    declared = secret_keys()
+    if isinstance(value, dict):
+        out: dict[Any, Any] = {}
+        for key, item in cast(dict[Any, Any], value).items():  # a logged value: keys of any type
+            if _is_secret(str(key), declared):
+                out[key] = "[redacted]"
+            elif key in LARGE_KEYS and isinstance(item, str):
+                out[key] = f"[{len(item)} characters]"
+            else:
+                out[key] = redact_arguments(item)
+        return out
+    if isinstance(value, list):
+        return [redact_arguments(v) for v in cast(list[Any], value)[:1000]]
+    if isinstance(value, str) and len(value) > 2000:
+        return value[:2000] + "…"
+    return value

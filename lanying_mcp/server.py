@@ -22,6 +22,7 @@ from .discovery import CALL_TOOL, SEARCH_TOOLS
 from .dispatch import CallContext, Outcome, execute, failure, output_model
 from .gate import Gate
 from .identity import caller_identity
+from .journal import Journal
 from .mentions import prune, prune_schema
 from .policy import Policy
 from .redact import check_maskable, redactor_for
@@ -98,6 +99,16 @@ class LanyingServer(LanyingMCP):
         self.state = open_state(settings.state_file, settings.state_url.get_secret_value())
         self.gate = Gate(settings, self.policy, self.router, self.context, self.state)
         self.results = ResultStore(self.state)  # bulk calls' full results, behind resource links
+        self.journal = (
+            Journal(
+                self.state,
+                days=settings.journal_days,
+                max_entries=settings.journal_max_entries,
+                redactor=self.redactor,
+            )
+            if settings.journal
+            else None
+        )
         super().__init__(
             tools=[self.make_tool(op) for op in self.reachable.values()],
             hidden=set(self.reachable) - set(self.listed),
@@ -132,6 +143,11 @@ class LanyingServer(LanyingMCP):
         )
         if grant is not None:
             ctx.grant = grant
+        if self.journal is not None:
+            headers = caller.headers() if caller is not None else None
+            ctx.journal = self.journal.bound(
+                app=self.router.app_of(client), app_key=key_of(client.settings), caller=caller_identity(headers)
+            )
         return ctx
 
     def audit_for(self, caller: Caller | None, client: LanyingClient) -> AuditLog | None:

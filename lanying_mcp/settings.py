@@ -180,6 +180,11 @@ class Settings(BaseSettings):
     audit_log: Annotated[str, Opt("append every write call to this JSON-lines file", SAFETY, path=True)] = ""
     audit_over_http: Annotated[bool, Opt("serve the lanying://audit-log resource over HTTP too (each caller reads "
                                          "only its own app's entries)", SAFETY, stdio=False)] = False
+    journal: Annotated[bool, Opt("keep a journal of every write (who, what, which targets, the outcome) in the "
+                                 "state file; list_changes reads it", SAFETY)] = True
+    journal_days: Annotated[int, Opt("days a change-journal entry is kept", SAFETY)] = 90
+    journal_max_entries: Annotated[int, Opt("change-journal entries kept at most (the oldest go first)",
+                                            SAFETY)] = 100_000
     upload_roots: Annotated[tuple[str, ...], Opt("comma list of folders local files may be uploaded from",
                                                  SAFETY, shown="none: no local uploads")] = ()
     max_upload_bytes: Annotated[int, Opt("largest local file an upload may send, in bytes", SAFETY,
@@ -276,6 +281,11 @@ class Settings(BaseSettings):
         for name in ("max_upload_bytes", "max_response_bytes"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{DECLARED[name].env} must be a positive number of bytes")
+        for name in ("journal_days", "journal_max_entries"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(
+                    f"{DECLARED[name].env} must be a positive number; to keep no journal set {ENV_PREFIX}JOURNAL=false"
+                )
         self._check_limits()
         self._check_secrets()
         if self.sandbox or self.profiles_file:

@@ -12,6 +12,17 @@ few such state needs, each atomic on its own:
 - `hit`: count an event in a fixed time window (rate limits), returning the count so far;
 - `keys`: a bounded listing of the live keys of a namespace, oldest first.
 
+Beside those short-lived values, a namespace may hold a *log*: records kept in the order they were
+appended (the change journal), each with a key, a time, a text value and a few tags (short strings
+such as `app:<key>` that a scan filters on). A log has no time to live: it is bounded by `trim` and
+emptied by `erase`. Its operations:
+
+- `append` a record (its key unique in the namespace), `amend` its value and tags later, `record`
+  reads one by key;
+- `scan`: newest first, only records carrying every tag asked for, from a time on, below a sequence
+  number (paging), at most `limit`;
+- `erase` by age and/or by tag, and `trim` to at most `max_items` records and none older than a time.
+
 `SQLiteState` is the default backend: one SQLite file in the user's state directory (WAL mode, short
 transactions), so two server processes of the same user see the same state, and it survives a
 restart. SQLite calls run in a worker thread, never on the event loop. `MemoryState` keeps the same
@@ -25,14 +36,14 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 1: key/values only; 2: adds the logs (tables `log` and `log_tag`)
 FILE_NAME = "state.sqlite3"
 MEMORY = ":memory:"
 MAX_LISTED = 1000  # `keys` never returns more than this, whatever the caller asks
@@ -95,12 +106,60 @@ class State(ABC):
     async def keys(self, ns: str, prefix: str = "", limit: int = 100) -> list[str]:
         """Live keys of `ns` starting with `prefix`, oldest first, at most `limit` (and at most MAX_LISTED)."""
 
+    # --- logs: ordered records without a time to live -------------------------------------------
+
+    @abstractmethod
+    async def append(self, ns: str, key: str, value: str, *, tags: Collection[str] = ()) -> Record:
+        """Add a record after every other of `ns`; StateError when `key` is already there."""
+
+    @abstractmethod
+    async def amend(self, ns: str, key: str, value: str, *, tags: Collection[str] | None = None) -> bool:
+        """Replace a record's value (and its tags, when given), keeping its place and time; False when absent."""
+
+    @abstractmethod
+    async def record(self, ns: str, key: str) -> Record | None:
+        """The record with this key, or None."""
+
+    @abstractmethod
+    async def scan(
+        self,
+        ns: str,
+        *,
+        tags: Collection[str] = (),
+        since: float | None = None,
+        below: int | None = None,
+        limit: int = 100,
+    ) -> list[Record]:
+        """Records carrying every tag in `tags`, newest first: at or after `since`, with `seq` below `below`,
+        at most `limit` (and at most MAX_LISTED)."""
+
+    @abstractmethod
+    async def erase(self, ns: str, *, before: float | None = None, tag: str | None = None) -> int:
+        """Delete the records older than `before` and/or carrying `tag` (both: those with both); how many.
+
+        With neither, nothing is deleted."""
+
+    @abstractmethod
+    async def trim(self, ns: str, *, max_items: int | None = None, before: float | None = None) -> int:
+        """Delete the oldest records beyond `max_items`, and those older than `before`; how many."""
+
     async def ping(self) -> None:
         """Raise StateError unless the store can be used now (readiness)."""
         await self.get("ping", "ping")
 
     async def close(self) -> None:
         return None
+
+
+@dataclass(frozen=True)
+class Record:
+    """One log record: its place in the log (`seq`, growing), key, time appended (epoch seconds), value."""
+
+    seq: int
+    key: str
+    time: float
+    value: str
+    tags: frozenset[str] = field(default_factory=frozenset[str])
 
 
 @dataclass
@@ -117,6 +176,7 @@ class MemoryState(State):
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
         self._rows: dict[tuple[str, str], _Row] = {}
+        self._logs: dict[str, dict[str, Record]] = {}
         self._seq = 0
         self._lock = threading.Lock()
 
@@ -198,6 +258,69 @@ class MemoryState(State):
             )
             return [k for k, _ in rows[: max(0, min(limit, MAX_LISTED))]]
 
+    async def append(self, ns: str, key: str, value: str, *, tags: Collection[str] = ()) -> Record:
+        with self._lock:
+            log = self._logs.setdefault(ns, {})
+            if key in log:
+                raise StateError(f"a record with key {key!r} is already in {ns}")
+            self._seq += 1
+            rec = Record(self._seq, key, self.clock(), value, frozenset(tags))
+            log[key] = rec
+            return rec
+
+    async def amend(self, ns: str, key: str, value: str, *, tags: Collection[str] | None = None) -> bool:
+        with self._lock:
+            log = self._logs.get(ns, {})
+            rec = log.get(key)
+            if rec is None:
+                return False
+            log[key] = Record(rec.seq, key, rec.time, value, rec.tags if tags is None else frozenset(tags))
+            return True
+
+    async def record(self, ns: str, key: str) -> Record | None:
+        with self._lock:
+            return self._logs.get(ns, {}).get(key)
+
+    async def scan(
+        self,
+        ns: str,
+        *,
+        tags: Collection[str] = (),
+        since: float | None = None,
+        below: int | None = None,
+        limit: int = 100,
+    ) -> list[Record]:
+        wanted = frozenset(tags)
+        limit = max(0, min(limit, MAX_LISTED))
+        with self._lock:
+            found = [
+                r
+                for r in self._logs.get(ns, {}).values()
+                if wanted <= r.tags and (since is None or r.time >= since) and (below is None or r.seq < below)
+            ]
+        found.sort(key=lambda r: r.seq, reverse=True)
+        return found[:limit]
+
+    async def erase(self, ns: str, *, before: float | None = None, tag: str | None = None) -> int:
+        if before is None and tag is None:
+            return 0
+        with self._lock:
+            log = self._logs.get(ns, {})
+            gone = [k for k, r in log.items() if (before is None or r.time < before) and (tag is None or tag in r.tags)]
+            for k in gone:
+                del log[k]
+            return len(gone)
+
+    async def trim(self, ns: str, *, max_items: int | None = None, before: float | None = None) -> int:
+        with self._lock:
+            log = self._logs.get(ns, {})
+            ordered = sorted(log.values(), key=lambda r: r.seq)
+            excess = max(0, len(ordered) - max_items) if max_items is not None else 0
+            gone = [r.key for i, r in enumerate(ordered) if i < excess or (before is not None and r.time < before)]
+            for k in gone:
+                del log[k]
+            return len(gone)
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -213,6 +336,30 @@ CREATE TABLE IF NOT EXISTS kv (
 CREATE INDEX IF NOT EXISTS kv_age ON kv (ns, created);
 CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires);
 """
+
+# Schema 2: the logs. A record's tags live in their own table, one row per tag, so a scan for a tag
+# (an app's entries, a target's, a user's) reads that tag's rows only, newest first.
+_LOGS = """
+CREATE TABLE IF NOT EXISTS log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    ns TEXT NOT NULL,
+    key TEXT NOT NULL,
+    time REAL NOT NULL,
+    value TEXT NOT NULL,
+    UNIQUE (ns, key)
+);
+CREATE INDEX IF NOT EXISTS log_time ON log (ns, time);
+CREATE TABLE IF NOT EXISTS log_tag (
+    ns TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (ns, tag, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS log_tag_seq ON log_tag (seq);
+"""
+
+# What turns a file of one schema version into the next, in order: MIGRATIONS[v] upgrades v to v + 1.
+MIGRATIONS: dict[int, str] = {1: _LOGS}
 
 
 class SQLiteState(State):
@@ -245,19 +392,37 @@ class SQLiteState(State):
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
-            row = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-            if row is None:
-                db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) > SCHEMA_VERSION:
-                db.close()
-                raise StateError(
-                    f"the state file {self.path} was written by a newer lanying-mcp (schema {row[0]}); "
-                    "upgrade, or point LANYING_STATE_FILE at another file"
-                )
+            self._migrate(db)
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"cannot use the state file {self.path}: {exc}") from None
         self._db = db
         return db
+
+    def _migrate(self, db: Any) -> None:
+        """Bring the file to SCHEMA_VERSION, one step at a time, each in one transaction (another process
+        opening the same file at the same moment waits, then finds it done)."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+            version = SCHEMA_VERSION if row is None else int(row[0])
+            if version > SCHEMA_VERSION:
+                raise StateError(
+                    f"the state file {self.path} was written by a newer lanying-mcp (schema {version}); "
+                    "upgrade, or point LANYING_STATE_FILE at another file"
+                )
+            if row is None:  # a new file: everything at once
+                for step in sorted(MIGRATIONS):
+                    _script(db, MIGRATIONS[step])
+            else:
+                while version < SCHEMA_VERSION:
+                    _script(db, MIGRATIONS[version])
+                    version += 1
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        except BaseException:
+            db.execute("ROLLBACK")
+            db.close()
+            raise
+        db.execute("COMMIT")
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         def work() -> Any:
@@ -387,6 +552,123 @@ class SQLiteState(State):
 
         return await self._run(body)
 
+    async def append(self, ns: str, key: str, value: str, *, tags: Collection[str] = ()) -> Record:
+        now = self.clock()
+        tagged = frozenset(tags)
+
+        def body(db: Any) -> Record:
+            import sqlite3
+
+            def step() -> Record:
+                try:
+                    seq = db.execute(
+                        "INSERT INTO log (ns, key, time, value) VALUES (?, ?, ?, ?) RETURNING seq",
+                        (ns, key, now, value),
+                    ).fetchone()[0]
+                except sqlite3.IntegrityError:
+                    raise StateError(f"a record with key {key!r} is already in {ns}") from None
+                db.executemany("INSERT OR IGNORE INTO log_tag VALUES (?, ?, ?)", [(ns, t, seq) for t in tagged])
+                return Record(seq, key, now, value, tagged)
+
+            return self._tx(db, step)
+
+        return await self._run(body)
+
+    async def amend(self, ns: str, key: str, value: str, *, tags: Collection[str] | None = None) -> bool:
+        def body(db: Any) -> bool:
+            def step() -> bool:
+                row = db.execute(
+                    "UPDATE log SET value = ? WHERE ns = ? AND key = ? RETURNING seq", (value, ns, key)
+                ).fetchone()
+                if row is None:
+                    return False
+                if tags is not None:
+                    db.execute("DELETE FROM log_tag WHERE seq = ?", (row[0],))
+                    db.executemany(
+                        "INSERT OR IGNORE INTO log_tag VALUES (?, ?, ?)", [(ns, t, row[0]) for t in set(tags)]
+                    )
+                return True
+
+            return self._tx(db, step)
+
+        return await self._run(body)
+
+    async def record(self, ns: str, key: str) -> Record | None:
+        def body(db: Any) -> Record | None:
+            row = db.execute("SELECT seq, key, time, value FROM log WHERE ns = ? AND key = ?", (ns, key)).fetchone()
+            return _record(db, row) if row else None
+
+        return await self._run(body)
+
+    async def scan(
+        self,
+        ns: str,
+        *,
+        tags: Collection[str] = (),
+        since: float | None = None,
+        below: int | None = None,
+        limit: int = 100,
+    ) -> list[Record]:
+        limit = max(0, min(limit, MAX_LISTED))
+        wanted = sorted(set(tags))
+
+        def body(db: Any) -> list[Record]:
+            where = ["l.ns = ?"]
+            args: list[Any] = [ns]
+            if since is not None:
+                where.append("l.time >= ?")
+                args.append(since)
+            if below is not None:
+                where.append("l.seq < ?")
+                args.append(below)
+            for tag in wanted:  # each tag: an indexed look-up of (ns, tag, seq)
+                where.append("EXISTS (SELECT 1 FROM log_tag t WHERE t.ns = l.ns AND t.tag = ? AND t.seq = l.seq)")
+                args.append(tag)
+            rows = db.execute(
+                f"SELECT l.seq, l.key, l.time, l.value FROM log l WHERE {' AND '.join(where)} "
+                "ORDER BY l.seq DESC LIMIT ?",
+                (*args, limit),
+            ).fetchall()
+            return [_record(db, row) for row in rows]
+
+        return await self._run(body)
+
+    async def erase(self, ns: str, *, before: float | None = None, tag: str | None = None) -> int:
+        if before is None and tag is None:
+            return 0
+
+        def body(db: Any) -> int:
+            where: list[str] = ["ns = ?"]
+            args: list[Any] = [ns]
+            if before is not None:
+                where.append("time < ?")
+                args.append(before)
+            if tag is not None:
+                where.append("seq IN (SELECT seq FROM log_tag WHERE ns = ? AND tag = ?)")
+                args += [ns, tag]
+            return self._tx(db, lambda: _delete(db, " AND ".join(where), args))
+
+        return await self._run(body)
+
+    async def trim(self, ns: str, *, max_items: int | None = None, before: float | None = None) -> int:
+        def body(db: Any) -> int:
+            def step() -> int:
+                gone = 0
+                if before is not None:
+                    gone += _delete(db, "ns = ? AND time < ?", [ns, before])
+                if max_items is not None:
+                    # The newest kept record's place; everything before it goes.
+                    row = db.execute(
+                        "SELECT seq FROM log WHERE ns = ? ORDER BY seq DESC LIMIT 1 OFFSET ?", (ns, max(0, max_items))
+                    ).fetchone()
+                    if row is not None:
+                        gone += _delete(db, "ns = ? AND seq <= ?", [ns, row[0]])
+                return gone
+
+            return self._tx(db, step)
+
+        return await self._run(body)
+
     async def close(self) -> None:
         def body() -> None:
             with self._lock:
@@ -395,3 +677,24 @@ class SQLiteState(State):
                     self._db = None
 
         await anyio.to_thread.run_sync(body)
+
+
+def _script(db: Any, script: str) -> None:
+    """Run a migration's statements inside the caller's transaction (executescript would commit it)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _record(db: Any, row: Any) -> Record:
+    tags = frozenset(t for (t,) in db.execute("SELECT tag FROM log_tag WHERE seq = ?", (row[0],)))
+    return Record(row[0], row[1], row[2], row[3], tags)
+
+
+def _delete(db: Any, where: str, args: list[Any]) -> int:
+    """Delete the log records matching `where`, and their tags (the records are chosen first: `where`
+    may name their tags)."""
+    seqs = [(seq,) for (seq,) in db.execute(f"SELECT seq FROM log WHERE {where}", args)]
+    db.executemany("DELETE FROM log_tag WHERE seq = ?", seqs)
+    db.executemany("DELETE FROM log WHERE seq = ?", seqs)
+    return len(seqs)

@@ -22,12 +22,13 @@ refuses risky calls and reads go on. The URL's password never appears in a messa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Collection
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 from .settings import state_url_problem
-from .state import MAX_LISTED, State, StateError
+from .state import MAX_LISTED, Record, State, StateError
 
 PREFIX = "lanying-mcp"
 CONNECT_SECONDS = 2.0  # an unreachable server fails the call quickly instead of hanging it
@@ -144,6 +145,131 @@ end
 return redis.error_reply('unknown state operation ' .. op)
 """
 
+# The logs (the change journal): records in append order, no time to live. Per namespace: `…:lk` hash
+# key → seq, `…:lr` hash seq → the record as JSON, `…:lz` sorted set of the seqs, `…:ln` the seq counter
+# (never reset, so a seq is never reused), and `…:t:<tag>` a sorted set of the seqs carrying that tag.
+_LOG_SCRIPT = """
+local K, R, Z, N = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local op, key, tagbase = ARGV[1], ARGV[3], ARGV[12]
+local nows = ARGV[2]
+if nows == '' then
+  local t = redis.call('TIME')
+  nows = string.format('%.6f', tonumber(t[1]) + tonumber(t[2]) / 1000000)
+end
+
+local function load(seq)
+  local raw = redis.call('HGET', R, seq)
+  if not raw then return nil end
+  return cjson.decode(raw), raw
+end
+
+local function drop(seq)
+  local rec = load(seq)
+  if not rec then return 0 end
+  for _, tag in ipairs(rec.tags) do redis.call('ZREM', tagbase .. tag, seq) end
+  redis.call('HDEL', K, rec.key)
+  redis.call('HDEL', R, seq)
+  redis.call('ZREM', Z, seq)
+  return 1
+end
+
+local function has_all(rec, wanted)
+  local mine = {}
+  for _, tag in ipairs(rec.tags) do mine[tag] = true end
+  for _, tag in ipairs(wanted) do
+    if not mine[tag] then return false end
+  end
+  return true
+end
+
+-- every seq of a sorted set, oldest first, calling visit(seq) (which may delete it)
+local function each(set, visit)
+  local seqs = redis.call('ZRANGE', set, 0, -1)
+  for _, seq in ipairs(seqs) do visit(seq) end
+end
+
+if op == 'append' then
+  if redis.call('HEXISTS', K, key) == 1 then return false end
+  local seq = redis.call('INCR', N)
+  local tags = cjson.decode(ARGV[5])
+  local rec = {seq = seq, key = key, time = nows, value = ARGV[4], tags = tags}
+  redis.call('HSET', K, key, seq)
+  redis.call('HSET', R, seq, cjson.encode(rec))
+  redis.call('ZADD', Z, seq, seq)
+  for _, tag in ipairs(tags) do redis.call('ZADD', tagbase .. tag, seq, seq) end
+  return {seq, nows}
+elseif op == 'amend' then
+  local seq = redis.call('HGET', K, key)
+  if not seq then return 0 end
+  local rec = load(seq)
+  rec.value = ARGV[4]
+  if ARGV[5] ~= '' then
+    for _, tag in ipairs(rec.tags) do redis.call('ZREM', tagbase .. tag, seq) end
+    rec.tags = cjson.decode(ARGV[5])
+    for _, tag in ipairs(rec.tags) do redis.call('ZADD', tagbase .. tag, seq, seq) end
+  end
+  redis.call('HSET', R, seq, cjson.encode(rec))
+  return 1
+elseif op == 'record' then
+  local seq = redis.call('HGET', K, key)
+  if not seq then return false end
+  return redis.call('HGET', R, seq)
+elseif op == 'scan' then
+  local wanted = cjson.decode(ARGV[5])
+  local since, below, limit = tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
+  local source = Z
+  if #wanted > 0 then  -- walk the smallest of the tags' sets
+    source = tagbase .. wanted[1]
+    for _, tag in ipairs(wanted) do
+      if redis.call('ZCARD', tagbase .. tag) < redis.call('ZCARD', source) then source = tagbase .. tag end
+    end
+  end
+  local top = '+inf'
+  if below ~= '' then top = '(' .. below end
+  local out, offset = {}, 0
+  while #out < limit do
+    local seqs = redis.call('ZREVRANGEBYSCORE', source, top, '-inf', 'LIMIT', offset, 256)
+    if #seqs == 0 then break end
+    for _, seq in ipairs(seqs) do
+      local rec, raw = load(seq)
+      if rec and (not since or tonumber(rec.time) >= since) and has_all(rec, wanted) then
+        out[#out + 1] = raw
+        if #out >= limit then break end
+      end
+    end
+    offset = offset + 256
+  end
+  return out
+elseif op == 'erase' then
+  local before, tag = tonumber(ARGV[9]), ARGV[10]
+  local source = Z
+  if tag ~= '' then source = tagbase .. tag end
+  local gone = 0
+  each(source, function(seq)
+    local rec = load(seq)
+    if rec and (not before or tonumber(rec.time) < before) then gone = gone + drop(seq) end
+  end)
+  return gone
+elseif op == 'trim' then
+  local before, most = tonumber(ARGV[9]), tonumber(ARGV[11])
+  local gone = 0
+  if before then
+    each(Z, function(seq)
+      local rec = load(seq)
+      if rec and tonumber(rec.time) < before then gone = gone + drop(seq) end
+    end)
+  end
+  if most then
+    local excess = redis.call('ZCARD', Z) - math.max(0, most)
+    if excess > 0 then
+      for _, seq in ipairs(redis.call('ZRANGE', Z, 0, excess - 1)) do gone = gone + drop(seq) end
+    end
+  end
+  return gone
+end
+return redis.error_reply('unknown log operation ' .. op)
+"""
+
 
 def where(url: str) -> str:
     """The server a URL names, without its credentials: for messages and logs."""
@@ -182,6 +308,7 @@ class RedisState(State):
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
         )
         self._script: Any = self._redis.register_script(_SCRIPT)
+        self._log_script: Any = self._redis.register_script(_LOG_SCRIPT)
 
     def _keys(self, ns: str) -> list[str]:
         return [f"{self.prefix}:{{{ns}}}:{part}" for part in "veosm"]
@@ -194,10 +321,13 @@ class RedisState(State):
         try:
             return await self._script(keys=self._keys(ns), args=argv)
         except (RedisError, OSError) as exc:
-            text = str(exc)
-            if self._secret:
-                text = text.replace(self._secret, "***")
-            raise StateError(f"the Redis state store at {self.where} failed: {type(exc).__name__}: {text}") from None
+            raise self._failed(exc) from None
+
+    def _failed(self, exc: BaseException) -> StateError:
+        text = str(exc)
+        if self._secret:
+            text = text.replace(self._secret, "***")
+        return StateError(f"the Redis state store at {self.where} failed: {type(exc).__name__}: {text}")
 
     async def put(
         self, ns: str, key: str, value: str, ttl: float, *, max_items: int | None = None, max_bytes: int | None = None
@@ -228,6 +358,65 @@ class RedisState(State):
             return []
         return list(await self._run("keys", ns, "", "", "", "", "", prefix, limit))
 
+    # --- logs ------------------------------------------------------------------------------------
+
+    async def _log(self, op: str, ns: str, key: str = "", **args: Any) -> Any:
+        from redis.exceptions import RedisError
+
+        def text(name: str) -> str:
+            value = args.get(name)
+            return "" if value is None else value if isinstance(value, str) else repr(value)
+
+        now = "" if self.clock is None else f"{self.clock():.6f}"
+        names = ("value", "tags", "since", "below", "limit", "before", "tag", "max_items")
+        argv = [op, now, key, *(text(n) for n in names), f"{self.prefix}:{{{ns}}}:t:"]
+        keys = [f"{self.prefix}:{{{ns}}}:{part}" for part in ("lk", "lr", "lz", "ln")]
+        try:
+            return await self._log_script(keys=keys, args=argv)
+        except (RedisError, OSError) as exc:
+            raise self._failed(exc) from None
+
+    async def append(self, ns: str, key: str, value: str, *, tags: Collection[str] = ()) -> Record:
+        tagged = frozenset(tags)
+        done = await self._log("append", ns, key, value=value, tags=json.dumps(sorted(tagged)))
+        if not done:
+            raise StateError(f"a record with key {key!r} is already in {ns}")
+        return Record(int(done[0]), key, float(done[1]), value, tagged)
+
+    async def amend(self, ns: str, key: str, value: str, *, tags: Collection[str] | None = None) -> bool:
+        retag = None if tags is None else json.dumps(sorted(set(tags)))
+        return bool(await self._log("amend", ns, key, value=value, tags=retag))
+
+    async def record(self, ns: str, key: str) -> Record | None:
+        raw = await self._log("record", ns, key)
+        return _record(raw) if raw else None
+
+    async def scan(
+        self,
+        ns: str,
+        *,
+        tags: Collection[str] = (),
+        since: float | None = None,
+        below: int | None = None,
+        limit: int = 100,
+    ) -> list[Record]:
+        limit = max(0, min(limit, MAX_LISTED))
+        if limit == 0:
+            return []
+        wanted = json.dumps(sorted(set(tags)))
+        rows = await self._log("scan", ns, tags=wanted, since=since, below=below, limit=limit)
+        return [_record(raw) for raw in rows]
+
+    async def erase(self, ns: str, *, before: float | None = None, tag: str | None = None) -> int:
+        if before is None and tag is None:
+            return 0
+        return int(await self._log("erase", ns, before=before, tag=tag))
+
+    async def trim(self, ns: str, *, max_items: int | None = None, before: float | None = None) -> int:
+        if max_items is None and before is None:
+            return 0
+        return int(await self._log("trim", ns, max_items=max_items, before=before))
+
     async def ping(self) -> None:
         """Raise StateError unless the server answers."""
         from redis.exceptions import RedisError
@@ -239,3 +428,9 @@ class RedisState(State):
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def _record(raw: str) -> Record:
+    rec = json.loads(raw)
+    tags: list[str] = rec.get("tags") or []  # Lua's JSON writes an empty list as {}
+    return Record(int(rec["seq"]), rec["key"], float(rec["time"]), rec["value"], frozenset(tags))

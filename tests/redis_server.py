@@ -22,7 +22,9 @@ from tests.procs import free_port, stop, wait_port
 
 
 def redis_binary() -> str | None:
-    return shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
+    return shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
+    )
 
 
 def need_redis() -> str:

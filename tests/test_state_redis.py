@@ -23,7 +23,7 @@ from lanying_mcp.settings import Settings, SettingsError
 from lanying_mcp.state import State, StateError, open_state
 from lanying_mcp.state_redis import RedisState
 from tests.helpers import sandbox_settings
-from tests.redis_server import RedisServer, own_redis, redis_server, unique_prefix  # noqa: F401 - fixtures
+from tests.redis_server import RedisServer, unique_prefix
 from tests.test_grants import ARGS, TOOL, YES, Api, answer, ask, asked_again_or_refused, decline, settings
 
 STATE_KEY = "redis-replicas-shared-state-key-0123456789"
