@@ -167,6 +167,25 @@ async def test_a_bulk_result_link_made_on_one_server_is_read_on_another(redis_se
 
 
 @pytest.mark.anyio
+async def test_a_change_made_through_one_server_is_in_the_journal_another_reads(redis_server: RedisServer):
+    from lanying_mcp.routing import key_of
+
+    api = Api()
+    conf = shared(redis_server, app_id=f"app-{unique_prefix()}")  # an app of this test alone
+    one = build_server(conf, transport=httpx2.MockTransport(api))
+    two = build_server(conf, transport=httpx2.MockTransport(api))
+    assert one.journal is not None and two.journal is not None
+    async with Client(one, mode="auto", elicitation_callback=always_yes) as client:
+        done = await client.call_tool(TOOL, ARGS)
+        assert not done.is_error, done
+    entries, _ = await two.journal.page(key_of(conf))
+    assert [e.get("tool") for e in entries] == [TOOL]
+    assert entries[0].get("outcome") == "applied"
+    await one.state.close()
+    await two.state.close()
+
+
+@pytest.mark.anyio
 async def test_when_redis_stops_risky_calls_are_refused_and_reads_go_on(own_redis: RedisServer, mode):
     api = Api()
     server = build_server(shared(own_redis), transport=httpx2.MockTransport(api))
