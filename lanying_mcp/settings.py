@@ -218,8 +218,8 @@ class Settings(BaseSettings):
                                    "this user's servers; `:memory:` keeps it in this process", APPS,
                                    shown="state.sqlite3 in the user's state directory", path=True)] = ""
     state_url: Annotated[SecretStr, Opt("Redis URL (redis://, rediss://) of a state store shared by all "
-                                        "replicas: bulk result links, confirmation nonces, rate counters; "
-                                        "replaces the state file", APPS, shown="none (the state file)",
+                                        "replicas (bulk result links, the change journal, confirmation "
+                                        "nonces); replaces the state file", APPS, shown="none (the state file)",
                                         placeholder="redis://redis-host:6379/0")] = SecretStr("")
     state_key: Annotated[SecretStr, Opt("request-state key shared by all replicas, at least 32 bytes", APPS,
                                         shown="per process", stdio=False)] = SecretStr("")

@@ -32,6 +32,9 @@ SPELLINGS = {
     "policy_file": ("LANYING_POLICY", "--policy"),
     "audit_log": ("LANYING_AUDIT_LOG", "--audit-log"),
     "audit_over_http": ("LANYING_AUDIT_OVER_HTTP", "--audit-over-http"),
+    "journal": ("LANYING_JOURNAL", "--no-journal"),
+    "journal_days": ("LANYING_JOURNAL_DAYS", "--journal-days"),
+    "journal_max_entries": ("LANYING_JOURNAL_MAX_ENTRIES", "--journal-max-entries"),
     "upload_roots": ("LANYING_UPLOAD_ROOTS", "--upload-roots"),
     "max_upload_bytes": ("LANYING_MAX_UPLOAD_BYTES", "--max-upload-bytes"),
     "auth_token": ("LANYING_AUTH_TOKEN", "--auth-token"),
@@ -60,7 +63,7 @@ def test_every_setting_is_declared_with_its_known_spellings():
 def test_declaration_is_complete(setting):
     assert setting.opt.help and setting.opt.group
     assert setting.env is None or setting.env.startswith(ENV_PREFIX)
-    assert setting.secret == (setting.name in ("access_token", "auth_token", "state_key"))
+    assert setting.secret == (setting.name in ("access_token", "auth_token", "state_url", "state_key"))
 
 
 @pytest.mark.parametrize(
