@@ -276,10 +276,7 @@ def where(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme == "unix":
         return f"unix:{parts.path}"
-    try:
-        port = parts.port or 6379
-    except ValueError:
-        port = "?"
+    port = parts.port or 6379  # a URL reaching here passed `state_url_problem`: its port is a number
     return f"{parts.scheme}://{parts.hostname or 'localhost'}:{port}{parts.path or ''}"
 
 

@@ -21,7 +21,7 @@ from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import Settings, SettingsError
 from lanying_mcp.state import State, StateError, open_state
-from lanying_mcp.state_redis import RedisState
+from lanying_mcp.state_redis import RedisState, where
 from tests.helpers import sandbox_settings
 from tests.redis_server import RedisServer, unique_prefix
 from tests.test_grants import ARGS, TOOL, YES, Api, answer, ask, asked_again_or_refused, decline, settings
@@ -93,6 +93,8 @@ async def test_an_unreachable_redis_is_a_state_error_that_never_shows_the_passwo
             await s.put("results", "k", "v", ttl=60)
         with pytest.raises(StateError):
             await s.ping()
+        with pytest.raises(StateError, match="Redis state store"):
+            await s.append("journal", "c1", "entry")
     message = str(caught.value)
     assert f"127.0.0.1:{dead.port}" in message and "hunter2" not in message
     await s.close()
@@ -112,6 +114,8 @@ def test_the_url_is_checked_and_picks_the_backend(redis_server: RedisServer):
         with pytest.raises(StateError, match=why):
             RedisState(bad)
     assert Settings(sandbox=True, state_url="rediss://:pw@redis-host:6380/1").validate()
+    assert where("rediss://user:pw@redis-host/2") == "rediss://redis-host:6379/2"  # never the credentials
+    assert where("unix:///run/redis.sock?db=1") == "unix:/run/redis.sock"
     assert Settings.from_env({"LANYING_STATE_URL": redis_server.url}).state_url.get_secret_value() == redis_server.url
 
 
