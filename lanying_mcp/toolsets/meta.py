@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..spec import READ, ApiModel, Operation, Params, f
+from .changes import LIST_CHANGES
 
 if TYPE_CHECKING:
     from ..dispatch import CallContext
@@ -67,4 +68,4 @@ EXPLAIN_ERROR = Operation(
     default=True,
 )
 
-LOCAL_OPERATIONS = [EXPLAIN_ERROR]
+LOCAL_OPERATIONS = [EXPLAIN_ERROR, LIST_CHANGES]
