@@ -158,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     out = ns.out or (None if ns.quick else REPORT)
     if out is not None:
-        command = "python tools/bench_state.py" + ("" if argv is None else " " + " ".join(argv))
+        given = sys.argv[1:] if argv is None else argv
+        command = " ".join(["python tools/bench_state.py", *given])
         write(out, block(command.strip(), ops, rounds, f"Redis {version.removeprefix('v=')}", text))
     return 0
 
