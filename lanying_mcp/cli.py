@@ -158,7 +158,10 @@ def build_http_app(
     json_response: bool = False,
 ) -> Any:
     """The ASGI app for the sse or http transport: Host/Origin checks, and the bearer guard when configured."""
+    from .health import add_health_routes
+
     security = _transport_security(settings, host, port)
+    add_health_routes(server)  # /healthz and /readyz, behind the same guard as the MCP endpoint
     if transport == "sse":
         app = server.sse_app(host=host, transport_security=security)
     else:

@@ -227,6 +227,16 @@ class LanyingClient:
         view.settings, view.retry, view._transport, view._pool = settings, self.retry, self._transport, self._pool
         return view
 
+    async def probe(self, timeout: float = 5.0) -> str | None:
+        """None when the endpoint answers HTTP at all (any status: it is reachable), else why not.
+
+        Sends no credentials; for readiness checks."""
+        try:
+            await self._http.get("/", timeout=timeout, headers={"Accept": "*/*"})
+        except httpx2.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return None
+
     async def aclose(self) -> None:
         if self._pool:
             await self._pool.pop().aclose()

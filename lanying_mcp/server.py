@@ -96,7 +96,8 @@ class LanyingServer(LanyingMCP):
         self.listed = self.selection.listed
         self.router = Router(settings, client, lambda: self.reachable)
         self.profiles = self.router.profiles
-        self.state = open_state(settings.state_file)  # what outlives a call; opened at first use
+        # what outlives a call, opened at first use: the state file, or the Redis shared by replicas
+        self.state = open_state(settings.state_file, settings.state_url.get_secret_value())
         self.gate = Gate(settings, self.policy, self.router, self.context, self.state)
         self.results = ResultStore(self.state)  # bulk calls' full results, behind resource links
         self.journal = (

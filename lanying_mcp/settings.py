@@ -217,6 +217,10 @@ class Settings(BaseSettings):
     state_file: Annotated[str, Opt("SQLite file for state that outlives a call (bulk result links), shared by "
                                    "this user's servers; `:memory:` keeps it in this process", APPS,
                                    shown="state.sqlite3 in the user's state directory", path=True)] = ""
+    state_url: Annotated[SecretStr, Opt("Redis URL (redis://, rediss://) of a state store shared by all "
+                                        "replicas (bulk result links, the change journal, confirmation "
+                                        "nonces); replaces the state file", APPS, shown="none (the state file)",
+                                        placeholder="redis://redis-host:6379/0")] = SecretStr("")
     state_key: Annotated[SecretStr, Opt("request-state key shared by all replicas, at least 32 bytes", APPS,
                                         shown="per process", stdio=False)] = SecretStr("")
     # fmt: on
@@ -330,9 +334,26 @@ class Settings(BaseSettings):
 
     def _check_secrets(self) -> None:
         """Rules on the secrets' values that hold in every mode; rules about masking them belong here too."""
+        url = self.state_url.get_secret_value()
+        if url and (why := state_url_problem(url)):
+            raise SettingsError(f"{ENV_PREFIX}STATE_URL {why}")
         key = self.state_key.get_secret_value()
         if key and len(key.encode()) < 32:
             raise SettingsError(f"{ENV_PREFIX}STATE_KEY must be at least 32 bytes (use the same key on every replica)")
+
+
+def state_url_problem(url: str) -> str | None:
+    """Why a state-store URL cannot be used (never quoting it: it may hold a password), or None."""
+    parts = urlparse(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        return "must start with redis://, rediss:// (TLS) or unix:// (a socket path), e.g. redis://redis-host:6379/0"
+    if parts.scheme != "unix" and not parts.hostname:
+        return "names no host, e.g. redis://redis-host:6379/0"
+    try:
+        _ = parts.port
+    except ValueError:
+        return "has a port that is not a number"
+    return None
 
 
 def _declare(name: str, field: FieldInfo) -> Declared:

@@ -26,8 +26,8 @@ emptied by `erase`. Its operations:
 `SQLiteState` is the default backend: one SQLite file in the user's state directory (WAL mode, short
 transactions), so two server processes of the same user see the same state, and it survives a
 restart. SQLite calls run in a worker thread, never on the event loop. `MemoryState` keeps the same
-contract inside one process (tests, and `:memory:`). Another backend (a shared server for replicas)
-implements `State` and passes `tests/test_state.py`.
+contract inside one process (tests, and `:memory:`). `state_redis.RedisState` keeps it on a Redis
+server shared by replicas (`LANYING_STATE_URL`); every backend passes `tests/test_state.py`.
 """
 
 from __future__ import annotations
@@ -60,8 +60,13 @@ def default_path() -> Path:
     return Path(user_state_dir("lanying-mcp")) / FILE_NAME
 
 
-def open_state(setting: str = "") -> State:
-    """The store a server uses: the setting's path, `:memory:` for this process only, or the default file."""
+def open_state(setting: str = "", url: str = "") -> State:
+    """The store a server uses: a Redis server when `url` is set (shared by replicas), else the setting's
+    path, `:memory:` for this process only, or the default file."""
+    if url.strip():
+        from .state_redis import RedisState
+
+        return RedisState(url.strip())
     if setting.strip() == MEMORY:
         return MemoryState()
     return SQLiteState(Path(setting).expanduser() if setting.strip() else default_path())
@@ -137,6 +142,10 @@ class State(ABC):
     @abstractmethod
     async def trim(self, ns: str, *, max_items: int | None = None, before: float | None = None) -> int:
         """Delete the oldest records beyond `max_items`, and those older than `before`; how many."""
+
+    async def ping(self) -> None:
+        """Raise StateError unless the store can be used now (readiness)."""
+        await self.get("ping", "ping")
 
     async def close(self) -> None:
         return None

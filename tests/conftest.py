@@ -1,5 +1,7 @@
 import pytest
 
+from tests.redis_server import own_redis, redis_server  # noqa: F401 - a real Redis, for the shared state store
+
 
 @pytest.fixture
 def anyio_backend():

@@ -50,6 +50,7 @@ SPELLINGS = {
     "request_credentials": ("LANYING_REQUEST_CREDENTIALS", "--request-credentials"),
     "allowed_endpoints": ("LANYING_ALLOWED_ENDPOINTS", "--allowed-endpoints"),
     "state_file": ("LANYING_STATE_FILE", "--state-file"),
+    "state_url": ("LANYING_STATE_URL", "--state-url"),
     "state_key": ("LANYING_STATE_KEY", "--state-key"),
 }
 
@@ -62,7 +63,7 @@ def test_every_setting_is_declared_with_its_known_spellings():
 def test_declaration_is_complete(setting):
     assert setting.opt.help and setting.opt.group
     assert setting.env is None or setting.env.startswith(ENV_PREFIX)
-    assert setting.secret == (setting.name in ("access_token", "auth_token", "state_key"))
+    assert setting.secret == (setting.name in ("access_token", "auth_token", "state_url", "state_key"))
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 A backend joins `BACKENDS` with a factory that returns a fresh, empty store and a way to move its
 clock forward (a backend with its own clock may sleep instead); every contract test then runs on it.
+The Redis backend runs against a real `redis-server` on loopback (`tests/redis_server.py`), each test
+under its own key prefix; its clock is the test's, passed to the server's scripts.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from lanying_mcp.state import (
     default_path,
     open_state,
 )
+from lanying_mcp.state_redis import RedisState
+from tests.redis_server import RedisServer, unique_prefix
 
 
 @dataclass
@@ -44,16 +48,22 @@ def _clocked(make: Callable[[Callable[[], float]], State]) -> Backend:
     return Backend(make(lambda: now[0]), advance)
 
 
-BACKENDS: dict[str, Callable[[Path], Backend]] = {
-    "memory": lambda tmp: _clocked(lambda clock: MemoryState(clock=clock)),
-    "sqlite-memory": lambda tmp: _clocked(lambda clock: SQLiteState(":memory:", clock=clock)),
-    "sqlite-file": lambda tmp: _clocked(lambda clock: SQLiteState(tmp / "state.sqlite3", clock=clock)),
+def _redis(request: pytest.FixtureRequest) -> Backend:
+    server: RedisServer = request.getfixturevalue("redis_server")  # started only when a Redis test runs
+    return _clocked(lambda clock: RedisState(server.url, clock=clock, prefix=unique_prefix()))
+
+
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Backend]] = {
+    "memory": lambda request, tmp: _clocked(lambda clock: MemoryState(clock=clock)),
+    "sqlite-memory": lambda request, tmp: _clocked(lambda clock: SQLiteState(":memory:", clock=clock)),
+    "sqlite-file": lambda request, tmp: _clocked(lambda clock: SQLiteState(tmp / "state.sqlite3", clock=clock)),
+    "redis": lambda request, tmp: _redis(request),
 }
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 async def backend(request, tmp_path) -> AsyncIterator[Backend]:
-    made = BACKENDS[request.param](tmp_path)
+    made = BACKENDS[request.param](request, tmp_path)
     yield made
     await made.state.close()
 
@@ -173,6 +183,86 @@ async def test_keys_lists_live_keys_by_prefix_oldest_first_and_bounded(backend: 
     for i in range(MAX_LISTED + 5):
         await s.put("many", f"k{i:05d}", "v", ttl=60)
     assert len(await s.keys("many", limit=10**6)) == MAX_LISTED
+
+
+@pytest.mark.anyio
+async def test_a_log_appends_in_order_and_amends_in_place(backend: Backend):
+    s = backend.state
+    first = await s.append("log", "c1", "名字 one", tags=("app:a", "user:1"))
+    backend.advance(1)
+    second = await s.append("log", "c2", "two", tags=())
+    assert second.seq > first.seq and second.time == first.time + 1
+    assert await s.record("log", "c1") == first
+    assert first.tags == frozenset({"app:a", "user:1"}) and first.value == "名字 one"
+    with pytest.raises(StateError, match="already"):
+        await s.append("log", "c1", "again")
+    assert await s.amend("log", "c1", "one, done")
+    got = await s.record("log", "c1")
+    assert got is not None and (got.seq, got.time, got.value, got.tags) == (
+        first.seq,
+        first.time,
+        "one, done",
+        first.tags,
+    )
+    assert await s.amend("log", "c2", "two, tagged", tags=("app:b",))
+    assert [r.key for r in await s.scan("log", tags=("app:b",))] == ["c2"]
+    assert await s.amend("log", "c2", "two, untagged", tags=())
+    assert await s.scan("log", tags=("app:b",)) == []
+    assert not await s.amend("log", "missing", "x")
+    assert await s.record("log", "missing") is None
+    assert await s.record("other", "c1") is None  # logs are per namespace
+    assert await s.get("log", "c1") is None  # and apart from the values
+
+
+@pytest.mark.anyio
+async def test_a_log_scan_filters_and_pages_newest_first(backend: Backend):
+    s = backend.state
+    for i in range(6):
+        await s.append("log", f"c{i}", f"v{i}", tags=(f"app:{i % 2}", "all") + (("odd3",) if i % 3 == 0 else ()))
+        backend.advance(10)
+    assert [r.key for r in await s.scan("log")] == ["c5", "c4", "c3", "c2", "c1", "c0"]
+    assert [r.key for r in await s.scan("log", tags=("app:1",))] == ["c5", "c3", "c1"]
+    assert [r.key for r in await s.scan("log", tags=("app:1", "odd3"))] == ["c3"]  # every tag asked for
+    assert await s.scan("log", tags=("app:9",)) == []
+    start = (await s.record("log", "c0")).time  # type: ignore[union-attr]
+    assert [r.key for r in await s.scan("log", since=start + 20)] == ["c5", "c4", "c3", "c2"]
+    page = await s.scan("log", limit=2)
+    assert [r.key for r in page] == ["c5", "c4"]
+    assert [r.key for r in await s.scan("log", below=page[-1].seq, limit=2)] == ["c3", "c2"]
+    assert await s.scan("log", limit=0) == [] and await s.scan("log", limit=-3) == []
+    for i in range(MAX_LISTED + 2):
+        await s.append("big", f"k{i}", "v", tags=("t",))
+    assert len(await s.scan("big", limit=10**6)) == MAX_LISTED
+    assert len(await s.scan("big", tags=("t",), limit=10**6)) == MAX_LISTED
+
+
+@pytest.mark.anyio
+async def test_a_log_is_erased_by_age_or_tag_and_trimmed(backend: Backend):
+    s = backend.state
+    for i in range(6):
+        await s.append("log", f"c{i}", "v", tags=("user:a",) if i % 2 else ("user:b",))
+        backend.advance(10)
+    start = (await s.record("log", "c0")).time  # type: ignore[union-attr]
+    assert await s.erase("log") == 0  # neither an age nor a tag: nothing
+    assert await s.erase("log", tag="user:a", before=start + 35) == 2  # c1, c3: both conditions
+    assert [r.key for r in await s.scan("log")] == ["c5", "c4", "c2", "c0"]
+    assert await s.erase("log", tag="user:b") == 3
+    assert [r.key for r in await s.scan("log")] == ["c5"]
+    assert await s.scan("log", tags=("user:b",)) == []
+    for i in range(6, 10):
+        await s.append("log", f"c{i}", "v", tags=("user:c",))
+        backend.advance(10)
+    assert await s.erase("log", before=start + 65) == 2  # c5, c6
+    assert [r.key for r in await s.scan("log")] == ["c9", "c8", "c7"]
+    assert await s.trim("log", max_items=2) == 1
+    assert [r.key for r in await s.scan("log")] == ["c9", "c8"]
+    assert await s.trim("log", before=start + 85) == 1
+    assert [r.key for r in await s.scan("log")] == ["c9"]
+    assert await s.trim("log", max_items=0) == 1 and await s.scan("log") == []
+    assert await s.trim("log", max_items=5) == 0 and await s.trim("log") == 0
+    later = await s.append("log", "c10", "v")
+    assert later.seq > 0 and await s.record("log", "c0") is None  # an erased key is gone for good
+    assert (await s.append("log", "c1", "reused key")).seq > later.seq  # a key may come back, at the end
 
 
 # --- the embedded file ---------------------------------------------------------------------------
