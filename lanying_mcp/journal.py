@@ -285,6 +285,7 @@ class Journal:
         limit: int = 20,
         cursor: str | None = None,
         max_bytes: int | None = None,
+        plan: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """This app's entries, newest first, and the cursor of the next page (None on the last).
 
@@ -298,6 +299,8 @@ class Journal:
             tags.append(f"target:{_key(target)}")
         if tool:
             tags.append(f"tool:{tool}")
+        if plan:
+            tags.append(f"plan:{plan}")
         below: int | None = None
         if cursor:
             try:

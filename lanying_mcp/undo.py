@@ -32,7 +32,12 @@ _REDACTED = (MASK, "[redacted]", "[masked]")
 
 
 class UndoChange(Params):
-    change_id: str = f("From a write's result.", "见写操作的结果。", min_length=1, max_length=100)
+    change_id: str = f(
+        "From a write's result, or a plan_id (undoes its steps in reverse).",
+        "见写操作结果;或plan_id(倒序撤销其各步)。",
+        min_length=1,
+        max_length=100,
+    )
     force: bool = f("Undo even if changed since.", "即使此后已变也撤销。", False)
 
 
@@ -75,6 +80,52 @@ def _result_from(op: Operation, entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+PLAN_PREFIX = "plan_"  # the IDs apply_plan gives its plans
+MAX_PLAN_ENTRIES = 100  # a plan has at most 20 steps; a bulk step may journal a few entries
+
+
+async def _plan_of_plan(ctx: CallContext, p: UndoChange, check_drift: bool) -> Plan:
+    """The inverse calls of every applied write of a plan, newest first, or why the plan cannot be undone.
+
+    Each write is taken back as `undo_change` would take it back alone, in the reverse of the order it ran.
+    A step that cannot be (irreversible, changed since, not known to have applied) stops the whole undo
+    before anything runs, naming the step, so a plan is never half taken back by surprise.
+    """
+    assert ctx.journal is not None
+    entries, _ = await ctx.journal.page(_app_key(ctx), plan=p.change_id, limit=MAX_PLAN_ENTRIES)
+    if not entries:
+        return Plan(
+            refusal=_refuse(
+                f"no writes of plan {errors.excerpt(p.change_id, 60)!r} in this app's journal: pass the plan_id "
+                "from apply_plan's result (a plan of reads only changed nothing)",
+                f"本应用的变更日志中没有计划{errors.excerpt(p.change_id, 60)}的写操作:请使用apply_plan结果中的plan_id",
+                "unknown_change",
+            )
+        )
+    found = Plan(entry={"id": p.change_id, "tool": "apply_plan", "outcome": "applied"})
+    for entry in entries:  # newest first: the reverse of the order the steps ran
+        if entry.get("outcome") == "failed":
+            continue  # nothing of it was applied: nothing to take back
+        one = await plan(ctx, UndoChange(change_id=str(entry.get("id")), force=p.force), check_drift=check_drift)
+        if one.refusal is not None:
+            found.refusal = _refuse(
+                f"plan {p.change_id} was not undone: its write {entry.get('tool')} (change {entry.get('id')}) "
+                f"cannot be taken back: {one.refusal.message}. Undo the other writes one by one with their "
+                "change_id (list_changes shows them) if you still want them taken back",
+                f"未撤销计划{p.change_id}:其中的写操作{entry.get('tool')}(变更{entry.get('id')})无法撤销:"
+                f"{one.refusal.message}。如仍需撤销其他写操作,请用各自的change_id逐个撤销(list_changes可查看)",
+                one.refusal.code if isinstance(one.refusal.code, str) else "cannot_undo",
+            )
+            return found
+        found.calls += one.calls
+    if not found.calls:
+        found.refusal = _refuse(
+            f"plan {p.change_id} applied no write that can be set back",
+            f"计划{p.change_id}没有可以改回的写操作",
+        )
+    return found
+
+
 async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> Plan:
     """The inverse calls of the entry `p.change_id`, or the reason there are none to run."""
     from .dispatch import validate
@@ -91,6 +142,8 @@ async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> 
                 "journal_off",
             )
         )
+    if p.change_id.startswith(PLAN_PREFIX):
+        return await _plan_of_plan(ctx, p, check_drift)
     entry = await journal.get(p.change_id, _app_key(ctx))
     if entry is None:
         return Plan(

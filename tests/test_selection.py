@@ -102,5 +102,5 @@ async def test_chinese_texts_with_lang_zh():
         tool = {t.name: t for t in (await client.list_tools()).tools}["create_group"]
         assert tool.title == "创建群"
         assert "群主" in tool.input_schema["properties"]["as_user_id"]["description"]
-        err = await call_error(client, "destroy_group", {"group_id": 1})
+        err = await call_error(client, "get_group_info", {"group_id": 1})
         assert err["meaning"] == "群组不存在"
