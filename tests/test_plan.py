@@ -308,3 +308,52 @@ async def test_a_risky_step_by_usernames_is_asked_once_and_runs_once(mode):
     assert (out["data"]["applied"], out["data"]["failed"]) == (2, 0), out
     assert len(QUESTIONS) == 1 and "leaver" in QUESTIONS[0] and "Step 2" in QUESTIONS[0]
     assert "leaver" not in str(members)
+
+
+# --- a plan is journaled under its ID, and undone as one ----------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_a_plan_is_undone_by_its_id_newest_step_first():
+    async with sandbox_client() as client:
+        owner = (await call(client, "register_user", {"username": "pl1", "password": "pw-123456"}))["data"]["user_id"]
+        group = (await call(client, "create_group", {"name": "Before", "as_user_id": owner}))["data"]["group_id"]
+        await call(client, "set_group_description", {"group_id": group, "value": "old text", "as_user_id": owner})
+        plan = {
+            "steps": [
+                {"name": "set_group_name", "arguments": {"group_id": group, "value": "After", "as_user_id": owner}},
+                {"name": "get_group_info", "arguments": {"group_id": group}},
+                {
+                    "name": "set_group_description",
+                    "arguments": {"group_id": group, "value": "new text", "as_user_id": owner},
+                },
+            ]
+        }
+        done = (await call(client, "apply_plan", plan))["data"]
+        plan_id = done["plan_id"]
+        listed = (await call(client, "list_changes", {"tool": "set_group_name"}))["data"]
+        assert any(e.get("plan_id") == plan_id for e in listed), listed
+        undone = await call(client, "undo_change", {"change_id": plan_id})
+        info = (await call(client, "get_group_info", {"group_id": group}))["data"]
+        again = await client.call_tool("undo_change", {"change_id": plan_id})
+    assert (info["name"], info["description"]) == ("Before", "old text"), undone
+    assert [s["tool"] for s in undone["data"]] == ["set_group_description", "set_group_name"]
+    assert again.is_error  # the plan's writes were taken back: they changed since, so a second undo refuses
+
+
+@pytest.mark.anyio
+async def test_a_plan_with_an_irreversible_write_is_not_undone_at_all():
+    async with sandbox_client() as client:
+        owner = (await call(client, "register_user", {"username": "pl2", "password": "pw-123456"}))["data"]["user_id"]
+        group = (await call(client, "create_group", {"name": "Keep", "as_user_id": owner}))["data"]["group_id"]
+        plan = {
+            "steps": [
+                {"name": "set_group_name", "arguments": {"group_id": group, "value": "Renamed", "as_user_id": owner}},
+                {"name": "send_message", "arguments": {"group_ids": [group], "content": "hi", "from_user_id": owner}},
+            ]
+        }
+        plan_id = (await call(client, "apply_plan", plan))["data"]["plan_id"]
+        result = await client.call_tool("undo_change", {"change_id": plan_id})
+        info = (await call(client, "get_group_info", {"group_id": group}))["data"]
+    assert result.is_error and "send_message" in result.structured_content["error"]["message"]
+    assert info["name"] == "Renamed"  # nothing of the plan was taken back
