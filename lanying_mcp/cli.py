@@ -6,6 +6,8 @@
     lanying-mcp call TOOL --args '{...}' [--sandbox] [--pick PATH]    run one tool, print its result as JSON
     lanying-mcp errors [CODE]                                         explain error codes
     lanying-mcp doctor [--json] [--sandbox]                           check endpoint, app, token, clock (reads only)
+    lanying-mcp changes export [--since DATE]                         the change journal as JSON lines
+    lanying-mcp changes erase --before DATE | --user USER_ID          delete journal entries by age or by user
 
 In stdio mode nothing but the protocol is written to stdout: every message of ours goes to stderr.
 Settings come from LANYING_* environment variables; flags override them. A missing or malformed
@@ -31,7 +33,7 @@ from . import __version__, errors
 from .http_auth import LOOPBACK, BearerAuth
 from .settings import Declared, Settings, SettingsError, declared
 
-COMMANDS = ("serve", "sandbox", "tools", "call", "errors", "doctor")
+COMMANDS = ("serve", "sandbox", "tools", "call", "errors", "doctor", "changes")
 EXIT_USAGE = 2
 
 
@@ -423,6 +425,60 @@ def cmd_doctor(ns: argparse.Namespace) -> int:
     return 0 if doctor.passed(checks) else 1
 
 
+def cmd_changes(ns: argparse.Namespace) -> int:
+    """The operator's hands on the change journal: export it, or erase entries by age or by user."""
+    from .journal import Journal
+    from .state import StateError, open_state
+
+    setting = ns.state_file if ns.state_file is not None else os.environ.get(declared_env("state_file"), "")
+    if setting.strip() == ":memory:":
+        _say("lanying-mcp: the change journal of a `:memory:` state lives only inside its server process")
+        return EXIT_USAGE
+    state = open_state(setting)
+    journal = Journal(state)
+
+    async def export() -> int:
+        count = 0
+        async for line in journal.export(since=ns.since):
+            print(line)
+            count += 1
+        _say(f"lanying-mcp: exported {count} journal entr{'y' if count == 1 else 'ies'}")
+        return 0
+
+    async def erase() -> int:
+        count = await journal.erase(before=ns.before, user=ns.user)
+        what = " and ".join(
+            part
+            for part in (f"older than {ns.before}" if ns.before else "", f"naming user {ns.user}" if ns.user else "")
+            if part
+        )
+        _say(f"lanying-mcp: erased {count} journal entr{'y' if count == 1 else 'ies'} {what}")
+        return 0
+
+    async def run() -> int:
+        try:
+            return await (export() if ns.action == "export" else erase())
+        finally:
+            await state.close()
+
+    if ns.action == "erase" and not (ns.before or ns.user):
+        _say("lanying-mcp: changes erase needs --before DATE or --user USER_ID (or both)")
+        return EXIT_USAGE
+    try:
+        return anyio.run(run)
+    except errors.LanyingError as exc:  # a date that is not one
+        _say(f"lanying-mcp: {exc.message}")
+        return EXIT_USAGE
+    except StateError as exc:
+        _say(f"lanying-mcp: {exc}")
+        return 1
+
+
+def declared_env(name: str) -> str:
+    """The environment variable of a declared setting."""
+    return next(s.env for s in declared() if s.name == name) or ""
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lanying-mcp", description="MCP server for the Lanying IM (蓝莺IM) server API.")
     p.add_argument("--version", action="version", version=f"lanying-mcp {__version__}")
@@ -465,6 +521,16 @@ def parser() -> argparse.ArgumentParser:
     doc.add_argument("--json", action="store_true", help="machine-readable output")
     doc.add_argument("--clock-tolerance", type=float, default=300.0, help="allowed clock skew in seconds (default 300)")
     _settings_args(doc)
+    ch = sub.add_parser("changes", help="export or erase the change journal (what list_changes reads)")
+    ch_sub = ch.add_subparsers(dest="action", required=True)
+    state_help = "the state file holding the journal (LANYING_STATE_FILE; default: the user's state directory)"
+    ex = ch_sub.add_parser("export", help="print the journal as JSON lines, oldest first")
+    ex.add_argument("--since", metavar="DATE", help="only entries from this UTC date or time on (ISO)")
+    ex.add_argument("--state-file", metavar="FILE", help=state_help)
+    er = ch_sub.add_parser("erase", help="delete entries older than a date, or naming a user (a deleted user's data)")
+    er.add_argument("--before", metavar="DATE", help="delete entries older than this UTC date or time (ISO)")
+    er.add_argument("--user", metavar="USER_ID", help="delete entries that name this user (target or argument)")
+    er.add_argument("--state-file", metavar="FILE", help=state_help)
     return p
 
 
@@ -476,6 +542,7 @@ def main(argv: list[str] | None = None) -> int:
     _log_setup(getattr(ns, "log_level", "WARNING") if ns.command == "serve" else "WARNING")
     handlers = {"serve": cmd_serve, "sandbox": cmd_sandbox, "tools": cmd_tools, "call": cmd_call, "errors": cmd_errors}
     handlers["doctor"] = cmd_doctor
+    handlers["changes"] = cmd_changes
     if ns.command in ("serve", "call"):
         gc.disable()  # start-up builds ~150 tools' worth of long-lived objects: no collections meanwhile (build())
     try:

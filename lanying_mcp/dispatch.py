@@ -346,17 +346,18 @@ async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCont
     return outcome
 
 
-def _targets(op: Operation, params: Params) -> list[dict[str, Any]]:
-    """What a write is aimed at, from its arguments: the group and the users it names, by ID."""
+def _targets(op: Operation, params: Params, ctx: CallContext) -> list[dict[str, Any]]:
+    """What a write is aimed at, from its arguments: the group and users it names, with names already known."""
     found: list[dict[str, Any]] = []
     group = getattr(params, "group_id", None)
     if isinstance(group, int):
-        found.append({"kind": "group", "id": group, "name": None})
+        found.append({"kind": "group", "id": group, "name": names.known(ctx, "g", [group]).get(group)})
+    ids: list[int] = []
     for key in ("user_id", "user_ids", "member_ids"):
         value = getattr(params, key, None)
-        for uid in cast(list[Any], value) if isinstance(value, list) else [value]:
-            if isinstance(uid, int) and len(found) < 100:
-                found.append({"kind": "user", "id": uid, "name": None})
+        ids += [u for u in (cast(list[Any], value) if isinstance(value, list) else [value]) if isinstance(u, int)]
+    known: dict[int, dict[str, str]] = names.known(ctx, "u", ids[:100])
+    found += [{"kind": "user", "id": u, "name": known.get(u, {}).get("username")} for u in ids[:100]]
     if not found and op.effect is not None:
         found.append({"kind": op.effect.target.value, "id": None, "name": None})
     return found
@@ -373,7 +374,7 @@ async def _close_change(journal: Journal, change_id: str, raw: Outcome) -> Outco
     found: Any = raw.structured.get("changes") if raw.ok else None
     changes = cast(list[dict[str, Any]], found) if isinstance(found, list) else None
     with anyio.CancelScope(shield=True):  # the write happened: its entry is closed even if the call is cancelled
-        await journal.close(change_id, outcome=state, changes=changes, error=error)
+        await journal.close(change_id, outcome=state, changes=changes, error=error, result=raw.structured)
     if not raw.ok:
         return raw
     structured = {**raw.structured, "change_id": change_id}
@@ -455,7 +456,7 @@ async def _execute(
                 await ctx.journal.open(
                     tool=op.name,
                     arguments=arguments or {},
-                    targets=_targets(op, params),
+                    targets=_targets(op, params, ctx),
                     changes=[],
                     inverse=None,
                     undoes=ctx.undoes,

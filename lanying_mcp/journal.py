@@ -110,6 +110,37 @@ def tags_of(entry: dict[str, Any]) -> set[str]:
     return {t[:200] for t in tags}
 
 
+def named_targets(
+    targets: list[dict[str, Any]], result: dict[str, Any], arguments: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Targets completed from a write's result: the ID a create returned (named as its arguments named it),
+    names from the result's name maps."""
+    args = arguments or {}
+    data = result.get("data")
+    row = cast(dict[str, Any], data) if isinstance(data, dict) else {}
+    users = result.get("users") if isinstance(result.get("users"), dict) else {}
+    groups = result.get("groups") if isinstance(result.get("groups"), dict) else {}
+    out: list[dict[str, Any]] = []
+    for target in targets:
+        t = dict(target)
+        kind = t.get("kind")
+        if t.get("id") is None and isinstance(row.get(f"{kind}_id"), int | str):
+            t["id"] = row[f"{kind}_id"]
+            created = args.get("username" if kind == "user" else "name")
+            t["name"] = t.get("name") or (created if isinstance(created, str) else None)
+        if not t.get("name") and t.get("id") is not None:
+            own = row.get(f"{kind}_id") == t["id"]
+            if kind == "user":
+                named = cast(dict[str, Any], users).get(str(t["id"]))
+                name = named.get("username") if isinstance(named, dict) else None
+                t["name"] = name or (row.get("username") if own else None)
+            elif kind == "group":
+                name = cast(dict[str, Any], groups).get(str(t["id"]))
+                t["name"] = name if isinstance(name, str) else (row.get("name") if own else None)
+        out.append(t)
+    return out
+
+
 def _entry(rec: Record) -> dict[str, Any]:
     entry = json.loads(rec.value)
     entry["time"] = iso(rec.time)
@@ -135,6 +166,7 @@ class Journal:
         self.clock = clock
         self.tags: dict[str, Any] = {}  # caller, app, app_key of the call this view is bound to
         self._writes = [0]  # shared by every bound view: when to trim next
+        self._open: dict[str, dict[str, Any]] = {}  # entries opened here and not closed yet (shared by views)
 
     def bound(self, **tags: Any) -> Journal:
         """This journal, filling in `caller`, `app` and `app_key` for the call it is bound to."""
@@ -184,9 +216,12 @@ class Journal:
         }
         try:
             text = json.dumps(entry, ensure_ascii=False, default=str)
-            await self.state.append(NS, change_id, text, tags=tags_of(entry))
+            tags = tags_of(entry)
+            await self.state.append(NS, change_id, text, tags=tags)
         except (StateError, OSError, TypeError, ValueError) as exc:
             raise errors.JournalUnavailable(str(exc)) from None
+        if len(self._open) < 10_000:  # closing then needs no read back (one store step, not two)
+            self._open[change_id] = {"entry": entry, "tags": tags}
         self._writes[0] += 1
         if self._writes[0] % TRIM_EVERY == 1:
             await self.trim()
@@ -199,21 +234,35 @@ class Journal:
         outcome: str,
         changes: list[dict[str, Any]] | None = None,
         error: str | None = None,
+        result: dict[str, Any] | None = None,
     ) -> None:
-        """Record how the write ended. The write was made or tried: a failure here is logged, never raised."""
+        """Record how the write ended. The write was made or tried: a failure here is logged, never raised.
+
+        With `result` (the write's structured result), targets without an ID or a name get them from it:
+        a created group's ID and name, the names shown beside IDs."""
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
         try:
-            rec = await self.state.record(NS, change_id)
-            if rec is None:
-                return
-            entry = json.loads(rec.value)
+            held = self._open.pop(change_id, None)
+            if held is not None:
+                entry, old_tags = held["entry"], held["tags"]
+            else:  # opened by another process, or before a restart
+                rec = await self.state.record(NS, change_id)
+                if rec is None:
+                    return
+                entry, old_tags = json.loads(rec.value), set(rec.tags)
             entry["outcome"] = outcome
             entry["error"] = self._clean(error) if error else None
             retag = None
             if changes is not None:
                 entry["changes"] = self._clean(changes)
-                retag = tags_of(entry)
+            if result is not None:
+                entry["targets"] = self._clean(
+                    named_targets(entry.get("targets") or [], result, entry.get("arguments"))
+                )
+            if changes is not None or result is not None:
+                new_tags = tags_of(entry)
+                retag = new_tags if new_tags != old_tags else None
             await self.state.amend(NS, change_id, json.dumps(entry, ensure_ascii=False, default=str), tags=retag)
         except (StateError, OSError, TypeError, ValueError) as exc:
             log.warning("the change journal could not close entry %s (%s): %s", change_id, outcome, exc)

@@ -176,6 +176,11 @@ def _collect(kind: str, ctx: CallContext, ids: list[int]) -> dict[int, Any]:
     return out
 
 
+def known(ctx: CallContext, kind: str, ids: Iterable[int]) -> dict[int, Any]:
+    """What the cache already holds for these IDs, without a request: `u` → {username, nick_name}, `g` → name."""
+    return _collect(kind, ctx, list(dict.fromkeys(ids)))
+
+
 async def users(ctx: CallContext, ids: Iterable[int]) -> dict[int, dict[str, str]]:
     """{user_id: {username, nick_name}} for the users that exist; unknown or failed ones are left out."""
     wanted = list(dict.fromkeys(ids))

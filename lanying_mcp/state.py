@@ -415,7 +415,10 @@ class SQLiteState(State):
             raise
         db.execute("COMMIT")
 
-    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _run(self, fn: Callable[..., Any], *args: Any, quick: bool = False) -> Any:
+        """`fn(db, *args)` under the store's lock, in a worker thread. `quick` steps (one short statement or
+        transaction: a log record appended, amended or read) first try at once, see `_at_once`."""
+
         def work() -> Any:
             import sqlite3
 
@@ -428,7 +431,39 @@ class SQLiteState(State):
                         db.execute("ROLLBACK")
                     raise StateError(f"the state file {self.path} failed: {exc}") from None
 
+        if quick and self._db is not None:
+            done, value = self._at_once(fn, *args)
+            if done:
+                return value
         return await anyio.to_thread.run_sync(work)
+
+    def _at_once(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+        """Run a short step right here, when the file is free this instant: (True, its value). (False, None)
+        when the store is in use by another task, or the file is locked by another process: the caller then
+        waits for it in a worker thread, never on the event loop."""
+        import sqlite3
+
+        if not self._lock.acquire(blocking=False):
+            return False, None
+        db = self._db
+        try:
+            db.execute("PRAGMA busy_timeout = 0")
+            try:
+                return True, fn(db, *args)
+            except sqlite3.OperationalError as exc:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                if "locked" in str(exc) or "busy" in str(exc):
+                    return False, None
+                raise StateError(f"the state file {self.path} failed: {exc}") from None
+            except sqlite3.Error as exc:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise StateError(f"the state file {self.path} failed: {exc}") from None
+            finally:
+                db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        finally:
+            self._lock.release()
 
     def _tx(self, db: Any, body: Callable[[], Any]) -> Any:
         db.execute("BEGIN IMMEDIATE")
@@ -563,7 +598,7 @@ class SQLiteState(State):
 
             return self._tx(db, step)
 
-        return await self._run(body)
+        return await self._run(body, quick=True)
 
     async def amend(self, ns: str, key: str, value: str, *, tags: Collection[str] | None = None) -> bool:
         def body(db: Any) -> bool:
@@ -582,14 +617,14 @@ class SQLiteState(State):
 
             return self._tx(db, step)
 
-        return await self._run(body)
+        return await self._run(body, quick=True)
 
     async def record(self, ns: str, key: str) -> Record | None:
         def body(db: Any) -> Record | None:
             row = db.execute("SELECT seq, key, time, value FROM log WHERE ns = ? AND key = ?", (ns, key)).fetchone()
             return _record(db, row) if row else None
 
-        return await self._run(body)
+        return await self._run(body, quick=True)
 
     async def scan(
         self,
@@ -684,5 +719,7 @@ def _record(db: Any, row: Any) -> Record:
 
 def _delete(db: Any, where: str, args: list[Any]) -> int:
     """Delete the log records matching `where`, and their tags."""
-    db.execute(f"DELETE FROM log_tag WHERE seq IN (SELECT seq FROM log WHERE {where})", args)
-    return db.execute(f"DELETE FROM log WHERE {where}", args).rowcount
+    seqs = [(seq,) for (seq,) in db.execute(f"SELECT seq FROM log WHERE {where}", args)]
+    db.executemany("DELETE FROM log_tag WHERE seq = ?", seqs)
+    db.executemany("DELETE FROM log WHERE seq = ?", seqs)
+    return len(seqs)

@@ -17,7 +17,16 @@ from pathlib import Path
 import anyio
 import pytest
 
-from lanying_mcp.state import MAX_LISTED, MemoryState, SQLiteState, State, StateError, default_path, open_state
+from lanying_mcp.state import (
+    MAX_LISTED,
+    SCHEMA_VERSION,
+    MemoryState,
+    SQLiteState,
+    State,
+    StateError,
+    default_path,
+    open_state,
+)
 
 
 @dataclass
@@ -167,6 +176,160 @@ async def test_keys_lists_live_keys_by_prefix_oldest_first_and_bounded(backend: 
 
 
 # --- the embedded file ---------------------------------------------------------------------------
+
+
+# --- logs: ordered records without a time to live -------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_a_log_keeps_records_in_order_by_key_and_amends_them_in_place(backend: Backend):
+    s = backend.state
+    first = await s.append("log", "a", "one", tags=["app:x", "tool:t"])
+    backend.advance(1)
+    second = await s.append("log", "b", "two 名字", tags=["app:y"])
+    assert second.seq > first.seq and second.time > first.time
+    got = await s.record("log", "a")
+    assert got is not None and (got.value, got.tags) == ("one", frozenset({"app:x", "tool:t"}))
+    assert await s.record("log", "zzz") is None
+    assert await s.record("other-log", "a") is None  # namespaces are apart
+    with pytest.raises(StateError, match="already"):
+        await s.append("log", "a", "again")
+    assert await s.amend("log", "a", "one, closed")
+    amended = await s.record("log", "a")
+    assert amended is not None
+    assert (amended.seq, amended.time, amended.value, amended.tags) == (
+        first.seq,
+        first.time,
+        "one, closed",
+        first.tags,
+    )
+    assert await s.amend("log", "a", "retagged", tags=["app:z"])
+    assert [r.key for r in await s.scan("log", tags=["app:z"])] == ["a"]
+    assert await s.scan("log", tags=["app:x"]) == []
+    assert not await s.amend("log", "missing", "x")
+    backend.advance(10 * 365 * 86400)  # no time to live: a log record stays until trimmed or erased
+    assert await s.record("log", "b") is not None
+
+
+@pytest.mark.anyio
+async def test_a_log_scan_filters_by_every_tag_time_and_place_newest_first(backend: Backend):
+    s = backend.state
+    for i in range(12):
+        await s.append("log", f"k{i}", f"v{i}", tags=[f"app:{'a' if i % 2 else 'b'}", f"n:{i % 3}"])
+        backend.advance(10)
+    everything = await s.scan("log")
+    assert [r.key for r in everything] == [f"k{i}" for i in reversed(range(12))]
+    assert [r.key for r in await s.scan("log", tags=["app:a"])] == ["k11", "k9", "k7", "k5", "k3", "k1"]
+    assert [r.key for r in await s.scan("log", tags=["app:a", "n:0"])] == ["k9", "k3"]
+    assert await s.scan("log", tags=["app:a", "nope"]) == []
+    since = everything[3].time  # k8
+    assert [r.key for r in await s.scan("log", since=since)] == ["k11", "k10", "k9", "k8"]
+    page = await s.scan("log", tags=["app:a"], limit=2)
+    assert [r.key for r in page] == ["k11", "k9"]
+    rest = await s.scan("log", tags=["app:a"], below=page[-1].seq, limit=100)
+    assert [r.key for r in rest] == ["k7", "k5", "k3", "k1"]
+    assert len(await s.scan("log", limit=MAX_LISTED + 50)) == 12
+    assert await s.scan("log", limit=0) == []
+
+
+@pytest.mark.anyio
+async def test_a_log_is_erased_by_age_by_tag_or_both_and_trimmed_to_its_bounds(backend: Backend):
+    s = backend.state
+    for i in range(10):
+        await s.append("log", f"k{i}", "v", tags=["user:7"] if i in (1, 5, 8) else ["user:9"])
+        backend.advance(10)
+    middle = (await s.record("log", "k5")).time  # type: ignore[union-attr]
+    assert await s.erase("log") == 0  # neither bound: nothing
+    assert await s.erase("log", before=middle, tag="user:7") == 1  # k1 only
+    assert await s.erase("log", tag="user:7") == 2  # k5, k8
+    assert await s.erase("log", before=(await s.record("log", "k2")).time) == 1  # type: ignore[union-attr]  # k0
+    assert [r.key for r in await s.scan("log")] == ["k9", "k7", "k6", "k4", "k3", "k2"]
+    assert await s.scan("log", tags=["user:7"]) == []
+    assert await s.trim("log", max_items=4) == 2  # the oldest go: k2, k3
+    assert [r.key for r in await s.scan("log")] == ["k9", "k7", "k6", "k4"]
+    assert await s.trim("log", before=(await s.record("log", "k7")).time) == 2  # type: ignore[union-attr]
+    assert [r.key for r in await s.scan("log")] == ["k9", "k7"]
+    assert await s.trim("log", max_items=10) == 0
+    assert await s.trim("log") == 0
+
+
+@pytest.mark.anyio
+async def test_two_stores_on_one_file_share_one_log(tmp_path):
+    path = tmp_path / "shared.sqlite3"
+    one, two = SQLiteState(path), SQLiteState(path)
+
+    async def write(s: State, who: str) -> None:
+        for i in range(20):
+            await s.append("log", f"{who}{i}", who, tags=[f"by:{who}"])
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(write, one, "one")
+        tg.start_soon(write, two, "two")
+    assert len(await one.scan("log", limit=100)) == len(await two.scan("log", limit=100)) == 40
+    assert len(await two.scan("log", tags=["by:one"])) == 20
+    seqs = [r.seq for r in await one.scan("log")]
+    assert seqs == sorted(set(seqs), reverse=True)  # one order for both writers
+    await one.close()
+    await two.close()
+
+
+@pytest.mark.anyio
+async def test_a_log_write_waits_off_the_event_loop_while_another_process_holds_the_file(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "shared.sqlite3"
+    s = SQLiteState(path)
+    await s.append("log", "first", "x")  # connected: later steps try at once first
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process is writing
+    other.execute("INSERT INTO kv VALUES ('a', 'b', 'c', 1, 0, 9e12)")
+    ticks = 0
+    appended = anyio.Event()
+
+    async def append() -> None:
+        await s.append("log", "second", "y")
+        appended.set()
+
+    with anyio.fail_after(60):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(append)
+            while ticks < 20:  # the loop keeps running while the append waits for the file
+                await anyio.sleep(0.01)
+                ticks += 1
+            assert not appended.is_set()
+            other.execute("COMMIT")
+            await appended.wait()
+    other.close()
+    assert [r.key for r in await s.scan("log")] == ["second", "first"]
+    await s.close()
+
+
+@pytest.mark.anyio
+async def test_a_schema_1_file_is_migrated_and_keeps_its_values(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "state.sqlite3"
+    with sqlite3.connect(path) as db:  # a file as version 1 wrote it: key/values only
+        db.executescript(
+            "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "CREATE TABLE kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, size INTEGER NOT NULL,"
+            " created REAL NOT NULL, expires REAL NOT NULL, PRIMARY KEY (ns, key));"
+            "INSERT INTO meta VALUES ('schema_version', '1');"
+            "INSERT INTO kv VALUES ('results', 'old', 'kept across the upgrade', 23, 1, 9e12);"
+        )
+    db.close()
+    s = SQLiteState(path)
+    assert await s.get("results", "old") == "kept across the upgrade"
+    await s.append("journal", "e1", "{}", tags=["app:x"])
+    assert [r.key for r in await s.scan("journal", tags=["app:x"])] == ["e1"]
+    await s.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
+    db.close()
+    assert SCHEMA_VERSION == 2
+    again = SQLiteState(path)  # opening a migrated file again changes nothing
+    assert [r.key for r in await again.scan("journal")] == ["e1"]
+    await again.close()
 
 
 @pytest.mark.anyio

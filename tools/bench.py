@@ -342,6 +342,28 @@ async def names_cost(env: Env, plan: Plan, owner: int) -> tuple[list[Row], list[
     return rows, notes
 
 
+async def journal_cost(env: Env, plan: Plan, owner: int) -> tuple[list[Row], list[str]]:
+    """A write (set_group_name) with the change journal on vs off, at the dispatcher (tools/bench_journal.py)."""
+    import bench_journal
+
+    async with http_client() as http:
+        group_id = await Api(http, env.api).create_group(owner, "journal bench")
+    cost = await bench_journal.measure(
+        env.api, APP_ID, TOKEN, group_id, rounds=plan.latency_rounds, calls=max(10, plan.latency_calls // 3)
+    )
+    row = ratio_row(
+        "journal",
+        "set_group_name: change journal on vs off",
+        cost.on_ms,
+        cost.off_ms,
+        "{:.2f} ms",
+        "≤ 1 ms added",
+        None,
+    )
+    row.met = cost.added_ms <= 1.0
+    return [row], [bench_journal.report(cost)]
+
+
 def latency_rows(transport: str, rounds: dict[str, list[float]]) -> list[Row]:
     o, h, d = ([t * 1000 for t in rounds[k]] for k in ("ours", "handwritten", "direct"))
     section = f"latency, {transport}"
@@ -651,7 +673,7 @@ async def setup(env: Env, plan: Plan) -> tuple[int, int, list[int]]:
     return owner, group_id, users
 
 
-SECTIONS = ("cold", "latency", "throughput", "names", "bulk")
+SECTIONS = ("cold", "latency", "throughput", "names", "bulk", "journal")
 
 
 def run(plan: Plan, only: tuple[str, ...] = SECTIONS) -> tuple[list[Row], list[str]]:
@@ -683,6 +705,11 @@ def run(plan: Plan, only: tuple[str, ...] = SECTIONS) -> tuple[list[Row], list[s
             names_rows, names_notes = asyncio.run(names_cost(env, plan, owner))
             rows += names_rows
             notes = names_notes + notes
+        if "journal" in only:
+            step("change journal")
+            journal_rows, journal_notes = asyncio.run(journal_cost(env, plan, owner))
+            rows += journal_rows
+            notes = journal_notes + notes
         if "bulk" in only:
             step("bulk invite")
             bulk_rows, bulk_notes = asyncio.run(bulk(env, plan, owner, users, urls["ours"]))

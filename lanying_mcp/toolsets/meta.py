@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors, undo
 from ..spec import READ, WRITE, ApiModel, Operation, Params, f
+from .changes import LIST_CHANGES
 
 if TYPE_CHECKING:
     from ..dispatch import CallContext
@@ -84,4 +85,4 @@ UNDO_CHANGE = Operation(
     ),
 )
 
-LOCAL_OPERATIONS = [EXPLAIN_ERROR, UNDO_CHANGE]
+LOCAL_OPERATIONS = [EXPLAIN_ERROR, LIST_CHANGES, UNDO_CHANGE]

@@ -87,8 +87,9 @@ async def test_asking_rules() -> None:
         once = {"as_user_id": asker, "user_ids": [bot], "content": "hi", "transaction_id": 9}
         first = await call(client, "send_ai_message", once)
         again = await call(client, "send_ai_message", once)
-        assert first.pop("change_id") != again.pop("change_id")  # each call has its own journal entry
-        assert first == again  # a retried question is answered once
+        # a retried question is answered once (each call has its own journal entry)
+        assert first.pop("change_id") != again.pop("change_id")
+        assert first == again
 
         both = await call(
             client, "send_ai_message", {"as_user_id": asker, "user_ids": [bot, other_bot], "content": "?"}

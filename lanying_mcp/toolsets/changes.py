@@ -1,0 +1,89 @@
+"""list_changes: the change journal of the caller's app, read as a tool (answered locally, no API call)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import errors
+from ..client import Envelope
+from ..journal import PAGE_BYTES
+from ..spec import READ, ApiModel, Operation, Params, f
+from ..state import StateError
+
+if TYPE_CHECKING:
+    from ..dispatch import CallContext
+
+
+class ListChanges(Params):
+    target: str | int | None = f(
+        "Only changes to this target: a user, group or other ID, or a name.",
+        "只看对此目标的变更:用户、群等的ID或名称。",
+        None,
+    )
+    tool: str | None = f("Only changes made by this tool.", "只看此工具做的变更。", None)
+    since: str | None = f(
+        "Only changes from this UTC time on (ISO, e.g. 2026-07-01T09:00:00Z).",
+        "只看此UTC时间之后的变更(ISO格式,如2026-07-01T09:00:00Z)。",
+        None,
+    )
+    limit: int = f("Most entries (1-100).", "最多条数(1-100)。", 20, ge=1, le=100)
+    cursor: str | None = f("From a previous page.", "上一页返回的cursor。", None)
+
+
+class ChangeEntry(ApiModel):
+    # Also, when set: caller, app, arguments, error, inverse, plan_id, undoes (allowed as extra fields).
+    id: str
+    time: str
+    tool: str
+    outcome: str = f(
+        "applied, failed, or unknown (may have been applied).", "applied、failed或unknown(可能已生效)。", ...
+    )
+    targets: list[dict[str, Any]] | None = None
+    changes: list[dict[str, Any]] | None = None
+
+
+async def list_changes(ctx: CallContext, p: ListChanges) -> Envelope:
+    journal = ctx.journal
+    if journal is None:
+        raise errors.NotAllowed(
+            "the change journal is off on this server (the operator set LANYING_JOURNAL=false); nothing is recorded",
+            zh="此服务器未开启变更日志(运营者设置了LANYING_JOURNAL=false),没有记录",
+        )
+    settings = ctx.client.settings
+    if not journal.app_key or not settings.app_id or not settings.access_token.get_secret_value():
+        raise errors.NotAllowed(
+            "no Lanying credentials for this request: send the X-Lanying-App-Id and X-Lanying-Access-Token headers "
+            "to read your app's changes",
+            code="missing_credentials",
+        )
+    try:
+        entries, nxt = await journal.page(
+            journal.app_key,
+            target=p.target,
+            tool=p.tool,
+            since=p.since,
+            limit=p.limit,
+            cursor=p.cursor,
+            max_bytes=PAGE_BYTES - 512,  # room for the envelope and the cursor
+        )
+    except StateError as exc:
+        raise errors.LanyingError(f"the change journal cannot be read: {exc}", code="internal_error") from None
+    return Envelope(entries, {"cursor": nxt or ""})
+
+
+LIST_CHANGES = Operation(
+    name="list_changes",
+    http="LOCAL list_changes",
+    local=True,
+    params=ListChanges,
+    result=list[ChangeEntry],
+    extras=("cursor",),
+    handler=list_changes,
+    title=("List changes", "变更记录"),
+    description=(
+        "The journal of writes to this app, newest first: who, which tool, targets by name, changes, outcome.",
+        "本应用的写操作记录(最新在前):调用者、工具、目标名称、变更内容、结果。",
+    ),
+    hints=READ,
+    toolset="meta",
+)
