@@ -132,7 +132,9 @@ class Gate:
         except StateError as exc:
             log.warning("a confirmation could not be recorded: %s", exc)
             return Decision.UNRECORDED
-        return Question(" ".join(texts) + _REF["zh" if self.settings.lang == "zh" else "en"].format(ref=ref), ref)
+        lang = "zh" if self.settings.lang == "zh" else "en"
+        head = target.text(lang)[0] + (":" if lang == "zh" else ": ")  # e.g. "Undo change: "
+        return Question(head + " ".join(texts) + _REF[lang].format(ref=ref), ref)
 
     async def plan_asks(
         self, op: Operation, arguments: dict[str, Any], ctx: CallContext

@@ -404,6 +404,7 @@ async def test_undo_is_confirmed_like_the_write_it_runs_and_a_no_sends_nothing()
         refused = await call_error(client, "undo_change", {"change_id": made["change_id"]})
         assert refused["code"] == "declined"
         assert QUESTIONS and "destroy_group" in QUESTIONS[0] and "keepme" in QUESTIONS[0]
+        assert QUESTIONS[0].startswith("Undo change: ")
         assert gid in groups(store).groups
     async with sandbox_client(store) as client:  # the default test human says yes
         QUESTIONS.clear()
