@@ -23,7 +23,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from . import consent, errors, plan, usernames
 from .dispatch import CallContext, Outcome, failure, record, validate
@@ -139,30 +139,8 @@ class Gate:
     async def plan_asks(
         self, op: Operation, arguments: dict[str, Any], ctx: CallContext
     ) -> list[tuple[plan.Step, tuple[Risk, ...]]] | None:
-        """The steps of a plan that need a yes, with their risks; None when the plan is broken (the call says why).
-
-        A step with exact arguments needs one when `consent.risks` says so, as if called alone; a step whose
-        arguments wait on an earlier result, whenever its tool could need one at all.
-        """
-        try:
-            whole = cast(plan.ApplyPlan, validate(op, arguments))
-            steps = await plan.prepared(plan.steps_of(whole, self.router.reachable(), validate), ctx)
-            asks: list[tuple[plan.Step, tuple[Risk, ...]]] = []
-            for step in steps:
-                if step.params is None:
-                    if consent.may_ask(step.op, self.policy):
-                        asks.append((step, ()))
-                    continue
-                if self.policy is not None:
-                    self.policy.check(step.op, step.params)
-                sizes = None
-                if consent.needs_sizes(step.op, step.params, self.policy):  # a group reaches its members
-                    sizes = await consent.group_sizes(step.op, step.params, ctx)
-                if found := consent.risks(step.op, step.params, self.policy, sizes):
-                    asks.append((step, found))
-        except errors.LanyingError:
-            return None
-        return asks
+        """The steps of a plan that need a yes, with their risks; None when the plan is broken (see plan.asks)."""
+        return await plan.asks(op, arguments, ctx, self.policy)
 
     async def _ask_plan(
         self, op: Operation, arguments: dict[str, Any], caller: Caller, client: Any
@@ -175,19 +153,13 @@ class Gate:
         if not caller.can_elicit():
             return Decision.REFUSE
         lang = "zh" if self.settings.lang == "zh" else "en"
-        total = len(cast(plan.ApplyPlan, validate(op, arguments)).steps)
-        lines = [plan.question_head(total, [s for s, _ in asks], lang)]
-        for step, found in asks:
-            text = None
-            if step.params is not None:
-                text = await describe(step.op, step.params, ctx, found)
-            lines.append(plan.step_line(step.index, text or plan.describe_template(step, lang), lang))
+        text = await plan.question(op, arguments, asks, ctx, lang)
         try:
             ref = await self._issue(caller_identity(caller.headers()), plan.plan_fingerprint([s for s, _ in asks]))
         except StateError as exc:
             log.warning("a confirmation could not be recorded: %s", exc)
             return Decision.UNRECORDED
-        return Question("\n".join(lines) + _REF[lang].format(ref=ref), ref)
+        return Question(text + _REF[lang].format(ref=ref), ref)
 
     async def _issue(self, who: str, call: str) -> str:
         """The nonce of the open question for this caller and call: the one already asked, or a new one."""

@@ -33,7 +33,9 @@ from pydantic import Field
 from . import consent, errors, untrusted, usernames
 from .discovery import SEARCH_TOOLS
 from .dispatch import CallContext, Outcome, execute, failure, success, validate
-from .spec import WRITE, ApiModel, Operation, Params, f
+from .policy import Policy
+from .question import describe
+from .spec import WRITE, ApiModel, Operation, Params, Risk, f
 
 MAX_STEPS = 20
 STEP_RESULT_BYTES = (
@@ -228,16 +230,62 @@ def describe_template(step: Step, lang: str) -> str:
 
 
 def question_head(total: int, asked: list[Step], lang: str) -> str:
-    rest = total - len(asked)
+    n, rest = len(asked), total - len(asked)
     if lang == "zh":
-        head = f"执行这个包含{total}步的计划?以下{len(asked)}步需要你的确认"
-        return head + (f";另外{rest}步为读取或低风险操作,无需确认。" if rest else "。")
-    head = f"Apply this plan of {total} step(s)? These {len(asked)} need your yes"
-    return head + (f"; {rest} other step(s) are reads or low-risk writes that need none." if rest else ".")
+        return f"执行这个包含{total}步的计划?其中{n}步需要你的确认" + (f"(其余{rest}步无需确认):" if rest else ":")
+    steps = "step" if total == 1 else "steps"
+    need = "needs" if n == 1 else "need"
+    return f"Apply this plan of {total} {steps}? {n} of them {need} your yes" + (
+        f" (the other {rest} need none):" if rest else ":"
+    )
 
 
 def step_line(index: int, text: str, lang: str) -> str:
     return f"第{index}步:{text}" if lang == "zh" else f"Step {index}: {text}"
+
+
+async def asks(
+    op: Operation, arguments: dict[str, Any], ctx: CallContext, policy: Policy | None
+) -> list[tuple[Step, tuple[Risk, ...]]] | None:
+    """The steps of a plan that need a yes, with their risks; None when the plan is broken (the call says why).
+
+    A step with exact arguments needs one when `consent.risks` says so, as if called alone (its groups
+    counted by their members); a step whose arguments wait on an earlier result, whenever its tool could
+    need one at all.
+    """
+    try:
+        whole = cast(ApplyPlan, validate(op, arguments))
+        steps = await prepared(steps_of(whole, ctx.catalogue, validate), ctx)
+        found: list[tuple[Step, tuple[Risk, ...]]] = []
+        for step in steps:
+            if step.params is None:
+                if consent.may_ask(step.op, policy):
+                    found.append((step, ()))
+                continue
+            if policy is not None:
+                policy.check(step.op, step.params)
+            sizes = None
+            if consent.needs_sizes(step.op, step.params, policy):  # a group reaches its members
+                sizes = await consent.group_sizes(step.op, step.params, ctx)
+            if risky := consent.risks(step.op, step.params, policy, sizes):
+                found.append((step, risky))
+    except errors.LanyingError:
+        return None
+    return found
+
+
+async def question(
+    op: Operation, arguments: dict[str, Any], asked: list[tuple[Step, tuple[Risk, ...]]], ctx: CallContext, lang: str
+) -> str:
+    """The one question a plan asks: every step that needs a yes, each as it would be asked alone."""
+    total = len(cast(ApplyPlan, validate(op, arguments)).steps)
+    lines = [question_head(total, [s for s, _ in asked], lang)]
+    for step, found in asked:
+        text = None
+        if step.params is not None:
+            text = await describe(step.op, step.params, ctx, found)
+        lines.append(step_line(step.index, text or describe_template(step, lang), lang))
+    return "\n".join(lines)
 
 
 def _cut(structured: dict[str, Any], lang: str) -> dict[str, Any]:

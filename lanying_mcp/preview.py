@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from . import consent, effects, errors
+from . import consent, effects, errors, plan
 from .client import BuiltRequest, Envelope, LanyingClient
 from .dispatch import MASKED, CallContext, Outcome, execute, failure, validate
 from .question import describe
@@ -274,6 +274,8 @@ def previewed(arguments: dict[str, Any], reachable: dict[str, Operation]) -> Ope
 
 async def preview(op: Operation, arguments: dict[str, Any], ctx: CallContext) -> Outcome | PreviewResult:
     """The preview of `op` with `arguments`, or the Outcome the call itself would fail with before sending."""
+    if op.plan:
+        return await _preview_plan(op, arguments, ctx)
     try:
         params: Params | None = validate(op, arguments)
     except errors.LanyingError:
@@ -316,6 +318,80 @@ async def preview(op: Operation, arguments: dict[str, Any], ctx: CallContext) ->
     result.reach = await reach(op, params, ctx)
     result.question = await question(op, params, ctx)
     result.reads = reads + ctx.lookups - before
+    return result
+
+
+_PLAN_UNDO = (
+    "undo_change with the plan_id from apply_plan's result takes back every applied write, newest first, "
+    "or none if one of them cannot be",
+    "用apply_plan结果中的plan_id调用undo_change,按倒序撤销所有已生效的写操作;若其中有不可撤销的则全部不撤销",
+)
+
+
+async def _preview_plan(op: Operation, arguments: dict[str, Any], ctx: CallContext) -> Outcome | PreviewResult:
+    """A plan's preview: each step's as if it were called alone, and the one question the plan asks.
+
+    Every step is previewed against the app as it is now (an earlier step's changes are not applied
+    first); a step whose arguments come from an earlier step's result cannot be, and says so.
+    """
+    lang = ctx.lang
+    try:
+        steps = await plan.prepared(
+            plan.steps_of(cast(plan.ApplyPlan, validate(op, arguments)), ctx.catalogue, validate), ctx
+        )
+    except errors.LanyingError as exc:
+        return failure(op.name, exc, lang)
+    requests: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    shown: list[dict[str, Any]] = []
+    reads = 0
+    irreversible: list[str] = []
+    for step in steps:
+        row: dict[str, Any] = {"step": step.index, "tool": step.op.name}
+        if step.op.effect is not None and step.op.effect.inverse is None:
+            irreversible.append(f"{step.index} ({step.op.name})")
+        if step.params is None:
+            sources = sorted({source for source, _ in plan.references(step.arguments)})
+            row["not_previewable"] = (
+                f"its arguments come from the result of step(s) {', '.join(map(str, sources))}"
+                if lang != "zh"
+                else f"其参数来自第{'、'.join(map(str, sources))}步的结果"
+            )
+            shown.append(row)
+            continue
+        found = await preview(step.op, step.arguments, ctx)
+        if isinstance(found, Outcome):
+            row["error"] = found.structured.get("error")
+        else:
+            for request in found.requests:
+                requests.append({"step": step.index, **request})
+            changes += [{"step": step.index, **c} for c in found.changes]
+            reads += found.reads
+            row["requests"] = len(found.requests) + int((found.more_requests or {}).get("count", 0) or 0)
+            if found.not_previewable:
+                row["not_previewable"] = found.not_previewable
+            if found.reach:
+                row["reach"] = found.reach
+        shown.append(row)
+    more = None
+    if len(requests) > SHOWN_REQUESTS * 2:
+        more = {"count": len(requests) - SHOWN_REQUESTS * 2}
+        requests = requests[: SHOWN_REQUESTS * 2]
+    result = PreviewResult(tool=op.name, requests=requests, more_requests=more, reads=reads, changes=changes[:20])
+    if irreversible:
+        why = (
+            "steps {} cannot be undone, so undo_change on the plan_id refuses"
+            if lang != "zh"
+            else "第{}步不可撤销,因此无法按plan_id撤销"
+        )
+        result.undo = {"possible": False, "why": why.format(", ".join(irreversible))}
+    else:
+        result.undo = {"possible": True, "how": _PLAN_UNDO[1 if lang == "zh" else 0]}
+    if ctx.client.settings.confirm:
+        asked = await plan.asks(op, arguments, ctx, ctx.policy)
+        if asked:
+            result.question = await plan.question(op, arguments, asked, ctx, lang)
+    setattr(result, "steps", shown)  # noqa: B010 - an extra field: every result model allows them
     return result
 
 

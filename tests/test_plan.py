@@ -357,3 +357,28 @@ async def test_a_plan_with_an_irreversible_write_is_not_undone_at_all():
         info = (await call(client, "get_group_info", {"group_id": group}))["data"]
     assert result.is_error and "send_message" in result.structured_content["error"]["message"]
     assert info["name"] == "Renamed"  # nothing of the plan was taken back
+
+
+@pytest.mark.anyio
+async def test_a_plan_is_previewed_step_by_step_with_its_one_question_and_nothing_is_sent():
+    QUESTIONS.clear()
+    async with sandbox_client() as client:
+        owner = (await call(client, "register_user", {"username": "pv1", "password": "pw-123456"}))["data"]["user_id"]
+        group = (await call(client, "create_group", {"name": "Stays", "as_user_id": owner}))["data"]["group_id"]
+        plan = {
+            "steps": [
+                {"name": "set_group_name", "arguments": {"group_id": group, "value": "Gone?", "as_user_id": owner}},
+                {"name": "create_group", "arguments": {"name": "New", "as_user_id": owner}},
+                {"name": "destroy_group", "arguments": {"group_id": ref(2, "data.group_id"), "as_user_id": owner}},
+            ]
+        }
+        seen = (await call(client, "preview_call", {"name": "apply_plan", "arguments": plan}))["data"]
+        info = (await call(client, "get_group_info", {"group_id": group}))["data"]
+        mine = (await call(client, "list_user_groups", {"as_user_id": owner}))["data"]
+    assert info["name"] == "Stays" and len(mine) == 1  # nothing was sent
+    assert QUESTIONS == []  # a preview asks nobody
+    assert [r["step"] for r in seen["requests"]] == [1, 2]
+    assert seen["changes"][0]["before"] == "Stays" and seen["changes"][0]["after"] == "Gone?"
+    assert "not_previewable" in seen["steps"][2] and "step(s) 2" in seen["steps"][2]["not_previewable"]
+    assert seen["question"].startswith("Apply this plan of 3 steps? 1 of them needs your yes")
+    assert "Step 3" in seen["question"] and seen["undo"]["possible"] is False
