@@ -412,6 +412,8 @@ async def question(op: Operation, params: Params, ctx: CallContext) -> str | Non
         found = consent.risks(call, args, ctx.policy)
         if found and (text := await describe(call, args, ctx, found)) is not None:
             texts.append(text)  # None: the target does not exist, and the call fails without asking
+    if texts and op.expands is not None:  # as the gate asks it: "Undo change: …"
+        texts.insert(0, op.text(ctx.lang)[0] + (":" if ctx.lang == "zh" else ":"))
     return " ".join(texts) or None
 
 
