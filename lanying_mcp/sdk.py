@@ -316,14 +316,25 @@ def make_tool(
         resolved_params=resolved,
         resolver_plans=plans,
         # The title lives once, at the tool's top level (annotations.title is its older, duplicate home).
-        annotations=ToolAnnotations(
-            read_only_hint=spec.read_only,
-            destructive_hint=spec.destructive,
-            idempotent_hint=spec.idempotent,
-            open_world_hint=spec.open_world,
-        ),
+        annotations=annotations(spec),
         meta=spec.meta,
         icons=[Icon(src=spec.icon)] if spec.icon else None,
+    )
+
+
+def annotations(spec: ToolSpec) -> ToolAnnotations:
+    """A tool's hints, without those the spec gives no meaning or that say its default.
+
+    readOnlyHint is always sent. destructiveHint and idempotentHint mean something only when the tool is
+    not read-only, so a read-only tool leaves them out; openWorldHint defaults to true, so only a tool
+    that reaches no outside system (answered locally) sends it, as false.
+    """
+    writes = not spec.read_only
+    return ToolAnnotations(
+        read_only_hint=spec.read_only,
+        destructive_hint=spec.destructive if writes else None,
+        idempotent_hint=spec.idempotent if writes else None,
+        open_world_hint=None if spec.open_world else False,
     )
 
 

@@ -8,8 +8,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from lanying_mcp import icons
+from lanying_mcp.sandbox import Store
+from lanying_mcp.selection import Selection
 from lanying_mcp.toolsets import CATALOGUE, TOOLSETS
-from tests.helpers import sandbox_client
+from tests.helpers import sandbox_client, sandbox_settings
 
 PREFIX = "data:image/svg+xml;base64,"
 WEBP = "data:image/webp;base64,"
@@ -61,9 +63,10 @@ async def test_the_server_and_each_listed_tool_carry_an_icon(changes, mode):
     assert info is not None and info.icons, "the server has an icon"
     assert [i.src for i in info.icons] == [icons.server()]
     assert tools
+    operations = Selection(sandbox_settings(Store(), **changes), None).reachable
     for tool in tools:
-        toolset = (tool.meta or {}).get("lanying/toolset")
-        assert tool.icons, f"{tool.name} has no icon"
-        assert [i.src for i in tool.icons] == [icons.for_toolset(str(toolset))], tool.name
+        toolset = operations[tool.name].toolset
         if tool.name in CATALOGUE:
             assert toolset == CATALOGUE[tool.name].toolset
+        assert tool.icons, f"{tool.name} has no icon"
+        assert [i.src for i in tool.icons] == [icons.for_toolset(toolset)], tool.name
