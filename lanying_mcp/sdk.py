@@ -316,13 +316,13 @@ def make_tool(
         resolved_params=resolved,
         resolver_plans=plans,
         # The title lives once, at the tool's top level (annotations.title is its older, duplicate home).
-        annotations=annotations(spec),
+        annotations=tool_annotations(spec),
         meta=spec.meta,
         icons=[Icon(src=spec.icon)] if spec.icon else None,
     )
 
 
-def annotations(spec: ToolSpec) -> ToolAnnotations:
+def tool_annotations(spec: ToolSpec) -> ToolAnnotations:
     """A tool's hints, without those the spec gives no meaning or that say its default.
 
     readOnlyHint is always sent. destructiveHint and idempotentHint mean something only when the tool is
