@@ -1,7 +1,5 @@
 """Models shared by several toolsets: the message request body and common result types."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import computed_field, model_validator
@@ -72,7 +70,7 @@ class MessageFields(Params):
         return 1 if self.user_ids else 2
 
     @model_validator(mode="after")
-    def _check(self) -> MessageFields:
+    def _check(self) -> "MessageFields":
         if bool(self.user_ids) == bool(self.group_ids):
             raise ValueError("give exactly one of user_ids or group_ids (the API cannot mix users and groups)")
         if self.content_type in (9, 10, 11, 12) and self.related_mid is None:
