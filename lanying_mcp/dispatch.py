@@ -143,20 +143,16 @@ _EXTRAS: dict[str, tuple[Any, Any]] = {
     "cursor": (
         str | None,
         f(
-            "Paging cursor: pass it back as `cursor` for the next page; empty or absent on the last page.",
-            "分页游标:作为cursor传回可取下一页;最后一页时为空或不返回。",
+            "Pass it as `cursor` for the next page; empty or absent on the last.",
+            "作为cursor传回取下一页;末页为空或无。",
             None,
         ),
     ),
-    "total": (int | None, f("Total number of items, when the API reports it.", "总数(API返回时)。", None)),
+    "total": (int | None, f("Total items, when the API gives it.", "总数(API返回时)。", None)),
     "version": (int | None, f("Data version of the list.", "列表数据版本。", None)),
     "msg_ids": (
         list[int] | None,
-        f(
-            "IDs of the sent messages (returned when there is exactly one target).",
-            "发送的消息ID(仅单个目标时返回)。",
-            None,
-        ),
+        f("Sent message IDs (one target only).", "发送的消息ID(仅单个目标时)。", None),
     ),
     "batches": (
         list[BatchResult] | None,

@@ -31,7 +31,7 @@ def _pattern() -> re.Pattern[str]:
 def _everything(reachable: Collection[str]) -> bool:
     """Whether every tool name is reachable: then no text needs pruning (and the pattern is never built)."""
     names = _names()
-    return len(reachable) >= len(names) and all(name in reachable for name in names)
+    return len(reachable) >= len(names) and names.issubset(reachable)
 
 
 def unreachable(text: str, reachable: Collection[str]) -> list[str]:

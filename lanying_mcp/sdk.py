@@ -14,6 +14,7 @@ import contextvars
 import enum
 import logging
 import os
+import typing
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -302,6 +303,9 @@ def make_tool(
         # `module:qualname`. Every gate is this same closure, so give each tool's its own stable name:
         # any replica then resumes a confirmation another replica asked.
         gate.__name__ = gate.__qualname__ = f"confirm_{spec.name}"
+        # Its annotations, resolved once for every gate: the SDK reads them when it plans the gate, and
+        # strings (this module defers annotations) would be evaluated again for each of ~50 tools.
+        gate.__annotations__ = _gate_hints(gate)
         resolved = {"confirm": (Resolve(gate), True)}
         plans = build_resolver_plans(resolved, {"arguments"})
     return Tool(
@@ -316,14 +320,35 @@ def make_tool(
         resolved_params=resolved,
         resolver_plans=plans,
         # The title lives once, at the tool's top level (annotations.title is its older, duplicate home).
-        annotations=ToolAnnotations(
-            read_only_hint=spec.read_only,
-            destructive_hint=spec.destructive,
-            idempotent_hint=spec.idempotent,
-            open_world_hint=spec.open_world,
-        ),
+        annotations=tool_annotations(spec),
         meta=spec.meta,
         icons=[Icon(src=spec.icon)] if spec.icon else None,
+    )
+
+
+_GATE_HINTS: dict[str, Any] = {}
+
+
+def _gate_hints(gate: Callable[..., Any]) -> dict[str, Any]:
+    """The resolved annotations shared by every confirmation gate (they all have the same signature)."""
+    if not _GATE_HINTS:
+        _GATE_HINTS.update(typing.get_type_hints(gate))
+    return dict(_GATE_HINTS)
+
+
+def tool_annotations(spec: ToolSpec) -> ToolAnnotations:
+    """A tool's hints, without those the spec gives no meaning or that say its default.
+
+    readOnlyHint is always sent. destructiveHint and idempotentHint mean something only when the tool is
+    not read-only, so a read-only tool leaves them out; openWorldHint defaults to true, so only a tool
+    that reaches no outside system (answered locally) sends it, as false.
+    """
+    writes = not spec.read_only
+    return ToolAnnotations(
+        read_only_hint=spec.read_only,
+        destructive_hint=spec.destructive if writes else None,
+        idempotent_hint=spec.idempotent if writes else None,
+        open_world_hint=None if spec.open_world else False,
     )
 
 

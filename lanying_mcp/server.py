@@ -208,7 +208,7 @@ class LanyingServer(LanyingMCP):
             destructive=op.hints.destructive,
             idempotent=op.hints.idempotent,
             open_world=not op.local or op.plan,
-            meta={"lanying/http": op.http_meta, "lanying/toolset": op.toolset},
+            meta={"lanying/http": op.http_meta},  # the toolset shows in its icon, search_tools and lanying://toolsets
             icon=icons.for_toolset(op.toolset),
         )
 

@@ -123,9 +123,43 @@ async def test_listed_tools_carry_annotations_and_meta(mode):
     for tool in tools:
         a = tool.annotations
         assert a is not None and tool.title
-        assert None not in (a.read_only_hint, a.destructive_hint, a.idempotent_hint, a.open_world_hint)
+        # Every hint that means something is sent; the spec's defaults and the hints it gives no meaning are not.
+        assert a.read_only_hint is not None
+        if a.read_only_hint:
+            assert a.destructive_hint is None and a.idempotent_hint is None
+        else:
+            assert a.destructive_hint is not None and a.idempotent_hint is not None
+        assert a.open_world_hint in (None, False)
         assert tool.meta and "lanying/http" in tool.meta
         assert tool.output_schema and tool.output_schema["type"] == "object"
+
+
+@pytest.mark.anyio
+async def test_hints_read_with_the_spec_defaults_are_the_operations_own():
+    """A host that fills in the spec's defaults (destructive true, idempotent false, open world true) reads
+    every tool's hints as the operation declares them."""
+    async with sandbox_client(toolsets=("all",), discovery=True) as client:
+        tools = (await client.list_tools()).tools
+    ops = {op.name: op for op in [*CATALOGUE.values(), *LOCAL_OPERATIONS]}
+    checked = 0
+    async with sandbox_client() as client:
+        tools += (await client.list_tools()).tools
+    for tool in tools:
+        a = tool.annotations
+        assert a is not None
+        op = ops.get(tool.name)
+        read_only = bool(a.read_only_hint)
+        open_world = True if a.open_world_hint is None else a.open_world_hint
+        if op is not None:
+            assert read_only == op.hints.read_only, tool.name
+            assert open_world == (not op.local), tool.name
+            checked += 1
+        if not read_only:
+            destructive = True if a.destructive_hint is None else a.destructive_hint
+            idempotent = False if a.idempotent_hint is None else a.idempotent_hint
+            if op is not None:
+                assert (destructive, idempotent) == (op.hints.destructive, op.hints.idempotent), tool.name
+    assert checked > 130
 
 
 # --- one place for each rule ------------------------------------------------------------------------

@@ -26,6 +26,11 @@ from typing import Any
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
+# Idle connections are closed by the client before this many seconds, under the 5 s after which uvicorn
+# (the sandbox's and every MCP server's HTTP server here) closes them: a connection closed by the server
+# at the moment the client reuses it fails with "Server disconnected without sending a response".
+KEEPALIVE_SECONDS = 3.0
+
 
 def minimal() -> MCPServer[Any]:
     server: MCPServer[Any] = MCPServer(name="minimal", version="0.0.0")
@@ -50,8 +55,15 @@ def handwritten() -> MCPServer[Any]:
     async def get_group_info(group_id: int) -> dict[str, Any]:
         """A group's name, owner, member count and settings."""
         if not clients:
-            clients.append(httpx2.AsyncClient(base_url=endpoint, headers=headers, timeout=20.0))
-        response = await clients[0].get("/group/info", params={"group_id": group_id})
+            # Idle connections are dropped before the sandbox's own keep-alive limit (uvicorn: 5 s) ends them.
+            limits = httpx2.Limits(keepalive_expiry=KEEPALIVE_SECONDS)
+            clients.append(httpx2.AsyncClient(base_url=endpoint, headers=headers, timeout=20.0, limits=limits))
+        try:
+            response = await clients[0].get("/group/info", params={"group_id": group_id})
+        except httpx2.TransportError:
+            # A keep-alive connection the sandbox closed as it was reused: this read is sent again once, as
+            # our server sends a read again after a dropped connection.
+            response = await clients[0].get("/group/info", params={"group_id": group_id})
         body = response.json()
         if body.get("code") != 200:
             raise ToolError(f"Lanying error {body.get('code')}: {body.get('message')}")

@@ -104,7 +104,8 @@ class StdioSession:
 def checked(name: str, result: dict[str, Any]) -> dict[str, Any]:
     if result.get("isError"):
         text = result.get("content", [{}])[0].get("text", "")
-        raise RuntimeError(f"{name} failed: {text[:300]}")
+        error = (result.get("structuredContent") or {}).get("error")
+        raise RuntimeError(f"{name} failed: {text[:300]}" + (f" {json.dumps(error)[:600]}" if error else ""))
     return result
 
 
@@ -157,7 +158,8 @@ class HttpSession:
 
 
 def http_client(timeout: float = 60.0) -> httpx2.AsyncClient:
-    limits = httpx2.Limits(max_connections=128, max_keepalive_connections=128)
+    # Idle connections go before uvicorn's 5 s keep-alive ends them (see bench_baselines.KEEPALIVE_SECONDS).
+    limits = httpx2.Limits(max_connections=128, max_keepalive_connections=128, keepalive_expiry=3.0)
     return httpx2.AsyncClient(timeout=timeout, limits=limits)
 
 

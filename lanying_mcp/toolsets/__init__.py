@@ -5,8 +5,6 @@ Each module defines `TOOLSET` (its name and description) and `OPERATIONS` (an or
 operator's choice of toolsets, tools, exclusions and read-only mode.
 """
 
-from __future__ import annotations
-
 from dataclasses import replace
 
 from ..settings import SettingsError

@@ -5,8 +5,6 @@ user named by the `user_id` header (`as_user_id`). The preference setters take t
 query parameter even on POST (the Swagger's placement); tools give that `value` a telling name.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from .. import facts

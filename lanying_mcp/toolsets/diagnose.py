@@ -39,9 +39,9 @@ Words = tuple[str, str]
 
 class Fact(ApiModel):
     fact: str
-    value: Any = f("What was read; `fact` says what it means.", "读到的值,含义见fact。", None)
+    value: Any = f("As read; `fact` says what it means.", "读到的值,含义见fact。", None)
     blocks: bool | None = f(
-        "true: this stops it; false: fine; absent: for information.", "true阻止;false正常;缺省为参考信息。", None
+        "true: stops it; false: fine; absent: context only.", "true阻止;false正常;缺省仅供参考。", None
     )
     tool: str | None = f("Tool that reads it; absent: the API has no read.", "读取它的工具;缺省表示API无法读取。", None)
 

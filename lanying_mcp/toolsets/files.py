@@ -1,7 +1,5 @@
 """Files: upload URLs for chat files and avatars, forwards, download redirects (`/file/*`)."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from ..spec import READ, ApiModel, AsUser, Operation, Params, Toolset, f

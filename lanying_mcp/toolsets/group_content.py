@@ -1,7 +1,5 @@
 """Group content: announcements and shared files."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from ..spec import (

@@ -1,7 +1,5 @@
 """Group moderation: mute members or the whole group, blacklist, invitations, join applications, QR codes."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from ..spec import (

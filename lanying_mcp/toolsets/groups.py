@@ -1,7 +1,5 @@
 """Groups: lifecycle, members, admins, settings, announcements, files, bans, invitations (`/group/*`)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from ..spec import (

@@ -1,7 +1,5 @@
 """Messages: send, system notices, broadcast, recall, read acks, history, unread, conversations (`/message/*`)."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import computed_field

@@ -1,7 +1,5 @@
 """Push notifications: notify devices, task statistics, vendor certificates (`/push/*`)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import computed_field, model_validator
@@ -115,7 +113,7 @@ class SendPush(Params):
         return {}
 
     @model_validator(mode="after")
-    def _one_audience(self) -> SendPush:
+    def _one_audience(self) -> "SendPush":
         chosen = [self.all_devices, bool(self.tags), bool(self.aliases), bool(self.user_ids), bool(self.push_tokens)]
         if sum(chosen) != 1:
             raise ValueError(

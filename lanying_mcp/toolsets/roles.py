@@ -5,8 +5,6 @@ Generic modules ask for `roles.GROUP_INFO`, never for a tool name, so a renamed 
 look-up somewhere at run time.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 USERS_BY_ID = "get_friend_details"  # usernames and nicknames of many users at once

@@ -6,8 +6,6 @@ the call still needs an actor, so those tools offer `as_user_id` all the same: t
 the actor and the query carries the target, which are distinct on the wire.
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from .. import facts

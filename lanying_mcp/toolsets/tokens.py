@@ -6,8 +6,6 @@ someone's token is meaningless, so the tools leave them out. Each call issues a 
 they are not idempotent.
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from ..spec import (

@@ -5,8 +5,6 @@ token itself, so their tools offer no `as_user_id`. Operations on one user's own
 that user through the `user_id` header (`as_user_id`).
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import computed_field, field_validator
