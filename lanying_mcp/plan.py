@@ -44,17 +44,15 @@ STEP_RESULT_BYTES = (
 NAME = "apply_plan"
 
 REFERENCE_HELP = (
-    'A value {"from_step": N, "path": "data.group_id"} is replaced by that field of step N\'s result '
-    "(keys, list indexes, * for every item).",
-    '值{"from_step": N, "path": "data.group_id"}会被替换为第N步结果中的该字段(键名、列表下标,*表示每一项)。',
+    'Its arguments; {"from_step": N, "path": "data.group_id"} stands for that field of step N\'s result '
+    "(keys, indexes, * = each item).",
+    '其参数;{"from_step": N, "path": "data.group_id"}表示第N步结果中的该字段(键名、下标,*表示每一项)。',
 )
 
 
 class PlanStep(Params):
     name: str = Field(max_length=128)
-    arguments: dict[str, Any] = f(
-        "The tool's arguments. " + REFERENCE_HELP[0], "工具参数。" + REFERENCE_HELP[1], default_factory=dict
-    )
+    arguments: dict[str, Any] = f(REFERENCE_HELP[0], REFERENCE_HELP[1], default_factory=dict)
 
 
 class ApplyPlan(Params):

@@ -451,8 +451,7 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
         toolset="discovery",
         title=("Preview call", "预览调用"),
         description=(
-            "Dry run: the exact requests a tool call would send, its changes, reach, confirmation question and "
-            "undo. Sends no write.",
+            "Dry run of a tool call: exact requests, changes, reach, question and undo. Sends no write.",
             "试运行:工具调用将发送的确切请求、变更、触达范围、确认问题与撤销方式。不发送任何写操作。",
         ),
     )

@@ -80,7 +80,7 @@ UNDO_CHANGE = Operation(
     toolset="meta",
     title=("Undo change", "撤销变更"),
     description=(
-        "Take back a write: runs its inverse with the values before. Refuses if irreversible or changed since.",
+        "Undo a write: runs its inverse with the old values. Refuses if irreversible or changed since.",
         "撤销一次写操作:以写入前的值执行其逆操作。不可撤销或此后已变时拒绝。",
     ),
 )
