@@ -519,7 +519,7 @@ _HINTS_ZH: dict[int | str, str] = {
     "journal_unavailable": "本次未发送任何请求。运营者须让状态文件(LANYING_STATE_FILE)重新可写:检查目录、权限和磁盘空间;或以LANYING_JOURNAL=false关闭变更日志。",
     "cannot_undo": "未发送任何请求。原因见消息;如可以,请用原来修改它的工具改回。",
     "irreversible": "未发送任何请求。原因见消息;请告知用户此操作无法撤回。",
-    "changed_since": "未发送任何请求。请告知用户目标现在的值;如仍要撤销,用undo_change并加force: true。",
+    "changed_since": "未发送任何请求。请告知用户目标现在的值;如仍要撤销,请在undo_change中设置force。",
     "journal_off": "未发送任何请求。运营者可设置LANYING_JOURNAL=true开启变更日志。",
     "unknown_change": "请原样使用写操作结果给出的变更ID。",
     "undo_incomplete": "消息列出了已生效的步骤(各带change_id);请排除原因后手动撤销其余部分。",

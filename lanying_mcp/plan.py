@@ -72,7 +72,9 @@ class PlanResult(ApiModel):
     applied: int
     failed: int
     not_run: int
-    steps: list[StepOutcome] = Field(default_factory=list[StepOutcome])
+    # Each step: {step, name, status (applied, failed, not_run), result or error}. Untyped in the schema
+    # on purpose: the listing's budget, and each step's result is its own tool's.
+    steps: list[dict[str, Any]] = Field(default_factory=list[dict[str, Any]])
 
 
 @dataclass(frozen=True)
@@ -343,7 +345,8 @@ def build() -> Operation:
                 )
                 stopped = True
         counts = {s: sum(1 for o in shown if o.status == s) for s in ("applied", "failed", "not_run")}
-        result = PlanResult(plan_id=plan_id, steps=shown, **counts)
+        rows = [o.model_dump(mode="json", exclude_none=True) for o in shown]
+        result = PlanResult(plan_id=plan_id, steps=rows, **counts)
         structured = {"data": result.model_dump(mode="json", exclude_none=True)}
         if ctx.lang == "zh":
             line = f"计划{plan_id}:{counts['applied']}步完成,{counts['failed']}步失败,{counts['not_run']}步未执行。"
@@ -361,7 +364,7 @@ def build() -> Operation:
         http="LOCAL apply_plan",
         local=True,
         params=ApplyPlan,
-        result=PlanResult,
+        result=dict[str, Any],  # a PlanResult; its fields are said in the answer's first line (listing budget)
         handler=run,
         hints=WRITE,
         toolset="discovery",

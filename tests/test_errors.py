@@ -138,7 +138,7 @@ async def test_validation_errors_name_each_field_and_send_nothing(mode):
         err = await call_error(client, "create_group", {"as_user_id": "not-a-number", "name": "g"})
         assert "as_user_id" in err["message"]
         err = await call_error(client, "send_message", {"user_ids": [1], "group_ids": [2], "content": "x"})
-        assert "user_ids or group_ids" in err["message"]
+        assert "user_ids (or usernames) or group_ids" in err["message"]
         err = await call_error(client, "send_push", {"tags": "beta", "message": {}})
         assert "tags" in err["message"]
     assert seen == []

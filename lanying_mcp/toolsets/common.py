@@ -106,17 +106,17 @@ class UserSettings(ApiModel):
         None,
     )
     auth_question: str | None = None
-    auto_download: bool | None = None
+    auto_download: bool | None = f("Download files automatically.", "自动下载文件。", None)
     group_confirm: bool | None = f("Group invitations need consent.", "入群邀请需本人同意。", None)
-    no_push: bool | None = None
+    no_push: bool | None = f("true: push notifications off.", "true关闭推送。", None)
     no_push_detail: bool | None = f("true: pushes hide message text.", "true推送不显示内容。", None)
     no_push_start_hour: int | None = f(
         "Quiet hours start, hour 0-23; equal to end: off.", "免打扰开始小时0-23;与结束相同为关闭。", None
     )
     no_push_end_hour: int | None = f("Quiet hours end, hour 0-23.", "免打扰结束小时0-23。", None)
-    no_sounds: bool | None = None
+    no_sounds: bool | None = f("true: no sound for new messages.", "true新消息静音。", None)
     push_nick_name: str | None = None
-    vibratory: bool | None = None
+    vibratory: bool | None = f("true: vibrate on new messages.", "true新消息振动。", None)
     silence_start_time: int | None = f("Silent pushes (no sound) from, hour 0-23.", "推送不提醒开始小时0-23。", None)
     silence_end_time: int | None = f("Silent pushes until, hour 0-23.", "推送不提醒结束小时0-23。", None)
 
@@ -129,13 +129,13 @@ class GroupInfo(ApiModel):
     owner_id: int | None = None
     type: int | None = f("0 private, 2 chatroom.", "0私有群,2聊天室。", None)
     status: int | None = f("0 normal, 1 disbanded.", "0正常,1已解散。", None)
-    member_invite: bool | None = None
+    member_invite: bool | None = f("Members may invite.", "成员可邀请。", None)
     member_modify: bool | None = f("Members may edit group info.", "成员可改群信息。", None)
     apply_approval: int | None = f(
         "0 accept all, 1 admin approves, 2 reject all.", "0同意所有,1管理员审批,2拒绝所有。", None
     )
     read_ack: bool | None = f("Read receipts on.", "已读回执开启。", None)
-    history_visible: bool | None = None
+    history_visible: bool | None = f("New members see history.", "新成员可见历史。", None)
     hide_member_info: bool | None = f("Member details hidden from non-admins.", "对非管理员隐藏成员信息。", None)
     ban_expire_time: int | None = f("Mute-all end, epoch s; -1 forever, 0 off.", "全员禁言结束(秒);-1永久,0无。", None)
     ext: str | None = None
