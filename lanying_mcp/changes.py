@@ -98,12 +98,20 @@ class Before:
     complete: bool = True  # every target the write names was read
     unknown: set[str] = field(default_factory=set[str])  # fields whose before-value is known not to be known
     key: str = ""  # the call it was read for (consent.fingerprint): the context's cache holds one call's read
+    # (kind, id) → the first target of that kind and ID, built at the first look-up (a bulk write has thousands)
+    _index: dict[tuple[str, Any], State] | None = field(default=None, repr=False, compare=False)
+    _indexed: int = field(default=-1, repr=False, compare=False)
 
     def find(self, kind: str, id: Any) -> State | None:
-        for state in self.targets:
-            if state.kind == kind and state.id == id:
-                return state
-        return None
+        if self._index is None or self._indexed != len(self.targets):
+            index: dict[tuple[str, Any], State] = {}
+            for state in self.targets:
+                index.setdefault((state.kind, state.id), state)
+            self._index, self._indexed = index, len(self.targets)
+        try:
+            return self._index.get((kind, id))
+        except TypeError:  # an ID that cannot be a key (a list from an off-shape answer): compare one by one
+            return next((s for s in self.targets if s.kind == kind and s.id == id), None)
 
     def values(self, id: Any = None) -> dict[str, Any]:
         """Field values of the target `id` (or of the first target): what `before.x` sources read."""
