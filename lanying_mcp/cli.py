@@ -442,7 +442,8 @@ def cmd_doctor(ns: argparse.Namespace) -> int:
 def cmd_changes(ns: argparse.Namespace) -> int:
     """The operator's hands on the change journal: export it, or erase entries by age or by user."""
     from .journal import Journal
-    from .state import StateError, open_state
+    from .state import StateError
+    from .stores import open_state
 
     setting = ns.state_file if ns.state_file is not None else os.environ.get(declared_env("state_file"), "")
     if setting.strip() == ":memory:":

@@ -34,7 +34,7 @@ from .sdk import Answer, Caller, LanyingMCP, ToolSpec, make_tool
 from .selection import Selection
 from .settings import Settings
 from .spec import Operation
-from .state import open_state
+from .stores import open_state
 from .toolsets import CATALOGUE, TOOLSETS
 from .toolsets.meta import EXPLAIN_ERROR
 

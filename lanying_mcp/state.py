@@ -60,18 +60,6 @@ def default_path() -> Path:
     return Path(user_state_dir("lanying-mcp")) / FILE_NAME
 
 
-def open_state(setting: str = "", url: str = "") -> State:
-    """The store a server uses: a Redis server when `url` is set (shared by replicas), else the setting's
-    path, `:memory:` for this process only, or the default file."""
-    if url.strip():
-        from .state_redis import RedisState
-
-        return RedisState(url.strip())
-    if setting.strip() == MEMORY:
-        return MemoryState()
-    return SQLiteState(Path(setting).expanduser() if setting.strip() else default_path())
-
-
 class State(ABC):
     """Namespaced key → text values with a time to live; every method is one atomic step."""
 

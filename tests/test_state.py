@@ -27,9 +27,9 @@ from lanying_mcp.state import (
     State,
     StateError,
     default_path,
-    open_state,
 )
 from lanying_mcp.state_redis import RedisState
+from lanying_mcp.stores import open_state
 from tests.redis_server import RedisServer, unique_prefix
 
 

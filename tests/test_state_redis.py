@@ -20,8 +20,9 @@ from mcp.types import CallToolResult, ElicitResult
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import Settings, SettingsError
-from lanying_mcp.state import State, StateError, open_state
+from lanying_mcp.state import State, StateError
 from lanying_mcp.state_redis import RedisState, where
+from lanying_mcp.stores import open_state
 from tests.helpers import sandbox_settings
 from tests.redis_server import RedisServer, unique_prefix
 from tests.test_grants import ARGS, TOOL, YES, Api, answer, ask, asked_again_or_refused, decline, settings
