@@ -378,8 +378,10 @@ async def _close_change(journal: Journal, change_id: str, raw: Outcome) -> Outco
         error = f"{err.get('code')}: {err.get('message')}"
     found: Any = raw.structured.get("changes") if raw.ok else None
     changes = cast(list[dict[str, Any]], found) if isinstance(found, list) else None
-    with anyio.CancelScope(shield=True):  # the write happened: its entry is closed even if the call is cancelled
-        await journal.close(change_id, outcome=state, changes=changes, error=error, result=raw.structured)
+    # The write happened: its entry is closed even if the call is cancelled. The close itself runs after
+    # the answer is on its way (close_later); until then the entry reads `unknown`, which is true.
+    with anyio.CancelScope(shield=True):
+        await journal.close_later(change_id, outcome=state, changes=changes, error=error, result=raw.structured)
     if not raw.ok:
         return raw
     structured = {**raw.structured, "change_id": change_id}
@@ -457,23 +459,12 @@ async def _execute(
         if ctx.policy is not None:
             ctx.policy.check(op, params)
         found = await check_consent(op, params, ctx)
-        before = await _read_before(op, params, ctx)
         if ctx.audit is not None and not op.hints.read_only and not op.local:
             # Fail closed: a write whose intent cannot be logged first is not made (AuditUnavailable).
             audit.append(ctx.audit.begin(op.name, op.http_meta, arguments))
-        if ctx.journal is not None and not op.hints.read_only and not op.local:
-            # Fail closed too: a write is journaled before it is sent (JournalUnavailable).
-            change.append(
-                await ctx.journal.open(
-                    tool=op.name,
-                    arguments=arguments or {},
-                    targets=_targets(op, params, ctx),
-                    changes=[],
-                    inverse=None,
-                    undoes=ctx.undoes,
-                    plan_id=ctx.plan_id,
-                )
-            )
+        # Fail closed too: a write is journaled before it is sent (JournalUnavailable). The entry is
+        # written while the before-read is in flight; the write waits for both.
+        before = await _read_before_and_open(op, params, ctx, arguments or {}, change)
         if ctx.state is not None and not op.hints.read_only:
             await recent.record(op, params, ctx)  # a rename keeps the name it replaces, for questions
         attempted = True  # from here on, a write may have reached the API
@@ -512,6 +503,55 @@ async def _execute(
             crash.may_have_applied = True
             crash.retryable = False
         return failure(op.name, crash, ctx.lang)
+
+
+async def _read_before_and_open(
+    op: Operation, params: Params, ctx: CallContext, arguments: dict[str, Any], change: list[str]
+) -> Any:
+    """The before-read, and the journal entry of a write (its ID to `change`), at once; the before-state.
+
+    Either failing fails the call before anything is sent: the entry, if written, is then closed `failed`."""
+    journal = ctx.journal
+    if journal is None or op.hints.read_only or op.local:
+        return await _read_before(op, params, ctx)
+
+    async def open_entry() -> None:
+        change.append(
+            await journal.open(
+                tool=op.name,
+                arguments=arguments,
+                targets=_targets(op, params, ctx),
+                changes=[],
+                inverse=None,
+                undoes=ctx.undoes,
+                plan_id=ctx.plan_id,
+            )
+        )
+
+    if op.effect is None or getattr(ctx, "before", None) is not None:  # no read to overlap
+        await open_entry()
+        return await _read_before(op, params, ctx)
+    got: dict[str, Any] = {}
+    failed: list[Exception] = []
+
+    async def read() -> None:
+        try:
+            got["before"] = await _read_before(op, params, ctx)
+        except Exception as exc:
+            failed.append(exc)
+
+    async def opened() -> None:
+        try:
+            await open_entry()
+        except Exception as exc:
+            failed.insert(0, exc)  # the journal's refusal is the reason given first
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(read)  # first: its request goes out, then the entry is written while it is answered
+        tg.start_soon(opened)
+    if failed:
+        raise failed[0]
+    return got.get("before")
 
 
 async def _read_before(op: Operation, params: Params, ctx: CallContext) -> Any:

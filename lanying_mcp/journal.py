@@ -2,7 +2,10 @@
 
 An entry is appended BEFORE its write is sent, with the outcome `unknown` (a crash or a cut-off call
 leaves it so: the write may have been applied), and closed after it with `applied`, `failed` or
-`unknown`. It holds: id, time (UTC), caller (see identity.py), app and app_key, tool, arguments
+`unknown`. The close is deferred (`close_later`): it runs once the answer is on its way, so a write's
+answer does not wait for it. Until then the entry reads as `unknown` to another process, which is
+true; this process's own reads (`page`, `get`, `last_change`, `export`, `erase`) first wait for the
+closes under way (`flush`), and the server flushes at shutdown. It holds: id, time (UTC), caller (see identity.py), app and app_key, tool, arguments
 (secrets removed by the audit log's own `redact_arguments`, then the access token masked), the
 targets by kind, ID and name, the `changes` (target, field, before, after), the outcome and error,
 the inverse calls, the plan it belongs to and the change it undid.
@@ -20,6 +23,7 @@ call site passes only what the call is.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
@@ -167,6 +171,7 @@ class Journal:
         self.tags: dict[str, Any] = {}  # caller, app, app_key of the call this view is bound to
         self._writes = [0]  # shared by every bound view: when to trim next
         self._open: dict[str, dict[str, Any]] = {}  # entries opened here and not closed yet (shared by views)
+        self._later: set[asyncio.Task[None]] = set()  # closes under way after their answers (shared by views)
 
     def bound(self, **tags: Any) -> Journal:
         """This journal, filling in `caller`, `app` and `app_key` for the call it is bound to."""
@@ -267,8 +272,51 @@ class Journal:
         except (StateError, OSError, TypeError, ValueError) as exc:
             log.warning("the change journal could not close entry %s (%s): %s", change_id, outcome, exc)
 
+    async def close_later(
+        self,
+        change_id: str,
+        *,
+        outcome: str,
+        changes: list[dict[str, Any]] | None = None,
+        error: str | None = None,
+        result: dict[str, Any] | None = None,
+    ) -> None:
+        """`close`, once the answer is on its way: a task of its own on asyncio, at once on another loop.
+
+        The write was sent before this: its entry already reads `unknown`, so a crash before the close
+        leaves what is true (it may have been applied). `flush` waits for every close under way."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # not asyncio (trio): no task outlives the call, so close now
+            loop = None
+        if loop is None:
+            await self.close(change_id, outcome=outcome, changes=changes, error=error, result=result)
+            return
+        task = loop.create_task(self._closing(change_id, outcome=outcome, changes=changes, error=error, result=result))
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
+
+    async def _closing(self, change_id: str, **close: Any) -> None:
+        try:
+            await self.close(change_id, **close)
+        except Exception:  # close logs what it expects; nothing else may escape a task nobody awaits
+            log.exception("the change journal could not close entry %s", change_id)
+
+    @property
+    def pending(self) -> int:
+        """Closes under way (deferred after their answers)."""
+        return len(self._later)
+
+    async def flush(self) -> None:
+        """Wait until every deferred close of this process is written (before a read, and at shutdown)."""
+        while self._later:
+            await asyncio.wait(list(self._later))
+
     async def get(self, change_id: str, app_key: str) -> dict[str, Any] | None:
         """The entry, when it belongs to this app; None otherwise (another app's entry is never given)."""
+        await self.flush()
         rec = await self.state.record(NS, change_id)
         if rec is None:
             return None
@@ -294,6 +342,7 @@ class Journal:
         is given, cut to fit by `view`)."""
         if not app_key:
             return [], None
+        await self.flush()
         tags = [f"app:{app_key}"]
         if target is not None and str(target).strip():
             tags.append(f"target:{_key(target)}")
@@ -333,6 +382,7 @@ class Journal:
         """The newest applied entry of this app that touched this target."""
         if not app_key:
             return None
+        await self.flush()
         below: int | None = None
         for _ in range(10):  # a bounded look back: 10 pages of 100 entries
             recs = await self.state.scan(
@@ -349,6 +399,7 @@ class Journal:
 
     async def export(self, *, since: str | float | None = None, app_key: str | None = None) -> AsyncIterator[str]:
         """Every entry (of one app, or all), oldest first, as JSON lines (the operator's export)."""
+        await self.flush()
         since_s = parse_time(since) if since is not None and since != "" else None
         tags = [f"app:{app_key}"] if app_key else []
         below: int | None = None
@@ -369,6 +420,7 @@ class Journal:
         tag = f"user:{_key(user)}" if user is not None and str(user).strip() else None
         if before_s is None and tag is None:
             return 0
+        await self.flush()
         return await self.state.erase(NS, before=before_s, tag=tag)
 
     async def trim(self) -> int:

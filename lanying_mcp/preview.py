@@ -253,6 +253,9 @@ class _DryJournal:
     async def close(self, change_id: str, **outcome: Any) -> None:
         return None
 
+    async def close_later(self, change_id: str, **outcome: Any) -> None:
+        return None
+
 
 async def _dry_run(
     op: Operation, arguments: dict[str, Any], ctx: CallContext, grant: consent.Grant, before: Any = None

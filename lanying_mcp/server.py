@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import httpx2
 
 from . import __version__, errors, guides, icons
@@ -126,6 +129,39 @@ class LanyingServer(LanyingMCP):
 
     def refusal(self, name: str) -> str | None:
         return self.selection.refusal(name)
+
+    async def flush(self) -> None:
+        """Write what is deferred past the answers (the journal's closes): at shutdown, of every transport."""
+        if self.journal is not None:
+            with anyio.CancelScope(shield=True):
+                await self.journal.flush()
+
+    async def serve_stdio(self, max_line: int | None = None) -> None:
+        try:
+            await super().serve_stdio(max_line)
+        finally:
+            await self.flush()
+
+    def streamable_http_app(self, *args: Any, **kwargs: Any) -> Any:
+        return self._flushed_at_shutdown(super().streamable_http_app(*args, **kwargs))
+
+    def sse_app(self, *args: Any, **kwargs: Any) -> Any:
+        return self._flushed_at_shutdown(super().sse_app(*args, **kwargs))
+
+    def _flushed_at_shutdown(self, app: Any) -> Any:
+        """The Starlette app, whose lifespan ends by flushing (uvicorn runs it on SIGINT/SIGTERM)."""
+        inner = app.router.lifespan_context
+
+        @asynccontextmanager
+        async def lifespan(a: Any) -> AsyncIterator[Any]:
+            async with inner(a) as state:
+                try:
+                    yield state
+                finally:
+                    await self.flush()
+
+        app.router.lifespan_context = lifespan
+        return app
 
     def _unserved(self, name: str) -> Outcome | None:
         if name not in self.reachable and (why := self.refusal(name)):

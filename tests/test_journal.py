@@ -213,6 +213,7 @@ async def test_the_journal_survives_a_restart_of_the_server(tmp_path):
     first, _ = sandbox_server(tmp_path, store)
     out = await run(first, "register_user", {"username": "kept", "password": "pw"})
     assert out.ok
+    await first.flush()  # what the server does at shutdown (its closes run after their answers)
     await first.state.close()
     second, _ = sandbox_server(tmp_path, store)  # a new process would build exactly this
     [entry] = await changes(second)
@@ -454,3 +455,124 @@ def test_export_and_erase_by_age_and_by_user_on_the_command_line(tmp_path, capsy
     assert code == 2 and "--before" in err
     code, _, err = main("erase", "--before", "last week")
     assert code == 2 and "ISO" in err
+
+
+# --- the close runs after the answer ----------------------------------------------------------------
+
+
+def _stored_outcome(server, change_id: str) -> str:
+    """The entry's outcome as the state file holds it now, read past the journal (which would flush first)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(server.state.path)) as db:
+        (value,) = db.execute("SELECT value FROM log WHERE ns = ? AND key = ?", (NS, change_id)).fetchone()
+    return json.loads(value)["outcome"]
+
+
+@pytest.mark.anyio
+async def test_the_entry_is_closed_after_the_answer_is_returned(tmp_path):
+    server, _ = sandbox_server(tmp_path)
+    out = await run(server, "register_user", {"username": "later", "password": "pw"})
+    assert out.ok, out.text
+    change_id = out.structured["change_id"]
+    # The answer came back first: the entry is still open, and says what is true meanwhile.
+    assert server.journal.pending == 1
+    assert _stored_outcome(server, change_id) == "unknown"
+    await server.journal.flush()
+    assert server.journal.pending == 0
+    assert _stored_outcome(server, change_id) == "applied"
+    # The close still completes the targets from the answer.
+    [entry] = await changes(server)
+    assert entry["targets"][0]["name"] == "later" and entry["targets"][0]["id"] == out.structured["data"]["user_id"]
+
+
+@pytest.mark.anyio
+async def test_reads_of_the_journal_see_the_closes_still_under_way(tmp_path):
+    server, _ = sandbox_server(tmp_path)
+    out = await run(server, "register_user", {"username": "seen", "password": "pw"})
+    assert server.journal.pending == 1
+    entry = await server.journal.get(out.structured["change_id"], entry_key(server))
+    assert entry is not None and entry["outcome"] == "applied"  # get waited for the close
+    failed = await run(server, "set_group_name", {"group_id": 999_999, "value": "ghost"})
+    assert not failed.ok and server.journal.pending == 1
+    listed = await changes(server)  # list_changes waits too
+    assert [e["outcome"] for e in listed] == ["failed", "applied"]
+
+
+@pytest.mark.anyio
+async def test_the_server_flushes_deferred_closes_at_shutdown_over_stdio(tmp_path, monkeypatch):
+    from lanying_mcp.sdk import LanyingMCP
+
+    server, _ = sandbox_server(tmp_path)
+    made: list[str] = []
+
+    async def one_write_then_stdin_ends(self, max_line=None):
+        out = await run(server, "register_user", {"username": "at_exit", "password": "pw"})
+        made.append(out.structured["change_id"])
+        assert server.journal.pending == 1
+
+    monkeypatch.setattr(LanyingMCP, "serve_stdio", one_write_then_stdin_ends)
+    await server.serve_stdio()
+    assert server.journal.pending == 0
+    assert _stored_outcome(server, made[0]) == "applied"
+
+
+@pytest.mark.anyio
+async def test_the_server_flushes_deferred_closes_at_shutdown_over_http(tmp_path):
+    server, _ = sandbox_server(tmp_path)
+    app = server.streamable_http_app(host="127.0.0.1")
+    inbox = [{"type": "lifespan.startup"}]
+    sent: list[dict[str, Any]] = []
+    made: list[str] = []
+    shut = anyio.Event()
+
+    async def receive() -> dict[str, Any]:
+        if inbox:
+            return inbox.pop(0)
+        await shut.wait()
+        return {"type": "lifespan.shutdown"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if message["type"] == "lifespan.startup.complete":
+            out = await run(server, "register_user", {"username": "at_stop", "password": "pw"})
+            made.append(out.structured["change_id"])
+            assert server.journal.pending == 1
+            shut.set()
+        if message["type"] == "lifespan.shutdown.complete":
+            assert server.journal.pending == 0  # flushed before the lifespan said it was done
+
+    with anyio.fail_after(60):
+        await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert _stored_outcome(server, made[0]) == "applied"
+
+
+def test_a_crash_before_the_deferred_close_leaves_the_entry_unknown(tmp_path):
+    path = tmp_path / "crash.sqlite3"
+    script = (
+        "import anyio, os, sys\n"
+        "from lanying_mcp.journal import Journal\n"
+        "from lanying_mcp.state import SQLiteState\n"
+        "async def main():\n"
+        "    j = Journal(SQLiteState(sys.argv[1])).bound(app_key='k', caller='local:x', app={'id': 'a'})\n"
+        "    cid = await j.open(tool='set_group_name', arguments={'group_id': 1, 'value': 'n'}, targets=[])\n"
+        "    await j.close_later(cid, outcome='applied')  # the answer would go out now\n"
+        "    print(cid, j.pending, flush=True)\n"
+        "    os._exit(0)  # the process dies before the close runs\n"
+        "anyio.run(main)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    change_id, pending = done.stdout.split()
+    assert pending == "1"
+
+    async def read() -> dict[str, Any] | None:
+        again = Journal(SQLiteState(path))
+        try:
+            return await again.get(change_id, "k")
+        finally:
+            await again.state.close()
+
+    entry = anyio.run(read)
+    assert entry is not None and entry["outcome"] == "unknown"  # it may have been applied: not claimed either way

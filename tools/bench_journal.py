@@ -4,8 +4,8 @@
     python tools/bench.py --only journal     # the same, as a section of the benchmark report
 
 A write (`set_group_name`) is sent through the dispatcher to the loopback sandbox over HTTP, with the
-journal on (the default: an entry appended to a SQLite state file before the request, closed after)
-and off, alternating within each round so drift hits both alike. The figure is the median over rounds
+journal on (the default: an entry appended to a SQLite state file while the before-read is in flight,
+closed in a task of its own once the answer is returned, as the server does) and off, alternating within each round so drift hits both alike. The figure is the median over rounds
 of the per-round median call time; the ratio is the median of the per-round ratios. Storage: the state
 file's pages in use (after a WAL checkpoint) per entry, over entries like the ones measured.
 """
@@ -80,6 +80,7 @@ async def measure(api: str, app_id: str, token: str, group_id: int, rounds: int,
                     times.append((time.perf_counter() - t0) * 1000)
                     assert outcome.ok and (("change_id" in outcome.structured) == on), outcome.text
                 (on_ms if on else off_ms).append(statistics.median(times))
+    await journal.flush()  # the closes still under way (the server flushes at shutdown)
     entries = len(await state.scan(NS, limit=1000))
     values = sum(len(r.value.encode()) for r in await state.scan(NS, limit=1000))
     await state.close()
