@@ -52,6 +52,7 @@ BULK_READS = 20  # per-user reads a bulk write makes at most before it runs
 SHOWN = 20  # changes listed in a result; the rest are counted
 BULK_SHOWN = 5  # for a write split in batches (its per-item rows are behind the result's full_result link)
 PAGE = 1000  # rows of one member, mute or block list read before a write (one request)
+ABSENT_KEPT = 5 * SHOWN  # users missing from that list kept as before-states (the shown changes' and spares)
 
 
 @dataclass(frozen=True)
@@ -319,10 +320,18 @@ async def _member_list(
     rows = {r.get("user_id"): r for r in _rows(data)}
     partial = tool in reads.partial
     out: list[State] = []
+    absent = 0
     for uid in ids:
         row = rows.get(uid)
         if row is None and partial:
             continue  # not on the page read: unknown
+        if row is None:
+            # Not in the list: its value is the same for every such user. A result lists the first
+            # changes and counts the rest (diff's cap), so only the first ones are kept as states
+            # (10,000 invited users would otherwise cost more than all their API calls).
+            absent += 1
+            if absent > ABSENT_KEPT:
+                continue
         name = row.get("display_name") if row and isinstance(row.get("display_name"), str) else None
         out.append(State("member", uid, name or None, {fld: value(row), "group_id": gid}))
     return out
@@ -654,10 +663,15 @@ def diff(
     before: Before | None,
     structured: dict[str, Any] | None,
     extra: dict[str, Any] | None = None,
+    *,
+    cap: int | None = None,
+    tail: dict[str, int] | None = None,
 ) -> list[Change]:
     """The changes of an applied write: before-values from `before`, after-values from the answer or the request.
 
-    `extra` holds what only a read after the write reveals (`revealed`: the group a QR code joined)."""
+    `extra` holds what only a read after the write reveals (`revealed`: the group a QR code joined). With
+    `cap`, a write of many users builds its first `cap` changes only and counts the rest by field into
+    `tail` (a result lists a few and counts the rest: 10,000 invited users need no 10,000 objects)."""
     effect = op.effect
     if effect is None or op.hints.read_only:
         return []
@@ -674,13 +688,33 @@ def diff(
         return Change(kind, id_, state.name if state else None, fld, value, after, known)
 
     out: list[Change] = []
+    counted = tail if tail is not None else {}
+
+    def add(kind: str, id_: Any, fld: str, after: Any) -> None:
+        """One change of a write of many: built while under the cap, counted past it."""
+        if cap is not None and len(out) >= cap:
+            counted[fld] = counted.get(fld, 0) + 1
+        else:
+            out.append(one(b.find(kind, id_), kind, id_, fld, after))
+
+    def each(kind: str, ids: list[Any], fld: str, after: Any, filtered: bool = True) -> None:
+        """`add` for every user of a list whose per-user outcome succeeded, in one pass for thousands."""
+        if not filtered or ok is None:
+            kept = list(ids)
+        elif isinstance(ok, _AllBut):
+            kept = [u for u in ids if u not in ok.failed] if ok.failed else list(ids)
+        else:
+            kept = [u for u in ids if ok.get(u, False)]
+        room = len(kept) if cap is None else max(0, cap - len(out))
+        out.extend(one(b.find(kind, u), kind, u, fld, after) for u in kept[:room])
+        if len(kept) > room:
+            counted[fld] = counted.get(fld, 0) + len(kept) - room
+
     name = table.RULE.get(op.name, "")
     if name in ("mute members", "unmute members"):
         minutes = _get(params, "duration")
         after = _mute_after(minutes) if name == "mute members" and isinstance(minutes, int) else None
-        for uid in _get(params, "user_ids") or []:
-            if user_ok(uid):
-                out.append(one(b.find("member", uid), "member", uid, "mute_end", after))
+        each("member", _get(params, "user_ids") or [], "mute_end", after)
         return out
     if name in ("mute all", "unmute all"):
         gid = _get(params, "group_id")
@@ -701,16 +735,12 @@ def diff(
         return out
     if name in ("add admins", "remove admins"):
         role = "admin" if name == "add admins" else "member"
-        for uid in _get(params, "user_ids") or []:
-            if user_ok(uid):
-                out.append(one(b.find("member", uid), "member", uid, "role", role))
+        each("member", _get(params, "user_ids") or [], "role", role)
         return out
     if name in ("invite", "kick", "block members", "unblock members"):
         fld = "blocked" if "block" in name else "membership"
         value = name in ("invite", "block members")
-        for uid in _get(params, "user_ids") or []:
-            if user_ok(uid):
-                out.append(one(b.find("member", uid), "member", uid, fld, value))
+        each("member", _get(params, "user_ids") or [], fld, value)
         return out
     if name in ("leave", "join"):
         uid = _get(params, "as_user_id")
@@ -722,8 +752,7 @@ def diff(
         return out
     if name in ("add friends", "accept friend", "remove friend"):
         ids = _get(params, "user_ids") or [_get(params, "user_id")]
-        for uid in ids:
-            out.append(one(b.find("friendship", uid), "friendship", uid, "friendship", name != "remove friend"))
+        each("friendship", ids, "friendship", name != "remove friend", filtered=False)
         return out
     if name in ("block user", "unblock user"):
         uid = _get(params, "user_id")
@@ -751,9 +780,8 @@ def diff(
             uid = row.pop("user_id", None)
             if not user_ok(uid):
                 continue
-            state = b.find("user", uid)
             for key, value in row.items():
-                out.append(one(state, "user", uid, key, value))
+                add("user", uid, key, value)
         return out
     if name in ("bind token", "unbind token"):
         sn = _get(params, "device_sn")
@@ -977,20 +1005,27 @@ def _bulk_inverse(op: Operation, arguments: dict[str, Any], before: Before) -> l
 # --- the result --------------------------------------------------------------------------------
 
 
-def summary(changes: list[Change], lang: str = "en", shown: int = SHOWN) -> dict[str, Any] | None:
-    """For a bulk write: how many changes, and the fields; None when all are listed."""
-    if len(changes) <= shown:
+def summary(
+    changes: list[Change], lang: str = "en", shown: int = SHOWN, tail: dict[str, int] | None = None
+) -> dict[str, Any] | None:
+    """For a bulk write: how many changes, and the fields; None when all are listed.
+
+    `tail` counts, by field, the changes past `changes` that `diff` did not build."""
+    total = len(changes) + sum((tail or {}).values())
+    if total <= shown:
         return None
     fields: dict[str, int] = {}
     for c in changes:
         fields[c.field] = fields.get(c.field, 0) + 1
-    rest = len(changes) - shown
+    for fld, count in (tail or {}).items():
+        fields[fld] = fields.get(fld, 0) + count
+    rest = total - shown
     more = (
         f"另有{rest}项变更未列出(逐项结果见full_result)"
         if lang == "zh"
         else f"{rest} more not listed (per-item rows at full_result, where given)"
     )
-    return {"count": len(changes), "by_field": fields, "more": more}
+    return {"count": total, "by_field": fields, "more": more}
 
 
 def _answer_values(structured: dict[str, Any], extra: dict[str, Any] | None) -> dict[str, Any]:
@@ -1026,11 +1061,12 @@ def with_effects(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An applied write's result with `changes` (bulk: the first ones and a count) and `undo`."""
-    found = [_named(c, structured) for c in diff(op, params, before, structured, extra)]
-    out = dict(structured)
     shown = BULK_SHOWN if op.batch is not None else SHOWN
-    out["changes"] = [c.as_dict() for c in found[:shown]]
-    if (counted := summary(found, lang, shown)) is not None:
+    tail: dict[str, int] = {}
+    found = diff(op, params, before, structured, extra, cap=shown, tail=tail)
+    out = dict(structured)
+    out["changes"] = [_named(c, structured).as_dict() for c in found[:shown]]
+    if (counted := summary(found, lang, shown, tail)) is not None:
         out["changes_summary"] = counted
     info = undo_info(op, lang, reachable, before, journaled, _answer_values(structured, extra))
     if before is not None and before.note:

@@ -15,7 +15,7 @@ from .policy import Policy
 from .settings import Settings
 from .spec import Operation
 from .toolsets import CATALOGUE, TOOLSETS, select
-from .toolsets.meta import LOCAL_OPERATIONS, UNDO_CHANGE
+from .toolsets.meta import LIST_CHANGES, LOCAL_OPERATIONS, UNDO_CHANGE
 
 
 class Selection:
@@ -49,8 +49,11 @@ class Selection:
             else:
                 default = select(("default",), settings.tools, settings.exclude_tools, settings.read_only)
                 listed = [*(op for op in default if op.name in self.reachable), *meta, *dry, *steps]
-                # undo_change takes back any journaled write: listed beside the everyday tools.
-                listed += [op for op in LOCAL_OPERATIONS if op is UNDO_CHANGE and op.name in self.reachable]
+                # list_changes reads the journal and undo_change takes back any journaled write: listed
+                # beside the everyday tools.
+                listed += [
+                    op for op in LOCAL_OPERATIONS if op in (LIST_CHANGES, UNDO_CHANGE) and op.name in self.reachable
+                ]
         self.listed: dict[str, Operation] = {
             op.name: op for op in listed if op.name not in settings.exclude_tools and op.name in self.reachable
         }

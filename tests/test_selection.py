@@ -104,3 +104,16 @@ async def test_chinese_texts_with_lang_zh():
         assert "群主" in tool.input_schema["properties"]["as_user_id"]["description"]
         err = await call_error(client, "get_group_info", {"group_id": 1})
         assert err["meaning"] == "群组不存在"
+
+
+@pytest.mark.anyio
+async def test_the_change_tools_are_listed_by_default_and_list_changes_reads_the_journal():
+    async with sandbox_client(toolsets=()) as client:
+        listed = {t.name for t in (await client.list_tools()).tools}
+        assert {"list_changes", "undo_change", "preview_call"} <= listed
+        made = await call(client, "register_user", {"username": "listed_by_default", "password": "pw"})
+        page = await call(client, "list_changes", {"target": "listed_by_default"})
+        assert [e["id"] for e in page["data"]] == [made["change_id"]]
+    async with sandbox_client(toolsets=(), discovery=True) as client:  # discovery mode keeps its three meta-tools only
+        listed = {t.name for t in (await client.list_tools()).tools}
+        assert "list_changes" not in listed and "call_tool" in listed

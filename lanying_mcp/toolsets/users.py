@@ -277,6 +277,12 @@ class UserResult(ApiModel):
     reason: str | None = None
 
 
+class NewUser(ApiModel):
+    # The answer is the new user's settings (UserSettings, as get_user_settings shows them); only the ID is
+    # typed here, the rest passes through as sent (extra fields): the default listing's budget.
+    user_id: int | None = None
+
+
 class OnlineStatus(ApiModel):
     online: bool | None = f("true: connected now.", "true当前在线。", None)
 
@@ -287,7 +293,7 @@ OPERATIONS: list[Operation] = [
         effect=Effect(Target.USER, ("account",), undo("delete_user", "password", as_user_id="result.user_id")),
         http="POST /user/register/v2",
         params=RegisterUser,
-        result=UserSettings,
+        result=NewUser,
         title=("Register user", "注册用户"),
         description=(
             "Create an app user from a username and password; returns the new user_id and default settings.",
