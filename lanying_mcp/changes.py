@@ -321,6 +321,16 @@ async def _member_list(
     partial = tool in reads.partial
     out: list[State] = []
     absent = 0
+    if len(ids) > ABSENT_KEPT:  # thousands of users: past the first absent ones, only those in the list
+        cut = len(ids)
+        for i, uid in enumerate(ids):
+            if uid not in rows:
+                absent += 1
+                if absent > ABSENT_KEPT:
+                    cut = i
+                    break
+        ids = [*ids[:cut], *(u for u in ids[cut:] if u in rows)]
+        absent = 0
     for uid in ids:
         row = rows.get(uid)
         if row is None and partial:

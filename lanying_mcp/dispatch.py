@@ -360,7 +360,8 @@ def _targets(op: Operation, params: Params, ctx: CallContext) -> list[dict[str, 
     ids: list[int] = []
     for key in ("user_id", "user_ids", "member_ids"):
         value = getattr(params, key, None)
-        ids += [u for u in (cast(list[Any], value) if isinstance(value, list) else [value]) if isinstance(u, int)]
+        items = cast(list[Any], value)[:100] if isinstance(value, list) else [value]  # 100 are named at most
+        ids += [u for u in items if isinstance(u, int)]
     known: dict[int, dict[str, str]] = names.known(ctx, "u", ids[:100])
     found += [{"kind": "user", "id": u, "name": known.get(u, {}).get("username")} for u in ids[:100]]
     if not found and op.effect is not None:

@@ -85,7 +85,11 @@ def _user_ids(value: Any, key: str = "") -> set[str]:
         for k, item in cast(dict[Any, Any], value).items():
             found |= _user_ids(item, str(k))
     elif isinstance(value, list):
-        for item in cast(list[Any], value)[:1000]:
+        items = cast(list[Any], value)[:1000]
+        if key in _USER_KEYS and set(map(type, items)) <= {int}:  # a list of user IDs: one pass
+            found.update(str(i) for i in items if i >= 0)
+            return found
+        for item in items:
             found |= _user_ids(item, key)
     elif key in _USER_KEYS and isinstance(value, int | str) and not isinstance(value, bool):
         if str(value).strip().isdigit():

@@ -605,11 +605,13 @@ class SQLiteState(State):
                 ).fetchone()
                 if row is None:
                     return False
-                if tags is not None:
-                    db.execute("DELETE FROM log_tag WHERE seq = ?", (row[0],))
+                if tags is not None:  # only the tags that differ are written (a bulk write's entry has 1,000)
+                    seq, new = row[0], set(tags)
+                    old = {t for (t,) in db.execute("SELECT tag FROM log_tag WHERE seq = ?", (seq,))}
                     db.executemany(
-                        "INSERT OR IGNORE INTO log_tag VALUES (?, ?, ?)", [(ns, t, row[0]) for t in set(tags)]
+                        "DELETE FROM log_tag WHERE ns = ? AND tag = ? AND seq = ?", [(ns, t, seq) for t in old - new]
                     )
+                    db.executemany("INSERT OR IGNORE INTO log_tag VALUES (?, ?, ?)", [(ns, t, seq) for t in new - old])
                 return True
 
             return self._tx(db, step)

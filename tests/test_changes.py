@@ -208,3 +208,20 @@ async def test_the_before_read_is_made_once_per_call_and_reused() -> None:
 def test_creates_and_sends_read_nothing_before() -> None:
     for name in ("create_group", "register_user", "send_message", "broadcast_message", "send_push"):
         assert changes.reads_of(CATALOGUE[name]) == 0
+
+
+def test_a_write_of_thousands_builds_the_changes_it_shows_and_counts_the_rest():
+    op = CATALOGUE["invite_group_members"]
+    ids = list(range(1000, 11000))
+    params = validate(op, {"group_id": 7, "user_ids": ids})
+    before = changes.Before([changes.State("member", 1000, None, {"membership": True, "group_id": 7})])
+    failed = {1001, 1002}
+    answer = {"summary": {"failures": [{"reason": "x", "count": 2, "more": 0, "user_ids": sorted(failed)}]}}
+    whole = changes.diff(op, params, before, answer)
+    tail: dict[str, int] = {}
+    shown = changes.diff(op, params, before, answer, cap=5, tail=tail)
+    assert len(whole) == 9998 and shown == whole[:5]  # the same first changes, the failed users left out
+    assert [c.id for c in shown] == [1000, 1003, 1004, 1005, 1006] and shown[0].before is True
+    assert tail == {"membership": 9993}
+    assert changes.summary(shown, "en", 5, tail) == changes.summary(whole, "en", 5)
+    assert changes.summary(shown, "en", 5, tail)["count"] == 9998  # type: ignore[index]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..client import Envelope
 from ..journal import PAGE_BYTES
-from ..spec import READ, ApiModel, Operation, Params, f
+from ..spec import READ, Operation, Params, f
 from ..state import StateError
 
 if TYPE_CHECKING:
@@ -16,29 +16,18 @@ if TYPE_CHECKING:
 
 class ListChanges(Params):
     target: str | int | None = f(
-        "Only changes to this target: a user, group or other ID, or a name.",
-        "只看对此目标的变更:用户、群等的ID或名称。",
+        "Only changes to this target: an ID or a name.",
+        "只看对此目标(ID或名称)的变更。",
         None,
     )
     tool: str | None = f("Only changes made by this tool.", "只看此工具做的变更。", None)
     since: str | None = f(
-        "Only changes from this UTC time on (ISO, e.g. 2026-07-01T09:00:00Z).",
-        "只看此UTC时间之后的变更(ISO格式,如2026-07-01T09:00:00Z)。",
+        "Only changes since this UTC time, e.g. 2026-07-01T09:00Z.",
+        "只看此UTC时间之后的变更,如2026-07-01T09:00Z。",
         None,
     )
-    limit: int = f("Most entries (1-100).", "最多条数(1-100)。", 20, ge=1, le=100)
+    limit: int = f("Most entries.", "最多条数。", 20, ge=1, le=100)
     cursor: str | None = f("From a previous page.", "上一页返回的cursor。", None)
-
-
-class ChangeEntry(ApiModel):
-    # Also, when set: targets, changes, caller, app, arguments, error, inverse, plan_id, undoes (extra
-    # fields, untyped in the schema for the default listing's budget; the description names them).
-    id: str
-    time: str
-    tool: str
-    outcome: str = f(
-        "applied, failed, or unknown (may have been applied).", "applied、failed或unknown(可能已生效)。", ...
-    )
 
 
 async def list_changes(ctx: CallContext, p: ListChanges) -> Envelope:
@@ -75,13 +64,17 @@ LIST_CHANGES = Operation(
     http="LOCAL list_changes",
     local=True,
     params=ListChanges,
-    result=list[ChangeEntry],
+    # Each entry: id, time, tool, outcome, and when set targets, changes, caller, app, arguments, error,
+    # inverse, plan_id, undoes. Untyped in the schema (the default listing's budget): the description says them.
+    result=list[dict[str, Any]],
     extras=("cursor",),
     handler=list_changes,
     title=("List changes", "变更记录"),
     description=(
-        "The journal of writes to this app, newest first: who, which tool, targets by name, changes, outcome.",
-        "本应用的写操作记录(最新在前):调用者、工具、目标名称、变更内容、结果。",
+        "The journal of writes to this app, newest first: id (for undo_change), time, caller, tool, targets by "
+        "name, changes, outcome (applied, failed, or unknown: may have been applied).",
+        "本应用的写操作记录(最新在前):id(供undo_change)、时间、调用者、工具、目标名称、变更内容、结果"
+        "(applied、failed或unknown:可能已生效)。",
     ),
     hints=READ,
     toolset="meta",

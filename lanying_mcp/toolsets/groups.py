@@ -332,6 +332,8 @@ class NewGroup(ApiModel):
     group_id: int | None = None
     name: str | None = None
     owner_id: int | None = None
+    description: str | None = None  # written by end users: typed, so the result marks them as untrusted text
+    ext: str | None = None
 
 
 MEMBERS_READ = Audience(groups=("group_id",), text=("value",))  # every member sees the group's new text

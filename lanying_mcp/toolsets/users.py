@@ -281,6 +281,8 @@ class NewUser(ApiModel):
     # The answer is the new user's settings (UserSettings, as get_user_settings shows them); only the ID is
     # typed here, the rest passes through as sent (extra fields): the default listing's budget.
     user_id: int | None = None
+    auth_question: str | None = None  # written by the user: typed, so the result marks it as untrusted text
+    push_nick_name: str | None = None
 
 
 class OnlineStatus(ApiModel):
