@@ -339,3 +339,24 @@ async def test_the_per_identity_limit_holds_across_replicas(team: Team):
     assert served[1] and served[2]
     assert len(refused) == 4
     assert all(error["code"] == "rate_limited" and error.get("retry_after") for error in refused), refused
+
+
+@needs_oauth
+def test_the_front_door_sends_callers_to_the_authorization_server(team: Team):
+    """What a connector sees before it has a token, through the balanced port: both replicas say the same."""
+    metadata_url = f"{team.resource.removesuffix('/mcp')}/.well-known/oauth-protected-resource/mcp"
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    for _ in range(4):  # nginx alternates: each replica answers at least once
+        bare = httpx2.post(team.resource, json=body, timeout=30)
+        assert bare.status_code == 401
+        assert metadata_url in bare.headers["www-authenticate"]
+    metadata = httpx2.get(metadata_url, timeout=30).json()
+    assert metadata["resource"] == team.resource
+    assert team.auth.issuer in [url.rstrip("/") for url in metadata["authorization_servers"]]
+    # A real token without the read scope: the spec's 403 insufficient_scope challenge.
+    write_only = team.auth.token(ROOT, scope="lanying:write")
+    headers = {"Authorization": f"Bearer {write_only}", "Accept": "application/json, text/event-stream"}
+    answer = httpx2.post(team.resource, json=body, headers=headers, timeout=30)
+    assert answer.status_code == 403
+    assert 'error="insufficient_scope"' in answer.headers["www-authenticate"]
+    assert write_only not in answer.text
