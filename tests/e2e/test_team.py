@@ -176,7 +176,7 @@ def team(sandbox_api: Api, tmp_path_factory) -> Iterator[Team]:
                     )
                 )
         for port, proc in zip(replicas, procs, strict=True):
-            wait_port(port, proc)
+            wait_port(port, proc, timeout=180)  # a hang guard: a loaded machine starts them slowly
         conf = team_nginx_conf(folder, front, pins, replicas)
         with open(folder / "nginx.out", "w") as log:
             procs.append(
@@ -207,10 +207,11 @@ async def ok(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
 
 
 async def a_user(team: Team, name: str) -> int:
-    """A user to change, registered by Root."""
-    async with team.client(ROOT) as root:
-        made = await ok(root, "register_user", {"username": name, "password": "pw-0123"})
-    return made["data"]["user_id"]
+    """A user to change, registered by Root through replica 1, with a nickname to go back to."""
+    async with team.client(ROOT, replica=1) as root:
+        uid = (await ok(root, "register_user", {"username": name, "password": "pw-0123"}))["data"]["user_id"]
+        await ok(root, "set_user_nickname", {"as_user_id": uid, "nick_name": f"{name} before"})
+    return uid
 
 
 async def nickname(client: Client, user_id: int) -> str | None:
@@ -227,6 +228,7 @@ async def test_scopes_decide_who_may_change_what_and_undo_works_on_the_other_rep
     # Ada (write) changes a nickname through replica 1.
     async with team.client(ADA, replica=1) as ada:
         before = await nickname(ada, uid)
+        assert before == "team_nick before"
         change = await ok(ada, "set_user_nickname", {"as_user_id": uid, "nick_name": "Set by Ada"})
         assert await nickname(ada, uid) == "Set by Ada"
     change_id = change["change_id"]
@@ -257,12 +259,22 @@ async def test_scopes_decide_who_may_change_what_and_undo_works_on_the_other_rep
         assert ADA.client_id in json.dumps(entry["caller"], ensure_ascii=False), entry
         assert ROOT.client_id not in json.dumps(entry["caller"]) and BOB.client_id not in json.dumps(entry["caller"])
 
-    # Each replica's audit log names Ada beside the write it served (replica 1: the change, replica 2: the undo).
-    for audit, tool in zip(team.audit_logs, ("set_user_nickname", "undo_change"), strict=True):
-        lines = [json.loads(line) for line in audit.read_text().splitlines() if line.strip()]
-        mine = [entry for entry in lines if entry.get("tool") == tool and str(uid) in json.dumps(entry)]
-        assert mine, f"no {tool} entry in {audit.name}"
-        assert all(ADA.client_id in json.dumps(entry["caller"]) for entry in mine), mine
+    # Each replica's audit log names who asked for what it served: on replica 1 Ada's change, on replica 2 her
+    # undo (the inverse call), and on both Bob's refused try.
+    logs = [[json.loads(line) for line in audit.read_text().splitlines() if line.strip()] for audit in team.audit_logs]
+
+    def entries_setting(log: list[dict[str, Any]], value: str) -> list[dict[str, Any]]:
+        return [e for e in log if e.get("tool") == "set_user_nickname" and e["arguments"].get("nick_name") == value]
+
+    for log, (value, who) in zip(logs, (("Set by Ada", ADA), ("team_nick before", ADA)), strict=True):
+        done = [e for e in entries_setting(log, value) if e["outcome"] not in ("intent", "error")]
+        assert done, f"no applied set_user_nickname {value!r} in this replica's audit log"
+        for entry in done:
+            assert who.client_id in json.dumps(entry["caller"]) and who.email in json.dumps(entry), entry
+    for log in logs:
+        (tried,) = entries_setting(log, "Set by Bob")
+        assert tried["outcome"] == "error" and tried.get("code") == "insufficient_scope", tried
+        assert BOB.client_id in json.dumps(tried["caller"]), tried
 
 
 @pytest.mark.anyio
