@@ -158,10 +158,8 @@ def build_http_app(
     json_response: bool = False,
 ) -> Any:
     """The ASGI app for the sse or http transport: Host/Origin checks, and the bearer guard when configured."""
-    from .health import add_health_routes
-
     security = _transport_security(settings, host, port)
-    add_health_routes(server)  # /healthz and /readyz, behind the same guard as the MCP endpoint
+    listeners = _ops_endpoints(server, settings)  # /healthz, /readyz, /metrics: beside /mcp or on their own
     if transport == "sse":
         app = server.sse_app(host=host, transport_security=security)
     else:
@@ -176,7 +174,30 @@ def build_http_app(
         if not stateless:
             app = _session_guard(app, settings)
     token = settings.auth_token.get_secret_value()
-    return BearerAuth(app, token) if token else app
+    app = BearerAuth(app, token) if token else app
+    if listeners:
+        from .health import OpsListeners
+
+        app = OpsListeners(app, listeners)
+    return app
+
+
+def _ops_endpoints(server: Any, settings: Settings) -> list[tuple[str, int, Any]]:
+    """Health and metrics routes per LANYING_HEALTH / LANYING_METRICS: added to the server's own app when
+    `on`, else the (host, port, app) listeners that serve them on their own address."""
+    from .health import add_health_routes, add_metrics_route, health_routes, metrics_routes, ops_app
+    from .settings import split_address
+
+    apart: dict[tuple[str, int], dict[str, Any]] = {}
+    for value, add, routes in (
+        (settings.health, add_health_routes, health_routes),
+        (settings.metrics, add_metrics_route, metrics_routes),
+    ):
+        if value == "on":
+            add(server)
+        elif (address := split_address(value)) is not None:
+            apart.setdefault(address, {}).update(routes(server))
+    return [(host, port, ops_app(routes)) for (host, port), routes in apart.items()]
 
 
 def _session_guard(app: Any, settings: Settings) -> Any:

@@ -26,7 +26,7 @@ import anyio
 import httpx2
 from pydantic import BaseModel
 
-from . import __version__
+from . import __version__, metrics
 from .errors import (
     ApiError,
     ArgumentError,
@@ -264,8 +264,12 @@ class LanyingClient:
             try:
                 return await self._send(op, req)
             except LanyingError as exc:
-                wait = self.retry.delay(attempt, getattr(exc, "retry_after", None))
+                asked = getattr(exc, "retry_after", None)
+                wait = self.retry.delay(attempt, asked)
                 last = attempt == attempts or time.monotonic() - started + wait > self.retry.total
+                # The API asks for a longer wait than a retry may take, or one the call's deadline would cut
+                # off: answer now with its Retry-After rather than sleep (or be stopped mid-sleep).
+                last = last or (asked is not None and asked > self.retry.max_delay) or not _fits(wait)
                 # A Lanying error code is an answer, not a transient failure: never repeat the request for it.
                 if not exc.retryable or isinstance(exc, ApiError) or last:
                     if not safe and exc.may_have_applied is None and not isinstance(exc, ApiError):
@@ -295,6 +299,7 @@ class LanyingClient:
         try:
             with anyio.fail_after(timeout):
                 async with self._http.stream(method, url, **kwargs) as response:
+                    metrics.upstream_status(response.status_code)
                     return response, await _read_body(response, cap)
         except TimeoutError:
             raise TransportError(
@@ -357,6 +362,11 @@ async def _read_body(response: httpx2.Response, cap: int) -> bytes:
         if len(buf) > cap:
             raise ResponseTooLarge(cap)
     return bytes(buf)
+
+
+def _fits(wait: float) -> bool:
+    """Whether sleeping `wait` seconds still leaves time before the enclosing deadline (LANYING_CALL_DEADLINE)."""
+    return anyio.current_time() + wait < anyio.current_effective_deadline()
 
 
 def _transport_code(exc: Exception) -> str:

@@ -13,6 +13,7 @@ Exception tree (all raised by `client.py` or the dispatcher, all caught at the o
     │   └── EndpointRefused      (apps.py) a request's endpoint that is not allowed for its credentials
     ├── LookupCapReached         a call needed more look-up requests than LANYING_MAX_LOOKUPS allows
     ├── DeadlineExceeded         a call ran longer than LANYING_CALL_DEADLINE
+    ├── RateLimited              a caller made more calls in a minute than LANYING_CALLS_PER_MINUTE allows
     ├── AuditUnavailable         a write refused because its audit entry could not be written first
     └── JournalUnavailable       a write refused because its change-journal entry could not be written first
 
@@ -23,6 +24,7 @@ this call, and the next step. The access token is never part of any of these tex
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -121,6 +123,23 @@ class DeadlineExceeded(LanyingError):
             "its retries and look-ups included) and was stopped",
             zh=f"调用未在{seconds:g}秒内完成(LANYING_CALL_DEADLINE限制整个工具调用,含重试和查询),已被中止",
         )
+
+
+class RateLimited(LanyingError):
+    """This caller made more tool calls in the current minute than LANYING_CALLS_PER_MINUTE allows."""
+
+    code = "rate_limited"
+    retryable = True
+
+    def __init__(self, limit: int, retry_after: float) -> None:
+        wait = max(1, math.ceil(retry_after))
+        super().__init__(
+            f"this caller made more than {limit} tool calls in the current minute (LANYING_CALLS_PER_MINUTE); "
+            f"nothing was sent. Calls are accepted again in {wait} s",
+            zh=f"此调用方本分钟内的工具调用已超过{limit}次(LANYING_CALLS_PER_MINUTE),本次未发送任何请求;{wait}秒后可再次调用",
+        )
+        self.retry_after = float(wait)
+        self.may_have_applied = False
 
 
 class AuditUnavailable(LanyingError):
@@ -446,6 +465,13 @@ _ENGLISH_ENTRIES: dict[int | str, Entry] = {
         "IDs). For a write, check its effect with a read before repeating it. The operator can raise "
         "LANYING_CALL_DEADLINE.",
     ),
+    "rate_limited": Entry(
+        "Too many tool calls from this caller in the current minute",
+        "此调用方本分钟内的工具调用过多",
+        "Nothing was sent. Wait retry_after seconds, then make the call again; do fewer calls (a bulk tool, a "
+        "larger page) rather than many small ones. The operator sets the limit with LANYING_CALLS_PER_MINUTE.",
+        True,
+    ),
     "missing_credentials": Entry(
         "This request carries no Lanying credentials",
         "此请求未携带蓝莺IM凭据",
@@ -525,6 +551,7 @@ _HINTS_ZH: dict[int | str, str] = {
     "undo_incomplete": "消息列出了已生效的步骤(各带change_id);请排除原因后手动撤销其余部分。",
     "lookup_cap": "减少单次调用的内容:更小的页或limit、更少的ID、更精确的查找(用确切的用户名或手机号代替昵称扫描);运营者可调大LANYING_MAX_LOOKUPS。",
     "deadline": "API响应太慢。读操作请稍后重试或少取一些(更小的页、更少的ID);写操作请先用读操作确认是否已生效再决定是否重试。运营者可调大LANYING_CALL_DEADLINE。",
+    "rate_limited": "本次未发送任何请求。等待retry_after秒后再调用;尽量合并调用(用批量工具、更大的页),不要发很多小调用。运营者用LANYING_CALLS_PER_MINUTE设置上限。",
     "missing_credentials": "请在请求中携带X-Lanying-App-Id和X-Lanying-Access-Token请求头。",
     "not_allowed": "运营者禁用了此调用(只读模式、工具选择或策略);请联系运营者,或改用其他工具。",
     "confirmation_required": "请使用支持elicitation的MCP客户端,或由运营者以--no-confirm(LANYING_CONFIRM=false)启动服务器以免确认。",
@@ -564,9 +591,10 @@ _HTTP = {
     429: Entry(
         "Too many requests",
         "请求过多",
-        "Rate limited: wait (Retry-After) and retry.",
+        "The Lanying API is rate-limiting this app: wait retry_after seconds (a few seconds when it is not "
+        "given), then retry once; spread many calls out, or use a bulk tool.",
         True,
-        hint_zh="被限流:等待(Retry-After)后重试。",
+        hint_zh="蓝莺IM API正在对此应用限流:等待retry_after秒(未给出时等几秒)后重试一次;把大量调用分散开,或改用批量工具。",
     ),
 }
 
@@ -656,6 +684,9 @@ def describe(exc: LanyingError, lang: str = "en") -> dict[str, Any]:
         "hint": hint,
         "retryable": retryable,
     }
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        payload["retry_after"] = max(1, math.ceil(retry_after))
     if exc.details is not None:
         payload["details"] = exc.details
     return payload

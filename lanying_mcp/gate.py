@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import consent, errors, plan, usernames
+from . import consent, errors, metrics, plan, usernames
 from .dispatch import CallContext, Outcome, failure, record, validate
 from .identity import caller_identity
 from .policy import Policy
@@ -171,6 +171,7 @@ class Gate:
         while not await self.state.add(NONCES, ref := secrets.token_hex(5), record, self.question_seconds):
             pass  # taken (vanishingly rare): draw again
         await self.state.put(PENDING, slot, ref, self.question_seconds)
+        metrics.consent("asked")  # a new question (not the same one read again in the multi-round protocol)
         return ref
 
     async def _redeem(self, caller: Caller | None, call: str) -> str | None:
@@ -197,6 +198,10 @@ class Gate:
         target, targs = self.router.target(op, arguments)
         if answer in (Answer.NOT_ASKED,):
             return consent.Grant()
+        if answer is Answer.YES:
+            metrics.consent("granted")
+        elif answer in (Answer.DECLINED, Answer.CANCELLED):
+            metrics.consent("declined")
         name = target.name if target else op.name
         if answer is Answer.ABSENT and target is not None:
             # The question's look-up said the target does not exist. That is no yes: an upstream whose read

@@ -5,19 +5,32 @@
   or the state file) and the Lanying API endpoint answers HTTP. 200 when both do, else 503; the body
   says which check failed and why, without credentials.
 
-Both sit behind the same guard as the MCP endpoint (the bearer token, when one is set). A server with
-no fixed endpoint (its profiles name their own) checks the store only.
+A server with no fixed endpoint (its profiles name their own) checks the store only.
+
+- `GET /metrics`: the server's Prometheus metrics (metrics.py).
+
+Each is a setting (`LANYING_HEALTH`, `LANYING_METRICS`): `on` serves it beside the MCP endpoint, behind
+the same guard (the bearer token or OAuth, when set); `off` serves it nowhere; `host:port` serves it on
+that address instead, without auth, for a scraper or a probe on a private network (`OpsListeners`
+runs those listeners for as long as the main server runs).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Generator
 from typing import Any
 
 import anyio
+from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from .state import StateError
+
+log = logging.getLogger("lanying_mcp.http")
 
 CHECK_SECONDS = 5.0  # each check's bound: a probe answers within about this long, whatever hangs
 
@@ -53,11 +66,8 @@ async def readiness(server: Any) -> tuple[bool, dict[str, Any]]:
     return all(c["ok"] for c in checks.values()), checks
 
 
-def add_health_routes(server: Any) -> None:
-    """Register /healthz and /readyz on `server` (before its HTTP app is built; once per server)."""
-    if getattr(server, "_health_routes", False):
-        return
-    server._health_routes = True
+def health_routes(server: Any) -> dict[str, Any]:
+    """The /healthz and /readyz handlers of `server`, by path."""
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "alive"})
@@ -66,5 +76,74 @@ def add_health_routes(server: Any) -> None:
         ready, checks = await readiness(server)
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
-    server.custom_route("/healthz", methods=["GET"], include_in_schema=False)(healthz)
-    server.custom_route("/readyz", methods=["GET"], include_in_schema=False)(readyz)
+    return {"/healthz": healthz, "/readyz": readyz}
+
+
+def metrics_routes(server: Any) -> dict[str, Any]:
+    """The /metrics handler of `server` (its metrics are turned on here)."""
+    counted = server.enable_metrics()
+
+    async def metrics(request: Request) -> Response:
+        body, content_type = counted.render()
+        return Response(body, media_type=content_type)
+
+    return {"/metrics": metrics}
+
+
+def add_health_routes(server: Any) -> None:
+    """Register /healthz and /readyz on `server` (before its HTTP app is built; once per server)."""
+    _add(server, "_health_routes", health_routes(server))
+
+
+def add_metrics_route(server: Any) -> None:
+    """Register /metrics on `server` (before its HTTP app is built; once per server)."""
+    _add(server, "_metrics_route", metrics_routes(server))
+
+
+def _add(server: Any, flag: str, routes: dict[str, Any]) -> None:
+    if getattr(server, flag, False):
+        return
+    setattr(server, flag, True)
+    for path, handler in routes.items():
+        server.custom_route(path, methods=["GET"], include_in_schema=False)(handler)
+
+
+def ops_app(routes: dict[str, Any]) -> Starlette:
+    """A small app serving only `routes` (the health and metrics endpoints moved to their own address)."""
+    return Starlette(routes=[Route(path, handler, methods=["GET"]) for path, handler in routes.items()])
+
+
+class OpsListeners:
+    """ASGI middleware: while the wrapped app's lifespan runs, serve each (host, port, app) with uvicorn too."""
+
+    def __init__(self, app: Any, listeners: list[tuple[str, int, Any]]) -> None:
+        self.app = app
+        self.listeners = listeners
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan" or not self.listeners:
+            await self.app(scope, receive, send)
+            return
+        servers = [_listener(host, port, app) for host, port, app in self.listeners]
+        async with anyio.create_task_group() as tg:
+            for server in servers:
+                tg.start_soon(server.serve)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                for server in servers:
+                    server.should_exit = True
+
+
+def _listener(host: str, port: int, app: Any) -> Any:
+    import uvicorn
+
+    class Listener(uvicorn.Server):
+        """A second server in the same process: the main server alone handles the signals."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Generator[None]:
+            yield
+
+    log.info("serving %s on %s:%d", ", ".join(r.path for r in app.routes), host, port)
+    return Listener(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off"))

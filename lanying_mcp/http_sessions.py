@@ -12,9 +12,11 @@ open thousands and hold them, and every other client would be refused. Here:
 - a session with no request in flight (an open GET stream counts as one) for `session_idle_timeout`
   seconds is closed (the SDK enforces the same timeout itself as well).
 
-A client is told apart by a digest of the credentials it sends (the bearer token and the Lanying
-headers); a client that sends none — the default loopback bind, where only local processes can
-connect — is told apart by its address, so all local processes without credentials share one share.
+A client is told apart by its OAuth subject when the resource server validated a token (the principal
+it leaves in the ASGI scope), so one person's sessions count together over every token they hold;
+else by a digest of the credentials it sends (the bearer token and the Lanying headers); a client that
+sends none — the default loopback bind, where only local processes can connect — is told apart by its
+address, so all local processes without credentials share one share.
 Lanying credentials are checked only when a call reaches the API, so a client that varies them gets
 a new share each time: `max_sessions` and the reaping below still bound what it can hold.
 
@@ -33,6 +35,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+
+from .limits import principal_subject
 
 log = logging.getLogger("lanying_mcp.http")
 
@@ -66,7 +70,10 @@ def _headers(event: Scope) -> list[tuple[bytes, bytes]]:
 
 
 def client_key(scope: Scope) -> str:
-    """Who is asking: a digest of the credentials sent, or the address when there are none."""
+    """Who is asking: the OAuth subject, else a digest of the credentials sent, else the address."""
+    subject = principal_subject(scope)
+    if subject is not None:  # one person's sessions count together, whatever token or app they use
+        return "oauth:" + subject
     headers = _headers(scope)
     found = [(k, v) for k, v in headers if k.lower() in CREDENTIAL_HEADERS]
     if found:

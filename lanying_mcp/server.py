@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import httpx2
 
-from . import __version__, errors, guides, icons
+from . import __version__, errors, guides, icons, limits, metrics
 from .audit import AuditLog
 from .client import LanyingClient, check_alternate_methods
 from .consent import may_ask
@@ -30,7 +31,7 @@ from .redact import check_maskable, redactor_for
 from .results import ResultStore
 from .routing import Router, key_of
 from .schema import cached, input_schema, output_schema
-from .sdk import Answer, Caller, LanyingMCP, ToolSpec, make_tool
+from .sdk import Answer, Caller, LanyingMCP, ToolSpec, make_tool, to_result
 from .selection import Selection
 from .settings import Settings
 from .spec import Operation
@@ -123,6 +124,45 @@ class LanyingServer(LanyingMCP):
         )
         self.add_results(self.results)
         self._register_extras()
+        self.limiter = limits.CallLimiter(self.state, settings.calls_per_minute)
+        self.metrics: metrics.Metrics | None = None  # on with `enable_metrics` (the HTTP transports)
+
+    def enable_metrics(self) -> metrics.Metrics:
+        """Count calls, errors, latency, upstream status and consent from now on (once per server)."""
+        if self.metrics is None:
+            self.metrics = metrics.Metrics(frozenset(self.reachable))
+        return self.metrics
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        """Every tool call: the caller's per-minute limit first (HTTP only), then the call, counted."""
+        started = time.perf_counter()
+        with metrics.observing(self.metrics):
+            try:
+                result = await self._limited(name, context)
+                if result is None:
+                    result = await super().call_tool(name, arguments, context)
+            except Exception:  # a protocol error (an unknown tool, a question that could not be sent)
+                if self.metrics is not None:
+                    self.metrics.observe_call(name, time.perf_counter() - started, "protocol_error")
+                raise
+        if self.metrics is not None:
+            if hasattr(result, "is_error"):
+                self.metrics.observe_call(name, time.perf_counter() - started, _error_code(result))
+            else:  # a round of the multi-round protocol that asks the human: the call goes on in the next one
+                self.metrics.calls.labels(self.metrics.tool_label(name), "input_required").inc()
+        return result
+
+    async def _limited(self, name: str, context: Any) -> Any:
+        """The refusal of a call over its caller's limit, or None to let it run."""
+        headers = Caller(context).headers()
+        if headers is None:  # stdio and in-process callers are the local user: not limited
+            return None
+        wait = await self.limiter.check(limits.who(headers, limits.request_scope(context)))
+        if wait is None:
+            return None
+        log.info("refused a call to %s: the caller is over LANYING_CALLS_PER_MINUTE", name)
+        exc = errors.RateLimited(self.limiter.per_minute, wait)
+        return await to_result(failure(name, exc, self.lanying_settings.lang))
 
     def refusal(self, name: str) -> str | None:
         return self.selection.refusal(name)
@@ -278,6 +318,14 @@ class LanyingServer(LanyingMCP):
             "Check settings, devices, tags and push statistics for one user.",
             guides.diagnose_push,
         )
+
+
+def _error_code(result: Any) -> Any:
+    """The error code of a failed call's result, None for a success."""
+    if not getattr(result, "is_error", False):
+        return None
+    error = (getattr(result, "structured_content", None) or {}).get("error")
+    return error.get("code", "other") if isinstance(error, dict) else "other"
 
 
 def build_server(

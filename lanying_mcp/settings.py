@@ -29,6 +29,7 @@ SELECTION = "tool selection"
 SAFETY = "safety"
 RESULTS = "results"
 APPS = "several apps and replicas"
+OPS = "operations (limits, health, metrics, traces)"
 
 MiB = 1024 * 1024
 
@@ -223,6 +224,19 @@ class Settings(BaseSettings):
                                         placeholder="redis://redis-host:6379/0")] = SecretStr("")
     state_key: Annotated[SecretStr, Opt("request-state key shared by all replicas, at least 32 bytes", APPS,
                                         shown="per process", stdio=False)] = SecretStr("")
+    calls_per_minute: Annotated[int, Opt("tool calls one caller may make per minute over HTTP, counted in the "
+                                         "state store so the limit holds across replicas; 0: no limit (a "
+                                         "caller: its OAuth subject, else its bearer and Lanying credentials)",
+                                         OPS, stdio=False)] = 600
+    health: Annotated[str, Opt("/healthz and /readyz: `on` (behind the MCP endpoint's auth), `off`, or "
+                               "`host:port` to serve them there without auth", OPS, stdio=False,
+                               placeholder="127.0.0.1:9464")] = "on"
+    metrics: Annotated[str, Opt("Prometheus /metrics: `on` (behind the MCP endpoint's auth), `off`, or "
+                                "`host:port` to serve it there without auth", OPS, stdio=False,
+                                placeholder="127.0.0.1:9464")] = "on"
+    otlp_endpoint: Annotated[str, Opt("OTLP/HTTP collector URL to export OpenTelemetry traces to (needs the "
+                                      "`otel` extra), e.g. http://collector:4318", OPS,
+                                      shown="none: no traces exported")] = ""
     # fmt: on
 
     def __init__(self, **values: Any) -> None:
@@ -287,6 +301,7 @@ class Settings(BaseSettings):
                     f"{DECLARED[name].env} must be a positive number; to keep no journal set {ENV_PREFIX}JOURNAL=false"
                 )
         self._check_limits()
+        self._check_ops()
         self._check_secrets()
         if self.sandbox or self.profiles_file:
             return self
@@ -332,6 +347,26 @@ class Settings(BaseSettings):
             if not 0 < value <= most:
                 raise SettingsError(f"{DECLARED[name].label} must be between 0 and {most:,} {unit}, got {value}")
 
+    def _check_ops(self) -> None:
+        """The operations settings: a limit in range, and each endpoint `on`, `off` or a `host:port`."""
+        if not 0 <= self.calls_per_minute <= 1_000_000:
+            raise SettingsError(
+                f"{DECLARED['calls_per_minute'].label} must be between 0 (no limit) and 1,000,000 calls, "
+                f"got {self.calls_per_minute}"
+            )
+        for name in ("health", "metrics"):
+            value = getattr(self, name)
+            if value not in ("on", "off") and split_address(value) is None:
+                raise SettingsError(
+                    f"{DECLARED[name].label} must be on, off or a host:port such as 127.0.0.1:9464, got {value!r}"
+                )
+        url = urlparse(self.otlp_endpoint)
+        if self.otlp_endpoint and (url.scheme not in ("http", "https") or not url.netloc):
+            raise SettingsError(
+                f"{DECLARED['otlp_endpoint'].label} must be an http(s) URL such as http://collector:4318, "
+                f"got {self.otlp_endpoint!r}"
+            )
+
     def _check_secrets(self) -> None:
         """Rules on the secrets' values that hold in every mode; rules about masking them belong here too."""
         url = self.state_url.get_secret_value()
@@ -340,6 +375,15 @@ class Settings(BaseSettings):
         key = self.state_key.get_secret_value()
         if key and len(key.encode()) < 32:
             raise SettingsError(f"{ENV_PREFIX}STATE_KEY must be at least 32 bytes (use the same key on every replica)")
+
+
+def split_address(value: str) -> tuple[str, int] | None:
+    """`host:port` (IPv6 in brackets) as a pair, or None when it is not one."""
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    return host, int(port)
 
 
 def state_url_problem(url: str) -> str | None:

@@ -52,6 +52,10 @@ SPELLINGS = {
     "state_file": ("LANYING_STATE_FILE", "--state-file"),
     "state_url": ("LANYING_STATE_URL", "--state-url"),
     "state_key": ("LANYING_STATE_KEY", "--state-key"),
+    "calls_per_minute": ("LANYING_CALLS_PER_MINUTE", "--calls-per-minute"),
+    "health": ("LANYING_HEALTH", "--health"),
+    "metrics": ("LANYING_METRICS", "--metrics"),
+    "otlp_endpoint": ("LANYING_OTLP_ENDPOINT", "--otlp-endpoint"),
 }
 
 

@@ -81,7 +81,7 @@ class Env:
 
     def server_env(self) -> dict[str, str]:
         # One address stands in for many clients (concurrency 32): lift the per-client session bound.
-        return server_env(self.api, TOKEN, APP_ID, LANYING_MAX_CLIENT_SESSIONS="100")
+        return server_env(self.api, TOKEN, APP_ID, LANYING_MAX_CLIENT_SESSIONS="100", LANYING_CALLS_PER_MINUTE="0")
 
     def command(self, kind: str, transport: str, port: int | None = None) -> list[str]:
         if kind == "ours":

@@ -142,6 +142,7 @@ def run(calls: int) -> tuple[list[Curve], Path]:
                 LANYING_AUDIT_LOG=str(logs / "audit.jsonl"),
                 LANYING_CONFIRM="false",
                 LANYING_MAX_CLIENT_SESSIONS="100",  # one address stands in for many clients
+                LANYING_CALLS_PER_MINUTE="0",  # and makes far more calls a minute than one caller would
             )
             curves = [soak_stdio(env, calls, cycle, log), asyncio.run(soak_http(env, calls, cycle, log))]
         finally:
