@@ -123,10 +123,11 @@ def endpoint_url(transport: str, host: str, port: int) -> str:
 
 def cmd_serve(ns: argparse.Namespace) -> int:
     settings = _settings(ns).validate()
-    if ns.transport != "stdio" and ns.host not in LOOPBACK and not settings.auth_token.get_secret_value():
+    guarded = settings.auth_token.get_secret_value() or settings.oauth_issuer
+    if ns.transport != "stdio" and ns.host not in LOOPBACK and not guarded:
         raise SettingsError(
             f"--host {ns.host} makes the server reachable beyond this machine: set --auth-token or "
-            "LANYING_AUTH_TOKEN (clients then send Authorization: Bearer <token>)"
+            "LANYING_AUTH_TOKEN (clients then send Authorization: Bearer <token>), or OAuth with LANYING_OAUTH_ISSUER"
         )
     server = build(settings)
     if ns.transport != "stdio" and ns.host not in ("127.0.0.1", "localhost", "::1"):
@@ -140,11 +141,22 @@ def cmd_serve(ns: argparse.Namespace) -> int:
 
         anyio.run(server.serve_stdio, line_limit(settings.max_upload_bytes))
         return 0
+    _say(f"lanying-mcp: HTTP auth: {auth_mode(settings)}")
     app = build_http_app(
         server, settings, ns.transport, ns.host, ns.port, stateless=ns.stateless, json_response=ns.json_response
     )
     serve_http(app, ns.host, ns.port, ns.log_level)
     return 0
+
+
+def auth_mode(settings: Settings) -> str:
+    """The one auth mode of an HTTP server, as said at start: OAuth, a static bearer token, or none."""
+    if settings.oauth_issuer:
+        how = "introspection or JWKS" if settings.oauth_introspection_url else "JWKS"
+        return f"OAuth (issuer {settings.oauth_issuer}, resource {settings.oauth_audience}, tokens checked by {how})"
+    if settings.auth_token.get_secret_value():
+        return "static bearer token (LANYING_AUTH_TOKEN)"
+    return "none (loopback only)"
 
 
 def build_http_app(
@@ -157,7 +169,7 @@ def build_http_app(
     stateless: bool = False,
     json_response: bool = False,
 ) -> Any:
-    """The ASGI app for the sse or http transport: Host/Origin checks, and the bearer guard when configured."""
+    """The ASGI app for the sse or http transport: Host/Origin checks, and the bearer or OAuth guard when configured."""
     security = _transport_security(settings, host, port)
     listeners = _ops_endpoints(server, settings)  # /healthz, /readyz, /metrics: beside /mcp or on their own
     if transport == "sse":
@@ -173,8 +185,13 @@ def build_http_app(
         )
         if not stateless:
             app = _session_guard(app, settings)
-    token = settings.auth_token.get_secret_value()
-    app = BearerAuth(app, token) if token else app
+    if settings.oauth_issuer:
+        from .oauth import OAuthGuard
+
+        app = OAuthGuard(app, settings)
+    else:
+        token = settings.auth_token.get_secret_value()
+        app = BearerAuth(app, token) if token else app
     if listeners:
         from .health import OpsListeners
 

@@ -2,7 +2,8 @@
 
 An entry is appended BEFORE its write is sent, with the outcome `unknown` (a crash or a cut-off call
 leaves it so: the write may have been applied), and closed after it with `applied`, `failed` or
-`unknown`. It holds: id, time (UTC), caller (see identity.py), app and app_key, tool, arguments
+`unknown`. It holds: id, time (UTC), caller (see identity.py; with OAuth also `who`: the token's
+subject, email and name), app and app_key, tool, arguments
 (secrets removed by the audit log's own `redact_arguments`, then the access token masked), the
 targets by kind, ID and name, the `changes` (target, field, before, after), the outcome and error,
 the inverse calls, the plan it belongs to and the change it undid.
@@ -214,6 +215,8 @@ class Journal:
             "plan_id": plan_id,
             "undoes": undoes,
         }
+        if who := self.tags.get("who"):  # the OAuth principal: subject, and email and name when the token has them
+            entry["who"] = who
         try:
             text = json.dumps(entry, ensure_ascii=False, default=str)
             tags = tags_of(entry)
