@@ -30,7 +30,6 @@ from mcp import Client, MCPError
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, ElicitResult, InputRequiredResult
 
-from lanying_mcp.settings import DECLARED
 from tests.e2e.conftest import Api, free_port, stop, wait_port
 from tests.e2e.oidc_server import (
     ADA,
@@ -51,15 +50,6 @@ ADMINS = (*TEAM, LIM)
 STATE_KEY = "team-shared-request-state-key-0123456789abcdef"
 CALLS_PER_MINUTE = 24  # low enough for the limit case to reach; no other admin comes near it
 YES = ElicitResult(action="accept", content={"confirm": True})
-
-OAUTH = "oauth_issuer" in DECLARED  # the server's OAuth resource-server settings
-LIMITS = "calls_per_minute" in DECLARED  # the per-identity calls-per-minute limit
-needs_oauth = pytest.mark.xfail(
-    not OAUTH, reason="the OAuth resource server (LANYING_OAUTH_*) is not in this build", strict=True
-)
-needs_limits = pytest.mark.xfail(
-    not LIMITS, reason="the per-identity limit (LANYING_CALLS_PER_MINUTE) is not in this build", strict=True
-)
 
 
 def need_nginx() -> str:
@@ -240,7 +230,6 @@ async def nickname(client: Client, user_id: int) -> str | None:
 # ------------------------------------------------------------------------------------------------ cases
 
 
-@needs_oauth
 @pytest.mark.anyio
 async def test_scopes_decide_who_may_change_what_and_undo_works_on_the_other_replica(team: Team):
     uid = await a_user(team, "team_nick")
@@ -347,7 +336,6 @@ async def test_a_yes_given_on_one_replica_is_used_once_across_both(team: Team):
     assert [entry["outcome"] for entry in entries] == ["applied"]  # it ran once
 
 
-@needs_limits
 @pytest.mark.anyio
 async def test_the_per_identity_limit_holds_across_replicas(team: Team):
     # The limit counts in windows of a minute: start early in one, so the whole case stays inside it.
@@ -374,9 +362,10 @@ async def test_the_per_identity_limit_holds_across_replicas(team: Team):
     assert all(error["code"] == "rate_limited" and error.get("retry_after") for error in refused), refused
 
 
-@needs_oauth
 def test_the_front_door_sends_callers_to_the_authorization_server(team: Team):
     """What a connector sees before it has a token, through the balanced port: both replicas say the same."""
+    for log in team.folder.glob("replica-*.log"):  # each replica said at start which mode it runs
+        assert f"OAuth (issuer {team.auth.issuer}" in log.read_text(), log.read_text()[:500]
     metadata_url = f"{team.resource.removesuffix('/mcp')}/.well-known/oauth-protected-resource/mcp"
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
     for _ in range(4):  # nginx alternates: each replica answers at least once
