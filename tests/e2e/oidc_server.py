@@ -48,6 +48,7 @@ class Admin:
     email: str | None = None
     name: str | None = None
     client_secret: str = field(default="", repr=False)
+    auth: str = "client_secret_post"  # how it authenticates at the provider (client_secret_basic: introspection)
 
     def __post_init__(self) -> None:
         if not self.client_secret:
@@ -58,6 +59,8 @@ ADA = Admin("admin-a", f"{READ} {WRITE}", "ada@example.test", "Ada Lovelace")
 BOB = Admin("admin-b", READ, "bob@example.test", "Bob Reader")
 ROOT = Admin("admin-root", f"{READ} {WRITE} {ADMIN}", "root@example.test", "Root Operator")
 TEAM = (ADA, BOB, ROOT)
+# The client our server introspects opaque tokens with (RFC 7662 takes HTTP Basic client authentication).
+INTROSPECTOR = Admin("lanying-mcp-introspector", READ, auth="client_secret_basic")
 
 
 def node_or_skip() -> Path:
@@ -123,8 +126,9 @@ def start_authorization_server(
     admins: tuple[Admin, ...] = TEAM,
     ttl: int = 600,
     timeout: float = 60.0,
+    token_format: str = "jwt",
 ) -> AuthorizationServer:
-    """Start the provider for `resource`; returns when its discovery document answers."""
+    """Start the provider for `resource` (JWT or opaque tokens); returns when its discovery document answers."""
     node = node_or_skip()
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "provider.json"
@@ -132,7 +136,11 @@ def start_authorization_server(
         {k: v for k, v in vars(a).items() if v is not None} | {"client_id": a.client_id, "scope": a.scope}
         for a in admins
     ]
-    config.write_text(json.dumps({"resource": resource, "scopes": list(SCOPES), "ttl": ttl, "clients": clients}))
+    config.write_text(
+        json.dumps(
+            {"resource": resource, "scopes": list(SCOPES), "ttl": ttl, "format": token_format, "clients": clients}
+        )
+    )
     with open(folder / "provider.log", "w") as log:  # the child keeps its own handle
         proc = subprocess.Popen(
             [str(node), str(SCRIPT), str(config)],
@@ -192,8 +200,11 @@ def authorization_server(tmp_path) -> Iterator[Any]:
     """A factory: `authorization_server(resource)` starts a provider for that resource, stopped after the test."""
     started: list[AuthorizationServer] = []
 
-    def start(resource: str, admins: tuple[Admin, ...] = TEAM, ttl: int = 600) -> AuthorizationServer:
-        server = start_authorization_server(tmp_path / f"oidc-{len(started)}", resource, admins, ttl)
+    def start(
+        resource: str, admins: tuple[Admin, ...] = TEAM, ttl: int = 600, token_format: str = "jwt"
+    ) -> AuthorizationServer:
+        folder = tmp_path / f"oidc-{len(started)}"
+        server = start_authorization_server(folder, resource, admins, ttl, token_format=token_format)
         started.append(server)
         return server
 
