@@ -44,6 +44,11 @@ PENDING = "grant-pending"  # digest(caller, call) -> nonce: the open question fo
 _REF = {"en": " (Confirmation {ref}.)", "zh": "(确认编号 {ref})"}
 
 
+def _profile(caller: Caller) -> str | None:
+    principal = caller.principal()
+    return principal.profile if principal is not None else None
+
+
 class Gate:
     def __init__(
         self,
@@ -67,7 +72,7 @@ class Gate:
         if not self.settings.confirm:
             return Decision.GO
         try:
-            client, args = self.router.route(op, caller.headers(), arguments)
+            client, args = self.router.route(op, caller.headers(), arguments, _profile(caller))
         except errors.LanyingError:
             return Decision.GO  # the call itself reports it, before anything is sent
         target, targs = self.router.target(op, args)

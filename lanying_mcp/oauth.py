@@ -17,7 +17,12 @@ checks the access tokens (it issues none). It:
 A valid token becomes an `identity.Principal` (subject, email, name, scopes, profile) in the ASGI
 scope under `identity.PRINCIPAL_KEY`, read by the tools (scopes, audit, journal) and the rate limits.
 The guard is plain ASGI, like the static-bearer guard it replaces, so it wraps the SSE and the
-streamable HTTP apps alike and guards the health routes with the same token.
+streamable HTTP apps alike and guards the health routes with the same token. The SDK's own
+resource-server wiring (`AuthSettings` + `token_verifier`) was weighed and not used: its middleware
+answers every failed check with the same bare 401 (the client cannot tell an expired token from one
+for another server), has no fail-closed answer for an issuer that cannot be reached, and leaves the
+custom routes (/healthz, /readyz) unguarded. What fits is taken from the SDK: its RFC 9728 model
+checks the metadata document (`sdk.protected_resource_metadata`).
 """
 
 from __future__ import annotations

@@ -83,6 +83,12 @@ def instructions(selection: Selection, lang: str) -> str:
     return text
 
 
+def profile_of(caller: Caller) -> str | None:
+    """The profile the caller's OAuth token selects (LANYING_OAUTH_PROFILES), if any."""
+    principal = caller.principal()
+    return principal.profile if principal is not None else None
+
+
 class LanyingServer(LanyingMCP):
     """The whole server: what is listed and reachable, where calls go, and who must say yes first."""
 
@@ -246,7 +252,7 @@ class LanyingServer(LanyingMCP):
 
     async def run_op(self, op: Operation, caller: Caller, arguments: dict[str, Any], answer: Answer) -> Outcome:
         try:
-            client, args = self.router.route(op, caller.headers(), arguments or {})
+            client, args = self.router.route(op, caller.headers(), arguments or {}, profile_of(caller))
         except errors.LanyingError as exc:
             return failure(op.name, exc, self.lanying_settings.lang)
         settled = await self.gate.settle(op, args, answer, client, caller)

@@ -18,7 +18,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from lanying_mcp.cli import build_http_app
 from lanying_mcp.oauth import Verifier
-from lanying_mcp.sandbox import Store, build_app
+from lanying_mcp.sandbox import SANDBOX_APP_ID, Store, build_app
 from lanying_mcp.sandbox.groups import groups
 from lanying_mcp.scopes import Level, ScopeNames, listed_level
 from lanying_mcp.server import build_server
@@ -163,3 +163,19 @@ async def test_audit_and_journal_entries_name_the_admin(tmp_path: Path):
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert lines and all(line["who"] == who and line["caller"] == "oauth:u-42" for line in lines)
     assert entries and all(e["who"] == who and e["caller"] == "oauth:u-42" for e in entries)
+
+
+@pytest.mark.anyio
+async def test_a_profile_selected_by_the_token_holds_the_caller_to_it(tmp_path: Path):
+    store = Store()
+    apps = tmp_path / "apps.toml"
+    app = f'endpoint = "http://sandbox.test"\napp_id = "{SANDBOX_APP_ID}"\naccess_token = "{store.admin_token}"\n'
+    apps.write_text(f'default = "prod"\n[profiles.prod]\n{app}[profiles.support]\n{app}')
+    rules = ("groups=support:support",)
+    async with served(store, toolsets=(), profiles_file=str(apps), oauth_profiles=rules) as (server_app, _):
+        async with connect(server_app, READ, groups=["support"]) as client:
+            mine = await client.call_tool("list_users", {})
+            assert not mine.is_error, mine
+            other = await client.call_tool("list_users", {"app": "prod"})
+    assert other.is_error and other.structured_content is not None
+    assert "your sign-in selects the profile 'support'" in other.structured_content["error"]["message"]
