@@ -129,6 +129,19 @@ def cmd_serve(ns: argparse.Namespace) -> int:
             f"--host {ns.host} makes the server reachable beyond this machine: set --auth-token or "
             "LANYING_AUTH_TOKEN (clients then send Authorization: Bearer <token>), or OAuth with LANYING_OAUTH_ISSUER"
         )
+    traces = None
+    if settings.otlp_endpoint:  # before the server is built, so every span it makes is exported
+        from . import tracing
+
+        traces = tracing.start(settings.otlp_endpoint, __version__)
+    try:
+        return _serve(ns, settings)
+    finally:
+        if traces is not None:
+            traces.shutdown()  # the last spans are sent before the process ends
+
+
+def _serve(ns: argparse.Namespace, settings: Settings) -> int:
     server = build(settings)
     if ns.transport != "stdio" and ns.host not in ("127.0.0.1", "localhost", "::1"):
         _say(f"lanying-mcp: warning: listening on {ns.host}, reachable beyond this machine")

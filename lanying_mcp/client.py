@@ -26,7 +26,7 @@ import anyio
 import httpx2
 from pydantic import BaseModel
 
-from . import __version__, metrics
+from . import __version__, metrics, tracing
 from .errors import (
     ApiError,
     ArgumentError,
@@ -288,7 +288,9 @@ class LanyingClient:
             kwargs["content"] = req.content
             headers["Content-Type"] = "application/json"
         url = self.settings.endpoint.rstrip("/") + req.path if self.settings.endpoint else req.path
-        response, body = await self._exchange(req.method, url, self.settings.max_response_bytes, **kwargs)
+        with tracing.upstream_span(req.method, req.path) as span:
+            response, body = await self._exchange(req.method, url, self.settings.max_response_bytes, **kwargs)
+            span.set_attribute("http.response.status_code", response.status_code)
         if len(body) > PARSE_OFF_LOOP:
             return await anyio.to_thread.run_sync(decode, op, response, body)
         return decode(op, response, body)
