@@ -160,7 +160,11 @@ def team(sandbox_api: Api, tmp_path_factory) -> Iterator[Team]:
     resource = f"http://127.0.0.1:{front}/mcp"
     procs: list[subprocess.Popen[Any]] = []
     redis = RedisServer(folder / "redis").start()
-    auth = start_authorization_server(folder / "oidc", resource, ADMINS)
+    try:
+        auth = start_authorization_server(folder / "oidc", resource, ADMINS)
+    except BaseException:
+        redis.stop()
+        raise
     try:
         audit_logs = [folder / f"audit-{i}.jsonl" for i in (1, 2)]
         for port, audit in zip(replicas, audit_logs, strict=True):
