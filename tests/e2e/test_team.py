@@ -386,3 +386,56 @@ def test_the_front_door_sends_callers_to_the_authorization_server(team: Team):
     assert answer.status_code == 403
     assert 'error="insufficient_scope"' in answer.headers["www-authenticate"]
     assert write_only not in answer.text
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """One sample's value from Prometheus text, 0 when absent."""
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{{want}}} ") or (not labels and line.startswith(f"{name} ")):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+@pytest.mark.anyio
+async def test_a_declined_confirmation_is_counted_by_the_replica_that_asked(team: Team):
+    async def say_no(context: Any, params: Any) -> ElicitResult:
+        return ElicitResult(action="decline")
+
+    headers = {"Authorization": f"Bearer {team.token(ROOT)}"}
+    scrape = [f"{url.removesuffix('/mcp')}/metrics" for url in team.pinned]
+    before = [metric(httpx2.get(u, headers=headers, timeout=30).text, "lanying_mcp_consent_total", event="declined")
+              for u in scrape]  # fmt: skip
+    owner = await a_user(team, "team_keeper", nick=False)
+    async with team.client(ROOT, replica=2, human=say_no) as root:
+        gid = (await ok(root, "create_group", {"as_user_id": owner, "name": "team-kept"}))["data"]["group_id"]
+        refused = await root.call_tool("destroy_group", {"as_user_id": owner, "group_id": gid})
+        assert refused.is_error and refused.structured_content is not None
+        assert refused.structured_content["error"]["code"] == "declined"
+        assert (await ok(root, "get_group_info", {"group_id": gid}))["data"]["group_id"] == gid  # still there
+    after = [metric(httpx2.get(u, headers=headers, timeout=30).text, "lanying_mcp_consent_total", event="declined")
+             for u in scrape]  # fmt: skip
+    assert after[1] == before[1] + 1 and after[0] == before[0], (before, after)
+    assert httpx2.get(scrape[0], timeout=30).status_code == 401  # behind the same OAuth as /mcp
+
+
+@pytest.mark.anyio
+async def test_without_redis_both_replicas_say_not_ready_writes_stop_and_reads_go_on(team: Team):
+    """Last in this module: it stops the shared Redis, and starts it again on the same port."""
+    headers = {"Authorization": f"Bearer {team.token(ADA)}"}
+    ready = [f"{url.removesuffix('/mcp')}/readyz" for url in team.pinned]
+    assert [httpx2.get(u, headers=headers, timeout=30).status_code for u in ready] == [200, 200]
+    uid = await a_user(team, "team_outage")
+    team.redis.stop()
+    try:
+        assert [httpx2.get(u, headers=headers, timeout=60).status_code for u in ready] == [503, 503]
+        for replica in (1, 2):
+            async with team.client(ADA, replica=replica) as ada:
+                assert await nickname(ada, uid) == "team_outage before"  # reads go on
+                write = await ada.call_tool("set_user_nickname", {"as_user_id": uid, "nick_name": "Not now"})
+                assert write.is_error, "a write went through with its journal unreachable"
+        async with team.client(ADA, replica=1) as ada:
+            assert await nickname(ada, uid) == "team_outage before"
+    finally:
+        team.redis.start()
+    assert [httpx2.get(u, headers=headers, timeout=30).status_code for u in ready] == [200, 200]
