@@ -39,7 +39,7 @@ INTRO = (
     "compare; OAuth verifies the JWT's signature (with the issuer's keys already read) and its claims, on "
     "every request. It is a fixed cost per request, whatever the request holds. Ratios "
     "are OAuth ÷ static bearer in the same run; on a loaded machine (see the load average) every absolute "
-    "figure grows, the OAuth ones most."
+    "figure grows."
 )
 START, END = "<!-- auth:start -->", "<!-- auth:end -->"
 STATIC = "bench-static-bearer-token-0123456789"
