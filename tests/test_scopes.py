@@ -30,10 +30,10 @@ ISSUER_KEYS = Issuer()  # one key pair for the module: generating RSA keys is th
 
 
 @contextlib.asynccontextmanager
-async def served(store: Store, **changes: Any):
+async def served(store: Store, stateless: bool = True, **changes: Any):
     conf = sandbox_settings(store, oauth_issuer=ISSUER, oauth_audience=AUDIENCE, state_file=":memory:", **changes)
     server = build_server(conf, transport=httpx2.ASGITransport(app=build_app(store)))
-    app = build_http_app(server, conf, "http", "127.0.0.1", 8000, stateless=True, json_response=True)
+    app = build_http_app(server, conf, "http", "127.0.0.1", 8000, stateless=stateless, json_response=stateless)
     app.verifier = Verifier(conf, ISSUER_KEYS.client())
     async with server.session_manager.run():
         yield app, server
@@ -41,7 +41,7 @@ async def served(store: Store, **changes: Any):
 
 
 @contextlib.asynccontextmanager
-async def connect(app: Any, scopes: str, **claims: Any):
+async def connect(app: Any, scopes: str, mode: str = "auto", **claims: Any):
     token = ISSUER_KEYS.token(scopes, **claims)
     http = httpx2.AsyncClient(
         transport=httpx2.ASGITransport(app=app),
@@ -179,3 +179,19 @@ async def test_a_profile_selected_by_the_token_holds_the_caller_to_it(tmp_path: 
             other = await client.call_tool("list_users", {"app": "prod"})
     assert other.is_error and other.structured_content is not None
     assert "your sign-in selects the profile 'support'" in other.structured_content["error"]["message"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_each_request_of_a_stateful_session_is_decided_on_its_own_token(mode: str):
+    store = Store()
+    async with served(store, stateless=False, toolsets=()) as (app, _):
+        async with connect(app, READ, mode=mode) as reader:
+            names = {tool.name for tool in (await reader.list_tools()).tools}
+            refused = await reader.call_tool("register_user", {"username": "eve_3", "password": "pw-123456"})
+        async with connect(app, f"{READ} {WRITE}", mode=mode) as writer:
+            more = {tool.name for tool in (await writer.list_tools()).tools}
+            done = await writer.call_tool("register_user", {"username": "ann_3", "password": "pw-123456"})
+    assert "register_user" not in names and "register_user" in more and names < more
+    refusal(refused)
+    assert not done.is_error, done

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
 import statistics
 import sys
@@ -33,6 +34,13 @@ from lanying_mcp.oauth import OAuthGuard, Verifier  # noqa: E402
 from tests.oauth_issuer import READ, Issuer, oauth_settings  # noqa: E402
 
 REPORT = ROOT / "BENCHMARKS.md"
+INTRO = (
+    "What the HTTP guard adds to each request (`tools/bench_auth.py`): the static bearer is a constant-time "
+    "compare; OAuth verifies the JWT's signature (with the issuer's keys already read) and its claims, on "
+    "every request. It is a fixed cost per request, whatever the request holds. Ratios "
+    "are OAuth ÷ static bearer in the same run; on a loaded machine (see the load average) every absolute "
+    "figure grows."
+)
 START, END = "<!-- auth:start -->", "<!-- auth:end -->"
 STATIC = "bench-static-bearer-token-0123456789"
 
@@ -104,8 +112,9 @@ def table(medians: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
-def block(command: str, requests: int, rounds: int, text: str) -> str:
+def block(command: str, requests: int, rounds: int, text: str, load: tuple[float, float]) -> str:
     machine = f"{platform.system()} {platform.machine()}, Python {platform.python_version()}"
+    machine += f", {os.cpu_count()} CPUs, load average {load[0]:.1f} before and {load[1]:.1f} after"
     return (
         f"{START}\n- **command:** `{command}`\n- **date:** {time.strftime('%Y-%m-%d %H:%M %Z')}\n"
         f"- **machine:** {machine}; PyJWT {metadata.version('pyjwt')}, cryptography {metadata.version('cryptography')}\n"
@@ -119,7 +128,7 @@ def write(path: Path, section: str) -> None:
     if START in text and END in text:
         text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
     else:
-        text = text.rstrip() + f"\n\n## OAuth token checks against the static bearer\n\n{section}\n"
+        text = text.rstrip() + f"\n\n## OAuth token checks against the static bearer\n\n{INTRO}\n\n{section}\n"
     path.write_text(text)
 
 
@@ -132,14 +141,16 @@ def main(argv: list[str] | None = None) -> int:
     ns = p.parse_args(argv)
     requests = ns.requests or (100 if ns.quick else 2000)
     rounds = ns.rounds or (1 if ns.quick else 7)
+    before = os.getloadavg()[0]
     medians = asyncio.run(measure(requests, rounds))
+    load = (before, os.getloadavg()[0])
     text = table(medians)
     print(text)
     out = ns.out or (None if ns.quick else REPORT)
     if out is not None:
         given = sys.argv[1:] if argv is None else argv
         command = " ".join(["python tools/bench_auth.py", *given])
-        write(out, block(command.strip(), requests, rounds, text))
+        write(out, block(command.strip(), requests, rounds, text, load))
     return 0
 
 
