@@ -164,3 +164,23 @@ def test_asking_for_traces_without_the_extra_says_how_to_install_it(tmp_path):
     )
     assert done.returncode != 0 and done.stdout == b""
     assert b"lanying-mcp[otel]" in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_an_ops_address_in_use_stops_the_start_saying_which(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "lanying_mcp", "--sandbox", "--transport", "http", "--port", str(free_port())],
+            cwd=ROOT,
+            env=env(LANYING_METRICS=f"127.0.0.1:{busy}"),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=120,
+        )
+    assert done.returncode != 0 and done.stdout == b""
+    assert f"127.0.0.1:{busy}".encode() in done.stderr and b"LANYING_METRICS" in done.stderr
+    assert b"Traceback" not in done.stderr
