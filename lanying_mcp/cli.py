@@ -158,6 +158,8 @@ def _serve(ns: argparse.Namespace, settings: Settings) -> int:
     app = build_http_app(
         server, settings, ns.transport, ns.host, ns.port, stateless=ns.stateless, json_response=ns.json_response
     )
+    if hasattr(app, "bind"):  # health or metrics on an address of their own: taken before the main server starts
+        app.bind()
     serve_http(app, ns.host, ns.port, ns.log_level)
     return 0
 
