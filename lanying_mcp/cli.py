@@ -92,6 +92,8 @@ def build(settings: Settings, store: Any = None) -> Any:
     server = _build(settings, store)
     tokens = [server.lanying_client.settings.access_token.get_secret_value()]
     tokens += [c.settings.access_token.get_secret_value() for c in server.router.app_clients.values()]
+    if secret := settings.oauth_client_secret.get_secret_value():
+        tokens.append(secret)  # the credential this server introspects OAuth tokens with
     install_log_filter(redactor_for(tuple(tokens)))
     # Everything built so far (the catalogue, its models and schemas) lives as long as the process:
     # keep it out of the garbage collector's full scans, which otherwise cost tens of milliseconds each

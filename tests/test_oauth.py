@@ -6,7 +6,12 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import http.server
 import json
+import os
+import subprocess
+import sys
+import threading
 import time
 from typing import Any
 
@@ -20,6 +25,7 @@ from lanying_mcp.oauth import OAuthGuard, Verifier
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import SettingsError
 from tests.oauth_issuer import ADMIN, AUDIENCE, INTROSPECT_URL, ISSUER, READ, WRITE, Issuer, oauth_settings
+from tests.procs import free_port, stop, wait_port
 
 METADATA = "http://127.0.0.1:8000/.well-known/oauth-protected-resource/mcp"
 
@@ -281,3 +287,84 @@ async def test_the_http_app_runs_the_oauth_guard_in_front_of_mcp_and_health():
         assert (await client.get("/healthz", headers=bearer(issuer.token()))).json() == {"status": "alive"}
         assert (await client.get("/.well-known/oauth-protected-resource/mcp")).status_code == 200
     await server.state.close()
+
+
+class _IssuerHandler(http.server.BaseHTTPRequestHandler):
+    issuer: Issuer
+    base: str
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        if self.path == "/.well-known/openid-configuration":
+            body = {"issuer": self.base, "jwks_uri": self.base + "/jwks"}
+        elif self.path == "/jwks":
+            body = self.issuer.jwks()
+        else:
+            self.send_error(404)
+            return
+        raw = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        pass
+
+
+def test_a_served_process_says_its_mode_and_checks_tokens_against_a_jwks_on_loopback(tmp_path: Any):
+    """The real thing: `lanying-mcp serve` over HTTP, its issuer's metadata and JWKS read over loopback."""
+    issuer = Issuer()
+    keys = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _IssuerHandler)
+    base = f"http://127.0.0.1:{keys.server_address[1]}"
+    _IssuerHandler.issuer, _IssuerHandler.base = issuer, base
+    threading.Thread(target=keys.serve_forever, daemon=True).start()
+    port = free_port()
+    audience = f"http://127.0.0.1:{port}/mcp"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LANYING_")}
+    env |= {"LANYING_OAUTH_ISSUER": base, "LANYING_OAUTH_AUDIENCE": audience, "LANYING_STATE_FILE": ":memory:"}
+    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115 - read after the process ends
+    args = ["serve", "--sandbox", "--transport", "http", "--stateless", "--json-response", "--port", str(port)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lanying_mcp", *args],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port, proc, timeout=60)
+        with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            metadata = client.get("/.well-known/oauth-protected-resource/mcp").json()
+            bare = client.post("/mcp", json={})
+            init = {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "0"},
+                },
+            }
+            headers = {"accept": "application/json, text/event-stream"}
+            token = issuer.token(READ, iss=base, aud=audience)
+            ok = client.post("/mcp", json=init, headers={**headers, "authorization": f"Bearer {token}"})
+            other = issuer.token(READ, iss=base, aud="http://elsewhere.example/mcp")
+            wrong = client.post("/mcp", json=init, headers={**headers, "authorization": f"Bearer {other}"})
+    finally:
+        stop(proc)
+        keys.shutdown()
+        keys.server_close()
+        log.seek(0)
+        said = log.read()
+        log.close()
+    assert f"HTTP auth: OAuth (issuer {base}, resource {audience}" in said
+    assert metadata["resource"] == audience and metadata["authorization_servers"] == [base]
+    assert bare.status_code == 401
+    expected = f'Bearer resource_metadata="http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp"'
+    assert bare.headers["www-authenticate"] == expected
+    assert ok.status_code == 200 and ok.json()["result"]["serverInfo"]["name"] == "lanying-mcp"
+    assert wrong.status_code == 401 and "not issued for this server" in wrong.json()["error_description"]
+    assert token not in said and other not in said  # tokens never reach the log
+    assert "Traceback" not in said

@@ -195,3 +195,17 @@ async def test_each_request_of_a_stateful_session_is_decided_on_its_own_token(mo
     assert "register_user" not in names and "register_user" in more and names < more
     refusal(refused)
     assert not done.is_error, done
+
+
+@pytest.mark.anyio
+async def test_search_tools_finds_only_what_the_token_may_run():
+    store = Store()
+    async with served(store, toolsets=()) as (app, _):
+        found: dict[str, set[str]] = {}
+        for scopes in (READ, f"{READ} {WRITE} {ADMIN}"):
+            async with connect(app, scopes) as client:
+                result = await client.call_tool("search_tools", {"query": "destroy delete group", "limit": 10})
+                assert not result.is_error, result
+                found[scopes] = {m["name"] for m in result.structured_content["data"]}
+    assert "destroy_group" in found[f"{READ} {WRITE} {ADMIN}"]
+    assert found[READ] and not {n for n in found[READ] if not CATALOGUE[n].hints.read_only}
