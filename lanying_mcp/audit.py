@@ -2,7 +2,8 @@
 
 Each entry: time, tool, the HTTP call(s), the app it went to (`app`: ID, endpoint and profile name,
 and `app_key`, a one-way digest of the app's credentials), who called (`caller`, see identity.py:
-`local:<user>` on stdio, a digest of the bearer and per-request credentials on HTTP), the arguments
+`local:<user>` on stdio, a digest of the bearer and per-request credentials on HTTP, `oauth:<sub>`
+with OAuth, then also `who`: the token's subject, email and name), the arguments
 with secrets removed, the outcome and the Lanying code. The file is opened for append, written,
 flushed and fsync'ed per entry, so a crash right after a call cannot lose its record. Reads are not
 logged (they change nothing).

@@ -92,6 +92,8 @@ def build(settings: Settings, store: Any = None) -> Any:
     server = _build(settings, store)
     tokens = [server.lanying_client.settings.access_token.get_secret_value()]
     tokens += [c.settings.access_token.get_secret_value() for c in server.router.app_clients.values()]
+    if secret := settings.oauth_client_secret.get_secret_value():
+        tokens.append(secret)  # the credential this server introspects OAuth tokens with
     install_log_filter(redactor_for(tuple(tokens)))
     # Everything built so far (the catalogue, its models and schemas) lives as long as the process:
     # keep it out of the garbage collector's full scans, which otherwise cost tens of milliseconds each
@@ -123,10 +125,11 @@ def endpoint_url(transport: str, host: str, port: int) -> str:
 
 def cmd_serve(ns: argparse.Namespace) -> int:
     settings = _settings(ns).validate()
-    if ns.transport != "stdio" and ns.host not in LOOPBACK and not settings.auth_token.get_secret_value():
+    guarded = settings.auth_token.get_secret_value() or settings.oauth_issuer
+    if ns.transport != "stdio" and ns.host not in LOOPBACK and not guarded:
         raise SettingsError(
             f"--host {ns.host} makes the server reachable beyond this machine: set --auth-token or "
-            "LANYING_AUTH_TOKEN (clients then send Authorization: Bearer <token>)"
+            "LANYING_AUTH_TOKEN (clients then send Authorization: Bearer <token>), or OAuth with LANYING_OAUTH_ISSUER"
         )
     traces = None
     if settings.otlp_endpoint:  # before the server is built, so every span it makes is exported
@@ -153,11 +156,24 @@ def _serve(ns: argparse.Namespace, settings: Settings) -> int:
 
         anyio.run(server.serve_stdio, line_limit(settings.max_upload_bytes))
         return 0
+    _say(f"lanying-mcp: HTTP auth: {auth_mode(settings)}")
     app = build_http_app(
         server, settings, ns.transport, ns.host, ns.port, stateless=ns.stateless, json_response=ns.json_response
     )
+    if hasattr(app, "bind"):  # health or metrics on an address of their own: taken before the main server starts
+        app.bind()
     serve_http(app, ns.host, ns.port, ns.log_level)
     return 0
+
+
+def auth_mode(settings: Settings) -> str:
+    """The one auth mode of an HTTP server, as said at start: OAuth, a static bearer token, or none."""
+    if settings.oauth_issuer:
+        how = "introspection or JWKS" if settings.oauth_introspection_url else "JWKS"
+        return f"OAuth (issuer {settings.oauth_issuer}, resource {settings.oauth_audience}, tokens checked by {how})"
+    if settings.auth_token.get_secret_value():
+        return "static bearer token (LANYING_AUTH_TOKEN)"
+    return "none (loopback only)"
 
 
 def build_http_app(
@@ -170,7 +186,7 @@ def build_http_app(
     stateless: bool = False,
     json_response: bool = False,
 ) -> Any:
-    """The ASGI app for the sse or http transport: Host/Origin checks, and the bearer guard when configured."""
+    """The ASGI app for the sse or http transport: Host/Origin checks, and the bearer or OAuth guard when configured."""
     security = _transport_security(settings, host, port)
     listeners = _ops_endpoints(server, settings)  # /healthz, /readyz, /metrics: beside /mcp or on their own
     if transport == "sse":
@@ -186,8 +202,13 @@ def build_http_app(
         )
         if not stateless:
             app = _session_guard(app, settings)
-    token = settings.auth_token.get_secret_value()
-    app = BearerAuth(app, token) if token else app
+    if settings.oauth_issuer:
+        from .oauth import OAuthGuard
+
+        app = OAuthGuard(app, settings)
+    else:
+        token = settings.auth_token.get_secret_value()
+        app = BearerAuth(app, token) if token else app
     if listeners:
         from .health import OpsListeners
 

@@ -353,7 +353,9 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
     async def do_search(ctx: CallContext, p: SearchTools) -> list[ToolMatch]:
         lang = ctx.lang
         matches: list[ToolMatch] = []
-        for op in search([o for o in reachable().values() if o.runs is None], p.query, p.limit):
+        # With OAuth, only what the token may run is found, as only that is listed (scopes.py).
+        found = [o for o in reachable().values() if o.runs is None and (ctx.access is None or ctx.access.may_list(o))]
+        for op in search(found, p.query, p.limit):
             required, optional = signature(op, lang)
             title, description = op.text(lang)
             matches.append(

@@ -20,7 +20,7 @@ import anyio
 from pydantic import BaseModel, ValidationError, create_model
 from pydantic_core import to_json
 
-from . import consent, errors, names, recent, untrusted, usernames
+from . import consent, errors, names, recent, scopes, untrusted, usernames
 from .client import Envelope, LanyingClient
 from .mentions import prune
 from .redact import redactor_for
@@ -66,6 +66,7 @@ class CallContext:
     undoes: str | None = None  # the journal entry the writes of this call take back (undo_change)
     plan_id: str | None = None  # set on the calls a plan makes, so their records say which plan they belong to
     state: State | None = None  # what outlives the call (renames this server made, for questions)
+    access: scopes.Access | None = None  # what the caller's OAuth token may run (None: no OAuth, nothing narrowed)
 
     def lookups_left(self) -> int:
         return max(0, self.client.settings.max_lookups - self.lookups)
@@ -459,6 +460,8 @@ async def _execute(
         params = validate(op, await usernames.resolve(op, arguments or {}, ctx))
         if ctx.policy is not None:
             ctx.policy.check(op, params)
+        if ctx.access is not None and (why := ctx.access.refusal(op, params, ctx.policy)):
+            raise errors.ScopeMissing(why)  # decided on the operation that really runs, whatever the path
         found = await check_consent(op, params, ctx)
         if ctx.audit is not None and not op.hints.read_only and not op.local:
             # Fail closed: a write whose intent cannot be logged first is not made (AuditUnavailable).

@@ -10,7 +10,8 @@ Exception tree (all raised by `client.py` or the dispatcher, all caught at the o
     │   └── ResponseTooLarge     the body grew past LANYING_MAX_RESPONSE_BYTES while being read
     ├── ArgumentError            the tool's arguments failed validation before any request was sent
     ├── NotAllowed               refused by this server's own configuration
-    │   └── EndpointRefused      (apps.py) a request's endpoint that is not allowed for its credentials
+    │   ├── EndpointRefused      (apps.py) a request's endpoint that is not allowed for its credentials
+    │   └── ScopeMissing         the OAuth token lacks the scope this exact call needs (scopes.py)
     ├── LookupCapReached         a call needed more look-up requests than LANYING_MAX_LOOKUPS allows
     ├── DeadlineExceeded         a call ran longer than LANYING_CALL_DEADLINE
     ├── RateLimited              a caller made more calls in a minute than LANYING_CALLS_PER_MINUTE allows
@@ -97,6 +98,12 @@ class NotAllowed(LanyingError):
     """Refused by this server's own configuration (read-only mode, policy, an unselected tool)."""
 
     code = "not_allowed"
+
+
+class ScopeMissing(NotAllowed):
+    """The OAuth access token does not carry the scope this exact call needs (scopes.py)."""
+
+    code = "insufficient_scope"
 
 
 class LookupCapReached(LanyingError):
@@ -477,6 +484,12 @@ _ENGLISH_ENTRIES: dict[int | str, Entry] = {
         "此请求未携带蓝莺IM凭据",
         "Send the X-Lanying-App-Id and X-Lanying-Access-Token headers with the request.",
     ),
+    "insufficient_scope": Entry(
+        "The access token does not carry the OAuth scope this call needs",
+        "访问令牌缺少此调用所需的OAuth scope",
+        "Nothing was done. The message names the scope; ask the server's operator to grant it, then sign in "
+        "again. Reads need the read scope, writes the write scope, destructive or mass calls the admin scope.",
+    ),
     "internal_error": Entry(
         "Internal error in the MCP server",
         "MCP服务器内部错误",
@@ -556,6 +569,7 @@ _HINTS_ZH: dict[int | str, str] = {
     "not_allowed": "运营者禁用了此调用(只读模式、工具选择或策略);请联系运营者,或改用其他工具。",
     "confirmation_required": "请使用支持elicitation的MCP客户端,或由运营者以--no-confirm(LANYING_CONFIRM=false)启动服务器以免确认。",
     "declined": "未执行任何操作。除非用户要求,否则不要重试。",
+    "insufficient_scope": "未执行任何操作。消息中给出了所需的scope;请运营者授予后重新登录。读操作需要读scope,写操作需要写scope,破坏性或大范围操作需要管理员scope。",
     "internal_error": "lanying-mcp内部发生意外故障,服务器已记录日志。请重试一次;如仍出现请报告。",
 }
 _ENTRIES: dict[int | str, Entry] = {

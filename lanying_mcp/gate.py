@@ -44,6 +44,11 @@ PENDING = "grant-pending"  # digest(caller, call) -> nonce: the open question fo
 _REF = {"en": " (Confirmation {ref}.)", "zh": "(确认编号 {ref})"}
 
 
+def _profile(caller: Caller) -> str | None:
+    principal = caller.principal()
+    return principal.profile if principal is not None else None
+
+
 class Gate:
     def __init__(
         self,
@@ -67,7 +72,7 @@ class Gate:
         if not self.settings.confirm:
             return Decision.GO
         try:
-            client, args = self.router.route(op, caller.headers(), arguments)
+            client, args = self.router.route(op, caller.headers(), arguments, _profile(caller))
         except errors.LanyingError:
             return Decision.GO  # the call itself reports it, before anything is sent
         target, targs = self.router.target(op, args)
@@ -84,6 +89,8 @@ class Gate:
                 self.policy.check(target, params)
         except errors.LanyingError:
             return Decision.GO  # the call itself reports the bad arguments or the policy refusal
+        if ctx.access is not None and ctx.access.refusal(target, params, self.policy):
+            return Decision.GO  # beyond the token's scopes: refused by the call itself, no human is asked
         if target.expands is not None:
             return await self._ask_expanded(target, params, caller, client)
         sizes = None
@@ -98,7 +105,9 @@ class Gate:
         if question is None:
             return Decision.ABSENT  # never a yes: the call is refused (see settle)
         try:
-            ref = await self._issue(caller_identity(caller.headers()), consent.fingerprint(target, params))
+            ref = await self._issue(
+                caller_identity(caller.headers(), caller.principal()), consent.fingerprint(target, params)
+            )
         except StateError as exc:
             log.warning("a confirmation could not be recorded: %s", exc)
             return Decision.UNRECORDED
@@ -121,6 +130,9 @@ class Gate:
         risky = await self._expand(target, params, caller, client)
         if not risky:
             return Decision.GO
+        access = self.context(caller, client).access
+        if access is not None and any(access.refusal(op, p, self.policy) for op, p, _ in risky):
+            return Decision.GO  # an inverse beyond the token's scopes: refused when it runs, no human is asked
         if not caller.can_elicit():
             return Decision.REFUSE
         ctx = self.context(caller, client)
@@ -128,7 +140,9 @@ class Gate:
         if not texts:
             return Decision.ABSENT
         try:
-            ref = await self._issue(caller_identity(caller.headers()), consent.fingerprint(target, params))
+            ref = await self._issue(
+                caller_identity(caller.headers(), caller.principal()), consent.fingerprint(target, params)
+            )
         except StateError as exc:
             log.warning("a confirmation could not be recorded: %s", exc)
             return Decision.UNRECORDED
@@ -148,6 +162,10 @@ class Gate:
         """One question for every step of a plan that needs a yes."""
         ctx = self.context(caller, client)
         asks = await self.plan_asks(op, arguments, ctx)
+        if ctx.access is not None and any(
+            s.params is not None and ctx.access.refusal(s.op, s.params, self.policy) for s, _ in asks or ()
+        ):
+            return Decision.GO  # a step beyond the token's scopes: the plan refuses it before any step runs
         if not asks:
             return Decision.GO  # nothing risky, or a broken plan that fails on its own before any step runs
         if not caller.can_elicit():
@@ -155,7 +173,9 @@ class Gate:
         lang = "zh" if self.settings.lang == "zh" else "en"
         text = await plan.question(op, arguments, asks, ctx, lang)
         try:
-            ref = await self._issue(caller_identity(caller.headers()), plan.plan_fingerprint([s for s, _ in asks]))
+            ref = await self._issue(
+                caller_identity(caller.headers(), caller.principal()), plan.plan_fingerprint([s for s, _ in asks])
+            )
         except StateError as exc:
             log.warning("a confirmation could not be recorded: %s", exc)
             return Decision.UNRECORDED
@@ -183,7 +203,7 @@ class Gate:
         if raw is None:
             return "this answer was already used, or its question expired"
         record = json.loads(raw)
-        who = caller_identity(caller.headers())
+        who = caller_identity(caller.headers(), caller.principal())
         await self.state.delete(PENDING, hashlib.sha256(f"{record['caller']}\0{record['call']}".encode()).hexdigest())
         if record.get("caller") != who:
             return "this answer was given to another caller"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 from collections.abc import Generator
 from typing import Any
 
@@ -28,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .settings import SettingsError
 from .state import StateError
 
 log = logging.getLogger("lanying_mcp.http")
@@ -119,19 +121,41 @@ class OpsListeners:
     def __init__(self, app: Any, listeners: list[tuple[str, int, Any]]) -> None:
         self.app = app
         self.listeners = listeners
+        self.sockets: list[socket.socket] = []
+
+    def bind(self) -> None:
+        """Take each address now, before the main server starts: one in use stops the start, saying which."""
+        for host, port, _ in self.listeners:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError as exc:
+                sock.close()
+                raise SettingsError(
+                    f"LANYING_METRICS / LANYING_HEALTH: cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                    "pick a free address, or `on` to serve them beside /mcp"
+                ) from None
+            self.sockets.append(sock)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "lifespan" or not self.listeners:
             await self.app(scope, receive, send)
             return
-        servers = [_listener(host, port, app) for host, port, app in self.listeners]
+        if not self.sockets:
+            self.bind()
+        servers = [
+            (_listener(host, port, app), sock)
+            for (host, port, app), sock in zip(self.listeners, self.sockets, strict=True)
+        ]
         async with anyio.create_task_group() as tg:
-            for server in servers:
-                tg.start_soon(server.serve)
+            for server, sock in servers:
+                tg.start_soon(server.serve, [sock])
             try:
                 await self.app(scope, receive, send)
             finally:
-                for server in servers:
+                for server, _ in servers:
                     server.should_exit = True
 
 

@@ -5,7 +5,8 @@ leaves it so: the write may have been applied), and closed after it with `applie
 `unknown`. The close is deferred (`close_later`): it runs once the answer is on its way, so a write's
 answer does not wait for it. Until then the entry reads as `unknown` to another process, which is
 true; this process's own reads (`page`, `get`, `last_change`, `export`, `erase`) first wait for the
-closes under way (`flush`), and the server flushes at shutdown. It holds: id, time (UTC), caller (see identity.py), app and app_key, tool, arguments
+closes under way (`flush`), and the server flushes at shutdown. It holds: id, time (UTC), caller (see
+identity.py; with OAuth also `who`: the token's subject, email and name), app and app_key, tool, arguments
 (secrets removed by the audit log's own `redact_arguments`, then the access token masked), the
 targets by kind, ID and name, the `changes` (target, field, before, after), the outcome and error,
 the inverse calls, the plan it belongs to and the change it undid.
@@ -223,6 +224,8 @@ class Journal:
             "plan_id": plan_id,
             "undoes": undoes,
         }
+        if who := self.tags.get("who"):  # the OAuth principal: subject, and email and name when the token has them
+            entry["who"] = who
         try:
             text = json.dumps(entry, ensure_ascii=False, default=str)
             tags = tags_of(entry)

@@ -11,8 +11,8 @@ balancer still gets `LANYING_CALLS_PER_MINUTE` calls a minute in all. A call ove
 before anything is sent, with `retry_after`: the seconds left in the minute.
 
 When the store cannot be reached the call is let through (and the server logs it): a limit that
-fails closed would turn a store outage into a full outage for reads, which the issue asks to keep
-going; writes are refused anyway when their journal entry cannot be written.
+failed closed would turn a store outage into a full outage, reads included, and reads must go on;
+writes are refused anyway when their journal entry cannot be written.
 """
 
 from __future__ import annotations

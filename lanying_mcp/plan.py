@@ -303,6 +303,10 @@ def build() -> Operation:
     async def run(ctx: CallContext, p: ApplyPlan) -> Outcome:
         try:
             steps = await prepared(steps_of(p, ctx.catalogue, validate), ctx)
+            for step in steps:  # a step beyond the token's scopes stops the plan before any step runs
+                if ctx.access is not None and step.params is not None:
+                    if why := ctx.access.refusal(step.op, step.params, ctx.policy):
+                        raise errors.ScopeMissing(f"step {step.index}: {why}")
         except errors.LanyingError as exc:
             return failure(NAME, exc, ctx.lang)
         plan_id = "plan_" + secrets.token_hex(6)

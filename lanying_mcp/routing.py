@@ -49,13 +49,21 @@ class Router:
         return target
 
     def route(
-        self, op: Operation, headers: Mapping[str, str] | None, arguments: dict[str, Any]
+        self, op: Operation, headers: Mapping[str, str] | None, arguments: dict[str, Any], profile: str | None = None
     ) -> tuple[LanyingClient, dict[str, Any]]:
-        """The client for this call's app, and the arguments without routing-only ones."""
+        """The client for this call's app, and the arguments without routing-only ones.
+
+        `profile`: the profile an OAuth token's claim or scope selected (oauth.py); the caller is held to it."""
         args = dict(arguments)
         client = self.client
         if self.profiles is not None:
-            name = args.pop("app", None) or self.profiles.default
+            asked = args.pop("app", None)
+            if profile is not None and asked not in (None, profile):
+                raise errors.NotAllowed(
+                    f"app {asked!r} is not yours to use: your sign-in selects the profile {profile!r}; "
+                    "call again without `app`, or ask the operator"
+                )
+            name = profile or asked or self.profiles.default
             if name not in self.app_clients:
                 raise errors.ArgumentError(
                     f"app {name!r} is not a configured profile; use one of {', '.join(sorted(self.app_clients))}"

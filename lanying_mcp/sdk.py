@@ -33,10 +33,13 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.auth import ProtectedResourceMetadata
 from mcp.types import (
     CallToolResult,
     EmptyResult,
     Icon,
+    ListToolsResult,
+    PaginatedRequestParams,
     ResourceLink,
     SetLevelRequestParams,
     TextContent,
@@ -185,6 +188,16 @@ class Caller:
         except Exception:  # no HTTP request behind this call (stdio, in-memory)
             return None
 
+    def principal(self) -> identity.Principal | None:
+        """The OAuth principal the HTTP guard validated for this request (oauth.py); None without OAuth."""
+        if self.ctx is None:
+            return None
+        try:
+            request = self.ctx.request_context.request
+        except Exception:  # no request behind this call (stdio, in-memory)
+            return None
+        return request_principal(request)
+
     def can_elicit(self) -> bool:
         caps = self.ctx.client_capabilities if self.ctx is not None else None
         elicitation = caps.elicitation if caps is not None else None
@@ -229,15 +242,37 @@ class _RawArguments(ArgModelBase):
         return {"arguments": dict(self.model_extra or {})}
 
 
+def request_principal(request: Any) -> identity.Principal | None:
+    """The Principal the OAuth guard put in the ASGI scope of the HTTP request behind a message."""
+    scope = getattr(request, "scope", None)
+    found = scope.get(identity.PRINCIPAL_KEY) if isinstance(scope, Mapping) else None
+    return found if isinstance(found, identity.Principal) else None
+
+
 def caller_identity(ctx: Any) -> str:
     """Who is behind a Context (of a tool call or a resource read): see identity.py."""
-    return identity.caller_identity(Caller(ctx).headers())
+    caller = Caller(ctx)
+    return identity.caller_identity(caller.headers(), caller.principal())
 
 
 def state_principal(request_context: Any) -> str:
     """The principal a sealed request state is bound to: the caller behind the SDK's request context."""
-    headers = getattr(getattr(request_context, "request", None), "headers", None)
-    return identity.caller_identity(headers)
+    request = getattr(request_context, "request", None)
+    return identity.caller_identity(getattr(request, "headers", None), request_principal(request))
+
+
+def protected_resource_metadata(resource: str, issuer: str, scopes: list[str], name: str) -> dict[str, Any]:
+    """The RFC 9728 document, checked by the SDK's own model (the one its clients parse it with)."""
+    document = ProtectedResourceMetadata.model_validate(
+        {
+            "resource": resource,
+            "authorization_servers": [issuer],
+            "scopes_supported": scopes,
+            "bearer_methods_supported": ["header"],
+            "resource_name": name,
+        }
+    )
+    return document.model_dump(mode="json", exclude_none=True)
 
 
 async def to_result(
@@ -473,6 +508,18 @@ class LanyingMCP(MCPServer[Any]):
     async def list_tools(self) -> Any:
         """All but the hidden tools: those stay callable by name once search_tools has shown them."""
         return [tool for tool in await super().list_tools() if tool.name not in self._hidden]
+
+    async def _handle_list_tools(self, ctx: Any, params: PaginatedRequestParams | None) -> ListToolsResult:
+        """tools/list for this request: with OAuth, only the tools its token's scopes may run."""
+        tools = await self.list_tools()
+        principal = request_principal(getattr(ctx, "request", None))
+        if principal is not None:
+            tools = [tool for tool in tools if self.may_list(tool.name, principal)]
+        return ListToolsResult(tools=tools)
+
+    def may_list(self, name: str, principal: identity.Principal) -> bool:
+        """Whether a token of `principal` may see this tool listed (the server narrows it by scope)."""
+        return True
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None) -> Any:
         if (refused := self._unserved(name)) is not None:

@@ -25,7 +25,7 @@ from .consent import may_ask
 from .discovery import CALL_TOOL, SEARCH_TOOLS
 from .dispatch import CallContext, Outcome, execute, failure, output_model
 from .gate import Gate
-from .identity import caller_identity
+from .identity import Principal, caller_identity
 from .journal import Journal
 from .mentions import prune, prune_schema
 from .policy import Policy
@@ -34,6 +34,7 @@ from .redact import check_maskable, redactor_for
 from .results import ResultStore
 from .routing import Router, key_of
 from .schema import cached, input_schema, output_schema
+from .scopes import Access, ScopeNames
 from .sdk import Answer, Caller, LanyingMCP, ToolSpec, make_tool, to_result
 from .selection import Selection
 from .settings import Settings
@@ -83,6 +84,12 @@ def instructions(selection: Selection, lang: str) -> str:
             "and run them with call_tool."
         )
     return text
+
+
+def profile_of(caller: Caller) -> str | None:
+    """The profile the caller's OAuth token selects (LANYING_OAUTH_PROFILES), if any."""
+    principal = caller.principal()
+    return principal.profile if principal is not None else None
 
 
 class LanyingServer(LanyingMCP):
@@ -221,20 +228,39 @@ class LanyingServer(LanyingMCP):
         ctx.state = self.state
         if grant is not None:
             ctx.grant = grant
+        principal = caller.principal() if caller is not None else None
+        if principal is not None:
+            ctx.access = self.access(principal)
         if self.journal is not None:
             headers = caller.headers() if caller is not None else None
             ctx.journal = self.journal.bound(
-                app=self.router.app_of(client), app_key=key_of(client.settings), caller=caller_identity(headers)
+                app=self.router.app_of(client),
+                app_key=key_of(client.settings),
+                caller=caller_identity(headers, principal),
+                who=principal.who() if principal is not None else None,
             )
         return ctx
 
+    def access(self, principal: Principal) -> Access:
+        """What this OAuth principal's token may run: its scopes, against the configured scope names."""
+        s = self.lanying_settings
+        return Access.of(principal.scopes, ScopeNames(s.oauth_read_scope, s.oauth_write_scope, s.oauth_admin_scope))
+
+    def may_list(self, name: str, principal: Principal) -> bool:
+        op = self.reachable.get(name)
+        return op is None or self.access(principal).may_list(op)
+
     def audit_for(self, caller: Caller | None, client: LanyingClient) -> AuditLog | None:
-        """The audit log as this call writes it: every entry names the app and who called."""
+        """The audit log as this call writes it: every entry names the app and who called (by name with OAuth)."""
         if self.audit is None:
             return None
         headers = caller.headers() if caller is not None else None
+        principal = caller.principal() if caller is not None else None
         return self.audit.bound(
-            app=self.router.app_of(client), app_key=key_of(client.settings), caller=caller_identity(headers)
+            app=self.router.app_of(client),
+            app_key=key_of(client.settings),
+            caller=caller_identity(headers, principal),
+            who=principal.who() if principal is not None else None,
         )
 
     def read_audit(self, caller: Caller) -> str:
@@ -262,7 +288,7 @@ class LanyingServer(LanyingMCP):
 
     async def run_op(self, op: Operation, caller: Caller, arguments: dict[str, Any], answer: Answer) -> Outcome:
         try:
-            client, args = self.router.route(op, caller.headers(), arguments or {})
+            client, args = self.router.route(op, caller.headers(), arguments or {}, profile_of(caller))
         except errors.LanyingError as exc:
             return failure(op.name, exc, self.lanying_settings.lang)
         settled = await self.gate.settle(op, args, answer, client, caller)

@@ -30,6 +30,7 @@ SAFETY = "safety"
 RESULTS = "results"
 APPS = "several apps and replicas"
 OPS = "operations (limits, health, metrics, traces)"
+OAUTH = "OAuth (a team sharing one HTTP server)"
 
 MiB = 1024 * 1024
 
@@ -237,6 +238,33 @@ class Settings(BaseSettings):
     otlp_endpoint: Annotated[str, Opt("OTLP/HTTP collector URL to export OpenTelemetry traces to (needs the "
                                       "`otel` extra), e.g. http://collector:4318", OPS,
                                       shown="none: no traces exported")] = ""
+    # OAuth 2.1 resource server (oauth.py): on when an issuer is set; replaces --auth-token.
+    oauth_issuer: Annotated[str, Opt("OAuth issuer whose access tokens HTTP clients must send (turns OAuth on)",
+                                     OAUTH, stdio=False, placeholder="https://login.example.com/realms/team")] = ""
+    oauth_audience: Annotated[str, Opt("this server's public MCP URL: tokens' `aud` must name it, and it is the "
+                                       "`resource` of the protected-resource metadata", OAUTH, stdio=False,
+                                       placeholder="https://mcp.example.com/mcp")] = ""
+    oauth_required_scopes: Annotated[tuple[str, ...], Opt("comma list of scopes every request's token must hold",
+                                                          OAUTH, stdio=False, shown="the read scope")] = ()
+    oauth_read_scope: Annotated[str, Opt("scope that lists and runs reads", OAUTH, stdio=False)] = "lanying:read"
+    oauth_write_scope: Annotated[str, Opt("scope that adds writes", OAUTH, stdio=False)] = "lanying:write"
+    oauth_admin_scope: Annotated[str, Opt("scope that adds destructive, takeover, secret and mass-reach calls",
+                                          OAUTH, stdio=False)] = "lanying:admin"
+    oauth_jwks_url: Annotated[str, Opt("JWKS URL of the issuer's signing keys", OAUTH, stdio=False,
+                                       shown="from the issuer's metadata")] = ""
+    oauth_jwks_cache_seconds: Annotated[int, Opt("seconds the issuer's keys are kept before they are read again",
+                                                 OAUTH, stdio=False)] = 300
+    oauth_algorithms: Annotated[tuple[str, ...], Opt("comma list of JWT signature algorithms accepted", OAUTH,
+                                                     stdio=False)] = ("RS256", "PS256", "ES256", "EdDSA")
+    oauth_introspection_url: Annotated[str, Opt("RFC 7662 introspection endpoint, for opaque (non-JWT) tokens",
+                                                OAUTH, stdio=False)] = ""
+    oauth_client_id: Annotated[str, Opt("client id this server introspects tokens with", OAUTH,
+                                        stdio=False)] = ""
+    oauth_client_secret: Annotated[SecretStr, Opt("client secret this server introspects tokens with", OAUTH,
+                                                  stdio=False)] = SecretStr("")
+    oauth_profiles: Annotated[tuple[str, ...], Opt("comma list of CLAIM=VALUE:PROFILE (e.g. groups=support:"
+                                                   "support-app, scope=lanying:prod:prod): a token carrying the "
+                                                   "value is served by that profile", OAUTH, stdio=False)] = ()
     # fmt: on
 
     def __init__(self, **values: Any) -> None:
@@ -303,6 +331,7 @@ class Settings(BaseSettings):
         self._check_limits()
         self._check_ops()
         self._check_secrets()
+        self._check_oauth()
         if self.sandbox or self.profiles_file:
             return self
         needed = ("API_ENDPOINT",) if self.request_credentials else ("API_ENDPOINT", "APP_ID", "ACCESS_TOKEN")
@@ -375,6 +404,40 @@ class Settings(BaseSettings):
         key = self.state_key.get_secret_value()
         if key and len(key.encode()) < 32:
             raise SettingsError(f"{ENV_PREFIX}STATE_KEY must be at least 32 bytes (use the same key on every replica)")
+
+    def _check_oauth(self) -> None:
+        """OAuth's settings hang together: an issuer needs an audience, and a server runs one auth mode."""
+        if not self.oauth_issuer:
+            return
+        prefix = ENV_PREFIX + "OAUTH_"
+        if self.auth_token.get_secret_value():
+            raise SettingsError(
+                f"{ENV_PREFIX}AUTH_TOKEN and {prefix}ISSUER are both set: a server runs one mode, a static bearer "
+                "token or OAuth; unset one"
+            )
+        for name, value in (("ISSUER", self.oauth_issuer), ("AUDIENCE", self.oauth_audience)):
+            parts = urlparse(value)
+            if parts.scheme not in ("https", "http") or not parts.hostname:
+                raise SettingsError(
+                    f"{prefix}{name} must be an http(s) URL, e.g. "
+                    + ("https://login.example.com/realms/team" if name == "ISSUER" else "https://mcp.example.com/mcp")
+                )
+        if self.oauth_jwks_cache_seconds < 0:
+            raise SettingsError(f"{prefix}JWKS_CACHE_SECONDS must be 0 or more seconds")
+        if "none" in {a.lower() for a in self.oauth_algorithms} or not self.oauth_algorithms:
+            raise SettingsError(f"{prefix}ALGORITHMS must list signature algorithms, and never 'none'")
+        if self.oauth_introspection_url and not (self.oauth_client_id and self.oauth_client_secret.get_secret_value()):
+            raise SettingsError(
+                f"{prefix}INTROSPECTION_URL needs {prefix}CLIENT_ID and {prefix}CLIENT_SECRET (the credentials this "
+                "server introspects with)"
+            )
+        for entry in self.oauth_profiles:
+            claim, _, rest = entry.partition("=")
+            value, _, profile = rest.rpartition(":")
+            if not (claim and value and profile):
+                raise SettingsError(
+                    f"{prefix}PROFILES entry {entry!r} must be CLAIM=VALUE:PROFILE, e.g. groups=support:support-app"
+                )
 
 
 def split_address(value: str) -> tuple[str, int] | None:

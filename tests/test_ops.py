@@ -22,7 +22,7 @@ from lanying_mcp.cli import build_http_app
 from lanying_mcp.http_sessions import client_key
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import Settings, SettingsError
-from lanying_mcp.state import MemoryState
+from lanying_mcp.state import MemoryState, StateError
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -173,6 +173,17 @@ async def test_the_counter_is_per_minute():
     assert await limiter.check("oauth:alice") is None
     assert await limiter.check("oauth:alice") is None
     assert await limiter.check("oauth:alice") == pytest.approx(59.0)
+
+
+async def test_calls_go_on_when_the_store_cannot_count_them(caplog):
+    class Down(MemoryState):
+        async def hit(self, ns: str, key: str, window: float) -> int:
+            raise StateError("the Redis state store at redis://127.0.0.1:1 failed: ConnectionError")
+
+    limiter = limits.CallLimiter(Down(), 1)
+    for _ in range(3):
+        assert await limiter.check("oauth:alice") is None
+    assert "the call limit could not be counted" in caplog.text
 
 
 async def test_a_limit_of_zero_means_no_limit():

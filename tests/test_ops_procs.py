@@ -164,3 +164,41 @@ def test_asking_for_traces_without_the_extra_says_how_to_install_it(tmp_path):
     )
     assert done.returncode != 0 and done.stdout == b""
     assert b"lanying-mcp[otel]" in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_an_ops_address_in_use_stops_the_start_saying_which(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "lanying_mcp", "--sandbox", "--transport", "http", "--port", str(free_port())],
+            cwd=ROOT,
+            env=env(LANYING_METRICS=f"127.0.0.1:{busy}"),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=120,
+        )
+    assert done.returncode != 0 and done.stdout == b""
+    assert f"127.0.0.1:{busy}".encode() in done.stderr and b"LANYING_METRICS" in done.stderr
+    assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.anyio
+async def test_readiness_on_its_own_address_drops_when_redis_stops(serve, own_redis):
+    port, ops = free_port(), free_port()
+    proc = serve(
+        "--transport", "http", "--port", str(port),
+        LANYING_AUTH_TOKEN=BEARER, LANYING_HEALTH=f"127.0.0.1:{ops}", LANYING_STATE_URL=own_redis.url,
+    )  # fmt: skip
+    wait_port(port, proc)
+    wait_port(ops, proc)
+    async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{ops}", timeout=60) as plain:
+        up = await plain.get("/readyz")
+        assert up.status_code == 200 and up.json()["checks"]["state"] == {"ok": True}
+        own_redis.stop()
+        down = await plain.get("/readyz")
+        assert down.status_code == 503 and down.json()["checks"]["state"]["ok"] is False
+        assert (await plain.get("/healthz")).status_code == 200  # alive all the same

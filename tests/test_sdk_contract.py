@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from mcp.server import MCPServer
+from mcp.server.context import ServerRequestContext
 from mcp.server.elicitation import AcceptedElicitation
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.resolve import build_resolver_plans
@@ -98,6 +100,21 @@ def test_build_resolver_plans_accepts_a_gate_that_reads_the_arguments():
 def test_lowlevel_server_takes_extra_request_handlers():
     server = sdk.LanyingMCP(tools=[], hidden=set(), instructions="", version="0")
     assert hasattr(server._lowlevel_server, "add_request_handler")  # pyright: ignore[reportPrivateUsage]
+
+
+def test_tools_list_goes_through_the_overridable_handler_with_the_http_request():
+    """sdk.LanyingMCP narrows tools/list per OAuth principal by overriding `_handle_list_tools(ctx, params)`;
+    the SDK must call it through `self` and hand it the request context whose `request` is the HTTP request."""
+    source = inspect.getsource(MCPServer.__init__)
+    assert "on_list_tools=self._handle_list_tools" in source
+    assert list(inspect.signature(MCPServer._handle_list_tools).parameters) == ["self", "ctx", "params"]  # pyright: ignore[reportPrivateUsage]
+    assert "request" in ServerRequestContext.__dataclass_fields__
+
+
+def test_the_protected_resource_metadata_model_keeps_the_urls_as_given():
+    document = sdk.protected_resource_metadata("https://mcp.example.com/mcp", "https://idp.example", ["a"], "n")
+    assert document["resource"] == "https://mcp.example.com/mcp"
+    assert document["authorization_servers"] == ["https://idp.example"]  # no trailing slash added
 
 
 @pytest.mark.anyio

@@ -56,6 +56,19 @@ SPELLINGS = {
     "health": ("LANYING_HEALTH", "--health"),
     "metrics": ("LANYING_METRICS", "--metrics"),
     "otlp_endpoint": ("LANYING_OTLP_ENDPOINT", "--otlp-endpoint"),
+    "oauth_issuer": ("LANYING_OAUTH_ISSUER", "--oauth-issuer"),
+    "oauth_audience": ("LANYING_OAUTH_AUDIENCE", "--oauth-audience"),
+    "oauth_required_scopes": ("LANYING_OAUTH_REQUIRED_SCOPES", "--oauth-required-scopes"),
+    "oauth_read_scope": ("LANYING_OAUTH_READ_SCOPE", "--oauth-read-scope"),
+    "oauth_write_scope": ("LANYING_OAUTH_WRITE_SCOPE", "--oauth-write-scope"),
+    "oauth_admin_scope": ("LANYING_OAUTH_ADMIN_SCOPE", "--oauth-admin-scope"),
+    "oauth_jwks_url": ("LANYING_OAUTH_JWKS_URL", "--oauth-jwks-url"),
+    "oauth_jwks_cache_seconds": ("LANYING_OAUTH_JWKS_CACHE_SECONDS", "--oauth-jwks-cache-seconds"),
+    "oauth_algorithms": ("LANYING_OAUTH_ALGORITHMS", "--oauth-algorithms"),
+    "oauth_introspection_url": ("LANYING_OAUTH_INTROSPECTION_URL", "--oauth-introspection-url"),
+    "oauth_client_id": ("LANYING_OAUTH_CLIENT_ID", "--oauth-client-id"),
+    "oauth_client_secret": ("LANYING_OAUTH_CLIENT_SECRET", "--oauth-client-secret"),
+    "oauth_profiles": ("LANYING_OAUTH_PROFILES", "--oauth-profiles"),
 }
 
 
@@ -67,7 +80,9 @@ def test_every_setting_is_declared_with_its_known_spellings():
 def test_declaration_is_complete(setting):
     assert setting.opt.help and setting.opt.group
     assert setting.env is None or setting.env.startswith(ENV_PREFIX)
-    assert setting.secret == (setting.name in ("access_token", "auth_token", "state_url", "state_key"))
+    assert setting.secret == (
+        setting.name in ("access_token", "auth_token", "state_url", "state_key", "oauth_client_secret")
+    )
 
 
 @pytest.mark.parametrize(

@@ -11,18 +11,25 @@ bounded `put` of a 20 KiB text), reading it back, issuing and redeeming a confir
 `take`), counting a rate-limit hit, appending a journal entry with tags, and a journal page (`scan`
 of 20 by tag). Rounds alternate the two backends so drift hits both alike; each figure is the median
 over rounds of the mean time per operation, and the ratio is Redis ÷ SQLite (lower is better).
+
+The last row is a whole write call through the server (`set_user_nickname` over an in-process MCP
+session, on the in-process sandbox): its before-read, its journal entry opened and closed, and the
+result; the only difference between the two servers is the store (`LANYING_STATE_URL` against
+`LANYING_STATE_FILE`). It runs `--calls` calls per round (a tenth of `--ops` by default).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
 import platform
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -84,7 +91,60 @@ async def timed(state: State, op: Op, count: int, offset: int) -> float:
     return (time.perf_counter() - start) / count
 
 
-async def measure(url: str, folder: Path, ops: int, rounds: int) -> dict[str, dict[str, float]]:
+CALL = ("a write call through the server (set_user_nickname, journaled)", "call")
+
+
+@contextlib.asynccontextmanager
+async def write_clients(url: str, folder: Path) -> AsyncIterator[dict[str, Callable[[int], Awaitable[object]]]]:
+    """Per backend, a function making one journaled write call through a server on that store."""
+    import httpx2
+    from mcp import Client
+
+    from lanying_mcp.sandbox import SANDBOX_APP_ID, Store, build_app
+    from lanying_mcp.server import build_server
+    from lanying_mcp.settings import Settings
+
+    for noisy in ("httpx2", "httpx", "mcp", "client", "lanying_mcp"):  # a line per request would drown the table
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    store = Store()
+    user = store.add_user("bench-user", "pw-123456")
+    base = Settings(
+        endpoint="http://sandbox.bench", app_id=SANDBOX_APP_ID, access_token=store.admin_token, toolsets=("all",)
+    )
+    servers = {
+        "sqlite": build_server(
+            base.with_(state_file=str(folder / "calls.sqlite3")), transport=httpx2.ASGITransport(app=build_app(store))
+        ),
+        "redis": build_server(
+            base.with_(state_url=url), transport=httpx2.ASGITransport(app=build_app(store))
+        ),
+    }  # fmt: skip
+    async with contextlib.AsyncExitStack() as stack:
+        calls: dict[str, Callable[[int], Awaitable[object]]] = {}
+        for kind, server in servers.items():
+            client = await stack.enter_async_context(Client(server))
+
+            async def one(i: int, client: Client = client) -> object:
+                result = await client.call_tool("set_user_nickname", {"as_user_id": user.user_id, "nick_name": f"n{i}"})
+                if result.is_error:
+                    raise RuntimeError(f"the benchmark's write failed: {result.content}")
+                return result
+
+            calls[kind] = one
+        yield calls
+        for server in servers.values():
+            await server.state.close()
+            await server.lanying_client.aclose()
+
+
+async def timed_calls(call: Callable[[int], Awaitable[object]], count: int, offset: int) -> float:
+    start = time.perf_counter()
+    for i in range(offset, offset + count):
+        await call(i)
+    return (time.perf_counter() - start) / count
+
+
+async def measure(url: str, folder: Path, ops: int, rounds: int, calls: int) -> dict[str, dict[str, float]]:
     stores: dict[str, State] = {
         "sqlite": SQLiteState(folder / "state.sqlite3"),
         "redis": RedisState(url, prefix=f"bench-{time.time_ns()}"),
@@ -101,24 +161,31 @@ async def measure(url: str, folder: Path, ops: int, rounds: int) -> dict[str, di
                 times[name][kind].append(await timed(stores[kind], op, ops, 1000 + r * ops))
     for s in stores.values():
         await s.close()
+    times[CALL[1]] = {kind: [] for kind in stores}
+    async with write_clients(url, folder) as writes:
+        for kind in writes:  # warm: sessions, the schema, the first journal entries
+            await timed_calls(writes[kind], 20, 0)
+        for r in range(rounds):
+            for kind in list(writes) if r % 2 == 0 else list(reversed(writes)):
+                times[CALL[1]][kind].append(await timed_calls(writes[kind], calls, 100 + r * calls))
     return {name: {kind: statistics.median(v) for kind, v in per.items()} for name, per in times.items()}
 
 
 def table(medians: dict[str, dict[str, float]]) -> str:
     lines = ["| operation | SQLite file | Redis | ratio Redis ÷ SQLite |", "|---|--:|--:|--:|"]
-    for name, (what, _) in OPS.items():
+    for name, what in [*((n, w) for n, (w, _) in OPS.items()), (CALL[1], CALL[0])]:
         lite, red = medians[name]["sqlite"], medians[name]["redis"]
         lines.append(f"| {what} | {lite * 1e6:,.0f} µs | {red * 1e6:,.0f} µs | **{red / lite:.2f}×** |")
     return "\n".join(lines)
 
 
-def block(command: str, ops: int, rounds: int, version: str, text: str) -> str:
+def block(command: str, ops: int, rounds: int, calls: int, version: str, text: str) -> str:
     machine = f"{platform.system()} {platform.machine()}, Python {platform.python_version()}"
     return (
         f"{START}\n- **command:** `{command}`\n- **date:** {time.strftime('%Y-%m-%d %H:%M %Z')}\n"
         f"- **machine:** {machine}; {version}, redis-py {metadata.version('redis')}, loopback\n"
-        f"- **plan:** {rounds} rounds × {ops} sequential operations per backend and operation, alternating; "
-        "median of the per-round means\n\n"
+        f"- **plan:** {rounds} rounds × {ops} sequential operations per backend and operation ({calls} for the "
+        "write call), alternating; median of the per-round means\n\n"
         f"{text}\n{END}"
     )
 
@@ -137,10 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="a smoke run; writes nothing unless --out is given")
     p.add_argument("--ops", type=int, help="operations per backend, operation and round (default 1000; quick 50)")
     p.add_argument("--rounds", type=int, help="rounds (default 7; quick 1)")
+    p.add_argument("--calls", type=int, help="write calls per backend and round (default a tenth of --ops)")
     p.add_argument("--out", type=Path, help=f"where to write the state block (default {REPORT.name}, full runs)")
     ns = p.parse_args(argv)
     ops = ns.ops or (50 if ns.quick else 1000)
     rounds = ns.rounds or (1 if ns.quick else 7)
+    calls = ns.calls or max(5, ops // 10)
     binary = redis_binary()
     if binary is None:
         print("bench_state: redis-server is not installed (apt-get install redis-server)", file=sys.stderr)
@@ -151,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="lanying-bench-state-") as tmp:
         server = RedisServer(Path(tmp) / "redis", binary).start()
         try:
-            medians = asyncio.run(measure(server.url, Path(tmp), ops, rounds))
+            medians = asyncio.run(measure(server.url, Path(tmp), ops, rounds, calls))
         finally:
             server.stop()
     text = table(medians)
@@ -160,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     if out is not None:
         given = sys.argv[1:] if argv is None else argv
         command = " ".join(["python tools/bench_state.py", *given])
-        write(out, block(command.strip(), ops, rounds, f"Redis {version.removeprefix('v=')}", text))
+        write(out, block(command.strip(), ops, rounds, calls, f"Redis {version.removeprefix('v=')}", text))
     return 0
 
 

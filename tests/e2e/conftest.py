@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.e2e.oidc_server import authorization_server  # noqa: F401 - a real OAuth authorization server
 from tests.procs import free_port, server_env, start_sandbox, stop, wait_port
 
 __all__ = ["Api", "free_port", "stop", "wait_port"]  # other test packages import these from here
