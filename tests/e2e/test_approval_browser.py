@@ -19,13 +19,14 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-from mcp import Client
+from mcp import Client, StdioServerParameters
 
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.sandbox.groups import groups
 from lanying_mcp.server import build_server
 from tests.browser import chromium, need_chromium, screenshot
 from tests.helpers import call, sandbox_settings
+from tests.procs import server_env
 
 pytest.importorskip(
     "lanying_mcp.approval_page", reason="the approval page (lanying_mcp/approval_page.py) is not in this tree yet"
@@ -212,3 +213,64 @@ async def test_the_page_works_without_javascript() -> None:
             assert not result.is_error, result.content
             assert len(s.api.destroys()) == 1
             await context.close()
+
+
+@asynccontextmanager
+async def served(app: Any) -> AsyncIterator[str]:
+    """`app` on 127.0.0.1 at a free port, in this event loop, until the block ends; its base URL."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(server.serve)
+        while not server.started:
+            await anyio.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+
+
+async def test_the_real_stdio_server_opens_its_page_with_the_default_opener(tmp_path) -> None:
+    """The `lanying-mcp` process on stdio, as a desktop host starts it: its page opened by `webbrowser.open`
+    (the system's opener, here a BROWSER program that notes the address), approved in chromium."""
+    need_chromium()
+    import sys
+
+    noted = tmp_path / "opened.txt"
+    opener = tmp_path / "open-in-browser"
+    opener.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> "{noted}"\n')
+    opener.chmod(0o755)
+    store = Store()
+    owner = store.add_user("grace", "pw-grace-1").user_id
+    api = Counting(build_app(store))
+    with anyio.fail_after(HANG_GUARD):
+        async with served(api) as url, chromium() as browser:
+            env = server_env(url, store.admin_token, BROWSER=str(opener))
+            params = StdioServerParameters(command=sys.executable, args=["-m", "lanying_mcp"], env=env)
+            async with Client(params, elicitation_callback=None) as client:
+                made = await call(client, "create_group", {"as_user_id": owner, "name": GROUP_NAME})
+                group_id = made["data"]["group_id"]
+                result = await client.call_tool("destroy_group", {"group_id": group_id})
+                assert result.structured_content is not None, result
+                error = result.structured_content["error"]
+                assert error["code"] == "approval_pending", error
+                with anyio.fail_after(30):
+                    while not noted.exists():
+                        await anyio.sleep(0.05)
+                address = noted.read_text().strip()
+                assert address.startswith("http://127.0.0.1:") and error["details"]["approval_id"] in address
+                assert address.split("s=", 1)[1] not in str(result.content)
+                assert api.destroys() == []
+
+                page = await browser.new_page()
+                await page.goto(address)
+                assert GROUP_NAME in await page.inner_text("body")
+                status, text = await press(page, "Approve")
+                assert status == 200 and "Approved" in text, (status, text)
+                done = await client.call_tool("await_approval", {"approval_id": error["details"]["approval_id"]})
+                assert not done.is_error, done.content
+                assert len(api.destroys()) == 1 and group_id not in groups(store).groups
