@@ -84,7 +84,11 @@ def _headers(nonce: str) -> dict[str, str]:
         ),
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",  # the address holds the secret
+        # The address holds the secret: no other site may see it. `same-origin` rather than `no-referrer`,
+        # since under `no-referrer` a browser sends the form's POST with `Origin: null`, which the
+        # same-origin check must refuse; the page loads nothing and links nowhere, so its Referer only
+        # ever goes back to this server.
+        "Referrer-Policy": "same-origin",
         "Cache-Control": "no-store",
     }
 
