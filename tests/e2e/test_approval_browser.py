@@ -274,3 +274,67 @@ async def test_the_real_stdio_server_opens_its_page_with_the_default_opener(tmp_
                 done = await client.call_tool("await_approval", {"approval_id": error["details"]["approval_id"]})
                 assert not done.is_error, done.content
                 assert len(api.destroys()) == 1 and group_id not in groups(store).groups
+
+
+async def test_over_http_the_page_is_a_route_of_the_server_and_needs_no_bearer_token(tmp_path) -> None:
+    """The `lanying-mcp` process over streamable HTTP with a bearer token: its page is a route of its own app,
+    which the browser opens with the one-time secret alone (the host's bearer token is neither needed nor
+    sent), and the yes runs the destroy once."""
+    need_chromium()
+    import subprocess
+    import sys
+
+    from mcp.client.streamable_http import streamable_http_client
+
+    from tests.procs import free_port, stop, wait_port
+
+    noted = tmp_path / "opened.txt"
+    opener = tmp_path / "open-in-browser"
+    opener.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> "{noted}"\n')
+    opener.chmod(0o755)
+    store = Store()
+    owner = store.add_user("grace", "pw-grace-1").user_id
+    api = Counting(build_app(store))
+    bearer = "bearer-browser-e2e-41c7"
+    with anyio.fail_after(HANG_GUARD):
+        async with served(api) as url, chromium() as browser:
+            port = free_port()
+            env = server_env(url, store.admin_token, BROWSER=str(opener))
+            args = [sys.executable, "-m", "lanying_mcp", "--transport", "http", "--port", str(port)]
+            with open(tmp_path / "server.log", "w") as log:
+                proc = subprocess.Popen([*args, "--auth-token", bearer], env=env, stdout=log, stderr=log)
+            http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {bearer}"}, timeout=60)
+            try:
+                await anyio.to_thread.run_sync(wait_port, port, proc)
+                endpoint = f"http://127.0.0.1:{port}/mcp"
+                async with Client(streamable_http_client(endpoint, http_client=http), elicitation_callback=None) as c:
+                    made = await call(c, "create_group", {"as_user_id": owner, "name": GROUP_NAME})
+                    group_id = made["data"]["group_id"]
+                    result = await c.call_tool("destroy_group", {"group_id": group_id})
+                    assert result.structured_content is not None, result
+                    error = result.structured_content["error"]
+                    assert error["code"] == "approval_pending", error
+                    with anyio.fail_after(30):
+                        while not noted.exists():
+                            await anyio.sleep(0.05)
+                    address = noted.read_text().strip()
+                    assert (
+                        address.startswith(f"http://127.0.0.1:{port}/") and error["details"]["approval_id"] in address
+                    )
+                    assert api.destroys() == []
+
+                    page = await browser.new_page()  # no Authorization header: the secret is the proof
+                    response = await page.goto(address)
+                    assert response is not None and response.status == 200
+                    assert GROUP_NAME in await page.inner_text("body")
+                    await screenshot(page, "approval-page-destroy-group-http")
+                    status, text = await press(page, "Approve")
+                    assert status == 200 and "Approved" in text, (status, text)
+                    done = await c.call_tool("await_approval", {"approval_id": error["details"]["approval_id"]})
+                    assert not done.is_error, done.content
+                    assert len(api.destroys()) == 1 and group_id not in groups(store).groups
+            finally:
+                await http.aclose()
+                stop(proc)
+            logged = (tmp_path / "server.log").read_text()
+            assert bearer not in logged and address.split("s=", 1)[1] not in logged  # no secret in the logs
