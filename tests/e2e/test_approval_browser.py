@@ -338,3 +338,13 @@ async def test_over_http_the_page_is_a_route_of_the_server_and_needs_no_bearer_t
                 stop(proc)
             logged = (tmp_path / "server.log").read_text()
             assert bearer not in logged and address.split("s=", 1)[1] not in logged  # no secret in the logs
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("", pytest.skip.Exception), ("true", pytest.fail.Exception)])
+def test_without_chromium_these_tests_skip_here_and_fail_in_ci(monkeypatch, ci, outcome) -> None:
+    import tests.browser
+
+    monkeypatch.setattr(tests.browser, "chromium_binary", lambda: None)
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="apt-get install chromium"):
+        tests.browser.need_chromium()
