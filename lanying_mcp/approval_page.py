@@ -20,6 +20,7 @@ import contextlib
 import html
 import json
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -225,6 +226,19 @@ def routes(approvals: Callable[[], Approvals | None], lang: str, clock: Callable
         Route(PATH + "{approval_id}", show, methods=["GET"]),
         Route(PATH + "{approval_id}", answer, methods=["POST"]),
     ]
+
+
+class MaskSecret(logging.Filter):
+    """Masks the page's one-time secret (`?s=...`) in log lines: over HTTP the server's access log writes
+    each request's address, and a log an agent can read must not hold a yes."""
+
+    _SECRET = re.compile(r"([?&]s=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "s=" in message:
+            record.msg, record.args = self._SECRET.sub(r"\1[masked]", message), ()
+        return True
 
 
 class Listener:

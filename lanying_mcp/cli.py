@@ -232,7 +232,9 @@ def serve_http(app: Any, host: str, port: int, level: str = "INFO") -> None:
     log_config = {
         "version": 1,
         "disable_existing_loggers": False,
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}},
+        # the approval page's address holds a one-time secret: masked in every line (the access log's too)
+        "filters": {"secret": {"()": "lanying_mcp.approval_page.MaskSecret"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "filters": ["secret"]}},
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
             "uvicorn.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
