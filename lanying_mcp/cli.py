@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,7 @@ def build_http_app(
     """The ASGI app for the sse or http transport: Host/Origin checks, and the bearer or OAuth guard when configured."""
     security = _transport_security(settings, host, port)
     listeners = _ops_endpoints(server, settings)  # /healthz, /readyz, /metrics: beside /mcp or on their own
+    _add_approval_page(server, host, port)
     if transport == "sse":
         app = server.sse_app(host=host, transport_security=security)
     else:
@@ -202,13 +204,15 @@ def build_http_app(
         )
         if not stateless:
             app = _session_guard(app, settings)
+    from .approval_page import PATH as APPROVAL_PATH
+
     if settings.oauth_issuer:
         from .oauth import OAuthGuard
 
-        app = OAuthGuard(app, settings)
+        app = OAuthGuard(app, settings, open_prefixes=(APPROVAL_PATH,))
     else:
         token = settings.auth_token.get_secret_value()
-        app = BearerAuth(app, token) if token else app
+        app = BearerAuth(app, token, open_prefixes=(APPROVAL_PATH,)) if token else app
     if listeners:
         from .health import OpsListeners
 
@@ -232,6 +236,20 @@ def _ops_endpoints(server: Any, settings: Settings) -> list[tuple[str, int, Any]
         elif (address := split_address(value)) is not None:
             apart.setdefault(address, {}).update(routes(server))
     return [(host, port, ops_app(routes)) for (host, port), routes in apart.items()]
+
+
+def _add_approval_page(server: Any, host: str, port: int) -> None:
+    """The approval page on the server's own app: its proof is the one-time secret, not the bearer token."""
+    from .approval_page import routes
+
+    gate = getattr(server, "gate", None)
+    if gate is None or getattr(server, "_approval_routes", False):
+        return
+    server._approval_routes = True
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else (f"[{host}]" if ":" in host else host)
+    server.approval_base = f"http://{shown}:{port}"
+    for route in routes(lambda: gate.approvals, server.lanying_settings.lang, time.time):
+        server.custom_route(route.path, methods=sorted(route.methods or ()), include_in_schema=False)(route.endpoint)
 
 
 def _session_guard(app: Any, settings: Settings) -> Any:
@@ -269,7 +287,9 @@ def serve_http(app: Any, host: str, port: int, level: str = "INFO") -> None:
     log_config = {
         "version": 1,
         "disable_existing_loggers": False,
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}},
+        # the approval page's address holds a one-time secret: masked in every line (the access log's too)
+        "filters": {"secret": {"()": "lanying_mcp.approval_page.MaskSecret"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "filters": ["secret"]}},
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
             "uvicorn.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},

@@ -311,8 +311,13 @@ def required_scopes(settings: Settings) -> tuple[str, ...]:
 class OAuthGuard:
     """ASGI guard: metadata at its well-known path; everything else needs a valid token with the required scopes."""
 
-    def __init__(self, app: Any, settings: Settings, verifier: Verifier | None = None) -> None:
+    def __init__(
+        self, app: Any, settings: Settings, verifier: Verifier | None = None, open_prefixes: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
+        # Paths that pass without a token (the approval page): a browser holds none, and the page checks its
+        # own proof, a one-time secret that no token replaces.
+        self.open_prefixes = open_prefixes
         self.settings = settings
         self.verifier = verifier or Verifier(settings)
         self.required = required_scopes(settings)
@@ -328,6 +333,9 @@ class OAuthGuard:
         path = str(scope.get("path", ""))
         if path in self.paths:
             await self._metadata(scope, send)
+            return
+        if self.open_prefixes and path.startswith(self.open_prefixes):
+            await self.app(scope, receive, send)
             return
         token = _bearer(scope)
         if token is None:

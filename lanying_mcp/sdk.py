@@ -66,6 +66,7 @@ __all__ = [
     "Caller",
     "Decision",
     "LEGACY_VERSIONS",
+    "Pending",
     "Question",
     "LanyingMCP",
     "ToolSpec",
@@ -82,6 +83,18 @@ class Decision(str, enum.Enum):
     REFUSE = "refuse"  # a yes is needed and this client cannot be asked
     ABSENT = "absent"  # the question's look-up says the target does not exist: refused, never a yes
     UNRECORDED = "unrecorded"  # a yes is needed, but the question could not be recorded to check its answer
+    UNCONFIGURED = "unconfigured"  # a yes is needed, and the operator's chosen channel is not set up
+    PENDING = "pending"  # a yes is asked on another channel (the approval page): the call answers approval_pending
+    AWAIT = "await"  # the call carries an approval ID: wait for the human's answer there, then run or refuse
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A yes asked outside the protocol (approval.py): `approval_id` names it; `wait` when the call should
+    wait for the answer (a retry carrying the ID) rather than report it pending."""
+
+    approval_id: str
+    wait: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,9 @@ class Answer(str, enum.Enum):
     NOT_ASKED = "not_asked"
     ABSENT = "absent"
     UNRECORDED = "unrecorded"
+    UNCONFIGURED = "unconfigured"
+    PENDING = "pending"
+    AWAIT = "await"
 
 
 # The one yes/no the human is asked (elicitation schemas must be flat). `confirm` is typed `Any` with a
@@ -163,6 +179,9 @@ def _answer(value: Any) -> Answer:
             Decision.REFUSE: Answer.CANNOT_ASK,
             Decision.ABSENT: Answer.ABSENT,
             Decision.UNRECORDED: Answer.UNRECORDED,
+            Decision.UNCONFIGURED: Answer.UNCONFIGURED,
+            Decision.PENDING: Answer.PENDING,
+            Decision.AWAIT: Answer.AWAIT,
         }[value.decision]
     if isinstance(value, AcceptedElicitation):
         data = value.data  # pyright: ignore[reportUnknownMemberType]
@@ -212,7 +231,7 @@ class Caller:
             log.debug("progress notification failed", exc_info=True)
 
 
-Ask = Callable[[Caller, dict[str, Any]], Awaitable["str | Question | Decision"]]
+Ask = Callable[[Caller, dict[str, Any]], Awaitable["str | Question | Pending | Decision"]]
 Run = Callable[[Caller, dict[str, Any], Answer], Awaitable[Outcome]]
 
 
@@ -329,6 +348,9 @@ def make_tool(
             decided = await ask(Caller(ctx), arguments)
             if isinstance(decided, Decision):
                 return _Verdict(decision=decided)
+            if isinstance(decided, Pending):  # the tool body reads the approval's ID as the asked "nonce"
+                _ASKED.set(decided.approval_id)
+                return _Verdict(decision=Decision.AWAIT if decided.wait else Decision.PENDING)
             if isinstance(decided, Question):
                 _ASKED.set(decided.ref)
                 decided = decided.text

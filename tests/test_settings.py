@@ -69,6 +69,10 @@ SPELLINGS = {
     "oauth_client_id": ("LANYING_OAUTH_CLIENT_ID", "--oauth-client-id"),
     "oauth_client_secret": ("LANYING_OAUTH_CLIENT_SECRET", "--oauth-client-secret"),
     "oauth_profiles": ("LANYING_OAUTH_PROFILES", "--oauth-profiles"),
+    "approval": ("LANYING_APPROVAL", "--approval"),
+    "approval_seconds": ("LANYING_APPROVAL_SECONDS", "--approval-seconds"),
+    "approval_wait_seconds": ("LANYING_APPROVAL_WAIT_SECONDS", "--approval-wait-seconds"),
+    "approval_secret_stderr": ("LANYING_APPROVAL_SECRET_STDERR", "--approval-secret-stderr"),
 }
 
 
