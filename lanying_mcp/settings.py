@@ -223,6 +223,12 @@ class Settings(BaseSettings):
                                         placeholder="redis://redis-host:6379/0")] = SecretStr("")
     state_key: Annotated[SecretStr, Opt("request-state key shared by all replicas, at least 32 bytes", APPS,
                                         shown="per process", stdio=False)] = SecretStr("")
+    # askpass: a local program that asks the human (askpass.py)
+    askpass: Annotated[str, Opt("program asked to confirm a risky call when the client cannot ask (SSH_ASKPASS "
+                                "style: the question as its argument, exit 0 = yes)", SAFETY, path=True,
+                                placeholder="/usr/local/bin/lanying-askpass")] = ""
+    askpass_seconds: Annotated[float, Opt("seconds the askpass program has to answer; then it is stopped and "
+                                          "the answer is no (1-3600)", SAFETY)] = 120.0
     # fmt: on
 
     def __init__(self, **values: Any) -> None:
@@ -288,6 +294,7 @@ class Settings(BaseSettings):
                 )
         self._check_limits()
         self._check_secrets()
+        self._check_askpass()
         if self.sandbox or self.profiles_file:
             return self
         needed = ("API_ENDPOINT",) if self.request_credentials else ("API_ENDPOINT", "APP_ID", "ACCESS_TOKEN")
@@ -326,6 +333,7 @@ class Settings(BaseSettings):
             "max_lookups": (10_000, "requests"),
             "max_sessions": (100_000, "sessions"),
             "max_client_sessions": (100_000, "sessions"),
+            "askpass_seconds": (3600, "seconds"),
         }
         for name, (most, unit) in bounds.items():
             value = getattr(self, name)
@@ -340,6 +348,14 @@ class Settings(BaseSettings):
         key = self.state_key.get_secret_value()
         if key and len(key.encode()) < 32:
             raise SettingsError(f"{ENV_PREFIX}STATE_KEY must be at least 32 bytes (use the same key on every replica)")
+
+    def _check_askpass(self) -> None:
+        """The askpass program is named by its full path: a helper found through PATH could be swapped."""
+        if self.askpass and not os.path.isabs(os.path.expanduser(self.askpass)):
+            raise SettingsError(
+                f"{DECLARED['askpass'].label} must be the full path of a program, e.g. /usr/local/bin/lanying-askpass, "
+                f"got {self.askpass!r}"
+            )
 
 
 def state_url_problem(url: str) -> str | None:

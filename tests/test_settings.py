@@ -52,6 +52,8 @@ SPELLINGS = {
     "state_file": ("LANYING_STATE_FILE", "--state-file"),
     "state_url": ("LANYING_STATE_URL", "--state-url"),
     "state_key": ("LANYING_STATE_KEY", "--state-key"),
+    "askpass": ("LANYING_ASKPASS", "--askpass"),
+    "askpass_seconds": ("LANYING_ASKPASS_SECONDS", "--askpass-seconds"),
 }
 
 
