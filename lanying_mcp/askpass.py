@@ -8,7 +8,7 @@ those that draw a yes/no dialog when asked.
 
 A GUI helper cannot always take a long question through its command line (Windows caps it at 32,767
 characters, and quoting through `cmd` mangles it), so the full question is given three ways:
-- `argv[1]`: the question, shortened beyond `ARGV_CHARS`;
+- `argv[1]`: the question, shortened beyond `ARGV_CHARS` (none for a Windows `.bat`/`.cmd`: see `argv`);
 - standard input: the full question (UTF-8), then end of file;
 - `LANYING_ASKPASS_QUESTION` and `LANYING_ASKPASS_TITLE` in the helper's environment.
 
@@ -57,6 +57,17 @@ def _cut(text: str, most: int) -> str:
     return text if len(text) <= most else text[: most - 1] + "…"
 
 
+def argv(path: str, text: str, *, windows: bool) -> list[str]:
+    """The helper's command line: the question as argv[1], except for a Windows batch file.
+
+    Windows runs a `.bat` or `.cmd` through `cmd.exe`, which reads quotes, `&` and `%` in its arguments
+    as its own syntax: a group name could then run a command. Such a helper reads the question from
+    its environment or standard input instead."""
+    if windows and os.path.splitext(path)[1].lower() in (".bat", ".cmd"):
+        return [path]
+    return [path, _cut(text, ARGV_CHARS)]
+
+
 def problem(program: str) -> str | None:
     """Why `program` cannot be started as a helper (missing, a folder, not executable), or None."""
     if not program:
@@ -83,7 +94,7 @@ async def ask(program: str, text: str, *, title: str, timeout: float) -> bool:
     windows = sys.platform == "win32"
     try:
         process = await anyio.open_process(
-            [path, _cut(text, ARGV_CHARS)],
+            argv(path, text, windows=windows),
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

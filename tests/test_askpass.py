@@ -203,3 +203,11 @@ def test_the_setting_takes_a_full_path_and_a_bounded_wait():
         Settings.from_env({**base, "LANYING_ASKPASS": "ssh-askpass"}).validate()
     with pytest.raises(SettingsError, match="LANYING_ASKPASS_SECONDS"):
         Settings.from_env({**base, "LANYING_ASKPASS_SECONDS": "0"}).validate()
+
+
+def test_a_windows_batch_helper_gets_no_argument_that_cmd_could_run():
+    question = 'Destroy "x" & calc.exe %PATH%?'
+    assert askpass.argv(r"C:\Tools\ask.CMD", question, windows=True) == [r"C:\Tools\ask.CMD"]
+    assert askpass.argv(r"C:\Tools\ask.bat", question, windows=True) == [r"C:\Tools\ask.bat"]
+    assert askpass.argv(r"C:\Tools\ask.exe", question, windows=True) == [r"C:\Tools\ask.exe", question]
+    assert askpass.argv("/usr/local/bin/ask.cmd", question, windows=False) == ["/usr/local/bin/ask.cmd", question]
