@@ -211,3 +211,38 @@ def test_a_windows_batch_helper_gets_no_argument_that_cmd_could_run():
     assert askpass.argv(r"C:\Tools\ask.bat", question, windows=True) == [r"C:\Tools\ask.bat"]
     assert askpass.argv(r"C:\Tools\ask.exe", question, windows=True) == [r"C:\Tools\ask.exe", question]
     assert askpass.argv("/usr/local/bin/ask.cmd", question, windows=False) == ["/usr/local/bin/ask.cmd", question]
+
+
+def readme_helpers() -> list[str]:
+    """The shell helpers the README's askpass section shows, as written."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### askpass", 1)[1].split("\n### ", 1)[0]
+    return [block.split("\n```", 1)[0] for block in section.split("```sh\n")[1:]]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("dialog", ["zenity", "kdialog"])
+@pytest.mark.parametrize("status", [0, 1])
+async def test_the_readme_linux_helpers_pass_the_question_untouched_and_return_the_dialogs_answer(
+    dialog, status, tmp_path, monkeypatch
+):
+    script = next(s for s in readme_helpers() if f"exec {dialog} " in s)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / dialog
+    fake.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"json.dump(sys.argv[1:], open({str(tmp_path / 'args.json')!r}, 'w'))\nsys.exit({status})\n"
+    )
+    fake.chmod(0o755)
+    program = tmp_path / "lanying-askpass"
+    program.write_text(script + "\n")
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    question = 'Destroy the group "Ops $(rm -rf ~) `x`" <b>now</b>?\nIt cannot be undone. (Confirmation 1a2b.)'
+    with anyio.fail_after(60):
+        said = await askpass.ask(str(program), question, title="Lanying: confirm", timeout=30)
+    assert said is (status == 0)
+    args = json.loads((tmp_path / "args.json").read_text())
+    assert question in args or f"--text={question}" in args, args
+    assert "Lanying: confirm" in args or "--title=Lanying: confirm" in args, args
