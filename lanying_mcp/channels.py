@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from .approval import Channel as Via
+from .approval import channel_for
 from .settings import Settings
 
 Channel = Literal["elicitation", "page", "askpass", "none"]
@@ -122,29 +124,32 @@ def host(key: str) -> Host | None:
 
 
 def approval(settings: Settings) -> str:
-    """The operator's LANYING_APPROVAL; `auto` where the setting is not declared in this build."""
-    value = str(getattr(settings, "approval", "auto") or "auto")
+    """The operator's LANYING_APPROVAL (`auto` for a value the settings would refuse)."""
+    value = str(settings.approval or "auto")
     return value if value in APPROVALS else "auto"
 
 
 def channel(declares: bool, settings: Settings) -> tuple[Channel, str]:
-    """The channel a client that does (or does not) declare form elicitation gets, and why, in one line."""
+    """The channel a client that does (or does not) declare form elicitation gets, and why, in one line.
+
+    The choice is the gate's own (`approval.channel_for`); this adds what the gate checks per call."""
     if not settings.confirm:
         return "none", "consent is off (--no-confirm): risky calls run without asking anyone"
     chosen = approval(settings)
-    if chosen == "off":
+    via = channel_for(chosen, declares)
+    if via is Via.OFF:
+        if chosen == "elicitation":
+            return "none", "LANYING_APPROVAL=elicitation and the client cannot ask: confirmation_required"
         return "none", "LANYING_APPROVAL=off: risky calls answer confirmation_required"
-    if chosen == "askpass":
+    if via is Via.ASKPASS:
         if not settings.askpass:
             return "none", "LANYING_APPROVAL=askpass but LANYING_ASKPASS names no program: confirmation_required"
         return "askpass", f"LANYING_APPROVAL=askpass: {settings.askpass} asks on the machine running this server"
-    if chosen == "page":
-        return "page", "LANYING_APPROVAL=page: the approval page"
-    if declares:
-        return "elicitation", f"LANYING_APPROVAL={chosen}: the client declares form elicitation"
-    if chosen == "elicitation":
-        return "none", "LANYING_APPROVAL=elicitation and the client cannot ask: confirmation_required"
-    return "page", "LANYING_APPROVAL=auto and the client declares no elicitation: the approval page"
+    if via is Via.PAGE:
+        if chosen == "page":
+            return "page", "LANYING_APPROVAL=page: the approval page"
+        return "page", f"LANYING_APPROVAL={chosen} and the client declares no elicitation: the approval page"
+    return "elicitation", f"LANYING_APPROVAL={chosen}: the client declares form elicitation"
 
 
 def for_host(h: Host, settings: Settings) -> tuple[Channel, str]:

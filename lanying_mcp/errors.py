@@ -378,8 +378,20 @@ _ENGLISH_ENTRIES: dict[int | str, Entry] = {
     "confirmation_required": Entry(
         "This call needs a human's confirmation that this client cannot ask for",
         "此调用需要人工确认,但该客户端无法发起确认",
-        "Use an MCP client that supports elicitation, or the operator may start the "
-        "server with --no-confirm (LANYING_CONFIRM=false) to allow it without asking.",
+        "Use an MCP client that supports elicitation, or the operator may let the approval page ask "
+        "(LANYING_APPROVAL=auto or page), or start the server with --no-confirm (LANYING_CONFIRM=false) "
+        "to allow it without asking.",
+    ),
+    "approval_pending": Entry(
+        "The call waits for a human's approval on the approval page",
+        "此调用在等待人工在审批页面上批准",
+        "Nothing was sent yet. Call await_approval with the approval_id to wait for the answer; do not call the "
+        "tool again without it (that would ask the human a second time).",
+    ),
+    "approval_expired": Entry(
+        "The approval expired or was already used",
+        "审批已过期或已被使用",
+        "Nothing was done. Call the tool again to ask the human afresh, if they still want it.",
     ),
     "declined": Entry(
         "The human declined the confirmation",
@@ -527,7 +539,9 @@ _HINTS_ZH: dict[int | str, str] = {
     "deadline": "API响应太慢。读操作请稍后重试或少取一些(更小的页、更少的ID);写操作请先用读操作确认是否已生效再决定是否重试。运营者可调大LANYING_CALL_DEADLINE。",
     "missing_credentials": "请在请求中携带X-Lanying-App-Id和X-Lanying-Access-Token请求头。",
     "not_allowed": "运营者禁用了此调用(只读模式、工具选择或策略);请联系运营者,或改用其他工具。",
-    "confirmation_required": "请使用支持elicitation的MCP客户端,或由运营者以--no-confirm(LANYING_CONFIRM=false)启动服务器以免确认。",
+    "confirmation_required": "请使用支持elicitation的MCP客户端,或由运营者改用审批页面确认(LANYING_APPROVAL=auto或page),或以--no-confirm(LANYING_CONFIRM=false)启动服务器以免确认。",
+    "approval_pending": "尚未发送任何请求。请用approval_id调用await_approval等待答复;不要不带它再次调用该工具(那会再次询问管理员)。",
+    "approval_expired": "未执行任何操作。如管理员仍需要,请重新调用该工具以再次请求批准。",
     "declined": "未执行任何操作。除非用户要求,否则不要重试。",
     "internal_error": "lanying-mcp内部发生意外故障,服务器已记录日志。请重试一次;如仍出现请报告。",
 }

@@ -13,6 +13,11 @@ A yes is good once, for one caller and one exact call:
   resolver, asked again for it, issues a new nonce, so the echoed answer no longer fits its question
   and the human is asked again. A nonce issued to another caller or for other arguments is refused;
 - a question stays answerable `QUESTION_SECONDS`; the yes then covers its call for `GRANT_SECONDS`.
+
+How the human is asked is chosen per call (`channel`, see approval.py): elicitation, the approval
+page, or askpass; each channel gets the same question and the same fingerprint, and its yes becomes
+the same single-use Grant. On the page, the yes is redeemed from the pending approval (caller and
+fingerprint checked, taken once) when `await_approval`, or the call again with `approval_id`, runs it.
 """
 
 from __future__ import annotations
@@ -22,16 +27,17 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from . import consent, errors, plan, usernames
+from . import askpass, consent, errors, plan, preview, usernames
+from .approval import Approvals, Channel, channel_for
 from .dispatch import CallContext, Outcome, failure, record, validate
 from .identity import caller_identity
 from .policy import Policy
 from .question import describe
 from .routing import Router
-from .sdk import Answer, Caller, Decision, Question
+from .sdk import Answer, Answered, Caller, Decision, Pending, Question
 from .settings import Settings
 from .spec import Operation, Params, Risk
 from .state import MemoryState, State, StateError
@@ -42,6 +48,7 @@ NONCES = "grant"  # nonce -> {caller, call}: one asked question, redeemed once b
 PENDING = "grant-pending"  # digest(caller, call) -> nonce: the open question for that caller and call
 
 _REF = {"en": " (Confirmation {ref}.)", "zh": "(确认编号 {ref})"}
+APPROVAL_ARG = "approval_id"  # a confirmed call sent again with this argument waits for its page approval
 
 
 class Gate:
@@ -61,11 +68,94 @@ class Gate:
         self.question_seconds = consent.QUESTION_SECONDS
         self.grant_seconds = consent.GRANT_SECONDS
         self.clock: Callable[[], float] = time.time
+        self.approvals = Approvals(self.state, settings.approval_seconds)
+        # Shows a new approval to the human (the server opens the page): (approval ID, one-time secret).
+        self.announce: Callable[[str, str], Awaitable[None]] | None = None
 
-    async def ask(self, op: Operation, caller: Caller, arguments: dict[str, Any]) -> Question | Decision:
+    def channel(self, caller: Caller) -> Channel:
+        """The channel this call's question goes to (OFF: none can ask it)."""
+        return channel_for(self.settings.approval, caller.can_elicit())
+
+    def _unreachable(self, via: Channel) -> Decision | None:
+        """The refusal when no human can be asked on `via`; None when the question can go there."""
+        if via is Channel.OFF:
+            return Decision.REFUSE
+        if via is Channel.ASKPASS:
+            return self._by_askpass()
+        return None
+
+    def _by_askpass(self) -> Decision | None:
+        """askpass: a local program asks the human (askpass.py). Without one configured, refused."""
+        return None if self.settings.askpass else Decision.UNCONFIGURED
+
+    async def _ask_askpass(self, caller: Caller, name: str, call: str, text: str) -> Answered | Decision:
+        """The elicitation's question (its text and confirmation code, issued for this caller and call), shown
+        by the operator's askpass program. Its yes is redeemed in `settle` exactly like a form's: once, for
+        this caller and this exact call; a no, a crash, a hang or a missing program closes the question."""
+        asked = await self._by_elicitation(caller, call, text)
+        if not isinstance(asked, Question):
+            return asked
+        yes = await askpass.ask(
+            self.settings.askpass, asked.text, title=f"lanying-mcp: {name}", timeout=self.settings.askpass_seconds
+        )
+        return Answered(asked.ref, yes)
+
+    async def _dispatch(
+        self, via: Channel, caller: Caller, op: Operation, arguments: dict[str, Any], call: str, text: str, look: Any
+    ) -> Question | Pending | Answered | Decision:
+        """Send the question to its channel: one method per channel, each sealing the same `call`."""
+        if via is Channel.PAGE:
+            return await self._by_page(caller, op, arguments, call, text, look)
+        if via is Channel.ASKPASS:
+            return await self._ask_askpass(caller, op.name, call, text)
+        return await self._by_elicitation(caller, call, text)
+
+    async def _by_elicitation(self, caller: Caller, call: str, text: str) -> Question | Decision:
+        try:
+            ref = await self._issue(caller_identity(caller.headers()), call)
+        except StateError as exc:
+            log.warning("a confirmation could not be recorded: %s", exc)
+            return Decision.UNRECORDED
+        return Question(text + _REF["zh" if self.settings.lang == "zh" else "en"].format(ref=ref), ref)
+
+    async def _by_page(
+        self, caller: Caller, op: Operation, arguments: dict[str, Any], call: str, text: str, look: Any
+    ) -> Pending | Decision:
+        """A pending approval, shown on the page with the preview's facts, and announced to the human."""
+        target, targs, ctx = look
+        facts: dict[str, Any] = {"tool": target.name, "question": text}
+        try:
+            found = await preview.preview(target, targs, ctx)
+        except Exception:  # the question alone still says what happens; the page must not fail over it
+            log.warning("the approval page's preview could not be built", exc_info=True)
+            found = None
+        if isinstance(found, preview.PreviewResult):
+            shown = found.model_dump(mode="json", exclude_none=True)
+            for key in ("requests", "more_requests", "changes", "changes_summary", "reach", "undo"):
+                if key in shown:
+                    facts[key] = shown[key]
+        try:
+            approval_id, secret = await self.approvals.open(
+                who=caller_identity(caller.headers()), call=call, tool=op.name, arguments=arguments, page=facts
+            )
+        except StateError as exc:
+            log.warning("an approval could not be recorded: %s", exc)
+            return Decision.UNRECORDED
+        log.info("approval %s opened for %s", approval_id, target.name)
+        if self.announce is not None:
+            await self.announce(approval_id, secret)
+        return Pending(approval_id)
+
+    async def ask(
+        self, op: Operation, caller: Caller, arguments: dict[str, Any]
+    ) -> Question | Pending | Answered | Decision:
         """The question for the human, or the decision when none is needed or none can be asked."""
         if not self.settings.confirm:
             return Decision.GO
+        approval_id = arguments.get(APPROVAL_ARG)
+        arguments = {k: v for k, v in arguments.items() if k != APPROVAL_ARG}
+        if isinstance(approval_id, str) and approval_id:
+            return Pending(approval_id, wait=True)  # redeemed in settle: only for this caller and this exact call
         try:
             client, args = self.router.route(op, caller.headers(), arguments)
         except errors.LanyingError:
@@ -74,7 +164,7 @@ class Gate:
         if target is None:
             return Decision.GO
         if target.plan:
-            return await self._ask_plan(target, targs, caller, client)
+            return await self._ask_plan(op, arguments, target, targs, caller, client)
         ctx = self.context(caller, client)
         try:
             # Usernames become user IDs here as in the call itself, so the question, the reach and the
@@ -85,24 +175,21 @@ class Gate:
         except errors.LanyingError:
             return Decision.GO  # the call itself reports the bad arguments or the policy refusal
         if target.expands is not None:
-            return await self._ask_expanded(target, params, caller, client)
+            return await self._ask_expanded(op, arguments, target, params, targs, caller, client)
         sizes = None
         if consent.needs_sizes(target, params, self.policy):  # a group reaches its members
             sizes = await consent.group_sizes(target, params, ctx)
         risks = consent.risks(target, params, self.policy, sizes)
         if not risks:
             return Decision.GO
-        if not caller.can_elicit():
-            return Decision.REFUSE
+        via = self.channel(caller)
+        if (refused := self._unreachable(via)) is not None:
+            return refused
         question = await describe(target, params, ctx, risks)
         if question is None:
             return Decision.ABSENT  # never a yes: the call is refused (see settle)
-        try:
-            ref = await self._issue(caller_identity(caller.headers()), consent.fingerprint(target, params))
-        except StateError as exc:
-            log.warning("a confirmation could not be recorded: %s", exc)
-            return Decision.UNRECORDED
-        return Question(question + _REF["zh" if self.settings.lang == "zh" else "en"].format(ref=ref), ref)
+        call = consent.fingerprint(target, params)
+        return await self._dispatch(via, caller, op, arguments, call, question, (target, targs, ctx))
 
     async def _expand(self, target: Operation, params: Params, caller: Caller | None, client: Any) -> list[Any]:
         """The calls a meta-operation such as undo_change will run, each with its risks; [] when it will refuse."""
@@ -115,26 +202,30 @@ class Gate:
         return [(op, p, found) for op, p in calls if (found := consent.risks(op, p, self.policy))]
 
     async def _ask_expanded(
-        self, target: Operation, params: Params, caller: Caller, client: Any
-    ) -> Question | Decision:
+        self,
+        called: Operation,
+        arguments: dict[str, Any],
+        target: Operation,
+        params: Params,
+        targs: dict[str, Any],
+        caller: Caller,
+        client: Any,
+    ) -> Question | Pending | Answered | Decision:
         """One question about every risky call a meta-operation will run (an undo's inverse calls)."""
         risky = await self._expand(target, params, caller, client)
         if not risky:
             return Decision.GO
-        if not caller.can_elicit():
-            return Decision.REFUSE
+        via = self.channel(caller)
+        if (refused := self._unreachable(via)) is not None:
+            return refused
         ctx = self.context(caller, client)
         texts = [t for op, p, found in risky if (t := await describe(op, p, ctx, found)) is not None]
         if not texts:
             return Decision.ABSENT
-        try:
-            ref = await self._issue(caller_identity(caller.headers()), consent.fingerprint(target, params))
-        except StateError as exc:
-            log.warning("a confirmation could not be recorded: %s", exc)
-            return Decision.UNRECORDED
         lang = "zh" if self.settings.lang == "zh" else "en"
         head = target.text(lang)[0] + (":" if lang == "zh" else ": ")  # e.g. "Undo change: "
-        return Question(head + " ".join(texts) + _REF[lang].format(ref=ref), ref)
+        call = consent.fingerprint(target, params)
+        return await self._dispatch(via, caller, called, arguments, call, head + " ".join(texts), (target, targs, ctx))
 
     async def plan_asks(
         self, op: Operation, arguments: dict[str, Any], ctx: CallContext
@@ -143,23 +234,26 @@ class Gate:
         return await plan.asks(op, arguments, ctx, self.policy)
 
     async def _ask_plan(
-        self, op: Operation, arguments: dict[str, Any], caller: Caller, client: Any
-    ) -> Question | Decision:
+        self,
+        called: Operation,
+        raw: dict[str, Any],
+        op: Operation,
+        arguments: dict[str, Any],
+        caller: Caller,
+        client: Any,
+    ) -> Question | Pending | Answered | Decision:
         """One question for every step of a plan that needs a yes."""
         ctx = self.context(caller, client)
         asks = await self.plan_asks(op, arguments, ctx)
         if not asks:
             return Decision.GO  # nothing risky, or a broken plan that fails on its own before any step runs
-        if not caller.can_elicit():
-            return Decision.REFUSE
+        via = self.channel(caller)
+        if (refused := self._unreachable(via)) is not None:
+            return refused
         lang = "zh" if self.settings.lang == "zh" else "en"
         text = await plan.question(op, arguments, asks, ctx, lang)
-        try:
-            ref = await self._issue(caller_identity(caller.headers()), plan.plan_fingerprint([s for s, _ in asks]))
-        except StateError as exc:
-            log.warning("a confirmation could not be recorded: %s", exc)
-            return Decision.UNRECORDED
-        return Question(text + _REF[lang].format(ref=ref), ref)
+        call = plan.plan_fingerprint([s for s, _ in asks])
+        return await self._dispatch(via, caller, called, raw, call, text, (op, arguments, ctx))
 
     async def _issue(self, who: str, call: str) -> str:
         """The nonce of the open question for this caller and call: the one already asked, or a new one."""
@@ -198,6 +292,8 @@ class Gate:
         if answer in (Answer.NOT_ASKED,):
             return consent.Grant()
         name = target.name if target else op.name
+        if answer is Answer.PENDING:
+            return await self._pending(name, caller.ref if caller is not None else None)
         if answer is Answer.ABSENT and target is not None:
             # The question's look-up said the target does not exist. That is no yes: an upstream whose read
             # and write disagree would otherwise run a risky call nobody confirmed.
@@ -213,13 +309,11 @@ class Gate:
             if not target.hints.read_only:
                 record(self.context(caller, client), target, targs, outcome, note="target_not_found")
             return outcome
-        if answer is Answer.YES:
+        if answer in (Answer.YES, Answer.AWAIT):
             if target is None:
                 return consent.Grant()
             granted: list[str]
             if target.plan:
-                if answer is not Answer.YES:
-                    return consent.Grant()  # a plan is never "absent": without a yes, its risky steps are refused
                 asks = await self.plan_asks(target, targs, self.context(caller, client))
                 if not asks:
                     return consent.Grant()  # nothing to cover, or a broken plan that reports itself
@@ -232,21 +326,28 @@ class Gate:
                     return consent.Grant()  # the call reports its bad arguments (or unknown usernames)
                 call = consent.fingerprint(target, params)
                 granted = [call]
-            if answer is Answer.YES:
+            if answer is Answer.AWAIT:  # the page's yes: wait for it, then redeem it like an elicited one
+                waited = await self._await(name, caller, call)
+                if isinstance(waited, Outcome):
+                    if not target.hints.read_only and waited.structured["error"]["code"] != "approval_pending":
+                        record(self.context(caller, client), target, targs, waited, note="approval_not_given")
+                    return waited
+                why = waited
+            else:
                 try:
                     why = await self._redeem(caller, call)
                 except StateError as exc:
                     why = f"the confirmation could not be checked ({exc})"
-                if why is not None:
-                    exc = errors.NotAllowed(
-                        f"{name} was not run: {why}. A yes is good once, for the caller and the exact arguments "
-                        "it was given to; call the tool again to ask the human afresh",
-                        code="confirmation_required",
-                    )
-                    outcome = failure(name, exc, self.settings.lang)
-                    if not target.hints.read_only:
-                        record(self.context(caller, client), target, targs, outcome, note="answer_not_usable")
-                    return outcome
+            if why is not None:
+                exc = errors.NotAllowed(
+                    f"{name} was not run: {why}. A yes is good once, for the caller and the exact arguments "
+                    "it was given to; call the tool again to ask the human afresh",
+                    code="confirmation_required",
+                )
+                outcome = failure(name, exc, self.settings.lang)
+                if not target.hints.read_only:
+                    record(self.context(caller, client), target, targs, outcome, note="answer_not_usable")
+                return outcome
             if target.expands is not None:  # the yes covers exactly the calls the question was about
                 expanded = await self._expand(target, validate(target, targs), caller, client)
                 granted += [consent.fingerprint(o, p) for o, p, _ in expanded]
@@ -262,6 +363,12 @@ class Gate:
                 "state store failed; see the server log); nothing was done",
                 code="confirmation_required",
             )
+        elif answer is Answer.UNCONFIGURED:
+            exc = errors.NotAllowed(
+                f"{name} needs a human's confirmation, and the operator chose askpass to ask it "
+                "(LANYING_APPROVAL=askpass), but no askpass program is configured (LANYING_ASKPASS); nothing was done",
+                code="confirmation_required",
+            )
         elif answer is Answer.CANNOT_ASK:
             exc = errors.NotAllowed(
                 f"{name} needs a human's confirmation, and this MCP client cannot ask (it does not support "
@@ -275,6 +382,58 @@ class Gate:
         if target is not None and not target.hints.read_only:
             record(self.context(caller, client), target, targs, outcome, note=str(exc.code))
         return outcome
+
+    async def _pending(self, name: str, approval_id: str | None) -> Outcome:
+        """approval_pending: what waits for the human and how to continue; no link and no secret."""
+        record = await self.approvals.get(approval_id) if approval_id else None
+        if record is None or approval_id is None:
+            return self._expired(name)
+        left = max(0, int(record["expires"] - self.clock()))
+        question = str(record.get("page", {}).get("question", name))
+        exc = errors.NotAllowed(
+            f"{name} was not run yet: it waits for a human's approval on the approval page, which the server "
+            f"showed to the admin. Call await_approval with approval_id {approval_id} to wait for the answer; it "
+            f"then runs this call once. The approval expires in {left} s",
+            code="approval_pending",
+            zh=f"{name}尚未执行:它在等待管理员在审批页面上批准(服务器已向管理员展示该页面)。请用approval_id "
+            f"{approval_id}调用await_approval等待答复;获批后执行此调用一次。审批将在{left}秒后过期",
+        )
+        exc.details = {"approval_id": approval_id, "waiting": question, "expires_in_s": left}
+        return failure(name, exc, self.settings.lang)
+
+    def _expired(self, name: str) -> Outcome:
+        exc = errors.NotAllowed(
+            f"{name} was not run: its approval expired before a human answered, or it was already used; nothing "
+            "was done. Call the tool again to ask the human afresh",
+            code="approval_expired",
+            zh=f"{name}未执行:审批在人工作答前已过期,或已被使用;未执行任何操作。如需继续,请重新调用该工具以再次请求批准",
+        )
+        return failure(name, exc, self.settings.lang)
+
+    async def _await(self, name: str, caller: Caller | None, call: str) -> Outcome | str | None:
+        """Wait for the page's answer to the caller's approval: None when approved and redeemed for this
+        call; why not (a sentence) when it cannot run it; or the Outcome that ends the call."""
+        approval_id = caller.ref if caller is not None else None
+        if caller is None or not approval_id:
+            return "no approval was asked for this call"
+        progress = caller.progress
+        try:
+            got = await self.approvals.wait(approval_id, self.settings.approval_wait_seconds, progress)
+            if got is None:
+                return self._expired(name)
+            if got.get("caller") != caller_identity(caller.headers()):
+                return "the approval was given to another caller"
+            if got.get("status") == "pending":
+                return await self._pending(name, approval_id)
+            if got.get("status") == "declined":
+                await self.approvals.close(approval_id)
+                exc = errors.NotAllowed(
+                    f"the human declined {name} on the approval page; nothing was done", code="declined"
+                )
+                return failure(name, exc, self.settings.lang)
+            return await self.approvals.redeem(approval_id, caller_identity(caller.headers()), call)
+        except StateError as exc:
+            return f"the approval could not be checked ({exc})"
 
     def cannot_ask(self, name: str, why: str) -> Outcome:
         exc = errors.NotAllowed(

@@ -60,9 +60,11 @@ LEGACY_VERSIONS: frozenset[str] = frozenset(HANDSHAKE_PROTOCOL_VERSIONS)
 
 __all__ = [
     "Answer",
+    "Answered",
     "Caller",
     "Decision",
     "LEGACY_VERSIONS",
+    "Pending",
     "Question",
     "LanyingMCP",
     "ToolSpec",
@@ -79,6 +81,20 @@ class Decision(str, enum.Enum):
     REFUSE = "refuse"  # a yes is needed and this client cannot be asked
     ABSENT = "absent"  # the question's look-up says the target does not exist: refused, never a yes
     UNRECORDED = "unrecorded"  # a yes is needed, but the question could not be recorded to check its answer
+    UNCONFIGURED = "unconfigured"  # a yes is needed, and the operator's chosen channel is not set up
+    PENDING = "pending"  # a yes is asked on another channel (the approval page): the call answers approval_pending
+    AWAIT = "await"  # the call carries an approval ID: wait for the human's answer there, then run or refuse
+    APPROVED = "approved"  # asked outside the protocol (askpass) and the human said yes: redeemed like a form's yes
+    DECLINED = "declined"  # asked outside the protocol (askpass) and the answer was no
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A yes asked outside the protocol (approval.py): `approval_id` names it; `wait` when the call should
+    wait for the answer (a retry carrying the ID) rather than report it pending."""
+
+    approval_id: str
+    wait: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +106,16 @@ class Question:
 
     text: str
     ref: str
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A question the gate asked itself, off the protocol (an askpass program), with its nonce and answer.
+
+    A yes is settled exactly as a form's yes: the tool body redeems `ref` for this caller and call."""
+
+    ref: str
+    yes: bool
 
 
 # The nonce of the question a tool's resolver asked during this request, for the tool body to redeem.
@@ -107,6 +133,9 @@ class Answer(str, enum.Enum):
     NOT_ASKED = "not_asked"
     ABSENT = "absent"
     UNRECORDED = "unrecorded"
+    UNCONFIGURED = "unconfigured"
+    PENDING = "pending"
+    AWAIT = "await"
 
 
 # The one yes/no the human is asked (elicitation schemas must be flat). `confirm` is typed `Any` with a
@@ -160,6 +189,11 @@ def _answer(value: Any) -> Answer:
             Decision.REFUSE: Answer.CANNOT_ASK,
             Decision.ABSENT: Answer.ABSENT,
             Decision.UNRECORDED: Answer.UNRECORDED,
+            Decision.UNCONFIGURED: Answer.UNCONFIGURED,
+            Decision.PENDING: Answer.PENDING,
+            Decision.AWAIT: Answer.AWAIT,
+            Decision.APPROVED: Answer.YES,
+            Decision.DECLINED: Answer.DECLINED,
         }[value.decision]
     if isinstance(value, AcceptedElicitation):
         data = value.data  # pyright: ignore[reportUnknownMemberType]
@@ -199,7 +233,7 @@ class Caller:
             log.debug("progress notification failed", exc_info=True)
 
 
-Ask = Callable[[Caller, dict[str, Any]], Awaitable["str | Question | Decision"]]
+Ask = Callable[[Caller, dict[str, Any]], Awaitable["str | Question | Pending | Answered | Decision"]]
 Run = Callable[[Caller, dict[str, Any], Answer], Awaitable[Outcome]]
 
 
@@ -294,6 +328,12 @@ def make_tool(
             decided = await ask(Caller(ctx), arguments)
             if isinstance(decided, Decision):
                 return _Verdict(decision=decided)
+            if isinstance(decided, Pending):  # the tool body reads the approval's ID as the asked "nonce"
+                _ASKED.set(decided.approval_id)
+                return _Verdict(decision=Decision.AWAIT if decided.wait else Decision.PENDING)
+            if isinstance(decided, Answered):  # asked off the protocol: the body redeems its nonce as a form's
+                _ASKED.set(decided.ref)
+                return _Verdict(decision=Decision.APPROVED if decided.yes else Decision.DECLINED)
             if isinstance(decided, Question):
                 _ASKED.set(decided.ref)
                 decided = decided.text

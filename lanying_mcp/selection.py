@@ -10,7 +10,7 @@ the catalogue stays one `search_tools` away; `--discovery` lists only the meta-t
 
 from __future__ import annotations
 
-from . import discovery, plan, preview
+from . import approval, discovery, plan, preview
 from .policy import Policy
 from .settings import Settings
 from .spec import Operation
@@ -51,6 +51,11 @@ class Selection:
                 listed = [*(op for op in default if op.name in self.reachable), *meta, *dry, *steps]
                 # undo_change takes back any journaled write: listed beside the everyday tools.
                 listed += [op for op in LOCAL_OPERATIONS if op is UNDO_CHANGE and op.name in self.reachable]
+        # await_approval continues a call approved on the page: listed wherever the page or askpass may ask.
+        if settings.confirm and not settings.read_only and approval.may_use_page(settings.approval):
+            if approval.AWAIT_APPROVAL not in denied:
+                self.reachable[approval.AWAIT_APPROVAL] = approval.AWAIT_OPERATION
+                listed.append(approval.AWAIT_OPERATION)
         self.listed: dict[str, Operation] = {
             op.name: op for op in listed if op.name not in settings.exclude_tools and op.name in self.reachable
         }

@@ -8,19 +8,28 @@ argument, a Lanying code, an HTTP failure and a crash all look the same to the m
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import sys
+import time
+import webbrowser
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import anyio.to_thread
 import httpx2
 
 from . import __version__, errors, guides, icons
+from .approval import AWAIT_APPROVAL
+from .approval_page import PATH as APPROVAL_PATH
+from .approval_page import Listener
 from .audit import AuditLog
 from .client import LanyingClient, check_alternate_methods
 from .consent import may_ask
 from .discovery import CALL_TOOL, SEARCH_TOOLS
 from .dispatch import CallContext, Outcome, execute, failure, output_model
-from .gate import Gate
+from .gate import APPROVAL_ARG, Gate
 from .identity import caller_identity
 from .journal import Journal
 from .mentions import prune, prune_schema
@@ -84,6 +93,12 @@ def instructions(selection: Selection, lang: str) -> str:
 class LanyingServer(LanyingMCP):
     """The whole server: what is listed and reachable, where calls go, and who must say yes first."""
 
+    # Opens the approval page in the admin's browser (tests replace it: see tests/conftest.py).
+    open_url: Callable[[str], Any] = staticmethod(webbrowser.open)
+    # The page's base address when this server's own HTTP app serves it (cli.build_http_app sets it);
+    # None on stdio, where a listener on 127.0.0.1 serves it while approvals are pending.
+    approval_base: str | None = None
+
     def __init__(self, settings: Settings, client: LanyingClient, **kwargs: Any) -> None:
         self.lanying_settings = settings
         self.lanying_client = client
@@ -99,6 +114,8 @@ class LanyingServer(LanyingMCP):
         # what outlives a call, opened at first use: the state file, or the Redis shared by replicas
         self.state = open_state(settings.state_file, settings.state_url.get_secret_value())
         self.gate = Gate(settings, self.policy, self.router, self.context, self.state)
+        self.gate.announce = self.announce_approval
+        self.approval_listener = Listener(self.gate.approvals, settings.lang, time.time)
         self.results = ResultStore(self.state)  # bulk calls' full results, behind resource links
         self.journal = (
             Journal(
@@ -110,6 +127,7 @@ class LanyingServer(LanyingMCP):
             if settings.journal
             else None
         )
+        kwargs.setdefault("lifespan", self._session_life)
         super().__init__(
             tools=[self.make_tool(op) for op in self.reachable.values()],
             hidden=set(self.reachable) - set(self.listed),
@@ -123,6 +141,14 @@ class LanyingServer(LanyingMCP):
         )
         self.add_results(self.results)
         self._register_extras()
+
+    @contextlib.asynccontextmanager
+    async def _session_life(self, app: Any) -> AsyncIterator[dict[str, Any]]:
+        """A session's life: on stdio, the process's. The approval page's listener ends with it."""
+        try:
+            yield {}
+        finally:
+            await self.approval_listener.stop()
 
     def refusal(self, name: str) -> str | None:
         return self.selection.refusal(name)
@@ -184,7 +210,44 @@ class LanyingServer(LanyingMCP):
             entry.pop("app_key", None)
         return json.dumps(entries, ensure_ascii=False, indent=1)
 
+    async def announce_approval(self, approval_id: str, secret: str) -> None:
+        """Show a new approval to the human: the page opened in the browser (and on stderr when the
+        operator asked for it). The address holds the one-time secret: it never goes to a result or a log."""
+        try:
+            base = self.approval_base or await self.approval_listener.ensure()
+        except OSError as exc:
+            log.warning("the approval page could not be served: %s", exc)
+            return
+        url = f"{base}{APPROVAL_PATH}{approval_id}?s={secret}"
+        if self.lanying_settings.approval_secret_stderr:
+            print(f"lanying-mcp: approve or decline {approval_id} at {url}", file=sys.stderr, flush=True)
+        try:
+            await anyio.to_thread.run_sync(self.open_url, url)
+        except Exception as exc:
+            log.warning("the approval page could not be opened in a browser (%s)", type(exc).__name__)
+
+    async def await_approval(self, caller: Caller, arguments: dict[str, Any]) -> Outcome:
+        """await_approval: wait for the page's answer, then run the sealed call once (through the gate)."""
+        lang = self.lanying_settings.lang
+        approval_id = arguments.get("approval_id")
+        if not isinstance(approval_id, str) or not approval_id:
+            exc = errors.ArgumentError("approval_id is required: the ID an approval_pending result gave")
+            return failure(AWAIT_APPROVAL, exc, lang)
+        try:
+            record = await self.gate.approvals.get(approval_id)
+        except Exception as exc:  # the state store failed: nothing runs
+            log.warning("an approval could not be read: %s", exc)
+            record = None
+        if record is None or record.get("caller") != caller_identity(caller.headers()):
+            return self.gate._expired(AWAIT_APPROVAL)  # pyright: ignore[reportPrivateUsage]
+        op = self.reachable.get(str(record.get("tool")))
+        if op is None:
+            return self.gate._expired(AWAIT_APPROVAL)  # pyright: ignore[reportPrivateUsage]
+        return await self.run_op(op, Caller(caller.ctx, approval_id), dict(record["arguments"]), Answer.AWAIT)
+
     async def run_op(self, op: Operation, caller: Caller, arguments: dict[str, Any], answer: Answer) -> Outcome:
+        if APPROVAL_ARG in (arguments or {}) and may_ask(op, self.policy):  # read by the gate, not an argument
+            arguments = {k: v for k, v in arguments.items() if k != APPROVAL_ARG}
         try:
             client, args = self.router.route(op, caller.headers(), arguments or {})
         except errors.LanyingError as exc:
@@ -207,12 +270,14 @@ class LanyingServer(LanyingMCP):
             read_only=op.hints.read_only,
             destructive=op.hints.destructive,
             idempotent=op.hints.idempotent,
-            open_world=not op.local or op.plan,
+            open_world=not op.local or op.plan or op.name == AWAIT_APPROVAL,  # it runs the approved API call
             meta={"lanying/http": op.http_meta},  # the toolset shows in its icon, search_tools and lanying://toolsets
             icon=icons.for_toolset(op.toolset),
         )
 
         async def run(caller: Caller, arguments: dict[str, Any], answer: Answer) -> Outcome:
+            if op.name == AWAIT_APPROVAL:
+                return await self.await_approval(caller, arguments)
             return await self.run_op(op, caller, arguments, answer)
 
         async def ask(caller: Caller, arguments: dict[str, Any]) -> Any:

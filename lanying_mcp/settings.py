@@ -223,8 +223,21 @@ class Settings(BaseSettings):
                                         placeholder="redis://redis-host:6379/0")] = SecretStr("")
     state_key: Annotated[SecretStr, Opt("request-state key shared by all replicas, at least 32 bytes", APPS,
                                         shown="per process", stdio=False)] = SecretStr("")
+    # approval channels: how a human's yes reaches a confirmed call (approval.py)
+    approval: Annotated[str, Opt("how a human confirms a risky call: `auto` (elicitation where the client "
+                                 "declares it, else the approval page), `elicitation`, `page`, `askpass`, or "
+                                 "`off` (refuse it)", SAFETY, choices=("auto", "elicitation", "page", "askpass",
+                                                                       "off"))] = "auto"
+    approval_seconds: Annotated[float, Opt("seconds an approval on the page stays open before it expires "
+                                           "(1-3600)", SAFETY)] = 300.0
+    approval_wait_seconds: Annotated[float, Opt("seconds one await_approval call waits for the human, with "
+                                                "progress, before it answers still pending (1-600)",
+                                                SAFETY)] = 120.0
+    approval_secret_stderr: Annotated[bool, Opt("print the approval page's address with its one-time secret "
+                                                "on stderr, for an admin without a browser (an agent that reads "
+                                                "the host's logs could then approve)", SAFETY)] = False
     # askpass: a local program that asks the human (askpass.py)
-    askpass: Annotated[str, Opt("program asked to confirm a risky call when the client cannot ask (SSH_ASKPASS "
+    askpass: Annotated[str, Opt("program that asks the human to confirm a risky call with LANYING_APPROVAL=askpass (SSH_ASKPASS "
                                 "style: the question as its argument, exit 0 = yes)", SAFETY, path=True,
                                 placeholder="/usr/local/bin/lanying-askpass")] = ""
     askpass_seconds: Annotated[float, Opt("seconds the askpass program has to answer; then it is stopped and "
@@ -280,6 +293,11 @@ class Settings(BaseSettings):
 
     def validate(self) -> Settings:  # pyright: ignore[reportIncompatibleMethodOverride] - the pydantic v1 name
         """Check what a real (non-sandbox) server needs; raise SettingsError naming what is wrong."""
+        if self.approval not in DECLARED["approval"].opt.choices:
+            raise SettingsError(
+                f"{DECLARED['approval'].label} must be one of {', '.join(DECLARED['approval'].opt.choices)}, "
+                f"got {self.approval!r}"
+            )
         if self.lang not in ("en", "zh"):
             raise SettingsError(f"{ENV_PREFIX}LANG must be 'en' or 'zh', got {self.lang!r}")
         if self.timeout <= 0 or self.timeout > 600:
@@ -333,6 +351,8 @@ class Settings(BaseSettings):
             "max_lookups": (10_000, "requests"),
             "max_sessions": (100_000, "sessions"),
             "max_client_sessions": (100_000, "sessions"),
+            "approval_seconds": (3600, "seconds"),
+            "approval_wait_seconds": (600, "seconds"),
             "askpass_seconds": (3600, "seconds"),
         }
         for name, (most, unit) in bounds.items():

@@ -29,3 +29,15 @@ def private_state_dir(tmp_path_factory):
         os.environ.pop("XDG_STATE_HOME", None)
     else:
         os.environ["XDG_STATE_HOME"] = old
+
+
+@pytest.fixture(autouse=True)
+def opened(monkeypatch):
+    """No test opens a real browser: the approval page's opener records each address instead.
+
+    A test reads the address (with its one-time secret) from this list, as a browser would get it."""
+    from lanying_mcp.server import LanyingServer
+
+    seen: list[str] = []
+    monkeypatch.setattr(LanyingServer, "open_url", staticmethod(seen.append))
+    return seen

@@ -119,7 +119,8 @@ def test_toolsets_are_declared_and_used():
 async def test_listed_tools_carry_annotations_and_meta(mode):
     async with sandbox_client(mode=mode) as client:
         tools = (await client.list_tools()).tools
-    assert {t.name for t in tools} == set(CATALOGUE) | {op.name for op in LOCAL_OPERATIONS} | {"apply_plan"}
+    expected = set(CATALOGUE) | {op.name for op in LOCAL_OPERATIONS} | {"apply_plan", "await_approval"}
+    assert {t.name for t in tools} == expected
     for tool in tools:
         a = tool.annotations
         assert a is not None and tool.title

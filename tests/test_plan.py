@@ -67,7 +67,8 @@ async def test_plan_through_call_tool_declined_reaches_nothing(label, op, args, 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_a_client_that_cannot_ask_runs_no_step_of_a_risky_plan(mode):
     api = Recorder()
-    server = build_server(settings(toolsets=("all",)), transport=httpx2.MockTransport(api))
+    # approval off: no channel can ask (the approval page's rows are in tests/test_approval_matrix.py)
+    server = build_server(settings(toolsets=("all",), approval="off"), transport=httpx2.MockTransport(api))
     steps = [
         {"name": "create_group", "arguments": {"name": "x", "as_user_id": 1}},
         {"name": "destroy_group", "arguments": {"group_id": 5}},

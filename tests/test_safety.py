@@ -68,7 +68,8 @@ async def test_declined_or_cancelled_does_nothing(mode, action, confirm, word):
 @pytest.mark.anyio
 async def test_a_client_that_cannot_ask_is_refused(mode):
     store, owner, member, _ = seeded()
-    async with sandbox_client(store, mode=mode, elicitation=None) as client:
+    # approval off: neither elicitation nor the approval page can ask (the page's own tests: test_approval.py)
+    async with sandbox_client(store, mode=mode, elicitation=None, approval="off") as client:
         gid = await new_group(client, owner, member)
         err = await call_error(
             client, "kick_group_members", {"as_user_id": owner, "group_id": gid, "user_ids": [member]}

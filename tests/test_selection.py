@@ -62,7 +62,8 @@ async def test_unselected_tool_is_refused_with_how_to_enable(mode):
 async def test_discovery_mode_reaches_everything_through_three_tools(mode):
     async with sandbox_client(mode=mode, toolsets=(), discovery=True) as client:
         listed = {t.name for t in (await client.list_tools()).tools}
-        assert listed == {"search_tools", "get_tool_schema", "call_tool"}
+        # the three meta-tools, and await_approval: a call may wait for the approval page in this mode too
+        assert listed == {"search_tools", "get_tool_schema", "call_tool", "await_approval"}
 
         found = (await call(client, "search_tools", {"query": "register a user"}))["data"]
         assert found[0]["name"] == "register_user"

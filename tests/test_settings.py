@@ -52,6 +52,10 @@ SPELLINGS = {
     "state_file": ("LANYING_STATE_FILE", "--state-file"),
     "state_url": ("LANYING_STATE_URL", "--state-url"),
     "state_key": ("LANYING_STATE_KEY", "--state-key"),
+    "approval": ("LANYING_APPROVAL", "--approval"),
+    "approval_seconds": ("LANYING_APPROVAL_SECONDS", "--approval-seconds"),
+    "approval_wait_seconds": ("LANYING_APPROVAL_WAIT_SECONDS", "--approval-wait-seconds"),
+    "approval_secret_stderr": ("LANYING_APPROVAL_SECRET_STDERR", "--approval-secret-stderr"),
     "askpass": ("LANYING_ASKPASS", "--askpass"),
     "askpass_seconds": ("LANYING_ASKPASS_SECONDS", "--askpass-seconds"),
 }
