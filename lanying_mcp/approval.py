@@ -195,7 +195,7 @@ AWAIT_OPERATION = Operation(
     toolset="discovery",
     title=("Await approval", "等待审批"),
     description=(
-        "Await the human's yes; run the pending call once.",
-        "等待人工批准后执行一次待批调用。",
+        "After approval_pending: await the human's yes, then run that call once.",
+        "收到approval_pending后:等待人工批准,再执行该调用一次。",
     ),
 )

@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,7 @@ def build_http_app(
 
     security = _transport_security(settings, host, port)
     add_health_routes(server)  # /healthz and /readyz, behind the same guard as the MCP endpoint
+    _add_approval_page(server, host, port)
     if transport == "sse":
         app = server.sse_app(host=host, transport_security=security)
     else:
@@ -176,8 +178,24 @@ def build_http_app(
         )
         if not stateless:
             app = _session_guard(app, settings)
+    from .approval_page import PATH as APPROVAL_PATH
+
     token = settings.auth_token.get_secret_value()
-    return BearerAuth(app, token) if token else app
+    return BearerAuth(app, token, open_prefixes=(APPROVAL_PATH,)) if token else app
+
+
+def _add_approval_page(server: Any, host: str, port: int) -> None:
+    """The approval page on the server's own app: its proof is the one-time secret, not the bearer token."""
+    from .approval_page import routes
+
+    gate = getattr(server, "gate", None)
+    if gate is None or getattr(server, "_approval_routes", False):
+        return
+    server._approval_routes = True
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else (f"[{host}]" if ":" in host else host)
+    server.approval_base = f"http://{shown}:{port}"
+    for route in routes(lambda: gate.approvals, server.lanying_settings.lang, time.time):
+        server.custom_route(route.path, methods=sorted(route.methods or ()), include_in_schema=False)(route.endpoint)
 
 
 def _session_guard(app: Any, settings: Settings) -> Any:

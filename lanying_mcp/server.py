@@ -266,7 +266,7 @@ class LanyingServer(LanyingMCP):
             title=title,
             description=prune(description, reach),
             input_schema=prune_schema(self._parameters(op, lang), reach),
-            output_schema=prune_schema(cached(op.name, lang, "output") or output_schema(output_model(op), lang), reach),
+            output_schema=self._output_schema(op, lang),
             read_only=op.hints.read_only,
             destructive=op.hints.destructive,
             idempotent=op.hints.idempotent,
@@ -284,6 +284,11 @@ class LanyingServer(LanyingMCP):
             return await self.gate.ask(op, caller, arguments)
 
         return make_tool(spec, run, ask if may_ask(op, self.policy) else None, self.results, lang)
+
+    def _output_schema(self, op: Operation, lang: str) -> dict[str, Any]:
+        if op.name == AWAIT_APPROVAL:  # it answers with the result of the call it runs, as call_tool does
+            return {"properties": {}, "type": "object"}
+        return prune_schema(cached(op.name, lang, "output") or output_schema(output_model(op), lang), self.reachable)
 
     def _parameters(self, op: Operation, lang: str) -> dict[str, Any]:
         schema = cached(op.name, lang, "input") or input_schema(op.params, lang)

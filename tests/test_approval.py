@@ -18,6 +18,7 @@ import pytest
 from mcp import Client
 
 from lanying_mcp.approval import AWAIT_APPROVAL, Channel, channel_for
+from lanying_mcp.cli import build_http_app
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.server import build_server
 from tests.helpers import call, sandbox_settings, say_yes
@@ -315,3 +316,42 @@ async def test_await_approval_is_listed_where_the_page_can_ask(changes, listed):
     async with Client(server, mode="legacy") as client:
         names = {t.name for t in (await client.list_tools()).tools}
     assert (AWAIT_APPROVAL in names) is listed
+
+
+BEARER = "approval-bearer-token-0123456789"
+
+
+async def test_over_http_the_page_is_a_route_whose_proof_is_the_secret_not_the_bearer(opened):
+    s = await setup(auth_token=BEARER)
+    app = build_http_app(s.server, s.server.lanying_settings, "http", "127.0.0.1", 8765)
+    bearer = {"Authorization": f"Bearer {BEARER}"}
+    async with Client(s.server, mode="legacy", elicitation_callback=None) as client:
+        pending = await client.call_tool("destroy_group", s.args)
+        approval_id = pending.structured_content["error"]["details"]["approval_id"]
+        (url,) = opened
+        assert url.startswith(f"http://127.0.0.1:8765/approve/{approval_id}?s=")
+        asgi = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=asgi, base_url="http://127.0.0.1:8765") as http:
+            assert (await http.get(f"/approve/{approval_id}", headers=bearer)).status_code == 403
+            shown = await http.get(url.split("8765", 1)[1])  # no bearer token: a browser has none
+            assert shown.status_code == 200 and "Team Rocket" in shown.text
+            token = csrf_of(shown.text)
+            form = {"csrf": token, "decision": "approve"}
+            assert (await http.post(f"/approve/{approval_id}", data=form, headers=bearer)).status_code == 403
+            assert (await http.post("/mcp", json={})).status_code == 401  # the MCP endpoint keeps its guard
+            said = await http.post(f"/approve/{approval_id}", data={**form, "s": secret_of(url)})
+            assert said.status_code == 200
+        done = await client.call_tool(AWAIT_APPROVAL, {"approval_id": approval_id})
+        assert not done.is_error, done.content
+    assert s.api.count(DESTROY) == 1
+
+
+@pytest.mark.parametrize("opt_in", [False, True])
+async def test_the_secret_reaches_stderr_only_on_the_operators_opt_in(opt_in, opened, capsys):
+    s = await setup(approval_secret_stderr=opt_in)
+    async with Client(s.server, mode="legacy", elicitation_callback=None) as client:
+        await client.call_tool("destroy_group", s.args)
+    err = capsys.readouterr().err
+    assert (secret_of(opened[0]) in err) is opt_in
+    if opt_in:
+        assert opened[0] in err
