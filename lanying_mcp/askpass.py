@@ -121,7 +121,7 @@ async def ask(program: str, text: str, *, title: str, timeout: float) -> bool:
         with anyio.CancelScope(shield=True):
             if status is None:  # timed out, or the call itself was cancelled: the dialog must not outlive it
                 await _kill(process)
-            await _close(process)
+            await _close(process, REAP_SECONDS if status is None else STDERR_GRACE)
     if status is None:
         log.warning(
             "askpass: the helper %s gave no answer within %g s; it was stopped and the call is treated as declined",
@@ -195,8 +195,16 @@ async def _kill(process: anyio.abc.Process) -> None:
         await process.wait()
 
 
-async def _close(process: anyio.abc.Process) -> None:
-    """Close our ends of its pipes (the process itself was waited for, or killed and reaped)."""
+async def _close(process: anyio.abc.Process, wait: float) -> None:
+    """Close our ends of its pipes (the process itself was waited for, or killed and reaped).
+
+    Its stderr is read to the end first: the pipe's transport only closes itself at end of file, which
+    comes once the helper's process group is gone, and an open transport would outlive the call."""
+    if process.stderr is not None:
+        with anyio.move_on_after(wait):
+            with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                async for _ in process.stderr:
+                    pass
     for stream in (process.stdin, process.stderr):
         if stream is not None:
             with contextlib.suppress(Exception):
