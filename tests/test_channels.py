@@ -147,3 +147,15 @@ def test_doctor_client_names_the_hosts_for_an_unknown_one(capsys):
     assert main(["doctor", "--client", "netscape"]) == 2
     err = capsys.readouterr().err
     assert "netscape" in err and all(h.key in err for h in channels.HOSTS)
+
+
+@pytest.mark.parametrize("approval", channels.APPROVALS)
+@pytest.mark.parametrize("declares", [True, False])
+def test_the_doctor_reports_the_channel_the_gate_chooses(approval, declares):
+    from lanying_mcp.approval import channel_for
+    from lanying_mcp.settings import Settings
+
+    real = Settings(approval=approval, askpass="/usr/bin/ask")
+    gate = channel_for(approval, declares).value
+    got, _ = channels.channel(declares, real)
+    assert got == ("none" if gate == "off" else gate)
