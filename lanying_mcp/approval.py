@@ -134,6 +134,7 @@ class Approvals:
         """The approval once the human answered, or as it stands after `seconds`; None when it is gone."""
         start = self.clock()
         told = start
+        progress_seconds = PROGRESS_SECONDS  # read at each wait, so a test may shorten it
         while True:
             record = await self.get(approval_id)
             if record is None or record.get("status") != "pending":
@@ -141,9 +142,9 @@ class Approvals:
             now = self.clock()
             if now - start >= seconds:
                 return record
-            if now - told >= PROGRESS_SECONDS:
+            if now - told >= progress_seconds:
                 told = now
-                await progress(now - start, seconds, "waiting for a human on the approval page")
+                await progress(round(now - start, 1), seconds, "waiting for the human's answer on the approval page")
             await anyio.sleep(POLL_SECONDS)
 
     async def redeem(self, approval_id: str, who: str, call: str) -> str | None:

@@ -418,6 +418,9 @@ class Gate:
             return "no approval was asked for this call"
         progress = caller.progress
         try:
+            first = await self.approvals.get(approval_id)
+            if first is not None and first.get("caller") != caller_identity(caller.headers()):
+                return "the approval was given to another caller"  # refused at once: no wait for someone else's
             got = await self.approvals.wait(approval_id, self.settings.approval_wait_seconds, progress)
             if got is None:
                 return self._expired(name)

@@ -17,6 +17,7 @@ import httpx2
 import pytest
 from mcp import Client
 
+from lanying_mcp import approval
 from lanying_mcp.approval import AWAIT_APPROVAL, Channel, channel_for
 from lanying_mcp.cli import build_http_app
 from lanying_mcp.sandbox import Store, build_app
@@ -355,3 +356,52 @@ async def test_the_secret_reaches_stderr_only_on_the_operators_opt_in(opt_in, op
     assert (secret_of(opened[0]) in err) is opt_in
     if opt_in:
         assert opened[0] in err
+
+
+async def test_await_approval_reports_progress_while_it_waits(mode, opened, monkeypatch):
+    monkeypatch.setattr(approval, "PROGRESS_SECONDS", 0.2)
+    s = await setup(approval_wait_seconds=1.0)
+    told: list[tuple[float, float | None, str | None]] = []
+
+    async def progress(done: float, total: float | None, message: str | None) -> None:
+        told.append((done, total, message))
+
+    async with Client(s.server, mode=mode, elicitation_callback=None) as client:
+        pending = await client.call_tool("destroy_group", s.args)
+        approval_id = pending.structured_content["error"]["details"]["approval_id"]
+        still = await client.call_tool(AWAIT_APPROVAL, {"approval_id": approval_id}, progress_callback=progress)
+    assert still.structured_content["error"]["code"] == "approval_pending"
+    assert len(told) >= 2 and all(total == 1.0 for _, total, _ in told)
+    assert [done for done, _, _ in told] == sorted(done for done, _, _ in told)  # it only moves forward
+    assert "approval page" in (told[0][2] or "")
+    assert s.api.count(DESTROY) == 0
+
+
+async def test_another_caller_cannot_use_an_approval(opened):
+    s = await setup()
+    async with Client(s.server, mode="legacy", elicitation_callback=None) as client:
+        pending = await client.call_tool("destroy_group", s.args)
+        approval_id = pending.structured_content["error"]["details"]["approval_id"]
+        assert (await answer(opened[0], "approve")).status_code == 200
+        approvals = s.server.gate.approvals
+        assert (
+            await approvals.redeem(approval_id, "someone-else", "any-call")
+            == "the approval was given to another caller"
+        )
+        done = await client.call_tool(AWAIT_APPROVAL, {"approval_id": approval_id})  # spent by that attempt
+        assert done.is_error and done.structured_content["error"]["code"] == "approval_expired"
+    assert s.api.count(DESTROY) == 0
+
+
+async def test_end_user_text_on_the_page_is_text_not_markup(opened):
+    store = Store()
+    server = build_server(sandbox_settings(store), transport=httpx2.ASGITransport(app=build_app(store)))
+    name = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    async with Client(server, mode="legacy", elicitation_callback=None) as client:
+        user = await call(client, "register_user", {"username": "xss_owner", "password": "pw123456"})
+        uid = user["data"]["user_id"]
+        group = await call(client, "create_group", {"as_user_id": uid, "name": name})
+        await client.call_tool("destroy_group", {"as_user_id": uid, "group_id": group["data"]["group_id"]})
+        shown = await page(opened[0])
+    assert shown.status_code == 200
+    assert "<script" not in shown.text and "<img" not in shown.text and "&lt;script&gt;" in shown.text
