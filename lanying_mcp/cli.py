@@ -6,6 +6,7 @@
     lanying-mcp call TOOL --args '{...}' [--sandbox] [--pick PATH]    run one tool, print its result as JSON
     lanying-mcp errors [CODE]                                         explain error codes
     lanying-mcp doctor [--json] [--sandbox]                           check endpoint, app, token, clock (reads only)
+    lanying-mcp doctor --client HOST                                  the approval channel HOST would get
     lanying-mcp changes export [--since DATE]                         the change journal as JSON lines
     lanying-mcp changes erase --before DATE | --user USER_ID          delete journal entries by age or by user
 
@@ -494,6 +495,15 @@ def cmd_doctor(ns: argparse.Namespace) -> int:
     from . import doctor
 
     settings = _settings(ns)
+    if ns.client:  # the approval channel a host would get: no request is sent
+        from .channels import HOSTS
+
+        found = doctor.client_checks(ns.client, settings)
+        if found is None:
+            print(f"unknown host {ns.client!r}; the hosts are: {', '.join(h.key for h in HOSTS)}", file=sys.stderr)
+            return 2
+        print(doctor.as_json(found) if ns.json else doctor.table(found))
+        return 0 if doctor.passed(found) else 1
     if not settings.sandbox:
         checks = anyio.run(lambda: doctor.run_checks(settings, clock_tolerance=ns.clock_tolerance))
     else:  # a fresh sandbox, filled first so that every row has something to check
@@ -610,6 +620,12 @@ def parser() -> argparse.ArgumentParser:
     doc = sub.add_parser("doctor", help="check the endpoint, app ID, token, clock and one read per toolset")
     doc.add_argument("--json", action="store_true", help="machine-readable output")
     doc.add_argument("--clock-tolerance", type=float, default=300.0, help="allowed clock skew in seconds (default 300)")
+    doc.add_argument(
+        "--client",
+        metavar="HOST",
+        help="only report the approval channel HOST would get (claude-desktop, claude-ai, claude-code, cursor, "
+        "vscode, chatgpt, ...)",
+    )
     _settings_args(doc)
     ch = sub.add_parser("changes", help="export or erase the change journal (what list_changes reads)")
     ch_sub = ch.add_subparsers(dest="action", required=True)

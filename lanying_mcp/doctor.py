@@ -109,6 +109,63 @@ async def run_checks(
     return [_scrub(c, settings) for c in checks]
 
 
+def approval_check(settings: Settings) -> Check:
+    """How a risky call reaches a human with these settings; FAIL when a configured channel cannot work."""
+    from . import askpass, channels
+
+    chosen = channels.approval(settings)
+    if not settings.confirm:
+        return Check("approval", OK, "consent is off (--no-confirm): risky calls run without asking anyone")
+    where = {
+        "auto": "elicitation where the client declares it, else the approval page",
+        "elicitation": "elicitation only; a client that cannot ask gets confirmation_required",
+        "page": "the approval page for every client",
+        "askpass": "the askpass program for every client",
+        "off": "no channel: risky calls answer confirmation_required",
+    }[chosen]
+    detail = f"LANYING_APPROVAL={chosen}: {where}"
+    if settings.askpass:
+        why = askpass.problem(settings.askpass)
+        if why is not None:
+            return Check(
+                "approval",
+                FAIL,
+                f"{detail}; askpass: {why}",
+                "point LANYING_ASKPASS at an executable helper (README: Safety, askpass), or unset it",
+            )
+        detail += f"; askpass program {settings.askpass} ({settings.askpass_seconds:g} s to answer)"
+    elif chosen == "askpass":
+        return Check(
+            "approval",
+            FAIL,
+            f"{detail}, but LANYING_ASKPASS names no program",
+            "set LANYING_ASKPASS to the full path of a helper (README: Safety, askpass), or choose another channel",
+        )
+    return Check("approval", OK, detail)
+
+
+def client_checks(key: str, settings: Settings) -> list[Check] | None:
+    """`doctor --client <host>`: the channel that host would get with these settings; None for an unknown host."""
+    from . import channels
+
+    host = channels.host(key)
+    if host is None:
+        return None
+    got, why = channels.for_host(host, settings)
+    step = ""
+    status = OK
+    if got == "none" and settings.confirm:
+        status, step = FAIL, "choose a channel this host can use: LANYING_APPROVAL=auto, page or askpass"
+    elif got == "elicitation" and host.renders is False:
+        status, step = FAIL, "set LANYING_APPROVAL=page, or askpass with LANYING_ASKPASS, for this host"
+    sources = ", ".join(host.sources)
+    return [
+        approval_check(settings),
+        Check(f"client {host.key}", status, f"{host.name} gets: {got} — {why}", step),
+        Check("host facts", OK, f"{host.fact} ({sources}). {channels.NOT_TESTED}"),
+    ]
+
+
 def _toolset_names() -> list[str]:
     return [f"toolset {n}" for n in TOOLSETS]
 
@@ -123,9 +180,10 @@ async def _run(
             f"lanying-mcp {__version__}, mcp {_dist_version('mcp')}, Python {platform.python_version()}",
         )
     ]
-    checks.append(_settings_check(settings))
+    given = _settings_check(settings)
+    checks += [given, approval_check(settings)]  # the approval row sends nothing: it never waits for the endpoint
     later = ["endpoint", "app id", "token", "admin token", "clock", *_toolset_names()]
-    if checks[-1].status == FAIL:
+    if given.status == FAIL:
         return checks + [Check(n, SKIP, "not run: settings are incomplete") for n in later]
     try:
         with anyio.fail_after(max(settings.timeout, 1.0) * 2):

@@ -30,14 +30,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from . import consent, errors, metrics, plan, preview, usernames
+from . import askpass, consent, errors, metrics, plan, preview, usernames
 from .approval import Approvals, Channel, channel_for
 from .dispatch import CallContext, Outcome, failure, record, validate
 from .identity import caller_identity
 from .policy import Policy
 from .question import describe
 from .routing import Router
-from .sdk import Answer, Caller, Decision, Pending, Question
+from .sdk import Answer, Answered, Caller, Decision, Pending, Question
 from .settings import Settings
 from .spec import Operation, Params, Risk
 from .state import MemoryState, State, StateError
@@ -91,16 +91,28 @@ class Gate:
 
     def _by_askpass(self) -> Decision | None:
         """askpass: a local program asks the human (askpass.py). Without one configured, refused."""
-        if not getattr(self.settings, "askpass", ""):
-            return Decision.UNCONFIGURED
-        return Decision.UNCONFIGURED  # the askpass program is run here once askpass.py is wired in
+        return None if self.settings.askpass else Decision.UNCONFIGURED
+
+    async def _ask_askpass(self, caller: Caller, name: str, call: str, text: str) -> Answered | Decision:
+        """The elicitation's question (its text and confirmation code, issued for this caller and call), shown
+        by the operator's askpass program. Its yes is redeemed in `settle` exactly like a form's: once, for
+        this caller and this exact call; a no, a crash, a hang or a missing program closes the question."""
+        asked = await self._by_elicitation(caller, call, text)
+        if not isinstance(asked, Question):
+            return asked
+        yes = await askpass.ask(
+            self.settings.askpass, asked.text, title=f"lanying-mcp: {name}", timeout=self.settings.askpass_seconds
+        )
+        return Answered(asked.ref, yes)
 
     async def _dispatch(
         self, via: Channel, caller: Caller, op: Operation, arguments: dict[str, Any], call: str, text: str, look: Any
-    ) -> Question | Pending | Decision:
+    ) -> Question | Pending | Answered | Decision:
         """Send the question to its channel: one method per channel, each sealing the same `call`."""
         if via is Channel.PAGE:
             return await self._by_page(caller, op, arguments, call, text, look)
+        if via is Channel.ASKPASS:
+            return await self._ask_askpass(caller, op.name, call, text)
         return await self._by_elicitation(caller, call, text)
 
     async def _by_elicitation(self, caller: Caller, call: str, text: str) -> Question | Decision:
@@ -143,7 +155,9 @@ class Gate:
             await self.announce(approval_id, secret)
         return Pending(approval_id)
 
-    async def ask(self, op: Operation, caller: Caller, arguments: dict[str, Any]) -> Question | Pending | Decision:
+    async def ask(
+        self, op: Operation, caller: Caller, arguments: dict[str, Any]
+    ) -> Question | Pending | Answered | Decision:
         """The question for the human, or the decision when none is needed or none can be asked."""
         if not self.settings.confirm:
             return Decision.GO
@@ -207,7 +221,7 @@ class Gate:
         targs: dict[str, Any],
         caller: Caller,
         client: Any,
-    ) -> Question | Pending | Decision:
+    ) -> Question | Pending | Answered | Decision:
         """One question about every risky call a meta-operation will run (an undo's inverse calls)."""
         risky = await self._expand(target, params, caller, client)
         if not risky:
@@ -241,7 +255,7 @@ class Gate:
         arguments: dict[str, Any],
         caller: Caller,
         client: Any,
-    ) -> Question | Pending | Decision:
+    ) -> Question | Pending | Answered | Decision:
         """One question for every step of a plan that needs a yes."""
         ctx = self.context(caller, client)
         asks = await self.plan_asks(op, arguments, ctx)

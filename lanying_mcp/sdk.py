@@ -63,6 +63,7 @@ LEGACY_VERSIONS: frozenset[str] = frozenset(HANDSHAKE_PROTOCOL_VERSIONS)
 
 __all__ = [
     "Answer",
+    "Answered",
     "Caller",
     "Decision",
     "LEGACY_VERSIONS",
@@ -86,6 +87,8 @@ class Decision(str, enum.Enum):
     UNCONFIGURED = "unconfigured"  # a yes is needed, and the operator's chosen channel is not set up
     PENDING = "pending"  # a yes is asked on another channel (the approval page): the call answers approval_pending
     AWAIT = "await"  # the call carries an approval ID: wait for the human's answer there, then run or refuse
+    APPROVED = "approved"  # asked outside the protocol (askpass) and the human said yes: redeemed like a form's yes
+    DECLINED = "declined"  # asked outside the protocol (askpass) and the answer was no
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,16 @@ class Question:
 
     text: str
     ref: str
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A question the gate asked itself, off the protocol (an askpass program), with its nonce and answer.
+
+    A yes is settled exactly as a form's yes: the tool body redeems `ref` for this caller and call."""
+
+    ref: str
+    yes: bool
 
 
 # The nonce of the question a tool's resolver asked during this request, for the tool body to redeem.
@@ -182,6 +195,8 @@ def _answer(value: Any) -> Answer:
             Decision.UNCONFIGURED: Answer.UNCONFIGURED,
             Decision.PENDING: Answer.PENDING,
             Decision.AWAIT: Answer.AWAIT,
+            Decision.APPROVED: Answer.YES,
+            Decision.DECLINED: Answer.DECLINED,
         }[value.decision]
     if isinstance(value, AcceptedElicitation):
         data = value.data  # pyright: ignore[reportUnknownMemberType]
@@ -231,7 +246,7 @@ class Caller:
             log.debug("progress notification failed", exc_info=True)
 
 
-Ask = Callable[[Caller, dict[str, Any]], Awaitable["str | Question | Pending | Decision"]]
+Ask = Callable[[Caller, dict[str, Any]], Awaitable["str | Question | Pending | Answered | Decision"]]
 Run = Callable[[Caller, dict[str, Any], Answer], Awaitable[Outcome]]
 
 
@@ -351,6 +366,9 @@ def make_tool(
             if isinstance(decided, Pending):  # the tool body reads the approval's ID as the asked "nonce"
                 _ASKED.set(decided.approval_id)
                 return _Verdict(decision=Decision.AWAIT if decided.wait else Decision.PENDING)
+            if isinstance(decided, Answered):  # asked off the protocol: the body redeems its nonce as a form's
+                _ASKED.set(decided.ref)
+                return _Verdict(decision=Decision.APPROVED if decided.yes else Decision.DECLINED)
             if isinstance(decided, Question):
                 _ASKED.set(decided.ref)
                 decided = decided.text

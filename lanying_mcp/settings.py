@@ -278,6 +278,12 @@ class Settings(BaseSettings):
     approval_secret_stderr: Annotated[bool, Opt("print the approval page's address with its one-time secret "
                                                 "on stderr, for an admin without a browser (an agent that reads "
                                                 "the host's logs could then approve)", SAFETY)] = False
+    # askpass: a local program that asks the human (askpass.py)
+    askpass: Annotated[str, Opt("program that asks the human to confirm a risky call with LANYING_APPROVAL=askpass (SSH_ASKPASS "
+                                "style: the question as its argument, exit 0 = yes)", SAFETY, path=True,
+                                placeholder="/usr/local/bin/lanying-askpass")] = ""
+    askpass_seconds: Annotated[float, Opt("seconds the askpass program has to answer; then it is stopped and "
+                                          "the answer is no (1-3600)", SAFETY)] = 120.0
     # fmt: on
 
     def __init__(self, **values: Any) -> None:
@@ -350,6 +356,7 @@ class Settings(BaseSettings):
         self._check_ops()
         self._check_secrets()
         self._check_oauth()
+        self._check_askpass()
         if self.sandbox or self.profiles_file:
             return self
         needed = ("API_ENDPOINT",) if self.request_credentials else ("API_ENDPOINT", "APP_ID", "ACCESS_TOKEN")
@@ -390,6 +397,7 @@ class Settings(BaseSettings):
             "max_client_sessions": (100_000, "sessions"),
             "approval_seconds": (3600, "seconds"),
             "approval_wait_seconds": (600, "seconds"),
+            "askpass_seconds": (3600, "seconds"),
         }
         for name, (most, unit) in bounds.items():
             value = getattr(self, name)
@@ -458,6 +466,14 @@ class Settings(BaseSettings):
                 raise SettingsError(
                     f"{prefix}PROFILES entry {entry!r} must be CLAIM=VALUE:PROFILE, e.g. groups=support:support-app"
                 )
+
+    def _check_askpass(self) -> None:
+        """The askpass program is named by its full path: a helper found through PATH could be swapped."""
+        if self.askpass and not os.path.isabs(os.path.expanduser(self.askpass)):
+            raise SettingsError(
+                f"{DECLARED['askpass'].label} must be the full path of a program, e.g. /usr/local/bin/lanying-askpass, "
+                f"got {self.askpass!r}"
+            )
 
 
 def split_address(value: str) -> tuple[str, int] | None:

@@ -41,3 +41,18 @@ def opened(monkeypatch):
     seen: list[str] = []
     monkeypatch.setattr(LanyingServer, "open_url", staticmethod(seen.append))
     return seen
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_browser_in_subprocesses():
+    """Servers started as subprocesses open the approval page with `webbrowser`, which honours $BROWSER:
+    `true` opens nothing, so no test ever reaches a real browser, in this process or another."""
+    import os
+
+    old = os.environ.get("BROWSER")
+    os.environ["BROWSER"] = "true"
+    yield
+    if old is None:
+        os.environ.pop("BROWSER", None)
+    else:
+        os.environ["BROWSER"] = old

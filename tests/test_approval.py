@@ -391,3 +391,17 @@ async def test_another_caller_cannot_use_an_approval(opened):
         done = await client.call_tool(AWAIT_APPROVAL, {"approval_id": approval_id})  # spent by that attempt
         assert done.is_error and done.structured_content["error"]["code"] == "approval_expired"
     assert s.api.count(DESTROY) == 0
+
+
+async def test_end_user_text_on_the_page_is_text_not_markup(opened):
+    store = Store()
+    server = build_server(sandbox_settings(store), transport=httpx2.ASGITransport(app=build_app(store)))
+    name = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    async with Client(server, mode="legacy", elicitation_callback=None) as client:
+        user = await call(client, "register_user", {"username": "xss_owner", "password": "pw123456"})
+        uid = user["data"]["user_id"]
+        group = await call(client, "create_group", {"as_user_id": uid, "name": name})
+        await client.call_tool("destroy_group", {"as_user_id": uid, "group_id": group["data"]["group_id"]})
+        shown = await page(opened[0])
+    assert shown.status_code == 200
+    assert "<script" not in shown.text and "<img" not in shown.text and "&lt;script&gt;" in shown.text

@@ -191,7 +191,7 @@ def test_cli_sandbox_run_passes_and_prints_a_table(monkeypatch, capsys):
     monkeypatch.delenv("LANYING_ACCESS_TOKEN", raising=False)
     assert main(["doctor", "--sandbox"]) == 0
     out = capsys.readouterr().out
-    assert "OK    endpoint" in out and out.rstrip().endswith(f"all {len(TOOLSETS) + 7} checks passed"), out
+    assert "OK    endpoint" in out and out.rstrip().endswith(f"all {len(TOOLSETS) + 8} checks passed"), out
     assert "SKIP" not in out
 
 
@@ -258,7 +258,17 @@ async def test_an_answer_with_an_error_code_fails_its_row():
 def test_the_readme_describes_the_rows_that_exist():
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Check your set-up")[1].split("\n## ")[0]
-    for row in ("version", "settings", "endpoint", "app id", "token", "admin token", "clock", "toolset <name>"):
+    for row in (
+        "version",
+        "settings",
+        "endpoint",
+        "app id",
+        "token",
+        "admin token",
+        "clock",
+        "toolset <name>",
+        "approval",
+    ):
         assert f"`{row}`" in section, row
     for toolset in doctor.WRITE_PROBES:
         assert f"`{toolset}`" in section, toolset

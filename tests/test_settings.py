@@ -73,6 +73,8 @@ SPELLINGS = {
     "approval_seconds": ("LANYING_APPROVAL_SECONDS", "--approval-seconds"),
     "approval_wait_seconds": ("LANYING_APPROVAL_WAIT_SECONDS", "--approval-wait-seconds"),
     "approval_secret_stderr": ("LANYING_APPROVAL_SECRET_STDERR", "--approval-secret-stderr"),
+    "askpass": ("LANYING_ASKPASS", "--askpass"),
+    "askpass_seconds": ("LANYING_ASKPASS_SECONDS", "--askpass-seconds"),
 }
 
 

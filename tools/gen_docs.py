@@ -1,4 +1,4 @@
-"""Regenerate the README's settings table, tool reference and tools/list size table from their sources.
+"""Regenerate the README's settings table, tool reference, host table and tools/list size table from their sources.
 
 python tools/gen_docs.py           # rewrite README.md between the generated markers
 python tools/gen_docs.py --check   # exit 1 if README.md is out of date (CI runs this)
@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 from generated import regenerate  # noqa: E402
 from measure_tools import measure, table  # noqa: E402
 
+from lanying_mcp.channels import table as hosts_table  # noqa: E402
 from lanying_mcp.settings import declared  # noqa: E402
 from lanying_mcp.toolsets import CATALOGUE, TOOLSETS  # noqa: E402
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS  # noqa: E402
@@ -100,6 +101,7 @@ def render(text: str) -> str:
     text = replace(text, "settings", settings_table())
     text = replace(text, "tools", reference())
     text = replace(text, "irreversible", irreversible())
+    text = replace(text, "hosts", hosts_table())
     return replace(text, "sizes", table(measure()))
 
 
