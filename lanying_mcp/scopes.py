@@ -61,8 +61,9 @@ class ScopeNames:
 def listed_level(op: Operation) -> Level:
     """The level at which a tool is listed: what its every call needs, before its arguments are known."""
     if op.local:
-        # apply_plan and undo_change make writes; search, schemas, previews and explanations send nothing.
-        return Level.WRITE if op.plan or op.expands is not None else Level.READ
+        # apply_plan and undo_change make writes, and await_approval runs a confirmed one (a read never needs
+        # a yes); search, schemas, previews and explanations send nothing.
+        return Level.WRITE if op.plan or op.expands is not None or op.hints.destructive else Level.READ
     if op.hints.destructive or ADMIN_RISKS & set(op.consent.risks):
         return Level.ADMIN
     return Level.READ if op.hints.read_only else Level.WRITE

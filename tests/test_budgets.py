@@ -14,7 +14,8 @@ def test_listing_budgets_hold_in_both_languages():
     rows = [measure_one(selection, lang) for selection in BUDGETS for lang in ("en", "zh")]
     assert over_budget(rows) == []
     by = {(r.selection, r.lang): r for r in rows}
-    assert by[("discovery", "en")].tools == 3
+    # search_tools, get_tool_schema, call_tool, and await_approval (the approval page may be the channel)
+    assert by[("discovery", "en")].tools == 4
     assert by[("all", "en")].tools > 130
 
 
