@@ -267,9 +267,10 @@ class LanyingClient:
                 asked = getattr(exc, "retry_after", None)
                 wait = self.retry.delay(attempt, asked)
                 last = attempt == attempts or time.monotonic() - started + wait > self.retry.total
-                # The API asks for a longer wait than a retry may take, or one the call's deadline would cut
-                # off: answer now with its Retry-After rather than sleep (or be stopped mid-sleep).
-                last = last or (asked is not None and asked > self.retry.max_delay) or not _fits(wait)
+                # The API asks for a longer wait than the whole retry budget, or one the call's deadline would
+                # cut off: answer now with its Retry-After rather than sleep (or be stopped mid-sleep). A shorter
+                # Retry-After is waited for, capped at the policy's longest single wait.
+                last = last or (asked is not None and asked > self.retry.total) or not _fits(wait)
                 # A Lanying error code is an answer, not a transient failure: never repeat the request for it.
                 if not exc.retryable or isinstance(exc, ApiError) or last:
                     if not safe and exc.may_have_applied is None and not isinstance(exc, ApiError):
