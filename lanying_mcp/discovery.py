@@ -11,7 +11,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as _field
 from functools import lru_cache
@@ -49,7 +49,7 @@ _FIELDS = {
 # Chinese characters that carry no meaning of their own in an admin's request (particles, pronouns,
 # measure words); every other character also counts alone, at a lower weight than the pairs it forms.
 _STOP_CHARS = frozenset(
-    "的了吗呢吧啊呀把被给让我你他她它们这那个些一下哪谁什么怎样是在有和与及或就都也还要想请帮再能会可"
+    "的了吗呢吧啊呀把被给让我你他她它们这那个些一下哪谁什么怎样是在有和与及或就都也还要想请帮再能会可从将对向"
 )
 _CHAR = "\x00"  # prefix of a single-character term, so 群 alone and the word 群 stay apart
 _CHAR_WEIGHT = 0.15
@@ -57,6 +57,7 @@ _CHAR_WEIGHT = 0.15
 _IDENTIFIER = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 _K1, _B = 1.2, 0.5  # BM25 saturation and length normalisation
 _COVERAGE = 4.0  # bonus for a query that says everything a tool's title or name says
+_SENSE_KEEP = 0.5  # weight of a query's term read in another sense (search_terms.json `senses`)
 _RELATED = 0.5  # weight of a term close to the query's (remove ~ delete), against 1 for the query's own
 
 
@@ -94,6 +95,8 @@ class _Vocabulary:
     rewrite: dict[str, str]  # phrase → canonical text ("" for a stopword)
     words: dict[str, tuple[str, ...]]  # stem → canonical stems (() for a stopword)
     related: dict[str, tuple[str, ...]]  # canonical stem → close terms a query also looks for, at half weight
+    # term → (terms of which one beside it in a query changes what it means, what it then means)
+    senses: dict[str, tuple[tuple[frozenset[str], str], ...]]
 
 
 @lru_cache(maxsize=1)
@@ -114,7 +117,11 @@ def _vocabulary() -> _Vocabulary:
         escaped = re.escape(phrase)
         parts.append(rf"(?<![a-z0-9]){escaped}(?![a-z0-9])" if phrase.isascii() else escaped)
     related = {_stem(k): tuple(_stem(v) for v in vs) for k, vs in data.get("related", {}).items()}
-    return _Vocabulary(re.compile("|".join(parts)), rewrite, words, related)
+    senses: dict[str, list[tuple[frozenset[str], str]]] = {}
+    for sense in data.get("senses", ()):
+        beside = frozenset(_stem(w) for w in sense["with"])
+        senses.setdefault(_stem(sense["term"]), []).append((beside, _stem(sense["means"])))
+    return _Vocabulary(re.compile("|".join(parts)), rewrite, words, related, {k: tuple(v) for k, v in senses.items()})
 
 
 def _terms(text: str) -> list[str]:
@@ -125,7 +132,8 @@ def _terms(text: str) -> list[str]:
     out: list[str] = []
     for token in _WORD.findall(text):
         if "\u4e00" <= token[0] <= "\u9fff":
-            out += [token] if len(token) < 3 else [token[i : i + 2] for i in range(len(token) - 1)]
+            pieces = [token] if len(token) < 3 else [token[i : i + 2] for i in range(len(token) - 1)]
+            out += [p for p in pieces if not all(c in _STOP_CHARS for c in p)]  # 这个, 给这: no meaning
             out += [_CHAR + c for c in token if c not in _STOP_CHARS]
         else:
             stem = _stem(token)
@@ -224,12 +232,41 @@ def _index(ops: list[Operation]) -> _Index:
     return _INDEXES[key]
 
 
+def _senses(asked: Iterable[str]) -> dict[str, bool]:
+    """The terms a query asks for once each is read in the sense the others give it, each with whether it was
+    read otherwise (ban beside group: block, not disable; delete beside member: remove). A term read
+    otherwise still counts, less; a term it then means may give another its context (allow … banned … group:
+    block, then unblock)."""
+    senses = _vocabulary().senses
+    read = dict.fromkeys(asked, False)
+    changed = True
+    while changed:
+        changed = False
+        for term in list(read):
+            for beside, means in senses.get(term, ()):
+                if beside & read.keys() and (not read[term] or means not in read):
+                    read[term] = True
+                    read.setdefault(means, False)
+                    changed = True
+    return read
+
+
 def search(ops: list[Operation], query: str, limit: int = 8) -> list[Operation]:
     """The operations that best match `query` (English or Chinese), best first: BM25 over the weighted
-    fields of each tool, plus a bonus when the query covers a tool's title or name."""
+    fields of each tool, plus a bonus when the query covers a tool's title or name. Each term is read in the
+    sense the rest of the query gives it (`_senses`)."""
     asked = {t: _CHAR_WEIGHT if t.startswith(_CHAR) else 1.0 for t in _terms(query)}
     if not asked or not ops:
         return ops[:limit]
+    read = _senses(asked.keys())
+    for term in read.keys() - asked.keys():
+        asked[term] = 1.0
+    for term in read:
+        if read[term]:
+            asked[term] = min(asked[term], _SENSE_KEEP)
+    # How much of a title each asked term covers: a Chinese character as much as a word, a term read in
+    # another sense less.
+    covered = {t: 1.0 if t.startswith(_CHAR) else w for t, w in asked.items()}
     terms = dict(asked)
     index = _index(ops)
     for term in asked:
@@ -248,7 +285,7 @@ def search(ops: list[Operation], query: str, limit: int = 8) -> list[Operation]:
         if not score:
             continue
         cover = max(
-            sum(index.idf.get(t, 0.0) for t in title & asked.keys())
+            sum(index.idf.get(t, 0.0) * covered[t] for t in title & covered.keys())
             / (sum(index.idf.get(t, 0.0) for t in title) or 1.0)
             for title in doc.titles
         )
