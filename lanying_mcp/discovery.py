@@ -59,6 +59,7 @@ _K1, _B = 1.2, 0.5  # BM25 saturation and length normalisation
 _COVERAGE = 4.0  # bonus for a query that says everything a tool's title or name says
 _SENSE_KEEP = 0.5  # weight of a query's term read in another sense (search_terms.json `senses`)
 _RELATED = 0.5  # weight of a term close to the query's (remove ~ delete), against 1 for the query's own
+_ASKS = 1.5  # bonus for a tool that only reads, when the query is a question (how many, 有没有, 是哪个)
 
 
 def _stem(word: str) -> str:
@@ -97,6 +98,10 @@ class _Vocabulary:
     related: dict[str, tuple[str, ...]]  # canonical stem → close terms a query also looks for, at half weight
     # term → (terms of which one beside it in a query changes what it means, what it then means)
     senses: dict[str, tuple[tuple[frozenset[str], str], ...]]
+    cues: tuple[
+        tuple[re.Pattern[str], tuple[str, ...]], ...
+    ]  # a query's form → terms it asks for (these 30 users: batch)
+    asks: re.Pattern[str]  # a question's form (how many, 有没有, 是哪个): the query asks to read, not to write
 
 
 @lru_cache(maxsize=1)
@@ -121,7 +126,19 @@ def _vocabulary() -> _Vocabulary:
     for sense in data.get("senses", ()):
         beside = frozenset(_stem(w) for w in sense["with"])
         senses.setdefault(_stem(sense["term"]), []).append((beside, _stem(sense["means"])))
-    return _Vocabulary(re.compile("|".join(parts)), rewrite, words, related, {k: tuple(v) for k, v in senses.items()})
+    cues = tuple((re.compile(c["pattern"]), tuple(_terms_of(c["means"], words))) for c in data.get("cues", ()))
+    asks = re.compile("|".join(data.get("questions", ())) or r"(?!)")
+    return _Vocabulary(
+        re.compile("|".join(parts)), rewrite, words, related, {k: tuple(v) for k, v in senses.items()}, cues, asks
+    )
+
+
+def _terms_of(key: str, words: dict[str, tuple[str, ...]]) -> list[str]:
+    """The canonical terms of a vocabulary key (English words)."""
+    out: list[str] = []
+    for word in key.split():
+        out += words.get(_stem(word), (_stem(word),))
+    return out
 
 
 def _terms(text: str) -> list[str]:
@@ -258,6 +275,13 @@ def search(ops: list[Operation], query: str, limit: int = 8) -> list[Operation]:
     asked = {t: _CHAR_WEIGHT if t.startswith(_CHAR) else 1.0 for t in _terms(query)}
     if not asked or not ops:
         return ops[:limit]
+    vocab = _vocabulary()
+    lowered = query.lower()
+    for cue, means in vocab.cues:
+        if cue.search(lowered):
+            for term in means:
+                asked.setdefault(term, 1.0)
+    asks = _ASKS if vocab.asks.search(lowered) else 0.0
     read = _senses(asked.keys())
     for term in read.keys() - asked.keys():
         asked[term] = 1.0
@@ -289,7 +313,7 @@ def search(ops: list[Operation], query: str, limit: int = 8) -> list[Operation]:
             / (sum(index.idf.get(t, 0.0) for t in title) or 1.0)
             for title in doc.titles
         )
-        scored.append((score + _COVERAGE * cover, position, doc.op))
+        scored.append((score + _COVERAGE * cover + (asks if doc.op.hints.read_only else 0.0), position, doc.op))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [op for _, _, op in scored[:limit]]
 

@@ -1,8 +1,8 @@
 """search_tools finds the tool an admin means, in English or Chinese, within its first three results.
 
 The query set (tests/data/search_queries.json) is written in an admin's words and never names a tool.
-Its `heldout` part is a fresh set (about 300 queries, English and Chinese, every tool, `first_seen` "stop-24")
-written in admins' words and never used to tune; it is added by whoever writes it and measured once, after
+Its `heldout` part is a fresh set (about 320 queries, 45–55% Chinese, every searchable tool including the meta
+tools, `first_seen` "heldout-9") written in admins' words and never used to tune; it is added by whoever writes it and measured once, after
 this round of tuning. Until it is added, the tests that need it fail with a message saying so (they are
 marked "NEEDS THE HELD-OUT SET" below); every other test runs on the tuned part.
 `python tools/search_recall.py --cv` prints the figures and every miss.
@@ -45,10 +45,11 @@ def test_the_query_set_is_bilingual_large_and_names_no_tool():
     langs = [q["lang"] for q in qs]
     assert 0.4 <= langs.count("zh") / len(qs) <= 0.6
     assert {q["split"] for q in qs} <= {"tune", "heldout"}
-    names = {n for n in CATALOGUE if "_" in n}
+    searchable_names = {op.name for op in OPS}  # the catalogue's tools and the meta tools search finds
+    names = {n for n in {*CATALOGUE, *searchable_names} if "_" in n}
     for q in qs:
         assert not any(name in q["query"] for name in names), q["query"]
-        assert all(t in CATALOGUE or t == "explain_error" for t in q["expect"]), q
+        assert all(t in searchable_names for t in q["expect"]), q
 
 
 def test_the_held_out_part_is_large_and_bilingual():
@@ -87,7 +88,7 @@ def test_recall_on_the_held_out_part_meets_its_target():
 
 def test_cross_validated_recall_on_the_tuned_part():
     """Each fifth of the tuned part, measured with its own queries left out of the indexed examples."""
-    assert cross_validate(OPS) >= 0.97  # 98.1% when measured, with the previous held-out part in the tuned part
+    assert cross_validate(OPS) >= 0.97  # 98.3% when measured, with the previous held-out part in the tuned part
 
 
 def test_the_indexed_words_are_current_and_hold_no_held_out_query():

@@ -68,9 +68,8 @@ def build(skip: frozenset[str] = frozenset()) -> dict[str, dict[str, list[str]]]
             entry["examples"] = said[name]
         if entry:
             words[name] = entry
-    for name in sorted(set(said) - set(words)):
-        if name in CATALOGUE:
-            words[name] = {"examples": said[name]}
+    for name in sorted(set(said) - set(words)):  # local tools (the meta tools, explain_error): examples only
+        words[name] = {"examples": said[name]}
     return words
 
 
