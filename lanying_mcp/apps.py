@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import tomllib
 from pydantic import SecretStr
 
 from .errors import NotAllowed
@@ -65,6 +64,8 @@ class Profiles:
 
 
 def load_profiles(path: str | Path, env: Mapping[str, str] | None = None) -> Profiles:
+    import tomllib  # only with a profiles file: start-up without one does not import it
+
     env = os.environ if env is None else env
     p = Path(path)
     try:

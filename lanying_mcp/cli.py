@@ -579,7 +579,14 @@ def declared_env(name: str) -> str:
     return next(s.env for s in declared() if s.name == name) or ""
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; given the `command` it will parse, only that subcommand gets the ~80 setting flags
+    (what start-up needs: the other subcommands' flags change nothing in what it parses or prints)."""
+
+    def settings_args(name: str, sp: argparse.ArgumentParser) -> None:
+        if command is None or command == name:
+            _settings_args(sp)
+
     p = argparse.ArgumentParser(prog="lanying-mcp", description="MCP server for the Lanying IM (蓝莺IM) server API.")
     p.add_argument("--version", action="version", version=f"lanying-mcp {__version__}")
     sub = p.add_subparsers(dest="command")
@@ -590,7 +597,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--stateless", action="store_true", help="stateless streamable HTTP (no sessions)")
     serve.add_argument("--json-response", action="store_true", help="plain JSON responses instead of SSE streams")
     serve.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
-    _settings_args(serve)
+    settings_args("serve", serve)
     sb = sub.add_parser("sandbox", help="serve the sandbox API on loopback for tests and other clients")
     sb.add_argument("--host", default="127.0.0.1")
     sb.add_argument("--port", type=int, default=8030)
@@ -614,7 +621,7 @@ def parser() -> argparse.ArgumentParser:
         "(default: $XDG_STATE_HOME or ~/.local/state, lanying-mcp/sandbox.pickle)",
     )
     call.add_argument("--new-sandbox", action="store_true", help="with --sandbox: start from an empty sandbox")
-    _settings_args(call)
+    settings_args("call", call)
     err = sub.add_parser("errors", help="explain error codes")
     err.add_argument("code", nargs="?")
     doc = sub.add_parser("doctor", help="check the endpoint, app ID, token, clock and one read per toolset")
@@ -626,7 +633,7 @@ def parser() -> argparse.ArgumentParser:
         help="only report the approval channel HOST would get (claude-desktop, claude-ai, claude-code, cursor, "
         "vscode, chatgpt, ...)",
     )
-    _settings_args(doc)
+    settings_args("doctor", doc)
     ch = sub.add_parser("changes", help="export or erase the change journal (what list_changes reads)")
     ch_sub = ch.add_subparsers(dest="action", required=True)
     state_help = "the state file holding the journal (LANYING_STATE_FILE; default: the user's state directory)"
@@ -644,7 +651,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
         argv.insert(0, "serve")
-    ns = parser().parse_args(argv)
+    ns = parser(argv[0] if argv[0] in COMMANDS else None).parse_args(argv)
     _log_setup(getattr(ns, "log_level", "WARNING") if ns.command == "serve" else "WARNING")
     handlers = {"serve": cmd_serve, "sandbox": cmd_sandbox, "tools": cmd_tools, "call": cmd_call, "errors": cmd_errors}
     handlers["doctor"] = cmd_doctor

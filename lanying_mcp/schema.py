@@ -146,11 +146,13 @@ CACHE_FILE = Path(__file__).with_name("schemas.json")
 SOURCES = ("spec.py", "schema.py", "dispatch.py", "discovery.py", "facts.py", "toolsets/*.py")  # shapes of schemas
 
 
+@lru_cache(maxsize=1)
 def source_digest() -> str:
-    """A digest of every source file that shapes a tool's schema."""
+    """A digest of every source file that shapes a tool's schema (and the catalogue's index), once per process."""
     root = Path(__file__).parent
     digest = hashlib.sha256()
-    for path in sorted({p for pattern in SOURCES for p in root.glob(pattern)}):
+    generated = root / "toolsets" / "_index.py"  # the catalogue's index is made from these sources, not one of them
+    for path in sorted({p for pattern in SOURCES for p in root.glob(pattern)} - {generated}):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

@@ -13,7 +13,6 @@ import json
 import logging
 import sys
 import time
-import webbrowser
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -99,11 +98,17 @@ def profile_of(caller: Caller) -> str | None:
     return principal.profile if principal is not None else None
 
 
+def _open_in_browser(url: str) -> bool:
+    import webbrowser  # only when an approval is announced: start-up does not import it
+
+    return webbrowser.open(url)
+
+
 class LanyingServer(LanyingMCP):
     """The whole server: what is listed and reachable, where calls go, and who must say yes first."""
 
     # Opens the approval page in the admin's browser (tests replace it: see tests/conftest.py).
-    open_url: Callable[[str], Any] = staticmethod(webbrowser.open)
+    open_url: Callable[[str], Any] = staticmethod(_open_in_browser)
     # The page's base address when this server's own HTTP app serves it (cli.build_http_app sets it);
     # None on stdio, where a listener on 127.0.0.1 serves it while approvals are pending.
     approval_base: str | None = None

@@ -357,12 +357,22 @@ class SQLiteState(State):
     is created private (0700) and the file is readable by its owner only (0600): results hold app data.
     """
 
-    def __init__(self, path: str | Path, clock: Callable[[], float] = time.time, busy_timeout: float = 10.0) -> None:
-        self.path = str(path)
+    def __init__(
+        self, path: str | Path | Callable[[], Path], clock: Callable[[], float] = time.time, busy_timeout: float = 10.0
+    ) -> None:
+        # A function (default_path) is asked at first use: finding the user's state folder imports platformdirs,
+        # which a server that never keeps state, or not yet, need not pay for at start-up.
+        self._path: str | Callable[[], Path] = path if callable(path) else str(path)
         self.clock = clock
         self.busy_timeout = busy_timeout
         self._db: Any = None
         self._lock = threading.Lock()
+
+    @property
+    def path(self) -> str:
+        if not isinstance(self._path, str):
+            self._path = str(self._path())
+        return self._path
 
     def _connect(self) -> Any:
         import sqlite3

@@ -15,4 +15,4 @@ def open_state(setting: str = "", url: str = "") -> State:
         return RedisState(url.strip())
     if setting.strip() == MEMORY:
         return MemoryState()
-    return SQLiteState(Path(setting).expanduser() if setting.strip() else default_path())
+    return SQLiteState(Path(setting).expanduser() if setting.strip() else default_path)  # found at first use

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from dataclasses import fields
+
 import httpx2
 
 from lanying_mcp import mentions, schema
@@ -35,3 +40,65 @@ def test_precomputed_schemas_are_served_as_private_copies():
     first["properties"]["summary"]["description"] = "changed"
     again = schema.cached("invite_group_members", "en", "output")
     assert again is not None and again["properties"]["summary"]["description"] != "changed"
+
+
+def test_the_catalogue_index_is_current():
+    from lanying_mcp.toolsets import _index
+
+    assert _index.SOURCE == schema.source_digest(), "toolsets/_index.py is stale: run tools/regen"
+
+
+def test_the_catalogue_from_the_index_is_the_catalogue_of_the_modules():
+    """Every operation of the index, once its module is read, is the module's operation, field by field."""
+    from lanying_mcp.spec import Operation
+    from lanying_mcp.toolsets import CATALOGUE, TOOLSETS, LazyOperation, build_eager
+
+    toolsets, catalogue = build_eager()
+    assert TOOLSETS == toolsets and list(TOOLSETS) == list(toolsets)
+    assert list(CATALOGUE) == list(catalogue)
+    for name, op in CATALOGUE.items():
+        assert isinstance(op, LazyOperation)
+        real = catalogue[name]
+        for f in fields(Operation):
+            assert getattr(op, f.name) == getattr(real, f.name), (name, f.name)
+        assert op == real and real == op and hash(op) == hash(real)
+
+
+def test_a_stale_index_is_never_used(monkeypatch):
+    """When the sources have changed since the index was generated, the modules are imported as they always were."""
+    from lanying_mcp import toolsets
+    from lanying_mcp.spec import Operation
+    from lanying_mcp.toolsets import _index
+
+    monkeypatch.setattr(_index, "SOURCE", "0" * 64)
+    sets, catalogue = toolsets._build()
+    assert sets == toolsets.TOOLSETS and catalogue == toolsets.CATALOGUE
+    assert all(type(op) is Operation for op in catalogue.values())
+
+
+def test_an_indexed_operation_reads_its_module_at_first_use():
+    """A fresh process lists every tool without importing one toolset module; a call reads only its own."""
+    code = """
+import sys, anyio, httpx2
+from lanying_mcp.sandbox import Store, build_app
+from lanying_mcp.server import build_server
+from lanying_mcp.toolsets import MODULES
+from tests.helpers import sandbox_settings
+
+def loaded():
+    return sorted(m for m in MODULES if f"lanying_mcp.toolsets.{m}" in sys.modules)
+
+store = Store()
+server = build_server(sandbox_settings(store), transport=httpx2.ASGITransport(app=build_app(store)))
+print(loaded())
+tools = anyio.run(server.list_tools)
+print(len(tools), loaded())
+op = server.reachable["get_group_info"]
+print(op.params.__name__, loaded())
+"""
+    env = {**os.environ, "PYTHONPATH": str(schema.CACHE_FILE.parents[1])}  # the repository: tests.helpers
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    before, listed, called = out.stdout.splitlines()
+    assert before == "[]" and listed.endswith(" []") and int(listed.split()[0]) > 100
+    assert called.endswith("['groups']"), called

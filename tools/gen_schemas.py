@@ -1,19 +1,27 @@
-"""Pre-compute every tool's input and output schema, in both languages, into lanying_mcp/schemas.json.
+"""Pre-compute every tool's input and output schema, in both languages, into lanying_mcp/schemas.json,
+and the catalogue's index (every operation's fields but its models and functions) into
+lanying_mcp/toolsets/_index.py.
 
-    python tools/gen_schemas.py           # rewrite the file
-    python tools/gen_schemas.py --check   # exit 1 if it is out of date (CI runs this)
+    python tools/gen_schemas.py           # rewrite the files
+    python tools/gen_schemas.py --check   # exit 1 if one is out of date (CI runs this)
 
-The server reads the file at start-up instead of building ~140 tools' schemas twice; a tool missing
-from it is computed on the fly, so a stale file is a start-up cost, never a wrong contract — and CI
-keeps it current anyway.
+The server reads both at start-up instead of building ~140 tools' schemas twice and importing every
+toolset module; a tool missing from the schemas is computed on the fly, and an index whose sources
+have changed is not used (the modules are imported), so a stale file is a start-up cost, never a
+wrong contract — and CI keeps them current anyway.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import enum
+import importlib
 import json
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -21,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 from lanying_mcp.discovery import build  # noqa: E402
 from lanying_mcp.dispatch import output_model  # noqa: E402
 from lanying_mcp.schema import CACHE_FILE, input_schema, output_schema, source_digest  # noqa: E402
-from lanying_mcp.toolsets import CATALOGUE  # noqa: E402
+from lanying_mcp.spec import Hints, Operation  # noqa: E402
+from lanying_mcp.toolsets import CATALOGUE, LAZY_FIELDS, MODULES, build_eager  # noqa: E402
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS  # noqa: E402
 
 
@@ -38,21 +47,106 @@ def render() -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
 
 
+INDEX_FILE = ROOT / "lanying_mcp" / "toolsets" / "_index.py"
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Operation) if f.default is not dataclasses.MISSING}
+
+
+def _literal(value: Any, names: set[str]) -> str:
+    """Python source for a value of an operation's index fields; `names` collects the spec names it uses."""
+    if value is None or isinstance(value, (bool, int, float, str)) and not isinstance(value, enum.Enum):
+        return repr(value)
+    if isinstance(value, enum.Enum):
+        names.add(type(value).__name__)
+        return f"{type(value).__name__}.{value.name}"
+    if isinstance(value, Hints):
+        names.add("Hints")
+        return f"Hints({', '.join(_literal(v, names) for v in value)})"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names.add(type(value).__name__)
+        args = [
+            f"{f.name}={_literal(getattr(value, f.name), names)}"
+            for f in dataclasses.fields(value)
+            if f.default is dataclasses.MISSING or getattr(value, f.name) != f.default
+        ]
+        return f"{type(value).__name__}({', '.join(args)})"
+    if isinstance(value, tuple):
+        items = [_literal(v, names) for v in value]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    if isinstance(value, list):
+        return f"[{', '.join(_literal(v, names) for v in value)}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_literal(k, names)}: {_literal(v, names)}" for k, v in value.items()) + "}"
+    raise TypeError(f"no literal for {value!r} in the catalogue index")
+
+
+def render_index() -> str:
+    """lanying_mcp/toolsets/_index.py: the catalogue without importing the toolset modules (toolsets/__init__.py)."""
+    toolsets, catalogue = build_eager()
+    module_of = {op.name: module for module in MODULES for op in build_module_ops(module)}
+    names: set[str] = set()
+    ops: list[str] = []
+    for op in catalogue.values():
+        known: list[str] = []
+        for f in dataclasses.fields(Operation):
+            value = getattr(op, f.name)
+            if f.name in ("params", "result", "toolset") or (f.name in LAZY_FIELDS and value is not None):
+                continue  # read from the module on first use (the toolset is the tuple's second item)
+            if f.name in LAZY_FIELDS or f.name not in _DEFAULTS or value != _DEFAULTS[f.name]:
+                known.append(f"{f.name!r}: {_literal(value, names)}")
+        ops.append(f"    ({module_of[op.name]!r}, {op.toolset!r}, {{{', '.join(known)}}}),")
+    sets = [f"    ({t.name!r}, {_literal(t.description, names)})," for t in toolsets.values()]
+    text = f'''"""The catalogue's index: every operation's fields but its models and functions (toolsets/__init__.py).
+
+Generated by `python tools/gen_schemas.py` from the toolset modules; do not edit. It is used only while
+SOURCE is the digest of the sources on disk (schema.source_digest).
+"""
+
+from typing import Any
+
+from ..spec import {", ".join(sorted(names))}
+
+SOURCE = {source_digest()!r}
+MODULES = {_literal(MODULES, names)}
+TOOLSETS: tuple[tuple[str, tuple[str, str]], ...] = (
+{chr(10).join(sets)}
+)
+OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+{chr(10).join(ops)}
+)
+'''
+    # the file is checked by `ruff format --check` with the rest of the package: written formatted
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", str(INDEX_FILE), "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return done.stdout
+
+
+def build_module_ops(module: str) -> list[Operation]:
+    return list(importlib.import_module(f"lanying_mcp.toolsets.{module}").OPERATIONS)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args(argv)
-    fresh = render()
-    if args.check:
-        current = CACHE_FILE.read_text(encoding="utf-8") if CACHE_FILE.exists() else ""
-        if current != fresh:
-            print(f"{CACHE_FILE.name} is out of date: run `python tools/gen_schemas.py`", file=sys.stderr)
-            return 1
-        print(f"{CACHE_FILE.name} is up to date")
-        return 0
-    CACHE_FILE.write_text(fresh, encoding="utf-8")
-    print(f"wrote {CACHE_FILE} ({len(fresh):,} bytes)")
-    return 0
+    stale = 0
+    for path, fresh in ((CACHE_FILE, render()), (INDEX_FILE, render_index())):
+        if args.check:
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+            if current != fresh:
+                print(f"{path.name} is out of date: run `python tools/gen_schemas.py`", file=sys.stderr)
+                stale = 1
+            else:
+                print(f"{path.name} is up to date")
+            continue
+        path.write_text(fresh, encoding="utf-8")
+        print(f"wrote {path} ({len(fresh):,} bytes)")
+    return stale
 
 
 if __name__ == "__main__":
