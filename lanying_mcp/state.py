@@ -350,6 +350,10 @@ CREATE INDEX IF NOT EXISTS log_tag_seq ON log_tag (seq);
 MIGRATIONS: dict[int, str] = {1: _LOGS}
 
 
+class _Contended(Exception):
+    """Opening the state file met another connection's lock at a moment the busy wait does not cover."""
+
+
 class SQLiteState(State):
     """The embedded backend: one SQLite file (WAL), shared by every server process of the user.
 
@@ -375,10 +379,25 @@ class SQLiteState(State):
         return self._path
 
     def _connect(self) -> Any:
-        import sqlite3
+        """The connection, opened at first use (in a worker thread). Two processes opening a new file at the
+        same instant can see "database is locked" while one of them turns on WAL or writes the schema, a
+        moment SQLite's busy wait does not cover: that is retried until `busy_timeout` has passed."""
 
         if self._db is not None:
             return self._db
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                return self._open()
+            except _Contended:
+                if time.monotonic() >= deadline:
+                    raise StateError(f"cannot use the state file {self.path}: it stayed locked") from None
+                time.sleep(0.02)
+
+    def _open(self) -> Any:
+        import sqlite3
+
+        db: Any = None
         try:
             if self.path != MEMORY:
                 folder = Path(self.path).parent
@@ -391,7 +410,15 @@ class SQLiteState(State):
                 db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
             self._migrate(db)
+        except sqlite3.OperationalError as exc:
+            if db is not None:
+                db.close()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise _Contended from None
+            raise StateError(f"cannot use the state file {self.path}: {exc}") from None
         except (OSError, sqlite3.Error) as exc:
+            if db is not None:
+                db.close()
             raise StateError(f"cannot use the state file {self.path}: {exc}") from None
         self._db = db
         return db

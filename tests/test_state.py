@@ -502,3 +502,48 @@ def test_the_default_file_is_in_the_users_state_directory(private_state_dir):
     assert isinstance(open_state(":memory:"), MemoryState)
     assert isinstance(open_state(""), SQLiteState) and open_state("").path == str(default_path())
     assert open_state("~/x.sqlite3").path == str(Path("~/x.sqlite3").expanduser())
+
+
+@pytest.mark.anyio
+async def test_opening_a_file_another_connection_is_setting_up_is_retried(tmp_path, monkeypatch):
+    """A "database is locked" while another process turns on WAL or writes the schema: retried, not failed."""
+    import sqlite3
+
+    real = sqlite3.connect
+    calls = {"n": 0}
+
+    class Locked:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self.db = db
+
+        def execute(self, sql: str, *args: object) -> object:
+            if sql.startswith("PRAGMA journal_mode"):
+                raise sqlite3.OperationalError("database is locked")
+            return self.db.execute(sql, *args)
+
+        def close(self) -> None:
+            self.db.close()
+
+    def connect(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        db = real(*args, **kwargs)  # type: ignore[arg-type]
+        return Locked(db) if calls["n"] <= 2 else db
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    s = SQLiteState(tmp_path / "new.sqlite3")
+    await s.append("log", "k", "v")
+    assert calls["n"] == 3 and [r.key for r in await s.scan("log")] == ["k"]
+    await s.close()
+
+
+@pytest.mark.anyio
+async def test_a_file_that_stays_locked_while_opening_gives_a_clear_error(tmp_path, monkeypatch):
+    import sqlite3
+
+    def connect(*args: object, **kwargs: object) -> object:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    s = SQLiteState(tmp_path / "new.sqlite3", busy_timeout=0.1)
+    with pytest.raises(StateError, match="stayed locked"):
+        await s.append("log", "k", "v")
