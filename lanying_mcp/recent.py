@@ -3,7 +3,8 @@
 Renames: a model can rename an account ("ceo" → "qa_test_7") with writes that need no yes, and then ask
 to delete "qa_test_7". So every rename this server sends (a user's nickname or username, a group's name)
 is recorded in the state store for 10 minutes, with the name it replaced, and a question naming that
-target says so: 'renamed from "ceo" 40 s ago'. The record is made before the write is sent (the old name
+target says so: 'renamed from "ceo" to "qa_test_7" at 07:41:09 UTC' (the rename's own time, so the question
+reads the same when it is rendered again to check an answer). The record is made before the write is sent (the old name
 read fresh, one read per rename); a question shows it only while the target still bears the name this
 server gave it, so a rename that failed says nothing.
 
@@ -36,12 +37,12 @@ USER_FIELDS = ("nick_name", "username")  # what a question names a user by
 
 _T = {
     "renamed": (
-        "Note: this server renamed {what} from {before} to {after} {ago} ago.",
-        "注意:本服务在{ago}前把{what}从{before}改名为{after}。",
+        "Note: this server renamed {what} from {before} to {after} at {at} UTC.",
+        "注意:本服务于{at}(协调世界时)把{what}从{before}改名为{after}。",
     ),
     "set": (
-        "Note: this server set {what} to {after} {ago} ago.",
-        "注意:本服务在{ago}前把{what}设为{after}。",
+        "Note: this server set {what} to {after} at {at} UTC.",
+        "注意:本服务于{at}(协调世界时)把{what}设为{after}。",
     ),
     "nick_name": ("the nickname of user ID {id}", "用户ID {id}的昵称"),
     "username": ("the username of user ID {id}", "用户ID {id}的用户名"),
@@ -107,11 +108,10 @@ async def record(op: Operation, params: Params, ctx: CallContext) -> None:
         log.warning("a rename could not be recorded: %s", type(exc).__name__)
 
 
-def _ago(seconds: float, zh: bool) -> str:
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}秒" if zh else f"{s} s"
-    return f"{s // 60}分钟" if zh else f"{s // 60} min"
+def _at(when: float) -> str:
+    """The rename's own time, HH:MM:SS UTC: a question that names it reads the same each time it is rendered
+    (in the 2026-07-28 era the answer comes in a new request, which renders the question again to check it)."""
+    return time.strftime("%H:%M:%S", time.gmtime(when))
 
 
 async def notices(
@@ -152,7 +152,7 @@ async def notices(
                     what=_T[field][i].format(id=ident),
                     before=quote(before) if isinstance(before, str) else "",
                     after=quote(str(rec.get("after"))),
-                    ago=_ago(time.time() - float(rec.get("at", 0)), bool(i)),
+                    at=_at(float(rec.get("at", 0))),
                 )
             )
     return out

@@ -309,8 +309,7 @@ async def test_a_bulk_result_link_made_on_one_replica_is_read_through_the_other(
 @pytest.mark.anyio
 async def test_a_yes_given_on_one_replica_is_used_once_across_both(team: Team):
     async with team.client(ROOT, replica=1) as root:
-        # No nickname set: a question about a target this server renamed minutes ago says how long ago, in
-        # seconds, so its text would change between asking and answering.
+        # No nickname set: the question then has no rename note (tests/test_answer_rounds.py covers one).
         owner = await a_user(team, "team_owner", nick=False)
         gid = (await ok(root, "create_group", {"as_user_id": owner, "name": "team-doomed"}))["data"]["group_id"]
     args = {"as_user_id": owner, "group_id": gid}
