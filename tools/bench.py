@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx2
 from bench_clients import APP_ID, ROOT, TOKEN, Api, HttpSession, StdioSession, http_client
+from report_block import put_block
 
 from tests.procs import free_port, rss_kib, server_env, start_sandbox, stop, wait_port
 
@@ -668,12 +669,7 @@ def keep_section(path: Path, start: str, end: str, empty: str) -> str:
 def write_soak(path: Path, command: str, block: str) -> None:
     """Replace only the soak block of the report (the rest comes from a full run)."""
     section = f"{SOAK_START}\n- **command:** `{command}`\n- **date:** {time.strftime('%Y-%m-%d %H:%M %Z')}\n\n{block}\n{SOAK_END}"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if SOAK_START in text and SOAK_END in text:
-        text = text[: text.index(SOAK_START)] + section + text[text.index(SOAK_END) + len(SOAK_END) :]
-    else:
-        text = text.rstrip() + f"\n\n## Memory over many calls (soak)\n\n{section}\n"
-    path.write_text(text)
+    put_block(path, SOAK_START, SOAK_END, section, "## Memory over many calls (soak)")
 
 
 def report(path: Path, command: str, plan: Plan, rows: list[Row], notes: list[str], seconds: float) -> str:

@@ -29,6 +29,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from report_block import put_block  # noqa: E402
+
 from lanying_mcp.http_auth import BearerAuth  # noqa: E402
 from lanying_mcp.oauth import OAuthGuard, Verifier  # noqa: E402
 from tests.oauth_issuer import READ, Issuer, oauth_settings  # noqa: E402
@@ -124,12 +126,7 @@ def block(command: str, requests: int, rounds: int, text: str, load: tuple[float
 
 
 def write(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip() + f"\n\n## OAuth token checks against the static bearer\n\n{INTRO}\n\n{section}\n"
-    path.write_text(text)
+    put_block(path, START, END, section, f"## OAuth token checks against the static bearer\n\n{INTRO}")
 
 
 def main(argv: list[str] | None = None) -> int:

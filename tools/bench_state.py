@@ -36,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from report_block import put_block  # noqa: E402
+
 from lanying_mcp.state import SQLiteState, State  # noqa: E402
 from lanying_mcp.state_redis import RedisState  # noqa: E402
 from tests.redis_server import RedisServer, redis_binary  # noqa: E402
@@ -191,12 +193,7 @@ def block(command: str, ops: int, rounds: int, calls: int, version: str, text: s
 
 
 def write(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip() + f"\n\n## The state store: Redis against the embedded file\n\n{section}\n"
-    path.write_text(text)
+    put_block(path, START, END, section, "## The state store: Redis against the embedded file")
 
 
 def main(argv: list[str] | None = None) -> int:

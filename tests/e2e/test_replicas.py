@@ -6,12 +6,9 @@ it on loopback with its own config, pid and logs in a temporary folder.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx2
 import pytest
@@ -19,64 +16,10 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.e2e.conftest import TOKEN, Api, free_port, stop, wait_port
+from tests.e2e.nginx import nginx_binary, nginx_conf
 from tests.helpers import call, say_yes
 
 STATE_KEY = "replica-shared-state-key-0123456789abcdef"
-
-
-def nginx_binary() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
-    if found:
-        return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("nginx is not installed and cannot be installed here (needs root and apt-get)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True, timeout=300)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"],
-        check=True,
-        env=env,
-        capture_output=True,
-        timeout=600,
-    )
-    return shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def nginx_conf(folder: Path, port: int, upstreams: list[int]) -> Path:
-    servers = "\n".join(f"    server 127.0.0.1:{p};" for p in upstreams)
-    conf = folder / "nginx.conf"
-    conf.write_text(f"""
-daemon off;
-worker_processes 1;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {folder}/body;
-  proxy_temp_path {folder}/proxy;
-  fastcgi_temp_path {folder}/fastcgi;
-  uwsgi_temp_path {folder}/uwsgi;
-  scgi_temp_path {folder}/scgi;
-  log_format up '$upstream_addr $status';
-  upstream replicas {{
-{servers}
-  }}
-  server {{
-    listen 127.0.0.1:{port};
-    access_log {folder}/access.log up;
-    location / {{
-      proxy_pass http://replicas;
-      proxy_http_version 1.1;
-      proxy_set_header Host $http_host;
-      proxy_set_header Connection "";
-      proxy_buffering off;
-      proxy_read_timeout 60s;
-    }}
-  }}
-}}
-""")
-    return conf
 
 
 @pytest.mark.anyio

@@ -31,6 +31,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, ElicitResult, InputRequiredResult
 
 from tests.e2e.conftest import Api, free_port, stop, wait_port
+from tests.e2e.nginx import nginx_binary, write_conf
 from tests.e2e.oidc_server import (
     ADA,
     BOB,
@@ -41,7 +42,6 @@ from tests.e2e.oidc_server import (
     AuthorizationServer,
     start_authorization_server,
 )
-from tests.e2e.test_replicas import nginx_binary
 from tests.helpers import say_yes
 from tests.redis_server import RedisServer
 
@@ -81,29 +81,12 @@ def team_nginx_conf(folder: Path, front: int, pins: list[int], replicas: list[in
   }}"""
         for port, upstream in [(front, "replicas"), *((p, f"replica{i}") for i, p in enumerate(pins, start=1))]
     )
-    conf = folder / "nginx.conf"
-    conf.write_text(f"""
-daemon off;
-worker_processes 1;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {folder}/body;
-  proxy_temp_path {folder}/proxy;
-  fastcgi_temp_path {folder}/fastcgi;
-  uwsgi_temp_path {folder}/uwsgi;
-  scgi_temp_path {folder}/scgi;
-  log_format up '$server_port $upstream_addr $status';
-  upstream replicas {{
+    body = f"""  upstream replicas {{
 {balanced}
   }}
 {pinned}
-{servers}
-}}
-""")
-    return conf
+{servers}"""
+    return write_conf(folder, "$server_port $upstream_addr $status", body)
 
 
 @dataclass
