@@ -25,7 +25,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -42,9 +42,12 @@ __all__ = ["AuditLog", "redact_arguments", "secret_keys"]
 
 
 class AuditLog:
-    def __init__(self, path: str | Path, *, redactor: Redactor | None = None) -> None:
+    def __init__(
+        self, path: str | Path, *, redactor: Redactor | None = None, declared: Callable[[], frozenset[str]] = frozenset
+    ) -> None:
         self.path = Path(path)
         self.redactor = redactor
+        self.declared = declared  # the arguments the catalogue declares secret (redact.secret_keys), at first use
         self.tags: dict[str, Any] = {}  # what `bound` adds to every entry: the app and the caller
         self._lock = threading.Lock()
         # Fail at start-up, not at the first write, when the file cannot be written.
@@ -97,7 +100,7 @@ class AuditLog:
             "tool": tool,
             "http": http,
             **self.tags,
-            "arguments": redact_arguments(arguments),
+            "arguments": redact_arguments(arguments, self.declared()),
         }
         entry.update({k: v for k, v in fields.items() if v is not None and v != ""})
         return self.redactor.clean(entry) if self.redactor is not None else entry

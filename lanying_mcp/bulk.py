@@ -15,8 +15,7 @@ from pydantic import ValidationError
 from pydantic_core import to_json
 
 from . import errors
-from .client import Envelope
-from .dispatch import (
+from .call import (
     BatchResult,
     BulkFailure,
     BulkSummary,
@@ -28,6 +27,7 @@ from .dispatch import (
     shape,
     success,
 )
+from .client import Envelope
 from .spec import Operation, Params
 
 

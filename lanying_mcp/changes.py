@@ -34,7 +34,7 @@ from .spec import Operation, Params, Target
 from .toolsets import changes_table as table
 
 if TYPE_CHECKING:
-    from .dispatch import CallContext
+    from .call import CallContext
 
 __all__ = [
     "Before",
@@ -220,15 +220,13 @@ class _Reads:
         self.partial: list[str] = []
 
     async def get(self, tool: str, args: dict[str, Any]) -> Any:
-        from .toolsets import CATALOGUE
-
         cache: dict[tuple[str, str], Any] = _cache(self.ctx)
         key = (tool, repr(sorted(args.items())))
         if key in cache:
             return cache[key]
         self.count += 1
         try:
-            envelope = await self.ctx.call(CATALOGUE[tool], {k: v for k, v in args.items() if v is not None})
+            envelope = await self.ctx.call(self.ctx.operations[tool], {k: v for k, v in args.items() if v is not None})
         except errors.LanyingError as exc:
             self.failed.append(f"{tool}: {exc.message}")
             return None

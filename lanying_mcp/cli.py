@@ -31,9 +31,10 @@ from typing import Any
 import anyio
 import httpx2
 
-from . import __version__, errors
+from . import errors
 from .http_auth import LOOPBACK, BearerAuth
 from .settings import Declared, Settings, SettingsError, declared
+from .version import __version__
 
 COMMANDS = ("serve", "sandbox", "tools", "call", "errors", "doctor", "changes")
 EXIT_USAGE = 2
@@ -370,8 +371,9 @@ def cmd_call(ns: argparse.Namespace) -> int:
 
 def _call(ns: argparse.Namespace, store: Any) -> int:
     """The consent decision is the server's own, on the exact arguments: `--yes` is the human's yes."""
+    from .call import validate
     from .consent import Grant, risks
-    from .dispatch import execute, validate
+    from .dispatch import execute
     from .errors import LanyingError
     from .plan import step_fingerprint as plan_step_fingerprint
     from .server import LanyingServer

@@ -26,7 +26,7 @@ import anyio
 import httpx2
 from pydantic import BaseModel
 
-from . import __version__, metrics, tracing
+from . import metrics, tracing
 from .errors import (
     ApiError,
     ArgumentError,
@@ -38,6 +38,7 @@ from .errors import (
 )
 from .settings import Settings, SettingsError
 from .spec import In, Loc, Operation, Params, by_name
+from .version import __version__
 
 log = logging.getLogger("lanying_mcp.client")
 

@@ -20,21 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from pydantic import BaseModel
 
-from .json_values import objects
+from .policy import DEFAULT_REACH, Policy, named
 from .spec import Audience, Operation, Params, Risk
-from .untrusted import slots
 
-if TYPE_CHECKING:
-    from .dispatch import CallContext
-    from .policy import Policy
-
-DEFAULT_REACH = 1000  # recipients above which a delivery needs a yes, unless the policy sets another
 QUESTION_SECONDS = 300.0  # how long a question stays answerable (its nonce and its sealed request state)
 GRANT_SECONDS = 120.0  # how long a yes stays usable after the answer arrives
 
@@ -44,17 +38,6 @@ def everyone(audience: Audience, params: Params) -> bool:
     if audience.everyone is True:
         return True
     return isinstance(audience.everyone, str) and bool(getattr(params, audience.everyone, False))
-
-
-def named(params: Params, field: str) -> list[Any]:
-    """The values an audience entry names: a field (`user_ids`, `user_id`) or one inside list items
-    (`requests[].user_id`, as `untrusted.slots` reads paths)."""
-    if "." in field or "[]" in field:
-        return [value for _, _, value in slots(params.model_dump(), field) if value is not None]
-    value = getattr(params, field, None)
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return list(cast(Collection[Any], value))
-    return [] if value is None else [value]
 
 
 def carries_text(audience: Audience, params: Params) -> bool:
@@ -95,48 +78,6 @@ def needs_sizes(op: Operation, params: Params, policy: Policy | None = None) -> 
     if not carries_text(audience, params) or not group_ids(audience, params):
         return False
     return recipients(audience, params) <= threshold(policy)  # above it already without reading
-
-
-SIZE_TTL = 10.0  # a group's member count, as read for one decision, serves the next few (gate, then call)
-_SIZES: dict[tuple[Any, ...], tuple[float, int]] = {}
-_SIZES_MAX = 10_000
-
-
-async def group_sizes(op: Operation, params: Params, ctx: CallContext) -> dict[int, int]:
-    """{group_id: member count} of the groups a delivery names, read from the API (100 per request).
-
-    A group whose read fails is left out: `recipients` then counts it as UNBOUNDED, so the call asks
-    rather than passing unasked. A group a successful read does not describe does not exist: it reaches
-    nobody (0), and the call fails on its own. Counts are kept `SIZE_TTL` seconds per app.
-    """
-    from .toolsets import CATALOGUE, roles  # late: the toolsets import handlers that import dispatch
-
-    assert op.audience is not None
-    wanted = group_ids(op.audience, params)[: threshold(ctx.policy) + 1]  # each group has a member at least
-    settings = ctx.client.settings
-    tenant = (settings.endpoint, settings.app_id, id(getattr(ctx.client, "_pool", ctx.client)))
-    now = time.monotonic()
-    out: dict[int, int] = {}
-    for gid in wanted:
-        hit = _SIZES.get((tenant, gid))
-        if hit is not None and hit[0] > now:
-            out[gid] = hit[1]
-    missing = [g for g in wanted if g not in out]
-    for start in range(0, len(missing), 100):
-        chunk = missing[start : start + 100]
-        try:
-            envelope = await ctx.call(CATALOGUE[roles.GROUPS_BY_ID], {"group_ids": chunk})
-        except Exception:  # unread: those groups count as unbounded
-            continue
-        out.update(dict.fromkeys(chunk, 0))  # answered, and not described: no such group
-        for item in objects(envelope.data):
-            gid, count = item.get("group_id"), item.get("count")
-            if isinstance(gid, int) and isinstance(count, int) and not isinstance(count, bool) and count >= 0:
-                out[gid] = count
-                if len(_SIZES) >= _SIZES_MAX:
-                    _SIZES.clear()
-                _SIZES[(tenant, gid)] = (now + SIZE_TTL, count)
-    return out
 
 
 def risks(

@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from . import errors
-from .dispatch import Outcome, execute, failure, output_model
+from .call import Outcome, failure, output_model
+from .dispatch import execute
 from .schema import input_schema, output_schema
 from .spec import READ, WRITE, ApiModel, Operation, Params, by_name, f
 
 if TYPE_CHECKING:
-    from .dispatch import CallContext
+    from .call import CallContext
 
 # The meta-tools' names, for code that must say whether they are listed.
 SEARCH_TOOLS, GET_TOOL_SCHEMA, CALL_TOOL = "search_tools", "get_tool_schema", "call_tool"

@@ -28,12 +28,12 @@ from urllib.parse import urlparse
 import anyio
 import httpx2
 
-from . import __version__
 from .client import LanyingClient
 from .errors import LanyingError, entry
 from .json_values import as_array, as_object
 from .settings import Settings
 from .toolsets import TOOLSETS, roles
+from .version import __version__
 
 OK, FAIL, SKIP = "ok", "fail", "skip"
 CLOCK_TOLERANCE = 300.0  # seconds; signed upload URLs and token lifetimes are minutes, not seconds
@@ -424,7 +424,7 @@ _WRITES = {"tokens": "logs a user in, with their password", "ai": "sends a chatb
 
 async def _placeholders(client: LanyingClient, first_page: Any, seed: Seed | None) -> dict[str, Any]:
     """Values for "$user", "$group" and the seed's others: from the seed, else the app's first user and group."""
-    from .dispatch import validate
+    from .call import validate
     from .toolsets import CATALOGUE
 
     if seed is not None:
@@ -471,8 +471,9 @@ def _fill(template: Any, found: dict[str, Any]) -> Any:
 
 async def _probe(client: LanyingClient, name: str, tool: str, args: dict[str, Any]) -> Check:
     """The tool's own answer, run as a tool runs: OK only for a success; any error code fails the row."""
+    from .call import CallContext, validate
     from .consent import Grant
-    from .dispatch import CallContext, execute, validate
+    from .dispatch import execute
     from .toolsets import CATALOGUE
 
     op = CATALOGUE[tool]
@@ -500,7 +501,7 @@ async def _probe(client: LanyingClient, name: str, tool: str, args: dict[str, An
 
 async def seed_sandbox(settings: Settings, transport: httpx2.AsyncBaseTransport) -> Seed:
     """Fill an empty sandbox so that every toolset has something to work on: a user, a chatbot, a group."""
-    from .dispatch import validate
+    from .call import validate
     from .toolsets import CATALOGUE
 
     async with LanyingClient(settings, transport=transport) as client:

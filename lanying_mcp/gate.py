@@ -30,9 +30,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from . import askpass, consent, errors, metrics, plan, preview, usernames
+from . import askpass, consent, errors, metrics, names, plan, preview, usernames
 from .approval import Approvals, Channel, channel_for
-from .dispatch import CallContext, Outcome, failure, record, validate
+from .call import CallContext, Outcome, failure, validate
+from .dispatch import record
 from .identity import caller_identity
 from .policy import Policy
 from .question import describe
@@ -189,7 +190,7 @@ class Gate:
             return await self._ask_expanded(op, arguments, target, params, targs, caller, client)
         sizes = None
         if consent.needs_sizes(target, params, self.policy):  # a group reaches its members
-            sizes = await consent.group_sizes(target, params, ctx)
+            sizes = await names.group_sizes(target, params, ctx)
         risks = consent.risks(target, params, self.policy, sizes)
         if not risks:
             return Decision.GO

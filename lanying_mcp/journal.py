@@ -166,9 +166,11 @@ class Journal:
         days: float = 90,
         max_entries: int = 100_000,
         redactor: Redactor | None = None,
+        declared: Callable[[], frozenset[str]] = frozenset,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.state = state
+        self.declared = declared  # the arguments the catalogue declares secret (redact.secret_keys), at first use
         self.days = days
         self.max_entries = max_entries
         self.redactor = redactor
@@ -189,7 +191,7 @@ class Journal:
         return str(self.tags.get("app_key") or "")
 
     def _clean(self, value: Any) -> Any:
-        value = redact_arguments(value)
+        value = redact_arguments(value, self.declared())
         return self.redactor.clean(value) if self.redactor is not None else value
 
     async def open(

@@ -28,20 +28,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 
-from . import untrusted
+from . import consent, untrusted
+from .cache import MISSING as _MISSING
 from .json_values import as_array, as_object, objects
 from .spec import Operation, Params
 from .toolsets import roles as reads
 
 if TYPE_CHECKING:
-    from .dispatch import CallContext
+    from .call import CallContext
 
 log = logging.getLogger("lanying_mcp.names")
 
@@ -51,42 +51,6 @@ MAX_ENTRIES = 10_000
 MAX_IDS = 1_000
 CHUNK = 100
 CONCURRENCY = 4
-_MISSING = object()
-
-
-class Cache:
-    """A small TTL cache with a size bound: the oldest entries go first."""
-
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self.max_entries = max_entries
-        self._data: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
-
-    def get(self, key: tuple[Any, ...]) -> Any:
-        hit = self._data.get(key)
-        if hit is None:
-            return _MISSING
-        if hit[0] < time.monotonic():
-            del self._data[key]
-            return _MISSING
-        return hit[1]
-
-    def put(self, key: tuple[Any, ...], value: Any, ttl: float = TTL) -> None:
-        self._data[key] = (time.monotonic() + ttl, value)
-        self._data.move_to_end(key)
-        while len(self._data) > self.max_entries:
-            self._data.popitem(last=False)
-
-    def drop(self, key: tuple[Any, ...]) -> None:
-        self._data.pop(key, None)
-
-    def clear(self) -> None:
-        self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-
-CACHE = Cache()
 
 
 def _tenant(ctx: CallContext) -> tuple[Any, ...]:
@@ -98,10 +62,9 @@ def _tenant(ctx: CallContext) -> tuple[Any, ...]:
 tenant = _tenant
 
 
-def _ops() -> dict[str, Operation]:
-    from .toolsets import CATALOGUE  # late: the toolsets import handlers that import dispatch
-
-    return CATALOGUE
+def _ops(ctx: CallContext) -> Mapping[str, Operation]:
+    """Every operation, for the look-ups made here (the context carries the catalogue; none is imported)."""
+    return ctx.operations
 
 
 def ids_at(structured: Any, paths: Iterable[str]) -> list[int]:
@@ -136,7 +99,7 @@ def _user_entry(item: dict[str, Any]) -> dict[str, str]:
 
 async def _user_chunk(ctx: CallContext, tenant: tuple[Any, ...], chunk: list[int]) -> None:
     """One `POST /roster/list`; it needs someone to act as, and any user in the chunk will do."""
-    op = _ops()[reads.USERS_BY_ID]
+    op = _ops(ctx)[reads.USERS_BY_ID]
     found: dict[int, dict[str, str]] = {}
     for actor in chunk[:2]:  # a deleted or banned actor fails the call: the next one is tried
         try:
@@ -150,22 +113,22 @@ async def _user_chunk(ctx: CallContext, tenant: tuple[Any, ...], chunk: list[int
     else:
         return  # not cached: the next call tries again
     for uid in chunk:
-        CACHE.put(("u", tenant, uid), found.get(uid))
+        ctx.cache.put(("u", tenant, uid), found.get(uid))
 
 
 async def _group_chunk(ctx: CallContext, tenant: tuple[Any, ...], chunk: list[int]) -> None:
-    env = await ctx.call(_ops()[reads.GROUPS_BY_ID], {"group_ids": chunk})
+    env = await ctx.call(_ops(ctx)[reads.GROUPS_BY_ID], {"group_ids": chunk})
     found: dict[int, str] = {}
     for item in objects(env.data):
         if isinstance(item.get("group_id"), int) and isinstance(item.get("name"), str):
             found[item["group_id"]] = untrusted.clean(item["name"])
     for gid in chunk:
-        CACHE.put(("g", tenant, gid), found.get(gid))
+        ctx.cache.put(("g", tenant, gid), found.get(gid))
 
 
 def _plan(kind: str, ctx: CallContext, ids: list[int], fetch: Any) -> list[Callable[[], Coroutine[Any, Any, None]]]:
     tenant = _tenant(ctx)
-    missing = [i for i in ids[:MAX_IDS] if CACHE.get((kind, tenant, i)) is _MISSING]
+    missing = [i for i in ids[:MAX_IDS] if ctx.cache.get((kind, tenant, i)) is _MISSING]
     return [partial(fetch, ctx, tenant, missing[i : i + CHUNK]) for i in range(0, len(missing), CHUNK)]
 
 
@@ -173,7 +136,7 @@ def _collect(kind: str, ctx: CallContext, ids: list[int]) -> dict[int, Any]:
     tenant = _tenant(ctx)
     out: dict[int, Any] = {}
     for i in ids[:MAX_IDS]:
-        value = CACHE.get((kind, tenant, i))
+        value = ctx.cache.get((kind, tenant, i))
         if value is not _MISSING and value:
             out[i] = value
     return out
@@ -187,7 +150,7 @@ def known(ctx: CallContext, kind: str, ids: Iterable[int]) -> dict[int, Any]:
 def _drop(kind: str, ctx: CallContext, ids: list[int]) -> None:
     tenant = _tenant(ctx)
     for i in ids:
-        CACHE.drop((kind, tenant, i))
+        ctx.cache.drop((kind, tenant, i))
 
 
 async def users(ctx: CallContext, ids: Iterable[int], fresh: bool = False) -> dict[int, dict[str, str]]:
@@ -216,15 +179,15 @@ async def groups(ctx: CallContext, ids: Iterable[int], fresh: bool = False) -> d
 async def roles(ctx: CallContext, group_id: int, as_user_id: int | None = None) -> dict[int, str] | None:
     """{user_id: "owner" | "admin"} of a group (everyone else is a member), or None when unreadable."""
     key = ("r", _tenant(ctx), group_id)
-    if CACHE.get(key) is _MISSING:
+    if ctx.cache.get(key) is _MISSING:
         await _gather([partial(_role_fetch, ctx, group_id, as_user_id)])
-    cached = CACHE.get(key)
+    cached = ctx.cache.get(key)
     return None if cached is _MISSING else cached
 
 
 async def _role_fetch(ctx: CallContext, group_id: int, as_user_id: int | None) -> None:
     """Two calls at once: the owner from the group's info, the admins from their list."""
-    ops = _ops()
+    ops = _ops(ctx)
     args: dict[str, Any] = {"group_id": group_id}
     if as_user_id is not None:
         args["as_user_id"] = as_user_id
@@ -243,7 +206,7 @@ async def _role_fetch(ctx: CallContext, group_id: int, as_user_id: int | None) -
         return
     table: dict[int, str] = {row["user_id"]: "admin" for row in objects(admin_rows) if "user_id" in row}
     table[owner] = "owner"
-    CACHE.put(("r", _tenant(ctx), group_id), table, ROLE_TTL)
+    ctx.cache.put(("r", _tenant(ctx), group_id), table, ROLE_TTL)
 
 
 def forget(ctx: CallContext, params: Params | None) -> None:
@@ -254,18 +217,18 @@ def forget(ctx: CallContext, params: Params | None) -> None:
     for name in ("as_user_id", "user_id", "new_owner"):
         value = getattr(params, name, None)
         if isinstance(value, int):
-            CACHE.drop(("u", tenant, value))
+            ctx.cache.drop(("u", tenant, value))
     for value in getattr(params, "user_ids", None) or ():
         if isinstance(value, int):
-            CACHE.drop(("u", tenant, value))
+            ctx.cache.drop(("u", tenant, value))
     for value in getattr(params, "changes", None) or ():  # update_user_profiles: one entry per user
         uid = getattr(value, "user_id", None)
         if isinstance(uid, int):
-            CACHE.drop(("u", tenant, uid))
+            ctx.cache.drop(("u", tenant, uid))
     group_id = getattr(params, "group_id", None)
     if isinstance(group_id, int):
-        CACHE.drop(("g", tenant, group_id))
-        CACHE.drop(("r", tenant, group_id))
+        ctx.cache.drop(("g", tenant, group_id))
+        ctx.cache.drop(("r", tenant, group_id))
 
 
 async def _add(op: Operation, structured: dict[str, Any], ctx: CallContext, params: Params | None) -> None:
@@ -282,7 +245,7 @@ async def _add(op: Operation, structured: dict[str, Any], ctx: CallContext, para
     group_id = getattr(params, "group_id", None) if members else None
     jobs = _plan("u", ctx, user_ids, _user_chunk) + _plan("g", ctx, group_ids, _group_chunk)
     role_key = ("r", _tenant(ctx), group_id)
-    if isinstance(group_id, int) and CACHE.get(role_key) is _MISSING:
+    if isinstance(group_id, int) and ctx.cache.get(role_key) is _MISSING:
         jobs.append(partial(_role_fetch, ctx, group_id, getattr(params, "as_user_id", None)))
     if jobs:
         await _gather(jobs)
@@ -292,7 +255,7 @@ async def _add(op: Operation, structured: dict[str, Any], ctx: CallContext, para
     if named_groups := _collect("g", ctx, group_ids):
         structured["groups"] = {str(k): v for k, v in named_groups.items()}
     if members:
-        table = CACHE.get(role_key) if isinstance(group_id, int) else None
+        table = ctx.cache.get(role_key) if isinstance(group_id, int) else None
         # What _role_fetch cached: {user_id: role}.
         _mark_members(structured, cast(dict[int, str], table) if isinstance(table, dict) else None)
 
@@ -345,3 +308,37 @@ async def enrich(
         except Exception as exc:  # names are a convenience: the call's own answer stands without them
             log.warning("names for %s left out: %s", op.name, type(exc).__name__)
     return untrusted.sanitise(op, structured)
+
+
+SIZE_TTL = 10.0  # a group's member count, as read for one decision, serves the next few (gate, then call)
+
+
+async def group_sizes(op: Operation, params: Params, ctx: CallContext) -> dict[int, int]:
+    """{group_id: member count} of the groups a delivery names, read from the API (100 per request).
+
+    A group whose read fails is left out: `consent.recipients` then counts it as UNBOUNDED, so the call
+    asks rather than passing unasked. A group a successful read does not describe does not exist: it
+    reaches nobody (0), and the call fails on its own. Counts are kept `SIZE_TTL` seconds per app.
+    """
+    assert op.audience is not None
+    wanted = consent.group_ids(op.audience, params)[: consent.threshold(ctx.policy) + 1]  # a member each at least
+    tenant = _tenant(ctx)
+    out: dict[int, int] = {}
+    for gid in wanted:
+        hit = ctx.cache.get(("s", tenant, gid))
+        if hit is not _MISSING:
+            out[gid] = hit
+    missing = [g for g in wanted if g not in out]
+    for start in range(0, len(missing), 100):
+        chunk = missing[start : start + 100]
+        try:
+            envelope = await ctx.call(_ops(ctx)[reads.GROUPS_BY_ID], {"group_ids": chunk})
+        except Exception:  # unread: those groups count as unbounded
+            continue
+        out.update(dict.fromkeys(chunk, 0))  # answered, and not described: no such group
+        for item in objects(envelope.data):
+            gid, count = item.get("group_id"), item.get("count")
+            if isinstance(gid, int) and isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+                out[gid] = count
+                ctx.cache.put(("s", tenant, gid), count, SIZE_TTL)
+    return out

@@ -30,9 +30,10 @@ from typing import Any, Literal, cast
 
 from pydantic import Field
 
-from . import consent, errors, untrusted, usernames
+from . import consent, errors, names, untrusted, usernames
+from .call import CallContext, Outcome, failure, success, validate
 from .discovery import SEARCH_TOOLS
-from .dispatch import CallContext, Outcome, execute, failure, success, validate
+from .dispatch import execute
 from .policy import Policy
 from .question import describe
 from .spec import WRITE, ApiModel, Operation, Params, Risk, f
@@ -266,7 +267,7 @@ async def asks(
                 policy.check(step.op, step.params)
             sizes = None
             if consent.needs_sizes(step.op, step.params, policy):  # a group reaches its members
-                sizes = await consent.group_sizes(step.op, step.params, ctx)
+                sizes = await names.group_sizes(step.op, step.params, ctx)
             if risky := consent.risks(step.op, step.params, policy, sizes):
                 found.append((step, risky))
     except errors.LanyingError:

@@ -22,14 +22,28 @@ tool that delivers content is checked the same way, whatever its name.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from .consent import DEFAULT_REACH, named
 from .errors import NotAllowed
 from .settings import SettingsError
 from .spec import Operation, Params
+from .untrusted import slots
+
+DEFAULT_REACH = 1000  # recipients above which a delivery needs a yes, unless the policy sets another
+
+
+def named(params: Params, field: str) -> list[Any]:
+    """The values an audience entry names: a field (`user_ids`, `user_id`) or one inside list items
+    (`requests[].user_id`, as `untrusted.slots` reads paths)."""
+    if "." in field or "[]" in field:
+        return [value for _, _, value in slots(params.model_dump(), field) if value is not None]
+    value = getattr(params, field, None)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(cast(Collection[Any], value))
+    return [] if value is None else [value]
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from . import consent, effects, errors, plan
+from .call import MASKED, CallContext, Outcome, failure, validate
 from .client import BuiltRequest, Envelope, LanyingClient
-from .dispatch import MASKED, CallContext, Outcome, execute, failure, validate
+from .dispatch import execute
 from .question import describe
 from .spec import READ, ApiModel, Operation, Params, f
 from .toolsets import roles
@@ -262,7 +263,9 @@ async def _dry_run(
 ) -> tuple[Outcome, DryClient, Any]:
     client = DryClient(ctx.client, op if op.hints.read_only and op.handler is None else None)
     # The same path as the call, with nothing audited (nothing is sent) and the question described, not asked.
-    dry = CallContext(client, ctx.lang, None, ctx.catalogue, ctx.policy, None, grant)
+    dry = CallContext(
+        client, ctx.lang, None, ctx.catalogue, ctx.policy, None, grant, operations=ctx.operations, cache=ctx.cache
+    )
     dry.journal = cast(Any, _DryJournal(ctx.journal)) if ctx.journal is not None else None
     dry.before = before  # the first run's before-read serves the second (the same call: one read)
     return await execute(op, arguments, dry), client, dry.before

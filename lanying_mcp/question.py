@@ -26,7 +26,7 @@ from .toolsets import roles
 from .untrusted import quote
 
 if TYPE_CHECKING:
-    from .dispatch import CallContext
+    from .call import CallContext
 
 SHOWN = 5  # users, files and tags named one by one; the rest are counted
 TEXT_SHOWN = 200  # characters of a message text or push body shown; a push title gets 80
@@ -164,7 +164,7 @@ def _people(t: _Text, ids: list[int], found: dict[int, dict[str, str]]) -> str:
 
 
 async def _lookup(ctx: CallContext, tool: str, args: dict[str, Any]) -> Any:
-    return (await ctx.call(names._ops()[tool], {k: v for k, v in args.items() if v is not None})).data
+    return (await ctx.call(ctx.operations[tool], {k: v for k, v in args.items() if v is not None})).data
 
 
 async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> tuple[list[str], dict[str, Any]]:
@@ -201,7 +201,7 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> t
         got["groups"] = await names.groups(ctx, shown, fresh=True)
 
     async def sizes() -> None:
-        got["sizes"] = await consent.group_sizes(op, params, ctx)
+        got["sizes"] = await names.group_sizes(op, params, ctx)
 
     async def everyone() -> None:
         got["known_users"] = await recent.known_users(ctx)

@@ -25,7 +25,7 @@ from .spec import Operation, Params, Target
 from .untrusted import quote
 
 if TYPE_CHECKING:
-    from .dispatch import CallContext
+    from .call import CallContext
 
 log = logging.getLogger("lanying_mcp")
 

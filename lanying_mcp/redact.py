@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from .settings import SettingsError
+from .spec import Operation, secret_arguments
 
 MASK = "[redacted]"
 MIN_SIGNIFICANT = 10  # letters/digits a token needs before it can be masked safely
@@ -214,14 +215,12 @@ def install_log_filter(redactor: Redactor) -> RedactingFilter:
 LARGE_KEYS = {"file_base64"}  # arguments kept as their length only (a file's contents)
 
 
-@functools.lru_cache(maxsize=1)
-def secret_keys() -> frozenset[str]:
-    """Every argument any operation declares secret, and every result field it declares a secret."""
-    from .spec import secret_arguments
-    from .toolsets import CATALOGUE
+def secret_keys(operations: Iterable[Operation]) -> frozenset[str]:
+    """Every argument these operations declare secret, and every result field they declare a secret.
 
+    The server computes it once from its catalogue and hands it to the audit log and the journal."""
     keys: set[str] = set()
-    for op in CATALOGUE.values():
+    for op in operations:
         keys |= secret_arguments(op.params)
         keys |= set(op.secret_fields)
     return frozenset(keys)
@@ -234,11 +233,10 @@ def _is_secret(key: str, declared: frozenset[str]) -> bool:
 _PLAIN = {int, float, bool, type(None)}  # values with no text in them: never masked nor cut
 
 
-def redact_arguments(value: Any) -> Any:
+def redact_arguments(value: Any, declared: frozenset[str] = frozenset()) -> Any:
     """A call's arguments as the audit log and the change journal keep them: every argument declared
-    secret (or named like a password or secret) replaced, file contents by their length, long texts and
-    lists cut. The access token's copies are masked after this by a `Redactor`."""
-    declared = secret_keys()
+    secret (`declared`, from `secret_keys`) or named like a password or secret replaced, file contents by
+    their length, long texts and lists cut. The access token's copies are masked after this by a `Redactor`."""
     if isinstance(value, dict):
         out: dict[Any, Any] = {}
         for key, item in cast(dict[Any, Any], value).items():  # a logged value: keys of any type
@@ -247,13 +245,13 @@ def redact_arguments(value: Any) -> Any:
             elif key in LARGE_KEYS and isinstance(item, str):
                 out[key] = f"[{len(item)} characters]"
             else:
-                out[key] = redact_arguments(item)
+                out[key] = redact_arguments(item, declared)
         return out
     if isinstance(value, list):
         items = cast(list[Any], value)[:1000]
         if set(map(type, items)) <= _PLAIN:  # a list of IDs: nothing in it is secret
             return items
-        return [redact_arguments(v) for v in items]
+        return [redact_arguments(v, declared) for v in items]
     if isinstance(value, str) and len(value) > 2000:
         return value[:2000] + "…"
     return value

@@ -13,8 +13,8 @@ from typing import Any
 
 from . import consent, errors, preview
 from .apps import load_profiles, request_credentials
+from .call import validate
 from .client import LanyingClient
-from .dispatch import validate
 from .identity import app_key
 from .redact import check_maskable
 from .settings import Settings

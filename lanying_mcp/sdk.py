@@ -51,8 +51,8 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import to_json
 
 from . import identity, results
+from .call import Outcome
 from .consent import QUESTION_SECONDS
-from .dispatch import Outcome
 from .state import StateError
 from .stdio import protocol_streams
 

@@ -17,6 +17,10 @@ from .spec import Operation
 from .toolsets import CATALOGUE, TOOLSETS, select
 from .toolsets.meta import LIST_CHANGES, LOCAL_OPERATIONS, UNDO_CHANGE
 
+# Every operation this server knows, listed or not: the catalogue and the local meta-operations. The
+# engine's own look-ups and the pruning of tool names from texts read it through the call's context.
+OPERATIONS: dict[str, Operation] = {**CATALOGUE, **{op.name: op for op in LOCAL_OPERATIONS}}
+
 
 class Selection:
     def __init__(self, settings: Settings, policy: Policy | None) -> None:

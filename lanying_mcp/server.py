@@ -9,6 +9,7 @@ argument, a Lanying code, an HTTP failure and a crash all look the same to the m
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import sys
@@ -21,33 +22,36 @@ import anyio
 import anyio.to_thread
 import httpx2
 
-from . import __version__, errors, guides, icons, limits, metrics
+from . import errors, guides, icons, limits, metrics
 from .approval import AWAIT_APPROVAL
 from .approval_page import PATH as APPROVAL_PATH
 from .approval_page import Listener
 from .audit import AuditLog
+from .cache import Cache
+from .call import CallContext, Outcome, failure, output_model
 from .client import LanyingClient, check_alternate_methods
 from .consent import may_ask
 from .discovery import CALL_TOOL, SEARCH_TOOLS
-from .dispatch import CallContext, Outcome, execute, failure, output_model
+from .dispatch import execute
 from .gate import APPROVAL_ARG, Gate
 from .identity import Principal, caller_identity
 from .journal import Journal
 from .mentions import prune, prune_schema
 from .policy import Policy
 from .preview import PREVIEW_CALL
-from .redact import check_maskable, redactor_for
+from .redact import check_maskable, redactor_for, secret_keys
 from .results import ResultStore
 from .routing import Router, key_of
 from .schema import cached, input_schema, output_schema
 from .scopes import Access, ScopeNames
 from .sdk import Answer, Caller, LanyingMCP, ToolSpec, make_tool, to_result
-from .selection import Selection
+from .selection import OPERATIONS, Selection
 from .settings import Settings
 from .spec import Operation
 from .stores import open_state
 from .toolsets import CATALOGUE, TOOLSETS
 from .toolsets.meta import EXPLAIN_ERROR
+from .version import __version__
 
 log = logging.getLogger("lanying_mcp")
 
@@ -117,9 +121,15 @@ class LanyingServer(LanyingMCP):
         self.lanying_settings = settings
         self.lanying_client = client
         self.policy = Policy.load(settings.policy_file, set(CATALOGUE)) if settings.policy_file else None
+        self.cache = Cache()  # names, roles, group sizes and usernames this server looked up, for every call
         token = settings.access_token.get_secret_value()
         self.redactor = redactor_for((token,))
-        self.audit = AuditLog(settings.audit_log, redactor=self.redactor) if settings.audit_log else None
+        # The arguments the catalogue declares secret, worked out at the first write logged (it reads every
+        # operation's model, which start-up does not load).
+        secrets = functools.cache(lambda: secret_keys(OPERATIONS.values()))
+        self.audit = (
+            AuditLog(settings.audit_log, redactor=self.redactor, declared=secrets) if settings.audit_log else None
+        )
         self.selection = Selection(settings, self.policy)
         self.reachable = self.selection.reachable
         self.listed = self.selection.listed
@@ -137,6 +147,7 @@ class LanyingServer(LanyingMCP):
                 days=settings.journal_days,
                 max_entries=settings.journal_max_entries,
                 redactor=self.redactor,
+                declared=secrets,
             )
             if settings.journal
             else None
@@ -145,7 +156,7 @@ class LanyingServer(LanyingMCP):
         super().__init__(
             tools=[self.make_tool(op) for op in self.reachable.values()],
             hidden=set(self.reachable) - set(self.listed),
-            instructions=prune(instructions(self.selection, settings.lang), self.reachable),
+            instructions=prune(instructions(self.selection, settings.lang), self.reachable, OPERATIONS),
             version=__version__,
             state_key=settings.state_key.get_secret_value(),
             unserved=self._unserved,
@@ -253,6 +264,8 @@ class LanyingServer(LanyingMCP):
             self.reachable,
             self.policy,
             self.audit_for(caller, client),
+            operations=OPERATIONS,
+            cache=self.cache,
         )
         ctx.state = self.state
         if grant is not None:
@@ -369,8 +382,8 @@ class LanyingServer(LanyingMCP):
         spec = ToolSpec(
             name=op.name,
             title=title,
-            description=prune(description, reach),
-            input_schema=prune_schema(self._parameters(op, lang), reach),
+            description=prune(description, reach, OPERATIONS),
+            input_schema=prune_schema(self._parameters(op, lang), reach, OPERATIONS),
             output_schema=self._output_schema(op, lang),
             read_only=op.hints.read_only,
             destructive=op.hints.destructive,
@@ -393,7 +406,8 @@ class LanyingServer(LanyingMCP):
     def _output_schema(self, op: Operation, lang: str) -> dict[str, Any]:
         if op.name == AWAIT_APPROVAL:  # it answers with the result of the call it runs, as call_tool does
             return {"properties": {}, "type": "object"}
-        return prune_schema(cached(op.name, lang, "output") or output_schema(output_model(op), lang), self.reachable)
+        schema = cached(op.name, lang, "output") or output_schema(output_model(op), lang)
+        return prune_schema(schema, self.reachable, OPERATIONS)
 
     def _parameters(self, op: Operation, lang: str) -> dict[str, Any]:
         schema = cached(op.name, lang, "input") or input_schema(op.params, lang)

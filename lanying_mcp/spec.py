@@ -19,9 +19,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-if TYPE_CHECKING:
-    from .dispatch import CallContext
-
 __all__ = [
     "BODY",
     "QUERY",
@@ -228,7 +225,9 @@ DELETE = Hints(read_only=False, destructive=True, idempotent=True)  # removes; r
 DANGER = Hints(read_only=False, destructive=True, idempotent=False)  # irreversible and not repeatable
 
 
-Handler = Callable[["CallContext", Any], Awaitable[Any]]
+# A multi-step tool's body: (the call's `call.CallContext`, its validated params) -> its data. The context
+# is typed `Any` here because this module is the ground floor: the call value builds on it, not under it.
+Handler = Callable[[Any, Any], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -412,7 +411,7 @@ class Operation:
     runs: Callable[[Any], tuple[str, dict[str, Any]]] | None = None
     # A local meta-operation whose calls are known only after a look-up (undo_change reads the journal):
     # the exact calls it will run, validated, so the confirmation gate asks about those and grants them.
-    expands: Callable[[CallContext, Any], Awaitable[list[tuple[Operation, Params]]]] | None = None
+    expands: Callable[[Any, Any], Awaitable[list[tuple[Operation, Params]]]] | None = None  # (CallContext, params)
     # A local meta-operation that runs several operations in order (apply_plan): consent is decided per
     # step, one question for all that need it (plan.py, gate.py).
     plan: bool = False

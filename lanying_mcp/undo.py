@@ -17,16 +17,16 @@ It refuses, saying why, when:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from pydantic import ValidationError
 
 from . import changes, effects, errors
+from .call import CallContext, Outcome, failure, success, validate
+from .dispatch import execute
 from .redact import MASK
+from .routing import key_of
 from .spec import Operation, Params, f, secret_arguments
-
-if TYPE_CHECKING:
-    from .dispatch import CallContext, Outcome
 
 _REDACTED = (MASK, "[redacted]", "[masked]")
 
@@ -59,8 +59,6 @@ def _app_key(ctx: CallContext) -> str:
     journal = ctx.journal
     if journal is not None and getattr(journal, "app_key", ""):
         return str(journal.app_key)
-    from .routing import key_of
-
     return key_of(ctx.client.settings)
 
 
@@ -80,6 +78,7 @@ def _result_from(op: Operation, entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+NAME = "undo_change"  # the local tool that runs these plans (toolsets/meta.py)
 PLAN_PREFIX = "plan_"  # the IDs apply_plan gives its plans
 MAX_PLAN_ENTRIES = 100  # a plan has at most 20 steps; a bulk step may journal a few entries
 
@@ -128,9 +127,6 @@ async def _plan_of_plan(ctx: CallContext, p: UndoChange, check_drift: bool) -> P
 
 async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> Plan:
     """The inverse calls of the entry `p.change_id`, or the reason there are none to run."""
-    from .dispatch import validate
-    from .toolsets import CATALOGUE
-
     lang = ctx.lang
     journal = ctx.journal
     if journal is None:
@@ -155,7 +151,7 @@ async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> 
             )
         )
     tool = str(entry.get("tool"))
-    op = CATALOGUE.get(tool)
+    op = ctx.operations.get(tool)
     found = Plan(entry, op)
     if op is None or op.effect is None:
         found.refusal = _refuse(f"{tool} is not a write this server can take back", f"{tool}不是可撤销的写操作")
@@ -194,7 +190,7 @@ async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> 
         )
         return found
     for name, args in changes.inverse_calls(op, arguments, before, _result_from(op, entry)):
-        inverse = CATALOGUE.get(name)
+        inverse = ctx.operations.get(name)
         if inverse is None:
             found.refusal = _refuse(f"the inverse {name} is unknown", f"逆操作{name}未知")
             return found
@@ -234,8 +230,6 @@ def _shown(value: Any) -> str:
 
 async def drift(ctx: CallContext, op: Operation, entry: dict[str, Any]) -> errors.LanyingError | None:
     """The refusal when a declared field of the target is no longer the entry's after-value; None when unchanged."""
-    from .dispatch import validate
-
     if changes.reader_of(op) is None:
         return None  # nothing readable to compare: the inverse runs on the journal's word
     try:
@@ -292,10 +286,7 @@ async def drift(ctx: CallContext, op: Operation, entry: dict[str, Any]) -> error
 
 async def run(ctx: CallContext, p: UndoChange) -> Outcome:
     """Run the inverse calls of a change through dispatch (consent, journal, effects), or refuse."""
-    from .dispatch import execute, failure, success
-    from .toolsets.meta import UNDO_CHANGE
-
-    name = UNDO_CHANGE.name
+    name = NAME
     found = await plan(ctx, p)
     if found.refusal is not None:
         return failure(name, found.refusal, ctx.lang)
@@ -350,8 +341,6 @@ async def expand(ctx: CallContext, params: Params) -> list[tuple[Operation, Para
 
     The target is read only when one of the calls needs a human's yes, so a refusal for drift is never
     asked about first."""
-    from .dispatch import validate
-
     p = cast(UndoChange, params)
     found = await plan(ctx, p, check_drift=False)
     if found.refusal is not None:

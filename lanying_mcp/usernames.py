@@ -35,7 +35,7 @@ from .spec import ByName, Operation, by_name
 from .toolsets import roles
 
 if TYPE_CHECKING:
-    from .dispatch import CallContext
+    from .call import CallContext
 
 PAGE = facts.USER_LIST_PAGE_SIZE_MAX  # users per page of the user list
 CONCURRENCY = 8  # single look-ups in flight at once; up to this many names are always looked up one by one
@@ -43,14 +43,6 @@ TTL = 60.0
 MAX_NAME = 256  # characters: longer is no username
 SHOWN = 50  # unknown names listed in an error; the rest are counted
 NOT_FOUND = 10000  # the API's "user does not exist"
-
-CACHE = names.Cache()
-
-
-def _ops() -> dict[str, Operation]:
-    from .toolsets import CATALOGUE  # late: the toolsets import handlers that import dispatch
-
-    return CATALOGUE
 
 
 def _pick(lang: str, en: str, zh: str) -> str:
@@ -133,7 +125,7 @@ async def lookup(ctx: CallContext, wanted: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     todo: list[str] = []
     for name in wanted:
-        hit = CACHE.get(("n", tenant, name))
+        hit = ctx.cache.get(("n", tenant, name))
         if isinstance(hit, int):
             found[name] = hit
         else:
@@ -141,7 +133,7 @@ async def lookup(ctx: CallContext, wanted: list[str]) -> dict[str, int]:
     if todo:
         fetched = await _fetch(ctx, todo)
         for name, uid in fetched.items():
-            CACHE.put(("n", tenant, name), uid, TTL)
+            ctx.cache.put(("n", tenant, name), uid, TTL)
         found.update(fetched)
     return found
 
@@ -153,7 +145,7 @@ async def _fetch(ctx: CallContext, todo: list[str]) -> dict[str, int]:
     if len(left) > CONCURRENCY:
         # A page finds up to 200 names for one request: read on while the pages read so far cost
         # less than looking up each name still missing would.
-        listing = _ops()[roles.USER_PAGES]
+        listing = ctx.operations[roles.USER_PAGES]
         while left and pages < len(left) and ctx.lookups_left() > 0:
             pages += 1
             rows = objects((await ctx.call(listing, {"page_num": pages, "page_size": PAGE})).data)
@@ -182,7 +174,7 @@ async def _one_by_one(ctx: CallContext, todo: list[str], got: dict[str, int], pa
             zh=f"还需查找{len(todo)}个用户名{read_zh},每个一次查询,超过本次调用剩余的{room}次"
             f"(LANYING_MAX_LOOKUPS={cap});未发送任何请求。请对部分用户改用user_ids,或每次少给一些用户名",
         )
-    op = _ops()[roles.USER_BY_NAME]
+    op = ctx.operations[roles.USER_BY_NAME]
     limiter = anyio.CapacityLimiter(CONCURRENCY)
     failed: list[errors.LanyingError] = []
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from lanying_mcp.call import validate
 from lanying_mcp.consent import risks
-from lanying_mcp.dispatch import validate
 from lanying_mcp.policy import Policy
 from lanying_mcp.sandbox import Store
 from lanying_mcp.sandbox.groups import groups

@@ -15,6 +15,7 @@ from lanying_mcp import audit as audit_module
 from lanying_mcp.audit import AuditLog, secret_keys
 from lanying_mcp.identity import caller_identity, local_user
 from lanying_mcp.sdk import Answer, Caller
+from lanying_mcp.selection import OPERATIONS
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import Settings
 from lanying_mcp.spec import _models_in, secret_arguments
@@ -191,7 +192,7 @@ def test_every_credential_like_argument_is_declared_secret():
 
 
 def test_every_declared_secret_of_every_operation_is_removed_from_entries(tmp_path):
-    log = AuditLog(tmp_path / "audit.jsonl")
+    log = AuditLog(tmp_path / "audit.jsonl", declared=lambda: secret_keys(OPERATIONS.values()))
     canaries: dict[str, str] = {}
     for op in CATALOGUE.values():
         names = secret_arguments(op.params) | set(op.secret_fields)
@@ -207,7 +208,9 @@ def test_every_declared_secret_of_every_operation_is_removed_from_entries(tmp_pa
     text = log.path.read_text()
     leaked = sorted(where for canary, where in canaries.items() if canary in text)
     assert leaked == []
-    assert {"push_token", "push_tokens", "device_token", "password", "file_sign", "auth_answer"} <= secret_keys()
+    assert {"push_token", "push_tokens", "device_token", "password", "file_sign", "auth_answer"} <= secret_keys(
+        OPERATIONS.values()
+    )
 
 
 # --- reading from the end ------------------------------------------------------------------------

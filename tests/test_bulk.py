@@ -10,8 +10,9 @@ import pytest
 from mcp import Client
 
 from lanying_mcp import bulk
+from lanying_mcp.call import CallContext
 from lanying_mcp.client import LanyingClient
-from lanying_mcp.dispatch import CallContext, execute
+from lanying_mcp.dispatch import execute
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.sandbox.groups import groups
 from lanying_mcp.server import build_server
@@ -62,7 +63,9 @@ async def test_the_summary_names_failed_rows_and_keeps_every_row_in_the_attachme
         ]
     client = LanyingClient(sandbox_settings(store), transport=httpx2.ASGITransport(app=build_app(store)))
     op = CATALOGUE["invite_group_members"]
-    outcome = await execute(op, {"as_user_id": owner, "group_id": gid, "user_ids": ids}, CallContext(client))
+    outcome = await execute(
+        op, {"as_user_id": owner, "group_id": gid, "user_ids": ids}, CallContext(client, catalogue=CATALOGUE)
+    )
     await client.aclose()
     assert outcome.ok
     out = outcome.structured

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lanying_mcp.dispatch import output_model
+from lanying_mcp.call import output_model
 from lanying_mcp.schema import input_schema, output_schema
 from lanying_mcp.spec import Hints
 from lanying_mcp.toolsets import CATALOGUE, TOOLSETS

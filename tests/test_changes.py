@@ -10,8 +10,9 @@ import httpx2
 import pytest
 
 from lanying_mcp import changes
+from lanying_mcp.call import CallContext, validate
 from lanying_mcp.client import LanyingClient
-from lanying_mcp.dispatch import CallContext, execute, validate
+from lanying_mcp.dispatch import execute
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.toolsets import CATALOGUE
 

@@ -17,8 +17,9 @@ from mcp import Client
 from mcp.types import ElicitResult
 
 from lanying_mcp import cli
+from lanying_mcp.call import CallContext, validate
 from lanying_mcp.consent import may_ask, risks
-from lanying_mcp.dispatch import CallContext, execute, validate
+from lanying_mcp.dispatch import execute
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import Settings
 from lanying_mcp.spec import Operation, Risk, by_name

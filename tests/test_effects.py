@@ -10,10 +10,11 @@ import pytest
 from mcp.types import ElicitResult
 
 from lanying_mcp import effects, question
+from lanying_mcp.call import CallContext
 from lanying_mcp.client import LanyingClient
-from lanying_mcp.dispatch import CallContext
 from lanying_mcp.mentions import unreachable
 from lanying_mcp.sandbox import Store
+from lanying_mcp.selection import OPERATIONS
 from lanying_mcp.spec import Effect, Never, Operation, Target, undo
 from lanying_mcp.toolsets import CATALOGUE
 
@@ -201,7 +202,7 @@ async def test_questions_name_no_tool_the_selection_cannot_reach(lang: str) -> N
     for op in WRITES:
         alone = {op.name: op}
         text = await _ask(op, lang, alone)
-        assert unreachable(text, alone) == [], (op.name, text)
+        assert unreachable(text, alone, OPERATIONS) == [], (op.name, text)
         effect = op.effect
         assert effect is not None
         if effect.inverse is not None and effect.inverse.tool != op.name:

@@ -21,9 +21,9 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, ElicitResult, InputRequiredResult
 
 from lanying_mcp import sdk
+from lanying_mcp.call import validate
 from lanying_mcp.cli import build_http_app
 from lanying_mcp.consent import fingerprint
-from lanying_mcp.dispatch import validate
 from lanying_mcp.gate import NONCES
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import Settings

@@ -9,6 +9,7 @@ import pytest
 from mcp import Client
 
 from lanying_mcp.mentions import unreachable
+from lanying_mcp.selection import OPERATIONS
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import Settings
 from tests.test_reachability import BASE, SELECTIONS
@@ -31,7 +32,7 @@ async def test_instructions_name_only_listed_tools_or_say_how_to_reach_them(labe
         text = client.instructions or ""
     assert text, "the server gives instructions"
     for sentence in SENTENCE.split(text):
-        for name in unreachable(sentence, listed):  # named here, not listed
+        for name in unreachable(sentence, listed, OPERATIONS):  # named here, not listed
             assert name in server.reachable, (name, sentence)
             assert "call_tool" in listed and "call_tool" in sentence, (name, sentence)
 

@@ -16,7 +16,8 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from lanying_mcp import audit, cli, journal, redact
-from lanying_mcp.dispatch import CallContext, execute
+from lanying_mcp.call import CallContext
+from lanying_mcp.dispatch import execute
 from lanying_mcp.journal import NS, PAGE_BYTES, Journal
 from lanying_mcp.sandbox import SANDBOX_APP_ID, Store, build_app
 from lanying_mcp.server import build_server

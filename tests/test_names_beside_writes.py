@@ -44,7 +44,6 @@ async def users(client, n: int, prefix: str = "m") -> list[int]:
 
 
 async def test_invite_kick_admins_and_mute_name_the_users() -> None:
-    names.CACHE.clear()
     async with sandbox_client() as client:
         owner, a, b, c = await users(client, 4)
         gid = (await call(client, "create_group", {"as_user_id": owner, "name": "Ops"}))["data"]["group_id"]
@@ -63,7 +62,6 @@ async def test_invite_kick_admins_and_mute_name_the_users() -> None:
 
 
 async def test_a_split_invite_names_its_rows_when_they_stay_inline() -> None:
-    names.CACHE.clear()
     async with sandbox_client() as client:
         owner, *rest = await users(client, 3, "s")
         gid = (await call(client, "create_group", {"as_user_id": owner, "name": "Small"}))["data"]["group_id"]
@@ -77,7 +75,6 @@ async def test_a_split_invite_names_its_rows_when_they_stay_inline() -> None:
 
 
 async def test_history_names_the_recipient_and_the_group() -> None:
-    names.CACHE.clear()
     async with sandbox_client() as client:
         alice, bob, carol = await users(client, 3, "h")
         await call(client, "send_message", {"from_user_id": alice, "user_ids": [bob], "content": "hi bob"})
@@ -96,7 +93,6 @@ async def test_history_names_the_recipient_and_the_group() -> None:
 
 
 async def test_list_users_map_keeps_only_what_the_rows_lack() -> None:
-    names.CACHE.clear()
     async with sandbox_client() as client:
         named = await users(client, 2, "l")
         plain = (await call(client, "register_user", {"username": "no_nick", "password": "pw123456"}))["data"][

@@ -12,8 +12,9 @@ import pytest
 from pydantic import BaseModel
 
 from lanying_mcp import names
+from lanying_mcp.cache import MISSING, Cache
+from lanying_mcp.call import CallContext
 from lanying_mcp.client import LanyingClient
-from lanying_mcp.dispatch import CallContext
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.toolsets import CATALOGUE
 
@@ -154,7 +155,6 @@ async def test_other_results_are_named() -> None:
 
 async def test_cost_per_page_is_bounded_and_cached() -> None:
     """A page of 100 members costs 3 extra calls cold (names, owner, admins) and none warm."""
-    names.CACHE.clear()
     store, seen = Store(), []
     server_app = counting_app(store, seen)
     ids = [store.add_user(f"u_{i}", "pw123456").user_id for i in range(100)]
@@ -178,7 +178,6 @@ async def test_cost_per_page_is_bounded_and_cached() -> None:
 
 
 async def test_lookup_failure_never_fails_the_call() -> None:
-    names.CACHE.clear()
     store, seen = Store(), []
     async with sandbox_client(store) as setup:
         ids, gid = await team(setup)
@@ -196,19 +195,19 @@ async def test_lookup_failure_never_fails_the_call() -> None:
 
 
 async def test_tenants_never_share_the_cache() -> None:
-    names.CACHE.clear()
     store, seen = Store(), []
     async with sandbox_client(store) as setup:
         ids, _ = await team(setup)
     client = LanyingClient(sandbox_settings(store), transport=httpx2.ASGITransport(app=counting_app(store, seen)))
     other = client.with_settings(sandbox_settings(store, app_id="another-app"))
+    cache = Cache()  # one server's cache, shared by its calls to both apps
     async with client:
-        first = await names.users(CallContext(client, catalogue=CATALOGUE), ids)
+        first = await names.users(CallContext(client, catalogue=CATALOGUE, cache=cache), ids)
         seen.clear()
-        again = await names.users(CallContext(client, catalogue=CATALOGUE), ids)
+        again = await names.users(CallContext(client, catalogue=CATALOGUE, cache=cache), ids)
         assert again == first and seen == []
         # The other app asks its own API (which knows none of these users), never the first app's cache.
-        assert await names.users(CallContext(other, catalogue=CATALOGUE), ids) == {}
+        assert await names.users(CallContext(other, catalogue=CATALOGUE, cache=cache), ids) == {}
         assert seen and set(seen) == {"/roster/list"}
 
 
@@ -225,9 +224,9 @@ async def test_a_write_drops_the_names_it_changes() -> None:
 
 
 def test_cache_is_bounded_and_expires() -> None:
-    cache = names.Cache(max_entries=3)
+    cache = Cache(max_entries=3)
     for i in range(5):
         cache.put(("u", "t", i), i)
-    assert len(cache) == 3 and cache.get(("u", "t", 0)) is names._MISSING and cache.get(("u", "t", 4)) == 4
+    assert len(cache) == 3 and cache.get(("u", "t", 0)) is MISSING and cache.get(("u", "t", 4)) == 4
     cache.put(("u", "t", 9), 9, ttl=-1)
-    assert cache.get(("u", "t", 9)) is names._MISSING
+    assert cache.get(("u", "t", 9)) is MISSING

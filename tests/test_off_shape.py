@@ -17,7 +17,7 @@ import pytest
 from mcp import Client
 
 from lanying_mcp import untrusted
-from lanying_mcp.dispatch import MASKED
+from lanying_mcp.call import MASKED
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.server import build_server
 

@@ -14,7 +14,8 @@ import pytest
 from mcp import Client
 from mcp.types import ElicitResult
 
-from lanying_mcp.dispatch import CallContext, execute
+from lanying_mcp.call import CallContext
+from lanying_mcp.dispatch import execute
 from lanying_mcp.plan import ApplyPlan, build, references, resolve, steps_of
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.server import build_server
@@ -251,7 +252,7 @@ def test_an_object_with_other_keys_is_not_a_reference():
 def test_steps_are_checked_against_what_is_reachable():
     catalogue = {"get_group_info": CATALOGUE["get_group_info"], "apply_plan": build()}
     plan = ApplyPlan.model_validate({"steps": [{"name": "destroy_group", "arguments": {"group_id": 1}}]})
-    from lanying_mcp.dispatch import validate
+    from lanying_mcp.call import validate
     from lanying_mcp.errors import LanyingError
 
     with pytest.raises(LanyingError, match="no tool named"):

@@ -16,8 +16,8 @@ from mcp import Client
 from mcp.types import ElicitResult
 
 from lanying_mcp import preview
+from lanying_mcp.call import CallContext, validate
 from lanying_mcp.client import Envelope
-from lanying_mcp.dispatch import CallContext, validate
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.server import build_server
 from lanying_mcp.spec import WRITE, ApiModel, Effect, Never, Operation, Params, Target

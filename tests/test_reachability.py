@@ -11,6 +11,7 @@ from mcp import Client
 
 from lanying_mcp import errors
 from lanying_mcp.mentions import prune, unreachable
+from lanying_mcp.selection import OPERATIONS
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import Settings
 from lanying_mcp.toolsets import CATALOGUE, TOOLSETS
@@ -44,16 +45,16 @@ async def test_no_text_points_to_an_unreachable_tool(label):
         texts = [client.instructions or ""]
         for tool in (await client.list_tools()).tools:
             texts += [tool.description or "", *_texts(tool.input_schema), *_texts(tool.output_schema or {})]
-    bad = {t[:80]: unreachable(t, reachable) for t in texts if unreachable(t, reachable)}
+    bad = {t[:80]: unreachable(t, reachable, OPERATIONS) for t in texts if unreachable(t, reachable, OPERATIONS)}
     assert bad == {}
     for code, entry in errors.catalogue().items():  # error hints, as execute() prunes them
-        assert unreachable(prune(entry.hint, reachable), reachable) == [], code
+        assert unreachable(prune(entry.hint, reachable, OPERATIONS), reachable, OPERATIONS) == [], code
 
 
 def test_prune_drops_only_the_sentences_that_point_away():
     text = "Lists members. Names come from find_user_by_id. Page with cursor."
-    assert prune(text, {"list_group_members"}) == "Lists members. Page with cursor."
-    assert prune(text, {"find_user_by_id"}) == text
+    assert prune(text, {"list_group_members"}, OPERATIONS) == "Lists members. Page with cursor."
+    assert prune(text, {"find_user_by_id"}, OPERATIONS) == text
 
 
 @pytest.mark.anyio
@@ -65,8 +66,10 @@ async def test_an_error_hint_names_no_unreachable_tool():
     async with Client(server, mode="legacy") as client:
         result = await client.call_tool("get_group_info", {"group_id": 1})
     hint = result.structured_content["error"]["hint"]
-    assert result.is_error and unreachable(hint, set(server.reachable)) == []
-    assert unreachable(errors.entry(10000).hint, set(server.reachable)), "the raw hint does name a hidden tool"
+    assert result.is_error and unreachable(hint, set(server.reachable), OPERATIONS) == []
+    assert unreachable(errors.entry(10000).hint, set(server.reachable), OPERATIONS), (
+        "the raw hint does name a hidden tool"
+    )
 
 
 @pytest.mark.anyio

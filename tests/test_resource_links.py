@@ -10,8 +10,9 @@ import pytest
 from mcp import Client, MCPError
 
 from lanying_mcp import sdk
+from lanying_mcp.call import CallContext, Outcome, output_model
 from lanying_mcp.client import LanyingClient
-from lanying_mcp.dispatch import CallContext, Outcome, execute, output_model
+from lanying_mcp.dispatch import execute
 from lanying_mcp.results import ResultStore
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.schema import output_schema
@@ -28,7 +29,7 @@ def adapter_server(store: Store, kept: ResultStore) -> tuple[sdk.LanyingMCP, Lan
 
     async def run(caller: sdk.Caller, arguments: dict[str, Any], answer: sdk.Answer) -> Outcome:
         args = {"as_user_id": arguments["owner"], "group_id": arguments["group_id"], "user_ids": arguments["user_ids"]}
-        return await execute(op, args, CallContext(api))
+        return await execute(op, args, CallContext(api, catalogue=CATALOGUE))
 
     spec = sdk.ToolSpec(
         name="invite",
@@ -54,7 +55,9 @@ def seeded(count: int) -> tuple[Store, int, list[int]]:
 
 async def make_group(store: Store, owner: int) -> int:
     api = LanyingClient(sandbox_settings(store), transport=httpx2.ASGITransport(app=build_app(store)))
-    outcome = await execute(CATALOGUE["create_group"], {"as_user_id": owner, "name": "links"}, CallContext(api))
+    outcome = await execute(
+        CATALOGUE["create_group"], {"as_user_id": owner, "name": "links"}, CallContext(api, catalogue=CATALOGUE)
+    )
     await api.aclose()
     return outcome.structured["data"]["group_id"]
 

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from lanying_mcp.dispatch import output_model
+from lanying_mcp.call import output_model
 from lanying_mcp.schema import output_schema
 from lanying_mcp.toolsets import CATALOGUE
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS

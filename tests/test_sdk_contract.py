@@ -22,7 +22,7 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp.types import ElicitResult
 
 from lanying_mcp import sdk
-from lanying_mcp.dispatch import Outcome
+from lanying_mcp.call import Outcome
 
 PACKAGE = Path(sdk.__file__).resolve().parent
 

@@ -22,9 +22,10 @@ from mcp.types import ElicitResult
 from pydantic import BaseModel
 
 import tests.wire as wire
-from lanying_mcp import usernames
+from lanying_mcp.cache import Cache
+from lanying_mcp.call import CallContext
 from lanying_mcp.client import LanyingClient
-from lanying_mcp.dispatch import CallContext, execute
+from lanying_mcp.dispatch import execute
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.sandbox.groups import groups
 from lanying_mcp.schema import input_schema
@@ -34,13 +35,6 @@ from lanying_mcp.toolsets import CATALOGUE
 from tests.helpers import Case, call, sandbox_settings
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    usernames.CACHE.clear()
-    yield
-    usernames.CACHE.clear()
 
 
 # --- which arguments list users -----------------------------------------------------------------
@@ -355,10 +349,10 @@ async def test_resolved_names_are_cached_per_app():
     store, _ = _store()
     door = Door(build_app(store))
     client = LanyingClient(sandbox_settings(store), transport=httpx2.ASGITransport(app=door))
+    cache = Cache()  # the server's, shared by its calls
     for _ in range(2):
-        out = await execute(
-            CATALOGUE["get_friend_details"], {"as_user_id": 1, "usernames": ["alice"]}, CallContext(client)
-        )
+        ctx = CallContext(client, catalogue=CATALOGUE, cache=cache)
+        out = await execute(CATALOGUE["get_friend_details"], {"as_user_id": 1, "usernames": ["alice"]}, ctx)
         assert not out.ok or "data" in out.structured
     await client.aclose()
     assert len(door.to("/roster/name")) == 1

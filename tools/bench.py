@@ -276,9 +276,10 @@ async def names_cost(env: Env, plan: Plan, owner: int) -> tuple[list[Row], list[
     Measured at the dispatcher against the loopback sandbox over HTTP, so the extra lookups cost a real
     round trip each; the three kinds of call alternate within each round, so drift cancels.
     """
-    from lanying_mcp import names
+    from lanying_mcp.cache import Cache
+    from lanying_mcp.call import CallContext
     from lanying_mcp.client import LanyingClient
-    from lanying_mcp.dispatch import CallContext, execute
+    from lanying_mcp.dispatch import execute
     from lanying_mcp.settings import Settings
     from lanying_mcp.toolsets import CATALOGUE
 
@@ -297,9 +298,11 @@ async def names_cost(env: Env, plan: Plan, owner: int) -> tuple[list[Row], list[
     client = LanyingClient(settings, transport=Counting())
     quiet = client.with_settings(settings.with_(names=False))
 
+    cache = Cache()  # the server's cache, shared by its calls
+
     def context(kind: str) -> CallContext:
         # One context per call, as the server makes: its look-up count (and cap) belongs to that call.
-        return CallContext(quiet if kind == "off" else client, catalogue=CATALOGUE)
+        return CallContext(quiet if kind == "off" else client, catalogue=CATALOGUE, cache=cache)
 
     op, args = CATALOGUE["list_group_members"], {"group_id": group_id, "limit": 100}
     times: dict[str, list[float]] = {"off": [], "cold": [], "warm": []}
@@ -312,7 +315,7 @@ async def names_cost(env: Env, plan: Plan, owner: int) -> tuple[list[Row], list[
                 before, started = counted["n"], time.perf_counter()
                 for _ in range(per_round):
                     if kind == "cold":
-                        names.CACHE.clear()
+                        cache.clear()
                     outcome = await execute(op, args, context(kind))
                     # names off: no map; on: the look-ups run, though a map is left out when every row already
                     # shows its names (members' usernames), so its presence is not the test
@@ -377,8 +380,9 @@ async def preview_cost(env: Env, plan: Plan, owner: int, group_id: int) -> list[
     size for the reach; the applied call sends the write. The two alternate within each round.
     """
     from lanying_mcp import preview
+    from lanying_mcp.call import CallContext
     from lanying_mcp.client import LanyingClient
-    from lanying_mcp.dispatch import CallContext, execute
+    from lanying_mcp.dispatch import execute
     from lanying_mcp.settings import Settings
     from lanying_mcp.toolsets import CATALOGUE
 

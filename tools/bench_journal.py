@@ -44,8 +44,9 @@ class JournalCost:
 
 
 async def measure(api: str, app_id: str, token: str, group_id: int, rounds: int, calls: int) -> JournalCost:
+    from lanying_mcp.call import CallContext
     from lanying_mcp.client import LanyingClient
-    from lanying_mcp.dispatch import CallContext, execute
+    from lanying_mcp.dispatch import execute
     from lanying_mcp.journal import NS, Journal
     from lanying_mcp.settings import Settings
     from lanying_mcp.state import SQLiteState

@@ -26,8 +26,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lanying_mcp.call import output_model  # noqa: E402
 from lanying_mcp.discovery import build  # noqa: E402
-from lanying_mcp.dispatch import output_model  # noqa: E402
 from lanying_mcp.schema import CACHE_FILE, input_schema, output_schema, source_digest  # noqa: E402
 from lanying_mcp.spec import Hints, Operation  # noqa: E402
 from lanying_mcp.toolsets import CATALOGUE, LAZY_FIELDS, MODULES, build_eager  # noqa: E402

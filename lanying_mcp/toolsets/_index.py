@@ -8,7 +8,7 @@ from typing import Any
 
 from ..spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Inverse, Risk, Target
 
-SOURCE = "b8119207de12749d6c75e7bb4fa8a1d73ac3dd5f7b753f728d1ddb8582702e95"
+SOURCE = "40dd602666775489254a27eb8d23af900e438ecbc0993272ca2ac332e26074e1"
 MODULES = (
     "users",
     "devices",

@@ -34,7 +34,7 @@ from .messages import OPERATIONS as _MESSAGE_OPS
 from .messages import XID
 
 if TYPE_CHECKING:
-    from ..dispatch import CallContext
+    from ..call import CallContext
     from ..settings import Settings
 
 TOOLSET = Toolset(

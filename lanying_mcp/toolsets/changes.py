@@ -11,7 +11,7 @@ from ..spec import READ, Operation, Params, f
 from ..state import StateError
 
 if TYPE_CHECKING:
-    from ..dispatch import CallContext
+    from ..call import CallContext
 
 
 class ListChanges(Params):

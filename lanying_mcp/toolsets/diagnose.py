@@ -27,7 +27,7 @@ from ..untrusted import clean
 from .insight import TOOLSET, attempt, pick
 
 if TYPE_CHECKING:
-    from ..dispatch import CallContext
+    from ..call import CallContext
 
 __all__ = ["OPERATIONS", "TOOLSET"]
 

@@ -22,7 +22,7 @@ from ..json_values import as_object, objects
 from ..spec import READ, ApiModel, IdPaths, Operation, Params, Toolset, f
 
 if TYPE_CHECKING:
-    from ..dispatch import CallContext
+    from ..call import CallContext
 
 TOOLSET = Toolset(
     "insight",

@@ -9,7 +9,7 @@ from ..spec import READ, WRITE, ApiModel, Operation, Params, f
 from .changes import LIST_CHANGES
 
 if TYPE_CHECKING:
-    from ..dispatch import CallContext
+    from ..call import CallContext
 
 
 class ExplainError(Params):
@@ -69,8 +69,8 @@ EXPLAIN_ERROR = Operation(
 )
 
 UNDO_CHANGE = Operation(
-    name="undo_change",
-    http="LOCAL undo_change",
+    name=undo.NAME,
+    http=f"LOCAL {undo.NAME}",
     local=True,
     params=undo.UndoChange,
     result=Any,
