@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 
+from . import changes_table as table
 from . import effects, errors
 from .consent import fingerprint
 from .spec import Operation, Params, Target
-from .toolsets import changes_table as table
 
 if TYPE_CHECKING:
     from .call import CallContext

@@ -28,11 +28,12 @@ from urllib.parse import urlparse
 import anyio
 import httpx2
 
+from . import roles
 from .client import LanyingClient
 from .errors import LanyingError, entry
 from .json_values import as_array, as_object
 from .settings import Settings
-from .toolsets import TOOLSETS, roles
+from .toolsets import TOOLSETS
 from .version import __version__
 
 OK, FAIL, SKIP = "ok", "fail", "skip"

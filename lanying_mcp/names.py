@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING, Any, cast
 import anyio
 
 from . import consent, untrusted
+from . import roles as reads
 from .cache import MISSING as _MISSING
 from .json_values import as_array, as_object, objects
 from .spec import Operation, Params
-from .toolsets import roles as reads
 
 if TYPE_CHECKING:
     from .call import CallContext

@@ -18,13 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from . import consent, effects, errors, plan
+from . import consent, effects, errors, plan, roles
 from .call import MASKED, CallContext, Outcome, failure, validate
 from .client import BuiltRequest, Envelope, LanyingClient
 from .dispatch import execute
 from .question import describe
 from .spec import READ, ApiModel, Operation, Params, f
-from .toolsets import roles
 
 PREVIEW_CALL = "preview_call"
 

@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from . import consent, effects, errors, names, recent
+from . import consent, effects, errors, names, recent, roles
 from .consent import recipients
 from .spec import Audience, Operation, Params, Risk, Target
-from .toolsets import roles
 from .untrusted import quote
 
 if TYPE_CHECKING:

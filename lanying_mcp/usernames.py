@@ -29,10 +29,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 
-from . import errors, facts, names
+from . import errors, facts, names, roles
 from .json_values import as_object, objects
 from .spec import ByName, Operation, by_name
-from .toolsets import roles
 
 if TYPE_CHECKING:
     from .call import CallContext

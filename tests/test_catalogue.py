@@ -171,7 +171,7 @@ GENERIC = sorted(
 
 @pytest.mark.parametrize("path", GENERIC, ids=[p.name for p in GENERIC])
 def test_generic_code_names_no_tool(path):
-    """Rules live on the Operation (or in toolsets/roles.py), not in `if name == "send_push"` branches.
+    """Rules live on the Operation (or in roles.py), not in `if name == "send_push"` branches.
 
     discovery.py is exempt: it declares the meta-tools, as a toolset module declares its operations.
     """
@@ -187,7 +187,7 @@ def test_generic_code_names_no_tool(path):
 
 
 def test_every_role_names_a_read_of_the_catalogue():
-    from lanying_mcp.toolsets import roles
+    from lanying_mcp import roles
 
     for name in (*roles.ALL, *(probe for probe, _ in roles.PROBES.values())):
         assert name in CATALOGUE and CATALOGUE[name].hints.read_only, name

@@ -16,6 +16,7 @@ import httpx2
 import pytest
 
 from lanying_mcp import changes
+from lanying_mcp import changes_table as table
 from lanying_mcp.call import CallContext, validate
 from lanying_mcp.client import LanyingClient
 from lanying_mcp.dispatch import execute
@@ -27,7 +28,6 @@ from lanying_mcp.sandbox.devices import profile
 from lanying_mcp.sandbox.groups import groups
 from lanying_mcp.state import MemoryState
 from lanying_mcp.toolsets import CATALOGUE
-from lanying_mcp.toolsets import changes_table as table
 from lanying_mcp.toolsets.meta import UNDO_CHANGE
 
 from .helpers import QUESTIONS, call, call_error, sandbox_client, sandbox_settings

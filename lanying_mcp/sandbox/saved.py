@@ -16,7 +16,7 @@ from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any, cast
 
-from .. import __version__
+from ..version import __version__
 from .core import Store
 
 FILE_NAME = "sandbox.pickle"

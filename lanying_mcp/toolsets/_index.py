@@ -8,7 +8,7 @@ from typing import Any
 
 from ..spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Inverse, Risk, Target
 
-SOURCE = "40dd602666775489254a27eb8d23af900e438ecbc0993272ca2ac332e26074e1"
+SOURCE = "a012c5943825f030e6095bbbc5ae806adb2c1b78f06614b15bd4234494b9b6f5"
 MODULES = (
     "users",
     "devices",
