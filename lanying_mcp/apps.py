@@ -36,8 +36,9 @@ from urllib.parse import urlparse
 from pydantic import SecretStr
 
 from .errors import NotAllowed
+from .identity import app_key
 from .json_values import as_object
-from .settings import SettingsError
+from .settings import Settings, SettingsError
 
 HEADER_APP_ID = "x-lanying-app-id"
 HEADER_TOKEN = "x-lanying-access-token"
@@ -138,3 +139,8 @@ def request_credentials(
             )
         out["endpoint"] = endpoint
     return out
+
+
+def key_of(settings: Settings) -> str:
+    """The digest that ties audit and journal entries to one app's credentials."""
+    return app_key(settings.endpoint, settings.app_id, settings.access_token.get_secret_value())

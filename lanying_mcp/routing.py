@@ -15,7 +15,6 @@ from . import consent, errors, preview
 from .apps import load_profiles, request_credentials
 from .call import validate
 from .client import LanyingClient
-from .identity import app_key
 from .redact import check_maskable
 from .settings import Settings
 from .spec import Operation
@@ -117,8 +116,3 @@ class Router:
                 return []
             bases = [bases[0].with_(**creds)]
         return [s for s in bases if s.app_id and s.access_token.get_secret_value()]
-
-
-def key_of(settings: Settings) -> str:
-    """The digest that ties audit entries to one app's credentials."""
-    return app_key(settings.endpoint, settings.app_id, settings.access_token.get_secret_value())

@@ -26,6 +26,7 @@ from . import errors, guides, icons, limits, metrics
 from .approval import AWAIT_APPROVAL
 from .approval_page import PATH as APPROVAL_PATH
 from .approval_page import Listener
+from .apps import key_of
 from .audit import AuditLog
 from .cache import Cache
 from .call import CallContext, Outcome, failure, output_model
@@ -41,7 +42,7 @@ from .policy import Policy
 from .preview import PREVIEW_CALL
 from .redact import check_maskable, redactor_for, secret_keys
 from .results import ResultStore
-from .routing import Router, key_of
+from .routing import Router
 from .schema import cached, input_schema, output_schema
 from .scopes import Access, ScopeNames
 from .sdk import Answer, Caller, LanyingMCP, ToolSpec, make_tool, to_result

@@ -22,10 +22,10 @@ from typing import Any, cast
 from pydantic import ValidationError
 
 from . import changes, effects, errors
+from .apps import key_of
 from .call import CallContext, Outcome, failure, success, validate
 from .dispatch import execute
 from .redact import MASK
-from .routing import key_of
 from .spec import Operation, Params, f, secret_arguments
 
 _REDACTED = (MASK, "[redacted]", "[masked]")

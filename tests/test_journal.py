@@ -72,7 +72,7 @@ async def test_an_applied_write_is_journaled_with_its_id_in_the_result(tmp_path)
 
 
 def entry_key(server) -> str:
-    from lanying_mcp.routing import key_of
+    from lanying_mcp.apps import key_of
 
     return key_of(server.lanying_client.settings)
 

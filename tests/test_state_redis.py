@@ -173,7 +173,7 @@ async def test_a_bulk_result_link_made_on_one_server_is_read_on_another(redis_se
 
 @pytest.mark.anyio
 async def test_a_change_made_through_one_server_is_in_the_journal_another_reads(redis_server: RedisServer):
-    from lanying_mcp.routing import key_of
+    from lanying_mcp.apps import key_of
 
     api = Api()
     conf = shared(redis_server, app_id=f"app-{unique_prefix()}")  # an app of this test alone

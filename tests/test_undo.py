@@ -17,11 +17,11 @@ import pytest
 
 from lanying_mcp import changes
 from lanying_mcp import changes_table as table
+from lanying_mcp.apps import key_of
 from lanying_mcp.call import CallContext, validate
 from lanying_mcp.client import LanyingClient
 from lanying_mcp.dispatch import execute
 from lanying_mcp.journal import Journal
-from lanying_mcp.routing import key_of
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.sandbox.core import User
 from lanying_mcp.sandbox.devices import profile
