@@ -26,7 +26,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable, Collection
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -96,7 +96,7 @@ class AuditLog:
 
     def _entry(self, tool: str, http: Any, arguments: Any, **fields: Any) -> dict[str, Any]:
         entry: dict[str, Any] = {
-            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "tool": tool,
             "http": http,
             **self.tags,

@@ -31,7 +31,7 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from . import errors
@@ -50,7 +50,7 @@ _USER_KEYS = ("user_id", "user_ids", "as_user_id", "from_user_id", "to_user_id",
 
 
 def iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_time(value: str | float | int) -> float:
@@ -71,7 +71,7 @@ def parse_time(value: str | float | int) -> float:
             zh=f"{errors.excerpt(text)}不是时间:请给出ISO日期或时间(UTC),如2026-07-01或2026-07-01T09:30:00Z",
         ) from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return when.timestamp()
 
 

@@ -7,12 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
 import jsonschema
 import pytest
-import tomllib
 
 from lanying_mcp import __version__
 from lanying_mcp.settings import declared
