@@ -53,10 +53,6 @@ def _ops() -> dict[str, Operation]:
     return CATALOGUE
 
 
-def _pick(lang: str, en: str, zh: str) -> str:
-    return zh if lang == "zh" else en
-
-
 def _shown(items: list[str]) -> str:
     return ", ".join(json.dumps(errors.excerpt(n, 40), ensure_ascii=False) for n in items[:SHOWN])
 
