@@ -8,7 +8,7 @@ from typing import Any
 
 from ..spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Inverse, Risk, Target
 
-SOURCE = "b8119207de12749d6c75e7bb4fa8a1d73ac3dd5f7b753f728d1ddb8582702e95"
+SOURCE = "cbe26ec438b1baf57bfed75166ea4720ccfea374c9b2a7b057a6b8f7dd615ea4"
 MODULES = (
     "users",
     "devices",
