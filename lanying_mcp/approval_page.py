@@ -31,6 +31,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from .approval import Approvals
+from .json_values import as_object
 
 log = logging.getLogger("lanying_mcp")
 
@@ -120,10 +121,11 @@ def _esc(value: Any) -> str:
 
 
 def _target(target: Any) -> str:
-    if not isinstance(target, dict):
+    obj = as_object(target)
+    if obj is None:
         return _esc(target)
-    name = target.get("name")
-    kind, tid = target.get("kind", ""), target.get("id", "")
+    name = obj.get("name")
+    kind, tid = obj.get("kind", ""), obj.get("id", "")
     return _esc(f'{kind} "{name}" (ID {tid})' if name else f"{kind} {tid}")
 
 
@@ -133,32 +135,33 @@ def render(record: dict[str, Any], lang: str, secret: str, seconds_left: float) 
     page: dict[str, Any] = record.get("page", {})
     parts = [f"<h1>{t['head']}: <code>{_esc(page.get('tool', record.get('tool', '')))}</code></h1>"]
     parts.append(f"<h2>{t['question']}</h2><p class=q>{_esc(page.get('question') or '')}</p>")
-    requests = page.get("requests") or []
+    requests: list[Any] = page.get("requests") or []
     if requests:
         parts.append(f"<h2>{t['requests']}</h2>")
         parts += [f"<pre>{_esc(r)}</pre>" for r in requests]
         more = page.get("more_requests")
         if more:
             parts.append(f"<p>+ {_esc(more.get('count', more))} {t['more']}</p>")
-    changes = page.get("changes") or []
+    changes: list[Any] = page.get("changes") or []
     if changes:
-        rows = []
-        for c in changes:
-            if isinstance(c, dict) and "target" in c:
+        rows: list[str] = []
+        for item in changes:
+            c = as_object(item)
+            if c is not None and "target" in c:
                 before, after = c.get("before"), c.get("after")
                 rows.append(
                     f"<li>{_target(c['target'])} — {_esc(str(c.get('field', '')))}: "
                     f"{_esc(json.dumps(before, ensure_ascii=False))} → {_esc(json.dumps(after, ensure_ascii=False))}</li>"
                 )
             else:
-                rows.append(f"<li><pre>{_esc(c)}</pre></li>")
+                rows.append(f"<li><pre>{_esc(item)}</pre></li>")
         parts.append(f"<h2>{t['changes']}</h2><ul>{''.join(rows)}</ul>")
         if page.get("changes_summary"):
             parts.append(f"<pre>{_esc(page['changes_summary'])}</pre>")
     if page.get("reach"):
         parts.append(f"<h2>{t['reach']}</h2><pre>{_esc(page['reach'])}</pre>")
-    undo = page.get("undo")
-    if isinstance(undo, dict):
+    undo = as_object(page.get("undo"))
+    if undo is not None:
         parts.append(f"<h2>{t['undo']}</h2><p>{_esc(undo.get('why') or undo.get('how') or '')}</p>")
     left = max(0, int(seconds_left))
     parts.append(f"<p>{t['expires'].format(m=left // 60, s=left % 60)}</p>")

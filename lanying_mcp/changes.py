@@ -31,6 +31,7 @@ import anyio
 from . import changes_table as table
 from . import effects, errors
 from .consent import fingerprint
+from .json_values import as_object
 from .spec import Operation, Params, Target
 
 if TYPE_CHECKING:
@@ -130,10 +131,11 @@ class Before:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Before:
+        listed: list[Any] = raw.get("targets") or []
         targets = [
             State(t.get("kind", ""), t.get("id"), t.get("name"), dict(t.get("fields") or {}))
-            for t in raw.get("targets") or []
-            if isinstance(t, dict)
+            for item in listed
+            if (t := as_object(item)) is not None
         ]
         return cls(targets, raw.get("note"), 0, bool(raw.get("complete", True)))
 
@@ -142,7 +144,7 @@ class Before:
         """The before-state a journal entry keeps, rebuilt from its `changes` (for an undo)."""
         out = cls()
         for change in changes:
-            target = change.get("target") or {}
+            target: dict[str, Any] = change.get("target") or {}
             kind, id_ = target.get("kind", ""), target.get("id")
             state = out.find(kind, id_)
             if state is None:
@@ -157,7 +159,8 @@ class Before:
             state.fields[change.get("field", "")] = change.get("before")
             value = change.get("before")
             if change.get("field") in ("mute_end", "ban_expire_time"):
-                state.fields["mute_minutes"] = value.get("minutes") if isinstance(value, dict) else None
+                mute = as_object(value)
+                state.fields["mute_minutes"] = mute.get("minutes") if mute is not None else None
         return out
 
 
@@ -268,8 +271,9 @@ def _group_fields(info: dict[str, Any], fields: Collection[str]) -> dict[str, An
         if name == "mute_minutes":
             continue
         if name == "ban_expire_time":
-            out[name] = mute_value(info.get("ban_expire_time"), unit_ms=False)
-            out["mute_minutes"] = (out[name] or {}).get("minutes")
+            mute = mute_value(info.get("ban_expire_time"), unit_ms=False)
+            out[name] = mute
+            out["mute_minutes"] = (mute or {}).get("minutes")
         else:
             out[name] = info.get(name)
     return out
@@ -306,7 +310,8 @@ async def _display_name(op: Operation, params: Params, ctx: CallContext, reads: 
 async def _member_list(
     tool: str, value: Callable[[dict[str, Any] | None], Any], fld: str, params: Params, reads: _Reads
 ) -> list[State]:
-    gid, ids = _get(params, "group_id"), _get(params, "user_ids") or []
+    gid = _get(params, "group_id")
+    ids: list[Any] = _get(params, "user_ids") or []
     if not isinstance(gid, int):
         return []
     args: dict[str, Any] = {"group_id": gid, "as_user_id": _get(params, "as_user_id")}
@@ -360,7 +365,8 @@ async def _mutes(op: Operation, params: Params, ctx: CallContext, reads: _Reads)
         reads,
     )
     for s in states:
-        s.fields["mute_minutes"] = (s.fields["mute_end"] or {}).get("minutes")
+        mute: dict[str, Any] | None = s.fields["mute_end"]
+        s.fields["mute_minutes"] = (mute or {}).get("minutes")
     return states
 
 
@@ -434,8 +440,12 @@ async def _settings(op: Operation, params: Params, ctx: CallContext, reads: _Rea
 
 async def _bulk_profiles(op: Operation, params: Params, ctx: CallContext, reads: _Reads) -> list[State]:
     """Per-user profile reads for a bulk profile or avatar change, at most `BULK_READS` of them."""
-    items = _get(params, "changes") if table.RULE.get(op.name) == "profiles" else _get(params, "avatars")
-    rows = [i.model_dump(exclude_none=True) if hasattr(i, "model_dump") else dict(i) for i in items or []]
+    items: list[Any] | None = (
+        _get(params, "changes") if table.RULE.get(op.name) == "profiles" else _get(params, "avatars")
+    )
+    rows: list[dict[str, Any]] = [
+        i.model_dump(exclude_none=True) if hasattr(i, "model_dump") else dict(i) for i in items or []
+    ]
     ids: list[int] = [r["user_id"] for r in rows if isinstance(r.get("user_id"), int)]
     keep = list(ids[: min(BULK_READS, ctx.lookups_left())])
     if len(keep) < len(ids):
@@ -513,7 +523,7 @@ async def _pinned(op: Operation, params: Params, ctx: CallContext, reads: _Reads
     data = await reads.get(table.PINNED, {"as_user_id": uid})
     if not isinstance(data, dict):
         return []
-    pinned = cast(dict[str, Any], data).get("conversation_ids") or []
+    pinned: list[Any] = cast(dict[str, Any], data).get("conversation_ids") or []
     return [State("conversation", cid, None, {"pinned": cid in pinned})]
 
 
@@ -536,7 +546,8 @@ async def revealed(op: Operation, params: Params, ctx: CallContext, before: Befo
     reads = _Reads(ctx)
     now = await reads.get(table.USER_GROUPS, {"as_user_id": _get(params, "as_user_id")})
     ctx.reads.clear()
-    new = [g for g in now or [] if g not in (state.fields.get("groups") or [])] if isinstance(now, list) else []
+    known: list[Any] = state.fields.get("groups") or []
+    new = [g for g in cast(list[Any], now) if g not in known] if isinstance(now, list) else []
     return {"group_id": new[0]} if len(new) == 1 else {}
 
 
@@ -640,7 +651,8 @@ def _succeeded(structured: dict[str, Any] | None) -> dict[Any, bool] | None:
     data = (structured or {}).get("data")
     bulk = (structured or {}).get("summary")
     if isinstance(bulk, dict):  # a bulk answer summarised: every item succeeded but those listed as failed
-        failed = {u for f in cast(dict[str, Any], bulk).get("failures") or [] for u in f.get("user_ids") or []}
+        failures: list[Any] = cast(dict[str, Any], bulk).get("failures") or []
+        failed = {u for f in failures for u in cast(list[Any], f.get("user_ids") or [])}
         return _AllBut(failed)
     if not isinstance(data, list):
         return None
@@ -728,7 +740,7 @@ def diff(
         gid = _get(params, "group_id")
         after = None
         if name == "mute all":
-            end = data.get("ban_expire_time") if isinstance(data, dict) else None
+            end = (as_object(data) or {}).get("ban_expire_time")
             after = mute_value(end, unit_ms=False) if end else _mute_after(_get(params, "duration") or 0)
         return [one(b.find("group", gid), "group", gid, "ban_expire_time", after)]
     if name == "transfer":
@@ -782,9 +794,9 @@ def diff(
         cid = _get(params, "conversation_id")
         return [one(b.find("conversation", cid), "conversation", cid, "pinned", name == "pin")]
     if name in ("profiles", "avatars"):
-        items = _get(params, "changes") if name == "profiles" else _get(params, "avatars")
+        items: list[Any] | None = _get(params, "changes") if name == "profiles" else _get(params, "avatars")
         for item in items or []:
-            row = item.model_dump(exclude_none=True) if hasattr(item, "model_dump") else dict(item)
+            row: dict[str, Any] = item.model_dump(exclude_none=True) if hasattr(item, "model_dump") else dict(item)
             uid = row.pop("user_id", None)
             if not user_ok(uid):
                 continue
@@ -964,7 +976,8 @@ def _resolve(source: Any, arguments: dict[str, Any], before: Before, result: Any
     if source == "result":
         return result
     if source.startswith("result."):
-        return result.get(source[len("result.") :]) if isinstance(result, dict) else None
+        answer = as_object(result)
+        return answer.get(source[len("result.") :]) if answer is not None else None
     return arguments.get(source)
 
 
@@ -998,7 +1011,8 @@ def _bulk_inverse(op: Operation, arguments: dict[str, Any], before: Before) -> l
     """A bulk profile or avatar change is taken back by the same call with each user's old values."""
     key = "changes" if table.RULE.get(op.name) == "profiles" else "avatars"
     rows: list[dict[str, Any]] = []
-    for item in arguments.get(key) or []:
+    listed: list[Any] = arguments.get(key) or []
+    for item in listed:
         if not isinstance(item, dict):
             continue
         uid = cast(dict[str, Any], item).get("user_id")
@@ -1049,10 +1063,12 @@ def _named(change: Change, structured: dict[str, Any]) -> Change:
         return change
     kind = change.kind
     if kind in ("user", "member", "friendship", "settings"):
-        entry = (structured.get("users") or {}).get(str(change.id))
-        name = entry.get("username") or entry.get("nick_name") if isinstance(entry, dict) else None
+        users: dict[str, Any] = structured.get("users") or {}
+        entry = as_object(users.get(str(change.id)))
+        name = entry.get("username") or entry.get("nick_name") if entry is not None else None
     elif kind == "group":
-        name = (structured.get("groups") or {}).get(str(change.id))
+        groups: dict[str, Any] = structured.get("groups") or {}
+        name = groups.get(str(change.id))
     else:
         name = None
     return replace(change, name=name) if isinstance(name, str) and name else change

@@ -33,6 +33,7 @@ import httpx2
 
 from . import errors
 from .http_auth import LOOPBACK, BearerAuth
+from .json_values import as_array, as_object
 from .settings import Declared, Settings, SettingsError, declared
 from .version import __version__
 
@@ -380,11 +381,12 @@ def _call(ns: argparse.Namespace, store: Any) -> int:
     from .usernames import resolve
 
     try:
-        arguments = json.loads(ns.args) if ns.args else {}
+        parsed: Any = json.loads(ns.args) if ns.args else {}
     except json.JSONDecodeError as exc:
         _say(f"lanying-mcp: --args is not valid JSON: {exc}")
         return EXIT_USAGE
-    if not isinstance(arguments, dict):
+    arguments = as_object(parsed)
+    if arguments is None:
         _say("lanying-mcp: --args must be a JSON object")
         return EXIT_USAGE
     # The default selection, as the server's: every tool can run, search_tools and call_tool among them.
@@ -450,10 +452,11 @@ def _call(ns: argparse.Namespace, store: Any) -> int:
 def _pick(value: Any, path: str) -> Any:
     """`data.user_id`, `data.0.group_id`: keys and list positions, dot-separated."""
     for key in path.split("."):
-        if isinstance(value, dict):
-            value = value.get(key)
-        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
-            value = value[int(key)]
+        obj, items = as_object(value), as_array(value)
+        if obj is not None:
+            value = obj.get(key)
+        elif items is not None and key.isdigit() and int(key) < len(items):
+            value = items[int(key)]
         else:
             return None
     return value

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from dataclasses import field as _field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import Field
 
@@ -118,7 +118,7 @@ def _vocabulary() -> _Vocabulary:
             words[_stem(variant)] = canonical
         else:
             rewrite[variant] = " ".join(canonical)
-    parts = []
+    parts: list[str] = []
     for phrase in sorted(rewrite, key=len, reverse=True):
         escaped = re.escape(phrase)
         parts.append(rf"(?<![a-z0-9]){escaped}(?![a-z0-9])" if phrase.isascii() else escaped)
@@ -174,7 +174,7 @@ def _arg_text(op: Operation) -> list[str]:
         out.append(field.description or "")
         extra = field.json_schema_extra
         if isinstance(extra, dict):
-            out.append(str(extra.get("x-zh") or ""))
+            out.append(str(cast(dict[str, Any], extra).get("x-zh") or ""))
     return out
 
 
@@ -204,7 +204,7 @@ def _doc(op: Operation) -> _Doc:
             tf[term] = tf.get(term, 0.0) + _FIELDS[field]
     length = sum(_FIELDS[field] * len(terms) for field, terms in fields.items())
     titles = [set(fields["name"]), *(set(_terms(t)) for t in op.title)]
-    return _Doc(op, tf, length, [t for t in titles if t], set().union(*titles))
+    return _Doc(op, tf, length, [t for t in titles if t], set[str]().union(*titles))
 
 
 @dataclass
@@ -212,7 +212,9 @@ class _Index:
     docs: list[_Doc]
     idf: dict[str, float]
     avg_length: float
-    kin: dict[str, tuple[str, ...]] = _field(default_factory=dict)  # an unknown word → indexed words of its family
+    kin: dict[str, tuple[str, ...]] = _field(
+        default_factory=dict[str, tuple[str, ...]]
+    )  # an unknown word → indexed words of its family
 
 
 def _kin(index: _Index, term: str) -> tuple[str, ...]:

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from . import errors
+from .json_values import as_object
 from .redact import Redactor, redact_arguments
 from .state import Record, State, StateError
 
@@ -101,9 +102,12 @@ def _user_ids(value: Any, key: str = "") -> set[str]:
 def tags_of(entry: dict[str, Any]) -> set[str]:
     """What a scan may filter an entry on: its app, tool, targets (ID, kind:ID, name), users and plan."""
     tags = {f"app:{entry.get('app_key') or ''}", f"tool:{entry.get('tool')}"}
-    targets: list[dict[str, Any]] = [t for t in entry.get("targets") or [] if isinstance(t, dict)]
-    for change in entry.get("changes") or []:
-        if isinstance(change, dict) and isinstance(change.get("target"), dict):
+    listed: list[Any] = entry.get("targets") or []
+    targets: list[dict[str, Any]] = [obj for item in listed if (obj := as_object(item)) is not None]
+    made: list[Any] = entry.get("changes") or []
+    for item in made:
+        change = as_object(item)
+        if change is not None and isinstance(change.get("target"), dict):
             targets.append(cast(dict[str, Any], change["target"]))
     for target in targets:
         kind, tid, name = target.get("kind"), target.get("id"), target.get("name")
@@ -127,8 +131,8 @@ def named_targets(
     args = arguments or {}
     data = result.get("data")
     row = cast(dict[str, Any], data) if isinstance(data, dict) else {}
-    users = result.get("users") if isinstance(result.get("users"), dict) else {}
-    groups = result.get("groups") if isinstance(result.get("groups"), dict) else {}
+    users = as_object(result.get("users")) or {}
+    groups = as_object(result.get("groups")) or {}
     out: list[dict[str, Any]] = []
     for target in targets:
         t = dict(target)
@@ -140,11 +144,11 @@ def named_targets(
         if not t.get("name") and t.get("id") is not None:
             own = row.get(f"{kind}_id") == t["id"]
             if kind == "user":
-                named = cast(dict[str, Any], users).get(str(t["id"]))
-                name = named.get("username") if isinstance(named, dict) else None
+                named = as_object(users.get(str(t["id"])))
+                name = named.get("username") if named is not None else None
                 t["name"] = name or (row.get("username") if own else None)
             elif kind == "group":
-                name = cast(dict[str, Any], groups).get(str(t["id"]))
+                name = groups.get(str(t["id"]))
                 t["name"] = name if isinstance(name, str) else (row.get("name") if own else None)
         out.append(t)
     return out

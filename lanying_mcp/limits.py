@@ -21,7 +21,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from . import identity
 from .state import State, StateError
@@ -48,7 +48,7 @@ def request_scope(ctx: Any) -> Mapping[str, Any] | None:
     except Exception:  # no request behind this call
         return None
     scope = getattr(request, "scope", None)
-    return scope if isinstance(scope, Mapping) else None
+    return cast(Mapping[str, Any], scope) if isinstance(scope, Mapping) else None
 
 
 def who(headers: Mapping[str, str] | None, scope: Mapping[str, Any] | None = None) -> str:

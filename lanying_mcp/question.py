@@ -15,12 +15,13 @@ question is still asked, and the call is never failed by it. Texts come in Engli
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 
 from . import consent, effects, errors, names, recent, roles
 from .consent import recipients
+from .json_values import as_object
 from .spec import Audience, Operation, Params, Risk, Target
 from .untrusted import quote
 
@@ -174,8 +175,8 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> t
         return getattr(params, name, None)
 
     group_id, acting = get("group_id"), get("as_user_id")
-    user_list = [u for u in (get("user_ids") or []) if isinstance(u, int)]
-    group_list = [g for g in (get("group_ids") or []) if isinstance(g, int)]
+    user_list = [u for u in cast(list[Any], get("user_ids") or []) if isinstance(u, int)]
+    group_list = [g for g in cast(list[Any], get("group_ids") or []) if isinstance(g, int)]
     singles = [u for u in (get("user_id"), get("new_owner")) if isinstance(u, int)]
     account = acting if op.toolset in ("users", "devices") and isinstance(acting, int) else None
     conversation = get("conversation_id") if isinstance(get("conversation_id"), int) else None
@@ -217,10 +218,12 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> t
                 "as_group_id": get("as_group_id"),
             },
         )
-        for item in page.get("messages") or [] if isinstance(page, dict) else []:
-            if isinstance(item, dict) and item.get("msg_id") == get("msg_id"):
+        listed: list[Any] = (as_object(page) or {}).get("messages") or []
+        for row in listed:
+            item = as_object(row)
+            if item is not None and item.get("msg_id") == get("msg_id"):
                 got["message"] = item
-                sender = (item.get("from_xid") or {}).get("uid")
+                sender = _sender(item)
                 if isinstance(sender, int):
                     got["sender"] = await names.users(ctx, [sender], fresh=True)
 
@@ -236,7 +239,9 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> t
             await _lookup(ctx, roles.GROUP_FILE, {"group_id": group_id, "file_id": fid})
             for fid in get("file_ids")[:SHOWN]
         ]
-        got["files"] = {r["file_id"]: r.get("name") for r in rows if isinstance(r, dict) and "file_id" in r}
+        got["files"] = {
+            r["file_id"]: r.get("name") for row in rows if (r := as_object(row)) is not None and "file_id" in r
+        }
 
     jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []
     if isinstance(group_id, int):
@@ -293,9 +298,9 @@ def _phrases(
     found: dict[int, dict[str, str]] = {**got.get("users", {}), **got.get("sender", {})}
     parts: list[str] = []
     group_id = get("group_id")
-    info = got.get("group")
+    info = as_object(got.get("group"))
     if isinstance(group_id, int):
-        if isinstance(info, dict) and isinstance(info.get("name"), str):
+        if info is not None and isinstance(info.get("name"), str):
             count = info.get("count")
             size = t("size", n=count, member=True) if isinstance(count, int) and not isinstance(count, bool) else ""
             parts.append(t("group", name=quote(info["name"]), id=group_id, size=size))
@@ -322,8 +327,8 @@ def _phrases(
     if isinstance(get("msg_id"), int):
         parts.extend(_message(t, params, got, found))
     if isinstance(get("announcement_id"), int):
-        row = got.get("announcement")
-        if isinstance(row, dict) and isinstance(row.get("title"), str):
+        row = as_object(got.get("announcement"))
+        if row is not None and isinstance(row.get("title"), str):
             parts.append(t("announcement", title=quote(row["title"]), id=get("announcement_id")))
         else:
             parts.append(t("announcement_id", id=get("announcement_id")))
@@ -338,7 +343,7 @@ def _phrases(
     elif "device_sn" in type(params).model_fields and op.effect is not None and op.effect.target is Target.DEVICE:
         parts.append(t("all_user_devices"))  # no device named: the API acts on every device of the user
     for key in ("tags", "aliases"):
-        values = [str(v) for v in (get(key) or [])] if isinstance(get(key), list) else []
+        values = [str(v) for v in cast(list[Any], get(key))] if isinstance(get(key), list) else []
         if values:
             more = t("more", n=len(values) - SHOWN) if len(values) > SHOWN else ""
             parts.append(t(key, list=t.join([quote(v) for v in values[:SHOWN]]) + more))
@@ -397,12 +402,18 @@ def _group(t: _Text, gid: int, named: dict[int, str], sizes: dict[int, int] | No
     return t("id_sized", id=gid, n=n, member=True) if n is not None else t("id_unsized", id=gid)
 
 
+def _sender(item: dict[str, Any]) -> Any:
+    """The user ID of a message row's sender (`from_xid.uid`)."""
+    from_xid: dict[str, Any] = item.get("from_xid") or {}
+    return from_xid.get("uid")
+
+
 def _message(t: _Text, params: Params, got: dict[str, Any], found: dict[int, dict[str, str]]) -> list[str]:
     msg_id, conversation = getattr(params, "msg_id"), getattr(params, "conversation_id", None)
-    item = got.get("message")
-    parts = []
-    if isinstance(item, dict):
-        sender = (item.get("from_xid") or {}).get("uid")
+    item = as_object(got.get("message"))
+    parts: list[str] = []
+    if item is not None:
+        sender = _sender(item)
         who = _person(t, sender, found) if isinstance(sender, int) else "?"
         parts.append(t("message", text=quote(str(item.get("content") or item.get("ctype") or "")), who=who, id=msg_id))
     else:
@@ -485,8 +496,8 @@ async def _renames(ctx: CallContext, got: dict[str, Any]) -> list[str]:
         return []
     users: dict[int, dict[str, str]] = {**got.get("users", {}), **got.get("sender", {})}
     groups: dict[int, str] = dict(got.get("groups", {}))
-    info = got.get("group")
-    if isinstance(info, dict) and isinstance(info.get("group_id"), int) and isinstance(info.get("name"), str):
+    info = as_object(got.get("group"))
+    if info is not None and isinstance(info.get("group_id"), int) and isinstance(info.get("name"), str):
         groups[info["group_id"]] = info["name"]
     try:
         return await recent.notices(ctx, users, groups, got.get("shown_users", []), got.get("shown_groups", []))

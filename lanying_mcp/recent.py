@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import names
 from .identity import app_key
+from .json_values import as_object
 from .spec import Operation, Params, Target
 from .untrusted import quote
 
@@ -99,8 +100,8 @@ async def record(op: Operation, params: Params, ctx: CallContext) -> None:
             key = _key(ctx, kind, ident)
             raw = await state.get(RENAMES, key)
             entry: dict[str, Any] = json.loads(raw) if raw else {}
-            old = entry.get(field)
-            if isinstance(old, dict) and old.get("after") == before:
+            old = as_object(entry.get(field))
+            if old is not None and old.get("after") == before:
                 before = old.get("before")  # the chain goes on: keep the name it started from
             entry[field] = {"before": before, "after": new, "at": now}
             await state.put(RENAMES, key, json.dumps(entry), RENAME_SECONDS)
@@ -160,10 +161,10 @@ async def notices(
 
 async def remember_users(op: Operation, structured: dict[str, Any], ctx: CallContext) -> None:
     """After a delivery to everyone: keep how many users it reached (`send_num`), the app's last known count."""
-    data = structured.get("data")
-    if ctx.state is None or op.audience is None or op.audience.everyone is not True or not isinstance(data, dict):
+    data = as_object(structured.get("data"))
+    if ctx.state is None or op.audience is None or op.audience.everyone is not True or data is None:
         return
-    count = data.get("send_num")  # pyright: ignore[reportUnknownMemberType]
+    count = data.get("send_num")
     if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
         try:
             key = _key(ctx, "app", 0)

@@ -18,7 +18,7 @@ import typing
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import anyio.to_thread
 from mcp import MCPError
@@ -199,7 +199,7 @@ def _answer(value: Any) -> Answer:
             Decision.DECLINED: Answer.DECLINED,
         }[value.decision]
     if isinstance(value, AcceptedElicitation):
-        data = value.data  # pyright: ignore[reportUnknownMemberType]
+        data = cast(AcceptedElicitation[BaseModel], value).data
         return Answer.YES if isinstance(data, ConfirmAnswer) and data.confirm is True else Answer.DECLINED
     if isinstance(value, CancelledElicitation):
         return Answer.CANCELLED
@@ -263,7 +263,7 @@ class ToolSpec:
     destructive: bool
     idempotent: bool
     open_world: bool
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict[str, Any])
     icon: str | None = None  # the `src` of the tool's icon (its toolset's), a data: URI
 
 
@@ -279,7 +279,7 @@ class _RawArguments(ArgModelBase):
 def request_principal(request: Any) -> identity.Principal | None:
     """The Principal the OAuth guard put in the ASGI scope of the HTTP request behind a message."""
     scope = getattr(request, "scope", None)
-    found = scope.get(identity.PRINCIPAL_KEY) if isinstance(scope, Mapping) else None
+    found = cast(Mapping[str, Any], scope).get(identity.PRINCIPAL_KEY) if isinstance(scope, Mapping) else None
     return found if isinstance(found, identity.Principal) else None
 
 

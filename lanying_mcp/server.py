@@ -14,7 +14,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -37,6 +37,7 @@ from .dispatch import execute
 from .gate import APPROVAL_ARG, Gate
 from .identity import Principal, caller_identity
 from .journal import Journal
+from .json_values import as_object
 from .mentions import prune, prune_schema
 from .policy import Policy
 from .preview import PREVIEW_CALL
@@ -208,7 +209,7 @@ class LanyingServer(LanyingMCP):
         return await to_result(failure(name, exc, self.lanying_settings.lang))
 
     @contextlib.asynccontextmanager
-    async def _session_life(self, app: Any) -> AsyncIterator[dict[str, Any]]:
+    async def _session_life(self, app: Any) -> AsyncGenerator[dict[str, Any]]:
         """A session's life: on stdio, the process's. The approval page's listener ends with it."""
         try:
             yield {}
@@ -241,7 +242,7 @@ class LanyingServer(LanyingMCP):
         inner = app.router.lifespan_context
 
         @asynccontextmanager
-        async def lifespan(a: Any) -> AsyncIterator[Any]:
+        async def lifespan(a: Any) -> AsyncGenerator[Any]:
             async with inner(a) as state:
                 try:
                     yield state
@@ -474,8 +475,9 @@ def _error_code(result: Any) -> Any:
     """The error code of a failed call's result, None for a success."""
     if not getattr(result, "is_error", False):
         return None
-    error = (getattr(result, "structured_content", None) or {}).get("error")
-    return error.get("code", "other") if isinstance(error, dict) else "other"
+    content: dict[str, Any] = getattr(result, "structured_content", None) or {}
+    error = as_object(content.get("error"))
+    return error.get("code", "other") if error is not None else "other"
 
 
 def build_server(

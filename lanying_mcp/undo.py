@@ -25,6 +25,7 @@ from . import changes, effects, errors
 from .apps import key_of
 from .call import CallContext, Outcome, failure, success, validate
 from .dispatch import execute
+from .json_values import as_object
 from .redact import MASK
 from .spec import Operation, Params, f, secret_arguments
 
@@ -66,7 +67,8 @@ def _result_from(op: Operation, entry: dict[str, Any]) -> dict[str, Any]:
     """The answer fields an inverse may need (a created ID, a joined group), as the entry's changes keep them."""
     out: dict[str, Any] = {}
     created = changes.CREATED_ID.get(op.name)
-    for change in entry.get("changes") or []:
+    listed: list[Any] = entry.get("changes") or []
+    for change in listed:
         if not isinstance(change, dict):
             continue
         change = cast(dict[str, Any], change)
@@ -169,7 +171,8 @@ async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> 
         found.refusal = _refuse(f"{tool} cannot be undone. {why}", f"{tool}无法撤销。{why}", "irreversible")
         return found
     arguments = cast(dict[str, Any], entry.get("arguments") or {})
-    kept = [c for c in entry.get("changes") or [] if isinstance(c, dict)]
+    listed: list[Any] = entry.get("changes") or []
+    kept = [c for item in listed if (c := as_object(item)) is not None]
     before = changes.Before.from_changes(kept)
     secret = secret_arguments(op.params)
     for name, source in effect.inverse.args:
@@ -220,9 +223,9 @@ async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> 
 
 
 def _shown(value: Any) -> str:
-    if isinstance(value, dict) and "until" in value:
-        until = cast(dict[str, Any], value)["until"]
-        return f"muted until {until}"
+    mute = as_object(value)
+    if mute is not None and "until" in mute:
+        return f"muted until {mute['until']}"
     if value is None:
         return "none"
     return errors.excerpt(repr(value), 80)
@@ -245,7 +248,8 @@ async def drift(ctx: CallContext, op: Operation, entry: dict[str, Any]) -> error
     if now is None:
         return None
     moved: list[tuple[dict[str, Any], Any]] = []
-    for raw in entry.get("changes") or []:
+    listed: list[Any] = entry.get("changes") or []
+    for raw in listed:
         if not isinstance(raw, dict):
             continue
         change = cast(dict[str, Any], raw)
@@ -318,7 +322,7 @@ async def run(ctx: CallContext, p: UndoChange) -> Outcome:
             step["error"] = outcome.structured.get("error")
         steps.append(step)
     skipped = len(found.calls) - len(results)
-    structured = {"data": steps, "changes": merged[: changes.SHOWN], "undoes": p.change_id}
+    structured: dict[str, Any] = {"data": steps, "changes": merged[: changes.SHOWN], "undoes": p.change_id}
     if skipped:
         structured["not_run"] = skipped
     ok = all(o.ok for o in results) and not skipped

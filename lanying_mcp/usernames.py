@@ -44,10 +44,6 @@ SHOWN = 50  # unknown names listed in an error; the rest are counted
 NOT_FOUND = 10000  # the API's "user does not exist"
 
 
-def _pick(lang: str, en: str, zh: str) -> str:
-    return zh if lang == "zh" else en
-
-
 def _shown(items: list[str]) -> str:
     return ", ".join(json.dumps(errors.excerpt(n, 40), ensure_ascii=False) for n in items[:SHOWN])
 

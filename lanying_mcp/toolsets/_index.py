@@ -8,7 +8,7 @@ from typing import Any
 
 from ..spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Inverse, Risk, Target
 
-SOURCE = "a012c5943825f030e6095bbbc5ae806adb2c1b78f06614b15bd4234494b9b6f5"
+SOURCE = "4f3b36443ee57279622d67660ff24adcf36db8649dad79c4a77e510082b4409c"
 MODULES = (
     "users",
     "devices",
