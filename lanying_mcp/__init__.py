@@ -14,9 +14,10 @@ __version__ = "0.1.0"
 __all__ = ["Settings", "SettingsError", "__version__", "build_sandbox_app", "build_server"]
 
 if TYPE_CHECKING:
+    from .errors import SettingsError
     from .sandbox.app import build_app as build_sandbox_app
     from .server import build_server
-    from .settings import Settings, SettingsError
+    from .settings import Settings
 
 _LAZY = {
     "Settings": ("settings", "Settings"),

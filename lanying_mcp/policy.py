@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from .consent import DEFAULT_REACH, named
-from .errors import NotAllowed
-from .settings import SettingsError
+from .errors import NotAllowed, SettingsError
 from .spec import Operation, Params
 
 

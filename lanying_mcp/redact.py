@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, cast
 
-from .settings import SettingsError
+from .errors import SettingsError
 
 MASK = "[redacted]"
 MIN_SIGNIFICANT = 10  # letters/digits a token needs before it can be masked safely

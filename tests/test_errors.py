@@ -8,7 +8,7 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp import errors
+from lanying_mcp import error_text, errors
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import Settings
 from tests.helpers import call, call_error
@@ -186,16 +186,16 @@ def test_catalogue_covers_the_guide_table_and_402():
         40000,
         402,
     ]
-    table = errors.catalogue()
+    table = error_text.catalogue()
     for code in guide:
         e = table[code]
         assert e.en and e.zh and e.hint, code
 
 
 def test_unknown_codes_still_get_an_answer():
-    assert "group" in errors.entry(29998).en
-    assert errors.entry("http_502").retryable
-    assert "Unknown" in errors.entry(77777).en
+    assert "group" in error_text.entry(29998).en
+    assert error_text.entry("http_502").retryable
+    assert "Unknown" in error_text.entry(77777).en
 
 
 def test_error_hints_name_real_tools():
@@ -206,7 +206,7 @@ def test_error_hints_name_real_tools():
     from tests.test_catalogue import VERBS
 
     local = {op.name for op in LOCAL_OPERATIONS}
-    for code, e in errors.catalogue().items():
+    for code, e in error_text.catalogue().items():
         for name in re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", e.hint):
             if name.split("_")[0] not in VERBS or name == "as_user_id":
                 continue  # an argument or field name, not a tool
@@ -217,14 +217,12 @@ def test_the_error_tree_in_the_docstring_matches_the_classes():
     """The tree at the top of errors.py names every LanyingError subclass, each under its real parent."""
     import re
 
-    from lanying_mcp import apps, errors
-
     def subclasses(cls: type) -> list[type]:
         return [c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))]
 
-    classes = {
-        c.__name__: c for c in subclasses(errors.LanyingError) if c.__module__ in (errors.__name__, apps.__name__)
-    }
+    ours = [c for c in subclasses(errors.LanyingError) if c.__module__.startswith("lanying_mcp")]
+    assert all(c.__module__ == errors.__name__ for c in ours), "every LanyingError subclass lives in errors.py"
+    classes = {c.__name__: c for c in ours}
     import textwrap
 
     tree = textwrap.dedent((errors.__doc__ or "").split("Exception tree")[1].split("\n\n")[1])
