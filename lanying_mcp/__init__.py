@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "Settings": ("settings", "Settings"),
-    "SettingsError": ("settings", "SettingsError"),
+    "SettingsError": ("errors", "SettingsError"),
     "build_server": ("server", "build_server"),
     "build_sandbox_app": ("sandbox.app", "build_app"),
 }

@@ -88,6 +88,7 @@ class LanyingError(Exception):
         """The same failure with `changes`, as a new exception (the original stays as it was raised)."""
         message = changes.get("message", self.message)
         new = type(self).__new__(type(self), message)
+        super(LanyingError, new).__init__(message)  # what LanyingError.__init__ hands its bases
         new.__dict__.update(self.__dict__, **changes)
         return new
 

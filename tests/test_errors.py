@@ -238,3 +238,62 @@ def test_the_error_tree_in_the_docstring_matches_the_classes():
     assert set(drawn) == set(classes)
     for name, parent in drawn.items():
         assert classes[name].__mro__[1].__name__ == parent, name
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_retry_sentence_names_the_declared_dedup_argument_and_its_value(lang):
+    exc = errors.TransportError("slow", code="timeout", may_have_applied=True).with_dedup("client_key", 77)
+    err = error_text.describe(exc, lang)
+    assert "client_key=77" in err["hint"] and "transaction_id" not in err["hint"]
+    assert err["retryable"] is True  # the key makes the repeat a no-op
+    plain = error_text.describe(errors.TransportError("slow", code="timeout", may_have_applied=True), lang)
+    assert "client_key" not in plain["hint"] and plain["retryable"] is False
+
+
+async def _fail_once_sent(op, arguments: dict) -> tuple[dict, list[dict]]:
+    """`op` run against an API that never answers in time: the structured error, and the bodies sent."""
+    from lanying_mcp.client import LanyingClient
+    from lanying_mcp.dispatch import CallContext, execute
+
+    bodies: list[dict] = []
+
+    def slow(request: httpx2.Request) -> httpx2.Response:
+        bodies.append(json.loads(request.content))
+        raise httpx2.ReadTimeout("slow")
+
+    settings = Settings(endpoint="http://fake.test", app_id="app", access_token=SECRET, toolsets=("all",))
+    client = LanyingClient(settings, transport=httpx2.MockTransport(slow))
+    try:
+        outcome = await execute(op, arguments, CallContext(client))
+    finally:
+        await client.aclose()
+    assert not outcome.ok
+    return outcome.structured["error"], bodies
+
+
+@pytest.mark.anyio
+async def test_a_send_names_its_own_dedup_argument_when_it_may_have_been_delivered():
+    """The retry sentence follows the operation's declared `dedup_key`, whatever the argument is called."""
+    from dataclasses import replace
+
+    from lanying_mcp.toolsets import CATALOGUE
+
+    op = replace(CATALOGUE["send_message"], dedup_key="related_mid")  # any argument the API de-duplicates by
+    err, bodies = await _fail_once_sent(op, {"user_ids": [1], "content": "x"})
+    keys = {b["related_mid"] for b in bodies}
+    assert len(keys) == 1 and bodies[0].get("transaction_id") is None
+    assert f"related_mid={keys.pop()}" in err["hint"] and "transaction_id" not in err["hint"]
+    assert err["retryable"] is True
+
+
+@pytest.mark.anyio
+async def test_a_write_without_a_dedup_key_names_none_even_when_it_has_such_an_argument():
+    from dataclasses import replace
+
+    from lanying_mcp.toolsets import CATALOGUE
+
+    op = replace(CATALOGUE["send_message"], dedup_key=None)
+    err, bodies = await _fail_once_sent(op, {"user_ids": [1], "content": "x", "transaction_id": 5})
+    assert len(bodies) == 1, "without a declared key a write is sent once"
+    assert "transaction_id" not in err["hint"] and "may have been applied" in err["hint"]
+    assert err["retryable"] is False
