@@ -8,7 +8,7 @@ from typing import Any
 
 from ..spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Inverse, Risk, Target
 
-SOURCE = "b8119207de12749d6c75e7bb4fa8a1d73ac3dd5f7b753f728d1ddb8582702e95"
+SOURCE = "358e7711ba6e1dfd56dd5ab316766d5ca8c43b85f870ad0217ddd9a8708428c2"
 MODULES = (
     "users",
     "devices",
