@@ -14,13 +14,14 @@ from .version import __version__
 __all__ = ["Settings", "SettingsError", "__version__", "build_sandbox_app", "build_server"]
 
 if TYPE_CHECKING:
+    from .errors import SettingsError
     from .sandbox.app import build_app as build_sandbox_app
     from .server import build_server
-    from .settings import Settings, SettingsError
+    from .settings import Settings
 
 _LAZY = {
     "Settings": ("settings", "Settings"),
-    "SettingsError": ("settings", "SettingsError"),
+    "SettingsError": ("errors", "SettingsError"),
     "build_server": ("server", "build_server"),
     "build_sandbox_app": ("sandbox.app", "build_app"),
 }

@@ -35,18 +35,14 @@ from urllib.parse import urlparse
 
 from pydantic import SecretStr
 
-from .errors import NotAllowed
+from .errors import EndpointRefused, SettingsError
 from .identity import app_key
 from .json_values import as_object
-from .settings import Settings, SettingsError
+from .settings import Settings
 
 HEADER_APP_ID = "x-lanying-app-id"
 HEADER_TOKEN = "x-lanying-access-token"
 HEADER_ENDPOINT = "x-lanying-endpoint"
-
-
-class EndpointRefused(NotAllowed, PermissionError):
-    """A request's endpoint choice refused (a PermissionError too, for callers that catch that)."""
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .errors import AuditUnavailable
+from .errors import AuditUnavailable, SettingsError
 from .json_values import as_object
 from .redact import Redactor, redact_arguments, secret_keys
-from .settings import SettingsError
 
 BLOCK = 64 * 1024
 TAIL_MAX_BYTES = 4 * 1024 * 1024  # the most of the file one read of the resource looks at

@@ -14,7 +14,7 @@ import anyio
 from pydantic import ValidationError
 from pydantic_core import to_json
 
-from . import errors
+from . import error_text, errors
 from .call import (
     BatchResult,
     BulkFailure,
@@ -65,8 +65,11 @@ async def run_batches(op: Operation, parts: list[Params], ctx: CallContext) -> O
         try:
             envelope = await ctx.client.call(op, params, retry=retry)
         except errors.LanyingError as exc:
-            exc.retry_key = getattr(params, "transaction_id", None)  # type: ignore[attr-defined]
-            raise
+            key = op.dedup_key
+            value = None if key is None else getattr(params, key, None)
+            if key is None or value is None:
+                raise
+            raise exc.with_dedup(key, value) from exc
         if _rows(envelope.data) is None:
             return success(shape(op, envelope), lang=ctx.lang)
         return await _bulk_outcome(op, envelope.data, [], parts, ctx)
@@ -83,7 +86,7 @@ async def run_batches(op: Operation, parts: list[Params], ctx: CallContext) -> O
                 params, retry = prepare(op, params)
                 result.data = (await ctx.client.call(op, params, retry=retry)).data
             except errors.LanyingError as exc:
-                result.ok, result.error = False, errors.describe(exc, ctx.lang)
+                result.ok, result.error = False, error_text.describe(exc, ctx.lang)
             results[index] = result
             done += 1
             await ctx.report(done, len(parts), f"{op.name}: {done}/{len(parts)} batches")
@@ -103,8 +106,8 @@ async def run_batches(op: Operation, parts: list[Params], ctx: CallContext) -> O
             f"all {len(batches)} batches failed; first: {first.get('message', '')}",
             code=first.get("code", "error"),
             details={"batches": len(batches), "codes": codes},
+            retryable=bool(first.get("retryable")),
         )
-        exc.retryable = bool(first.get("retryable"))
         return failure(op.name, exc, ctx.lang)
     rows = [_rows(b.data) for b in batches if b.ok]
     if any(r is None for r in rows):  # not per-item rows (e.g. push task IDs): every batch keeps its own

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, cast, get_args
 from pydantic import BaseModel, ValidationError, create_model
 from pydantic_core import to_json
 
-from . import errors, untrusted
+from . import error_text, errors, untrusted
 from .cache import Cache
 from .client import Envelope, LanyingClient
 from .consent import Grant
@@ -273,9 +273,9 @@ def prepare(op: Operation, params: Params) -> tuple[Params, bool]:
 
 
 def failure(tool: str, exc: errors.LanyingError, lang: str = "en") -> Outcome:
-    err = errors.describe(exc, lang)
+    err = error_text.describe(exc, lang)
     return Outcome(
-        False, {"error": err}, errors.error_text(tool, err, lang), may_have_applied=bool(exc.may_have_applied)
+        False, {"error": err}, error_text.paragraph(tool, err, lang), may_have_applied=bool(exc.may_have_applied)
     )
 
 
@@ -442,7 +442,7 @@ def shape(op: Operation, envelope: Envelope) -> dict[str, Any]:
         extras_raw = {}
     warning = (
         "the call succeeded, but its data did not match the documented shape ("
-        + errors.excerpt(what, 300)
+        + error_text.excerpt(what, 300)
         + "); it is given in raw_data as sent, cleaned of hidden characters"
     )
     # End users write much of what an answer holds: off the documented shape, nothing says where, so
@@ -450,6 +450,6 @@ def shape(op: Operation, envelope: Envelope) -> dict[str, Any]:
     out.update({"raw_data": untrusted.clean_tree(envelope.data), "warnings": [warning]})
     if extras_raw:
         out["warnings"].append(
-            "unexpected envelope fields: " + errors.excerpt(untrusted.clean(to_json(extras_raw).decode()), 300)
+            "unexpected envelope fields: " + error_text.excerpt(untrusted.clean(to_json(extras_raw).decode()), 300)
         )
     return out

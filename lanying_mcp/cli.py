@@ -31,10 +31,11 @@ from typing import Any
 import anyio
 import httpx2
 
-from . import errors
+from . import error_text, errors
+from .errors import SettingsError
 from .http_auth import LOOPBACK, BearerAuth
 from .json_values import as_array, as_object
-from .settings import Declared, Settings, SettingsError, declared
+from .settings import Declared, Settings, declared
 from .version import __version__
 
 COMMANDS = ("serve", "sandbox", "tools", "call", "errors", "doctor", "changes")
@@ -481,11 +482,11 @@ def _notes(outcome: Any) -> None:
 
 def cmd_errors(ns: argparse.Namespace) -> int:
     if ns.code is None:
-        for code, e in errors.catalogue().items():
+        for code, e in error_text.catalogue().items():
             print(f"{code!s:<18} {e.en} / {e.zh}")
         return 0
     code: int | str = int(ns.code) if ns.code.isdigit() else ns.code
-    e = errors.entry(code)
+    e = error_text.entry(code)
     print(
         json.dumps(
             {"code": code, "meaning": e.en, "meaning_zh": e.zh, "hint": e.hint, "retryable": e.retryable},
@@ -531,8 +532,8 @@ def cmd_doctor(ns: argparse.Namespace) -> int:
 
 def cmd_changes(ns: argparse.Namespace) -> int:
     """The operator's hands on the change journal: export it, or erase entries by age or by user."""
+    from .errors import StateError
     from .journal import Journal
-    from .state import StateError
     from .stores import open_state
 
     setting = ns.state_file if ns.state_file is not None else os.environ.get(declared_env("state_file"), "")

@@ -34,9 +34,10 @@ from .errors import (
     InvalidResponse,
     LanyingError,
     ResponseTooLarge,
+    SettingsError,
     TransportError,
 )
-from .settings import Settings, SettingsError
+from .settings import Settings
 from .spec import In, Loc, Operation, Params, by_name
 from .version import __version__
 
@@ -275,7 +276,7 @@ class LanyingClient:
                 # A Lanying error code is an answer, not a transient failure: never repeat the request for it.
                 if not exc.retryable or isinstance(exc, ApiError) or last:
                     if not safe and exc.may_have_applied is None and not isinstance(exc, ApiError):
-                        exc.may_have_applied = True
+                        raise exc.with_applied(True) from exc
                     raise
                 log.info("%s attempt %d failed (%s); retrying in %.2fs", op.name, attempt, exc.code, wait)
                 await anyio.sleep(wait)
@@ -310,13 +311,12 @@ class LanyingClient:
                 f"no complete answer within {timeout:g} s (LANYING_TIMEOUT bounds the whole exchange)", code="timeout"
             ) from None
         except httpx2.InvalidURL as exc:
-            err = ArgumentError(f"an argument is too long or malformed for the request URL ({exc}); nothing was sent")
-            err.may_have_applied = False
-            raise err from None
+            raise ArgumentError(
+                f"an argument is too long or malformed for the request URL ({exc}); nothing was sent",
+                may_have_applied=False,
+            ) from None
         except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout) as exc:
-            err = TransportError(_transport_message(exc), code=_transport_code(exc))
-            err.may_have_applied = False
-            raise err from None
+            raise TransportError(_transport_message(exc), code=_transport_code(exc), may_have_applied=False) from None
         except httpx2.TimeoutException as exc:
             raise TransportError(_transport_message(exc), code="timeout") from None
         except httpx2.TransportError as exc:

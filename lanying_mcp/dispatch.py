@@ -3,7 +3,7 @@
 Everything a tool call can do goes through `execute`: argument validation, the operator's policy,
 the HTTP call (split into batches when a list is larger than the API accepts, or a multi-step
 handler), result typing, the audit record, and turning every failure into the structured error of
-`errors.describe`. It knows nothing of MCP: the server, the discovery meta-tools and the `call` CLI
+`error_text.describe`. It knows nothing of MCP: the server, the discovery meta-tools and the `call` CLI
 all use it.
 """
 
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 import anyio
 from pydantic_core import to_json
 
-from . import consent, errors, names, recent, untrusted, usernames
+from . import consent, error_text, errors, names, recent, untrusted, usernames
 from .call import CallContext, Outcome, failure, mask, prepare, scrub, shape, success, validate
 from .client import Envelope
 from .mentions import prune
@@ -54,9 +54,8 @@ async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCont
     with anyio.move_on_after(deadline):
         raw = await _execute(op, arguments, ctx, entry, change)
     if raw is None:
-        late = errors.DeadlineExceeded(deadline)
-        if _writes(op):
-            late.may_have_applied = True  # stopped mid-call: a write may have reached the API
+        # Stopped mid-call: a write may have reached the API.
+        late = errors.DeadlineExceeded(deadline, may_have_applied=True if _writes(op) else None)
         raw = failure(op.name, late, ctx.lang)
     if change and ctx.journal is not None:
         raw = await _close_change(ctx.journal, change[0], raw)
@@ -128,7 +127,7 @@ def _reachable_hint(op: Operation, outcome: Outcome, ctx: CallContext) -> Outcom
     if hint == original:
         return outcome
     err = {**err, "hint": hint}
-    return Outcome(False, {**outcome.structured, "error": err}, errors.error_text(op.name, err, ctx.lang))
+    return Outcome(False, {**outcome.structured, "error": err}, error_text.paragraph(op.name, err, ctx.lang))
 
 
 def record(
@@ -198,19 +197,21 @@ async def _execute(
             structured = await _effects(op, params, before, _capped_note(structured, ctx), ctx)
             return success(mask(op, structured, ctx, found), params=params, lang=ctx.lang)
         except errors.LanyingError as exc:
-            if op.dedup_key is not None:
-                exc.retry_key = getattr(params, op.dedup_key, None)  # type: ignore[attr-defined]
-            raise
+            key = op.dedup_key
+            value = None if key is None else getattr(params, key, None)
+            if key is None or value is None:
+                raise
+            raise exc.with_dedup(key, value) from exc
     except errors.LanyingError as exc:
         log.info("tool %s failed: code=%s", op.name, exc.code)
         return failure(op.name, exc, ctx.lang)
     except Exception:
         log.exception("tool %s crashed", op.name)
-        crash = errors.LanyingError("unexpected failure inside the server", code="internal_error")
-        if attempted and _writes(op):
-            # The write may have reached the API before the failure: never invite a blind retry.
-            crash.may_have_applied = True
-            crash.retryable = False
+        # A write may have reached the API before the failure: never invite a blind retry.
+        applied = True if attempted and _writes(op) else None
+        crash = errors.LanyingError(
+            "unexpected failure inside the server", code="internal_error", may_have_applied=applied
+        )
         return failure(op.name, crash, ctx.lang)
 
 

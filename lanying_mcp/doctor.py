@@ -30,7 +30,8 @@ import httpx2
 
 from . import roles
 from .client import LanyingClient
-from .errors import LanyingError, entry
+from .error_text import entry
+from .errors import LanyingError
 from .json_values import as_array, as_object
 from .settings import Settings
 from .toolsets import TOOLSETS

@@ -34,6 +34,7 @@ from . import askpass, consent, errors, metrics, names, plan, preview, usernames
 from .approval import Approvals, Channel, channel_for
 from .call import CallContext, Outcome, failure, validate
 from .dispatch import record
+from .errors import StateError
 from .identity import caller_identity
 from .policy import Policy
 from .question import describe
@@ -41,7 +42,7 @@ from .routing import Router
 from .sdk import Answer, Answered, Caller, Decision, Pending, Question
 from .settings import Settings
 from .spec import Operation, Params, Risk
-from .state import MemoryState, State, StateError
+from .state import MemoryState, State
 
 log = logging.getLogger("lanying_mcp")
 
@@ -421,8 +422,8 @@ class Gate:
             code="approval_pending",
             zh=f"{name}尚未执行:它在等待管理员在审批页面上批准(服务器已向管理员展示该页面)。请用approval_id "
             f"{approval_id}调用await_approval等待答复;获批后执行此调用一次。审批将在{left}秒后过期",
+            details={"approval_id": approval_id, "waiting": question, "expires_in_s": left},
         )
-        exc.details = {"approval_id": approval_id, "waiting": question, "expires_in_s": left}
         return failure(name, exc, self.settings.lang)
 
     def _expired(self, name: str) -> Outcome:

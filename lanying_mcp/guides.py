@@ -8,14 +8,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import errors
+from . import error_text
 from .spec import Operation, Toolset
 
 
 def error_catalogue() -> str:
     rows = [
         {"code": code, "meaning": e.en, "meaning_zh": e.zh, "hint": e.hint, "retryable": e.retryable}
-        for code, e in errors.catalogue().items()
+        for code, e in error_text.catalogue().items()
     ]
     return json.dumps(rows, ensure_ascii=False, indent=1)
 

@@ -29,8 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .settings import SettingsError
-from .state import StateError
+from .errors import SettingsError, StateError
 
 log = logging.getLogger("lanying_mcp.http")
 

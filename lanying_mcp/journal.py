@@ -34,10 +34,11 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from . import errors
+from . import error_text, errors
+from .errors import StateError
 from .json_values import as_object
 from .redact import Redactor, redact_arguments
-from .state import Record, State, StateError
+from .state import Record, State
 
 log = logging.getLogger("lanying_mcp")
 
@@ -67,9 +68,9 @@ def parse_time(value: str | float | int) -> float:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise errors.ArgumentError(
-            f"{errors.excerpt(text)} is not a time: give an ISO date or time in UTC, e.g. 2026-07-01 or "
+            f"{error_text.excerpt(text)} is not a time: give an ISO date or time in UTC, e.g. 2026-07-01 or "
             "2026-07-01T09:30:00Z",
-            zh=f"{errors.excerpt(text)}不是时间:请给出ISO日期或时间(UTC),如2026-07-01或2026-07-01T09:30:00Z",
+            zh=f"{error_text.excerpt(text)}不是时间:请给出ISO日期或时间(UTC),如2026-07-01或2026-07-01T09:30:00Z",
         ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)

@@ -24,7 +24,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from . import identity
-from .state import State, StateError
+from .errors import StateError
+from .state import State
 
 log = logging.getLogger("lanying_mcp")
 

@@ -30,7 +30,7 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from typing import Any
 
-from . import errors
+from . import error_text
 
 CONSENT_EVENTS = ("asked", "granted", "declined")
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -88,7 +88,7 @@ class Metrics:
 def code_label(code: Any) -> str:
     """An error code as a label: a catalogued code or an HTTP status class as is, anything else `other`."""
     text = str(code)
-    if code in errors.catalogue() or _HTTP_CODE.fullmatch(text) or code == "protocol_error":
+    if code in error_text.catalogue() or _HTTP_CODE.fullmatch(text) or code == "protocol_error":
         return text
     return "other"
 

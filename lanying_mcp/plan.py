@@ -30,7 +30,7 @@ from typing import Any, Literal, cast
 
 from pydantic import Field
 
-from . import consent, errors, names, untrusted, usernames
+from . import consent, error_text, errors, names, untrusted, usernames
 from .call import CallContext, Outcome, failure, success, validate
 from .discovery import SEARCH_TOOLS
 from .dispatch import execute
@@ -218,7 +218,7 @@ def _shown(value: Any, lang: str) -> str:
         return "{" + ", ".join(f"{untrusted.clean(str(k))}: {_shown(v, lang)}" for k, v in items) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_shown(v, lang) for v in cast(list[Any], value)) + "]"
-    return errors.excerpt(untrusted.clean(json.dumps(value, ensure_ascii=False)), 200)
+    return error_text.excerpt(untrusted.clean(json.dumps(value, ensure_ascii=False)), 200)
 
 
 def describe_template(step: Step, lang: str) -> str:

@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from .errors import NotAllowed
-from .settings import SettingsError
+from .errors import NotAllowed, SettingsError
 from .spec import Operation, Params
 from .untrusted import slots
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, cast
 
-from .settings import SettingsError
+from .errors import SettingsError
 from .spec import Operation, secret_arguments
 
 MASK = "[redacted]"

@@ -53,7 +53,7 @@ from pydantic_core import to_json
 from . import identity, results
 from .call import Outcome
 from .consent import QUESTION_SECONDS
-from .state import StateError
+from .errors import StateError
 from .stdio import protocol_streams
 
 log = logging.getLogger("lanying_mcp")

@@ -22,6 +22,8 @@ from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from .errors import SettingsError
+
 ENV_PREFIX = "LANYING_"
 
 APP = "Lanying app (flags override LANYING_* environment variables)"
@@ -33,10 +35,6 @@ OPS = "operations (limits, health, metrics, traces)"
 OAUTH = "OAuth (a team sharing one HTTP server)"
 
 MiB = 1024 * 1024
-
-
-class SettingsError(ValueError):
-    """A missing or malformed setting; the message names the variable and what to do."""
 
 
 @dataclass(frozen=True)

@@ -43,14 +43,12 @@ from typing import Any
 
 import anyio.to_thread
 
+from .errors import StateError
+
 SCHEMA_VERSION = 2  # 1: key/values only; 2: adds the logs (tables `log` and `log_tag`)
 FILE_NAME = "state.sqlite3"
 MEMORY = ":memory:"
 MAX_LISTED = 1000  # `keys` never returns more than this, whatever the caller asks
-
-
-class StateError(RuntimeError):
-    """The state store cannot be used (unreadable file, a newer schema); the message says what to do."""
 
 
 def default_path() -> Path:

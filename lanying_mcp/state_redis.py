@@ -27,8 +27,9 @@ from collections.abc import Callable, Collection
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from .errors import StateError
 from .settings import state_url_problem
-from .state import MAX_LISTED, Record, State, StateError
+from .state import MAX_LISTED, Record, State
 
 PREFIX = "lanying-mcp"
 CONNECT_SECONDS = 2.0  # an unreachable server fails the call quickly instead of hanging it

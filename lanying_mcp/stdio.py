@@ -27,7 +27,7 @@ from typing import Any
 import anyio
 from pydantic import ValidationError
 
-from .errors import excerpt
+from .error_text import excerpt
 
 # The request's id, when the line is too deep or too large to parse: a number or a short string.
 _ID = re.compile(r'"id"\s*:\s*(-?\d{1,18}(?![\d.eE])|"(?:[^"\\]|\\.){0,200}")')

@@ -20,7 +20,7 @@ from typing import Any
 
 from opentelemetry import trace  # the API: a dependency of the MCP SDK, a no-op until a provider is set
 
-from .settings import SettingsError
+from .errors import SettingsError
 
 log = logging.getLogger("lanying_mcp")
 

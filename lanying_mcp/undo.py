@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
-from . import changes, effects, errors
+from . import changes, effects, error_text, errors
 from .apps import key_of
 from .call import CallContext, Outcome, failure, success, validate
 from .dispatch import execute
@@ -97,9 +97,9 @@ async def _plan_of_plan(ctx: CallContext, p: UndoChange, check_drift: bool) -> P
     if not entries:
         return Plan(
             refusal=_refuse(
-                f"no writes of plan {errors.excerpt(p.change_id, 60)!r} in this app's journal: pass the plan_id "
+                f"no writes of plan {error_text.excerpt(p.change_id, 60)!r} in this app's journal: pass the plan_id "
                 "from apply_plan's result (a plan of reads only changed nothing)",
-                f"本应用的变更日志中没有计划{errors.excerpt(p.change_id, 60)}的写操作:请使用apply_plan结果中的plan_id",
+                f"本应用的变更日志中没有计划{error_text.excerpt(p.change_id, 60)}的写操作:请使用apply_plan结果中的plan_id",
                 "unknown_change",
             )
         )
@@ -146,9 +146,9 @@ async def plan(ctx: CallContext, p: UndoChange, *, check_drift: bool = True) -> 
     if entry is None:
         return Plan(
             refusal=_refuse(
-                f"no change {errors.excerpt(p.change_id, 60)!r} in this app's journal: pass the change_id from a "
+                f"no change {error_text.excerpt(p.change_id, 60)!r} in this app's journal: pass the change_id from a "
                 "write's result",
-                f"本应用的变更日志中没有{errors.excerpt(p.change_id, 60)}:请使用写操作结果中的change_id",
+                f"本应用的变更日志中没有{error_text.excerpt(p.change_id, 60)}:请使用写操作结果中的change_id",
                 "unknown_change",
             )
         )
@@ -228,7 +228,7 @@ def _shown(value: Any) -> str:
         return f"muted until {mute['until']}"
     if value is None:
         return "none"
-    return errors.excerpt(repr(value), 80)
+    return error_text.excerpt(repr(value), 80)
 
 
 async def drift(ctx: CallContext, op: Operation, entry: dict[str, Any]) -> errors.LanyingError | None:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 
-from . import errors, facts, names, roles
+from . import error_text, errors, facts, names, roles
 from .json_values import as_object, objects
 from .spec import ByName, Operation, by_name
 
@@ -45,7 +45,7 @@ NOT_FOUND = 10000  # the API's "user does not exist"
 
 
 def _shown(items: list[str]) -> str:
-    return ", ".join(json.dumps(errors.excerpt(n, 40), ensure_ascii=False) for n in items[:SHOWN])
+    return ", ".join(json.dumps(error_text.excerpt(n, 40), ensure_ascii=False) for n in items[:SHOWN])
 
 
 def _checked(field: str, value: Any) -> list[str]:
@@ -104,14 +104,13 @@ def _unknown(unknown: list[str], total: int) -> errors.ArgumentError:
     more = len(unknown) - SHOWN
     tail_en = f" and {more} more" if more > 0 else ""
     tail_zh = f"等,另有{more}个" if more > 0 else ""
-    exc = errors.ArgumentError(
+    return errors.ArgumentError(
         f"no user has the username {_shown(unknown)}{tail_en} ({len(unknown)} of {total} usernames unknown); "
         "nothing was sent. Usernames match exactly (case included): correct or drop these and call again",
         zh=f"以下用户名不存在:{_shown(unknown)}{tail_zh}({total}个用户名中{len(unknown)}个未知);未发送任何请求。"
         "用户名须完全一致(区分大小写):请改正或去掉后重新调用",
+        details={"unknown_usernames": unknown[:SHOWN], "unknown": len(unknown)},
     )
-    exc.details = {"unknown_usernames": unknown[:SHOWN], "unknown": len(unknown)}
-    return exc
 
 
 async def lookup(ctx: CallContext, wanted: list[str]) -> dict[str, int]:
@@ -195,8 +194,7 @@ async def _one_by_one(ctx: CallContext, todo: list[str], got: dict[str, int], pa
         for name in todo:
             tg.start_soon(one, name)
     if failed:
-        exc = failed[0]
-        exc.message = f"looking up usernames failed, so nothing was sent: {exc.message}"
-        if exc.message_zh:
-            exc.message_zh = f"查找用户名失败,未发送任何请求:{exc.message_zh}"
-        raise exc
+        first = failed[0]
+        raise first.with_prefix(
+            "looking up usernames failed, so nothing was sent: ", "查找用户名失败,未发送任何请求:"
+        ) from first

@@ -13,6 +13,7 @@ from lanying_mcp import bulk
 from lanying_mcp.call import CallContext
 from lanying_mcp.client import LanyingClient
 from lanying_mcp.dispatch import execute
+from lanying_mcp.errors import LanyingError
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.sandbox.groups import groups
 from lanying_mcp.server import build_server
@@ -298,3 +299,48 @@ async def test_the_items_of_a_failed_batch_are_listed_under_its_reason():
     assert failure["reason"] == "20001 group is full (batch not applied)" and failure["count"] == 500
     assert failure["user_ids"] == list(range(1_000_000_001, 1_000_000_001 + len(failure["user_ids"])))
     assert failure["more"] == 500 - len(failure["user_ids"]) > 0
+
+
+async def _unsplit_batch_failure(op) -> tuple[LanyingError, list[dict]]:
+    """One batch of `op` (not split) against an API that never answers in time: what run_batches raises."""
+    bodies: list[dict] = []
+
+    def slow(request: httpx2.Request) -> httpx2.Response:
+        bodies.append(json.loads(request.content))
+        raise httpx2.ReadTimeout("slow")
+
+    settings = Settings(
+        endpoint="http://fake.test", app_id="a", access_token="test-token-0123456789", toolsets=("all",)
+    )
+    client = LanyingClient(settings, transport=httpx2.MockTransport(slow))
+    params = op.params.model_validate({"user_ids": [1, 2], "content": "x", "transaction_id": 9})
+    try:
+        with pytest.raises(LanyingError) as info:
+            await bulk.run_batches(op, [params], CallContext(client))
+    finally:
+        await client.aclose()
+    return info.value, bodies
+
+
+@pytest.mark.anyio
+async def test_an_unsplit_batch_failure_carries_the_operations_declared_dedup_key():
+    from dataclasses import replace
+
+    from lanying_mcp.spec import Batch
+
+    op = replace(CATALOGUE["send_message"], batch=Batch(("user_ids",), 500), dedup_key="related_mid")
+    exc, bodies = await _unsplit_batch_failure(op)
+    assert exc.dedup == ("related_mid", bodies[0]["related_mid"])
+
+
+@pytest.mark.anyio
+async def test_a_batch_operation_without_a_dedup_key_passes_none():
+    """No batch operation declares a dedup key today: a failed batch names no key, even a `transaction_id`."""
+    from dataclasses import replace
+
+    from lanying_mcp.spec import Batch
+
+    assert all(op.dedup_key is None for op in CATALOGUE.values() if op.batch is not None)
+    op = replace(CATALOGUE["send_message"], batch=Batch(("user_ids",), 500), dedup_key=None)
+    exc, _ = await _unsplit_batch_failure(op)
+    assert exc.dedup is None

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from lanying_mcp import errors
+from lanying_mcp import error_text
 from lanying_mcp.client import decode
 from lanying_mcp.errors import (
     ApiError,
@@ -35,8 +35,7 @@ def english_words(text: str) -> list[str]:
 
 
 def representative() -> list[LanyingError]:
-    applied = TransportError("ReadTimeout", code="timeout")
-    applied.may_have_applied = True
+    applied = TransportError("ReadTimeout", code="timeout", may_have_applied=True)
     return [
         ApiError(20013, "permission denied"),
         ApiError(10008, None),
@@ -53,28 +52,27 @@ def representative() -> list[LanyingError]:
 
 @pytest.mark.parametrize("exc", representative(), ids=lambda e: str(e.code))
 def test_zh_errors_are_chinese_from_end_to_end(exc):
-    zh = errors.describe(exc, "zh")
-    en = errors.describe(exc, "en")
-    text = errors.error_text("some_tool", zh)
+    zh = error_text.describe(exc, "zh")
+    en = error_text.describe(exc, "en")
+    text = error_text.paragraph("some_tool", zh)
     assert "下一步" in text and "failed" not in text and "Next step" not in text
     assert not english_words(zh["hint"]), zh["hint"]
     assert not english_words(zh["meaning"]), zh["meaning"]
     if not isinstance(exc, ApiError):  # a Lanying API message stays as the API sent it
         assert not english_words(zh["message"]) or isinstance(exc, HttpStatusError), zh["message"]
-    assert "Next step" in errors.error_text("some_tool", en)
+    assert "Next step" in error_text.paragraph("some_tool", en)
 
 
 def test_every_catalogued_code_has_a_chinese_next_step():
-    for code, entry in errors.catalogue().items():
+    for code, entry in error_text.catalogue().items():
         assert entry.hint_zh and not english_words(entry.hint_zh), code
 
 
 def test_a_write_that_may_have_applied_never_says_retry():
-    for code in list(errors.catalogue()) + ["http_503", "http_429"]:
-        exc = LanyingError("x", code=code)
-        exc.may_have_applied = True
+    for code in list(error_text.catalogue()) + ["http_503", "http_429"]:
+        exc = LanyingError("x", code=code, may_have_applied=True)
         for lang in ("en", "zh"):
-            err = errors.describe(exc, lang)
+            err = error_text.describe(exc, lang)
             assert not err["retryable"]
             assert "Retry once" not in err["hint"] and "retry shortly" not in err["hint"], (code, err["hint"])
             assert "may have been applied" in err["hint"] or "可能已生效" in err["hint"]
@@ -82,9 +80,9 @@ def test_a_write_that_may_have_applied_never_says_retry():
 
 def test_error_texts_echo_a_bounded_excerpt():
     huge = "9" * 1_000_000
-    assert len(errors.entry(huge).en) < 300
-    assert len(errors.entry(10**5000).en) < 100  # no str() of a 5,000-digit int
-    assert "²" in errors.entry("²").en
+    assert len(error_text.entry(huge).en) < 300
+    assert len(error_text.entry(10**5000).en) < 100  # no str() of a 5,000-digit int
+    assert "²" in error_text.entry("²").en
 
 
 def test_a_gateway_code_under_5xx_is_an_http_error_and_a_lanying_code_stays_one():

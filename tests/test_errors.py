@@ -8,7 +8,7 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp import errors
+from lanying_mcp import error_text, errors
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import Settings
 from tests.helpers import call, call_error
@@ -186,16 +186,16 @@ def test_catalogue_covers_the_guide_table_and_402():
         40000,
         402,
     ]
-    table = errors.catalogue()
+    table = error_text.catalogue()
     for code in guide:
         e = table[code]
         assert e.en and e.zh and e.hint, code
 
 
 def test_unknown_codes_still_get_an_answer():
-    assert "group" in errors.entry(29998).en
-    assert errors.entry("http_502").retryable
-    assert "Unknown" in errors.entry(77777).en
+    assert "group" in error_text.entry(29998).en
+    assert error_text.entry("http_502").retryable
+    assert "Unknown" in error_text.entry(77777).en
 
 
 def test_error_hints_name_real_tools():
@@ -206,7 +206,7 @@ def test_error_hints_name_real_tools():
     from tests.test_catalogue import VERBS
 
     local = {op.name for op in LOCAL_OPERATIONS}
-    for code, e in errors.catalogue().items():
+    for code, e in error_text.catalogue().items():
         for name in re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", e.hint):
             if name.split("_")[0] not in VERBS or name == "as_user_id":
                 continue  # an argument or field name, not a tool
@@ -217,14 +217,12 @@ def test_the_error_tree_in_the_docstring_matches_the_classes():
     """The tree at the top of errors.py names every LanyingError subclass, each under its real parent."""
     import re
 
-    from lanying_mcp import apps, errors
-
     def subclasses(cls: type) -> list[type]:
         return [c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))]
 
-    classes = {
-        c.__name__: c for c in subclasses(errors.LanyingError) if c.__module__ in (errors.__name__, apps.__name__)
-    }
+    ours = [c for c in subclasses(errors.LanyingError) if c.__module__.startswith("lanying_mcp")]
+    assert all(c.__module__ == errors.__name__ for c in ours), "every LanyingError subclass lives in errors.py"
+    classes = {c.__name__: c for c in ours}
     import textwrap
 
     tree = textwrap.dedent((errors.__doc__ or "").split("Exception tree")[1].split("\n\n")[1])
@@ -240,3 +238,63 @@ def test_the_error_tree_in_the_docstring_matches_the_classes():
     assert set(drawn) == set(classes)
     for name, parent in drawn.items():
         assert classes[name].__mro__[1].__name__ == parent, name
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_retry_sentence_names_the_declared_dedup_argument_and_its_value(lang):
+    exc = errors.TransportError("slow", code="timeout", may_have_applied=True).with_dedup("client_key", 77)
+    err = error_text.describe(exc, lang)
+    assert "client_key=77" in err["hint"] and "transaction_id" not in err["hint"]
+    assert err["retryable"] is True  # the key makes the repeat a no-op
+    plain = error_text.describe(errors.TransportError("slow", code="timeout", may_have_applied=True), lang)
+    assert "client_key" not in plain["hint"] and plain["retryable"] is False
+
+
+async def _fail_once_sent(op, arguments: dict) -> tuple[dict, list[dict]]:
+    """`op` run against an API that never answers in time: the structured error, and the bodies sent."""
+    from lanying_mcp.call import CallContext
+    from lanying_mcp.client import LanyingClient
+    from lanying_mcp.dispatch import execute
+
+    bodies: list[dict] = []
+
+    def slow(request: httpx2.Request) -> httpx2.Response:
+        bodies.append(json.loads(request.content))
+        raise httpx2.ReadTimeout("slow")
+
+    settings = Settings(endpoint="http://fake.test", app_id="app", access_token=SECRET, toolsets=("all",))
+    client = LanyingClient(settings, transport=httpx2.MockTransport(slow))
+    try:
+        outcome = await execute(op, arguments, CallContext(client))
+    finally:
+        await client.aclose()
+    assert not outcome.ok
+    return outcome.structured["error"], bodies
+
+
+@pytest.mark.anyio
+async def test_a_send_names_its_own_dedup_argument_when_it_may_have_been_delivered():
+    """The retry sentence follows the operation's declared `dedup_key`, whatever the argument is called."""
+    from dataclasses import replace
+
+    from lanying_mcp.toolsets import CATALOGUE
+
+    op = replace(CATALOGUE["send_message"], dedup_key="related_mid")  # any argument the API de-duplicates by
+    err, bodies = await _fail_once_sent(op, {"user_ids": [1], "content": "x"})
+    keys = {b["related_mid"] for b in bodies}
+    assert len(keys) == 1 and bodies[0].get("transaction_id") is None
+    assert f"related_mid={keys.pop()}" in err["hint"] and "transaction_id" not in err["hint"]
+    assert err["retryable"] is True
+
+
+@pytest.mark.anyio
+async def test_a_write_without_a_dedup_key_names_none_even_when_it_has_such_an_argument():
+    from dataclasses import replace
+
+    from lanying_mcp.toolsets import CATALOGUE
+
+    op = replace(CATALOGUE["send_message"], dedup_key=None)
+    err, bodies = await _fail_once_sent(op, {"user_ids": [1], "content": "x", "transaction_id": 5})
+    assert len(bodies) == 1, "without a declared key a write is sent once"
+    assert "transaction_id" not in err["hint"] and "may have been applied" in err["hint"]
+    assert err["retryable"] is False

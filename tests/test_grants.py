@@ -24,10 +24,11 @@ from lanying_mcp import sdk
 from lanying_mcp.call import validate
 from lanying_mcp.cli import build_http_app
 from lanying_mcp.consent import fingerprint
+from lanying_mcp.errors import StateError
 from lanying_mcp.gate import NONCES
 from lanying_mcp.server import build_server
 from lanying_mcp.settings import Settings
-from lanying_mcp.state import MemoryState, StateError
+from lanying_mcp.state import MemoryState
 from lanying_mcp.toolsets import CATALOGUE
 
 TOKEN = "grants-test-token-0123456789"

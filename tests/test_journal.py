@@ -18,11 +18,12 @@ from mcp.client.streamable_http import streamable_http_client
 from lanying_mcp import audit, cli, journal, redact
 from lanying_mcp.call import CallContext
 from lanying_mcp.dispatch import execute
+from lanying_mcp.errors import SettingsError, StateError
 from lanying_mcp.journal import NS, PAGE_BYTES, Journal
 from lanying_mcp.sandbox import SANDBOX_APP_ID, Store, build_app
 from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings, SettingsError
-from lanying_mcp.state import MemoryState, SQLiteState, StateError
+from lanying_mcp.settings import Settings
+from lanying_mcp.state import MemoryState, SQLiteState
 from tests.helpers import sandbox_settings
 from tests.test_apps import two_sandboxes
 

@@ -19,10 +19,11 @@ from mcp.types import ElicitResult
 
 from lanying_mcp import limits
 from lanying_mcp.cli import build_http_app
+from lanying_mcp.errors import SettingsError, StateError
 from lanying_mcp.http_sessions import client_key
 from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings, SettingsError
-from lanying_mcp.state import MemoryState, StateError
+from lanying_mcp.settings import Settings
+from lanying_mcp.state import MemoryState
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio

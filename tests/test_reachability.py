@@ -9,7 +9,7 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp import errors
+from lanying_mcp import error_text
 from lanying_mcp.mentions import prune, unreachable
 from lanying_mcp.selection import OPERATIONS
 from lanying_mcp.server import build_server
@@ -47,7 +47,7 @@ async def test_no_text_points_to_an_unreachable_tool(label):
             texts += [tool.description or "", *_texts(tool.input_schema), *_texts(tool.output_schema or {})]
     bad = {t[:80]: unreachable(t, reachable, OPERATIONS) for t in texts if unreachable(t, reachable, OPERATIONS)}
     assert bad == {}
-    for code, entry in errors.catalogue().items():  # error hints, as execute() prunes them
+    for code, entry in error_text.catalogue().items():  # error hints, as execute() prunes them
         assert unreachable(prune(entry.hint, reachable, OPERATIONS), reachable, OPERATIONS) == [], code
 
 
@@ -67,7 +67,7 @@ async def test_an_error_hint_names_no_unreachable_tool():
         result = await client.call_tool("get_group_info", {"group_id": 1})
     hint = result.structured_content["error"]["hint"]
     assert result.is_error and unreachable(hint, set(server.reachable), OPERATIONS) == []
-    assert unreachable(errors.entry(10000).hint, set(server.reachable), OPERATIONS), (
+    assert unreachable(error_text.entry(10000).hint, set(server.reachable), OPERATIONS), (
         "the raw hint does name a hidden tool"
     )
 

@@ -9,9 +9,8 @@ import os
 import pytest
 
 from lanying_mcp.audit import AuditLog
-from lanying_mcp.errors import AuditUnavailable
+from lanying_mcp.errors import AuditUnavailable, SettingsError
 from lanying_mcp.redact import MASK, Redactor, check_maskable, install_log_filter
-from lanying_mcp.settings import SettingsError
 
 TOKEN = 'Yq7"kP2\\xR9mT4-vB8nL3'
 
@@ -133,10 +132,10 @@ def test_audit_entries_are_scrubbed_and_writes_fail_closed(tmp_path, monkeypatch
 
 
 def test_audit_unavailable_is_explained_in_both_languages():
-    from lanying_mcp.errors import describe, error_text
+    from lanying_mcp.error_text import describe, paragraph
 
     exc = AuditUnavailable("/var/log/lanying/audit.jsonl", "Permission denied")
     en, zh = describe(exc, "en"), describe(exc, "zh")
     assert "LANYING_AUDIT_LOG" in en["hint"] and not en["retryable"]
     assert "未执行" in zh["message"] and "LANYING_AUDIT_LOG" in zh["hint"]
-    assert "下一步" in error_text("set_user_nickname", zh)
+    assert "下一步" in paragraph("set_user_nickname", zh)

@@ -7,10 +7,10 @@ import json
 import pytest
 from mcp.types import ElicitResult
 
+from lanying_mcp.errors import SettingsError
 from lanying_mcp.policy import Policy
 from lanying_mcp.sandbox import Store
 from lanying_mcp.sandbox.groups import groups
-from lanying_mcp.settings import SettingsError
 from lanying_mcp.toolsets import CATALOGUE
 from tests.helpers import call, call_error, sandbox_client
 

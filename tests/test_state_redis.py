@@ -17,10 +17,11 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult, ElicitResult
 
+from lanying_mcp.errors import SettingsError, StateError
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings, SettingsError
-from lanying_mcp.state import State, StateError
+from lanying_mcp.settings import Settings
+from lanying_mcp.state import State
 from lanying_mcp.state_redis import RedisState, where
 from lanying_mcp.stores import open_state
 from tests.helpers import sandbox_settings

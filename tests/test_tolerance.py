@@ -12,8 +12,9 @@ import pytest
 from lanying_mcp import facts
 from lanying_mcp.call import output_model, shape
 from lanying_mcp.client import LanyingClient, RetryPolicy, build_request, check_alternate_methods
+from lanying_mcp.errors import SettingsError
 from lanying_mcp.schema import input_schema
-from lanying_mcp.settings import Settings, SettingsError
+from lanying_mcp.settings import Settings
 from lanying_mcp.spec import Operation
 from lanying_mcp.toolsets import CATALOGUE
 

@@ -19,7 +19,7 @@ import threading
 from dataclasses import MISSING, fields, replace
 from typing import Any
 
-from ..settings import SettingsError
+from ..errors import SettingsError
 from ..spec import Operation, Toolset
 
 # The toolset modules, in catalogue order.

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Inverse, Risk, Target
 
-SOURCE = "4f3b36443ee57279622d67660ff24adcf36db8649dad79c4a77e510082b4409c"
+SOURCE = "82fe43bb936b2a9b7917ddfc1555145d50d9a63c438c76e3caaf3c1c8fc0e400"
 MODULES = (
     "users",
     "devices",

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import model_validator
 
 from ..client import Envelope
-from ..errors import ArgumentError, InvalidResponse, NotAllowed, excerpt
+from ..error_text import excerpt
+from ..errors import ArgumentError, InvalidResponse, NotAllowed
 from ..spec import (
     WRITE,
     ApiModel,

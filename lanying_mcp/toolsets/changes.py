@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..client import Envelope
+from ..errors import StateError
 from ..journal import PAGE_BYTES
 from ..spec import READ, Operation, Params, f
-from ..state import StateError
 
 if TYPE_CHECKING:
     from ..call import CallContext

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import errors, undo
+from .. import error_text, undo
 from ..spec import READ, WRITE, ApiModel, Operation, Params, f
 from .changes import LIST_CHANGES
 
@@ -29,9 +29,11 @@ class ErrorExplanation(ApiModel):
 
 
 def _explain(code: int | str, lang: str) -> ErrorExplanation:
-    e = errors.entry(code)
-    shown: int | str = code if isinstance(code, int) and abs(code) < 2**63 else errors.excerpt(code)
-    return ErrorExplanation(code=shown, meaning=e.en, meaning_zh=e.zh, hint=e.hint_in(lang), retryable=e.retryable)
+    e = error_text.entry(code)
+    shown: int | str = code if isinstance(code, int) and abs(code) < 2**63 else error_text.excerpt(code)
+    return ErrorExplanation(
+        code=shown, meaning=e.en, meaning_zh=e.zh, hint=error_text.hint(e, lang), retryable=e.retryable
+    )
 
 
 def _as_code(value: int | str) -> int | str:
@@ -46,7 +48,7 @@ def _as_code(value: int | str) -> int | str:
 
 async def explain(ctx: CallContext, p: ExplainError) -> Any:
     if p.code is None:
-        return [_explain(code, ctx.lang) for code in errors.catalogue()]
+        return [_explain(code, ctx.lang) for code in error_text.catalogue()]
     return [_explain(_as_code(p.code), ctx.lang)]
 
 
