@@ -23,7 +23,7 @@ from pydantic import Field
 from . import errors
 from .dispatch import Outcome, execute, failure, output_model
 from .schema import input_schema, output_schema
-from .spec import READ, WRITE, ApiModel, Operation, Params, by_name, f
+from .spec import READ, UNPAGED, WRITE, ApiModel, Operation, Params, by_name, f
 
 if TYPE_CHECKING:
     from .dispatch import CallContext
@@ -463,6 +463,7 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
             params=SearchTools,
             result=list[ToolMatch],
             handler=do_search,
+            paging=UNPAGED,
             hints=READ,
             toolset="discovery",
             title=("Search tools", "搜索工具"),

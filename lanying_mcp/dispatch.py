@@ -23,8 +23,9 @@ from pydantic_core import to_json
 from . import consent, errors, names, recent, scopes, untrusted, usernames
 from .client import Envelope, LanyingClient
 from .mentions import prune
+from .paging import page_line
 from .redact import redactor_for
-from .spec import ApiModel, Operation, Params, Risk, f
+from .spec import ApiModel, Operation, Paging, Params, Risk, f
 
 if TYPE_CHECKING:
     from .audit import AuditLog
@@ -283,48 +284,21 @@ def failure(tool: str, exc: errors.LanyingError, lang: str = "en") -> Outcome:
 
 
 def success(
-    structured: dict[str, Any], text: str | None = None, params: Params | None = None, lang: str = "en"
+    structured: dict[str, Any],
+    text: str | None = None,
+    params: Params | None = None,
+    lang: str = "en",
+    paging: Paging | None = None,
 ) -> Outcome:
     """Compact text for a model's context: a one-line summary (a list's size and its next page), then JSON.
 
+    The summary is `text`, or else read from the operation's declared `paging` (paging.py).
+
     Indented JSON cost half as much again as the structured content it repeats; Chinese stays readable.
     """
-    line = text or _page_line(structured, params, lang)
+    line = text or page_line(paging, structured, params, lang)
     body = to_json(structured).decode("utf-8")
     return Outcome(True, structured, f"{line}\n{body}" if line else body)
-
-
-def _page_line(structured: dict[str, Any], params: Params | None, lang: str) -> str | None:
-    """How many items came back and how to ask for the next page, in the words of the tool's arguments."""
-    data = structured.get("data")
-    nxt: str | None = None
-    last = False
-    page = cast(dict[str, Any], data) if isinstance(data, dict) else None
-    if page is not None and isinstance(page.get("messages"), list):  # message history pages by message ID
-        count, noun = len(page["messages"]), ("messages", "条消息")
-        if page.get("is_last") or not page.get("next_msg_id"):
-            last = True
-        else:
-            nxt = f"msg_id_start={page['next_msg_id']}"
-    elif isinstance(data, list):
-        count, noun = len(cast(list[Any], data)), ("items", "项")
-        by_number = params is not None and "page_num" in type(params).model_fields
-        if "cursor" in structured:
-            last = not structured["cursor"]
-            nxt = None if last else f"cursor={to_json(structured['cursor']).decode()}"
-        elif by_number:
-            size = getattr(params, "page_size", None)
-            last = count == 0 or (size is not None and count < size)
-            nxt = None if last else f"page_num={(getattr(params, 'page_num', None) or 1) + 1}"
-    else:
-        return None
-    total = structured.get("total")
-    if lang == "zh":
-        line = f"本页{count}{noun[1]}" + (f"(共{total})" if total is not None else "") + "。"
-        return line + ("已是最后一页。" if last else f"下一页:{nxt}。" if nxt else "")
-    word = noun[0] if count != 1 else noun[0][:-1]  # "1 item", "1 message"
-    line = f"{count} {word}" + (f" of {total}" if total is not None else "") + "."
-    return line + (" Last page." if last else f" Next page: {nxt}." if nxt else "")
 
 
 async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallContext) -> Outcome:
@@ -478,7 +452,7 @@ async def _execute(
                 return value
             envelope = value if isinstance(value, Envelope) else Envelope(value, {})
             enriched = _capped_note(await names.enrich(op, shape(op, envelope), ctx, params), ctx)
-            return success(await _effects(op, params, before, mask(op, enriched, ctx, found), ctx))
+            return success(await _effects(op, params, before, mask(op, enriched, ctx, found), ctx), paging=op.paging)
         if op.batch is not None:
             from . import bulk  # bulk builds on this module's outcomes: imported when first needed
 
@@ -491,7 +465,7 @@ async def _execute(
                 await recent.remember_users(op, structured, ctx)
             structured = await names.enrich(op, structured, ctx, params)  # names if settings.names; cleans text
             structured = await _effects(op, params, before, _capped_note(structured, ctx), ctx)
-            return success(mask(op, structured, ctx, found), params=params, lang=ctx.lang)
+            return success(mask(op, structured, ctx, found), params=params, lang=ctx.lang, paging=op.paging)
         except errors.LanyingError as exc:
             if op.dedup_key is not None:
                 exc.retry_key = getattr(params, op.dedup_key, None)  # type: ignore[attr-defined]
@@ -589,7 +563,7 @@ async def _bulk_effects(op: Operation, params: Params, before: Any, outcome: Out
     if not outcome.ok:
         return outcome
     structured = await _effects(op, params, before, outcome.structured, ctx)
-    done = success(structured, outcome.text.partition("\n")[0] if "\n" in outcome.text else None)
+    done = success(structured, outcome.text.partition("\n")[0] if "\n" in outcome.text else None, paging=op.paging)
     done.attachment, done.meta = outcome.attachment, outcome.meta
     return done
 
@@ -601,7 +575,7 @@ async def _named(op: Operation, outcome: Outcome, ctx: CallContext, params: Para
     structured = await names.enrich(op, dict(outcome.structured), ctx, params)
     if structured == outcome.structured:
         return outcome
-    named = success(structured, outcome.text.partition("\n")[0] if "\n" in outcome.text else None)
+    named = success(structured, outcome.text.partition("\n")[0] if "\n" in outcome.text else None, paging=op.paging)
     named.attachment, named.meta = outcome.attachment, outcome.meta
     return named
 

@@ -46,9 +46,14 @@ __all__ = [
     "DELETE",
     "Hints",
     "IdPaths",
+    "ITEMS",
+    "MESSAGES",
+    "UNPAGED",
     "In",
     "Loc",
     "Operation",
+    "Pages",
+    "Paging",
     "Params",
     "READ",
     "Toolset",
@@ -375,6 +380,44 @@ class IdPaths:
     either: tuple[str, ...] = ()
 
 
+class Pages(str, enum.Enum):
+    """How a listing gives its items: all at once, or a page at a time and how the next is asked for."""
+
+    WHOLE = "whole"  # every item in one answer: the count is said, no next page
+    NUMBER = "number"  # numbered pages: the next is the page number plus one, a short page is the last
+    CURSOR = "cursor"  # the answer carries a cursor, passed back for the next page; an empty one is the last
+    WINDOW = "window"  # a window of messages: the answer names the ID to start the next window from
+
+
+ITEMS = ("items", "项")
+MESSAGES = ("messages", "条消息")
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How a listing's result is paged, as data: the one-line summary before its JSON is read from this.
+
+    `items` is the key of `data` holding the list when `data` is an object (else `data` is the list);
+    `unit` names what is counted (english plural, chinese measure word). `arg` is the argument that asks
+    for the next page (NUMBER: the page number, its size in `size`; CURSOR: the cursor; WINDOW: the
+    start ID). `next` is where the answer holds the next page's value: a top-level key of the result
+    (CURSOR) or a key of `data` (WINDOW, with `last` the key of `data` that says it is the last window).
+    `total` is the result's top-level key with the count of all items, when the API gives one.
+    """
+
+    style: Pages
+    items: str | None = None
+    unit: tuple[str, str] = ITEMS
+    arg: str | None = None
+    size: str | None = None
+    next: str | None = None
+    last: str | None = None
+    total: str | None = None
+
+
+UNPAGED = Paging(Pages.WHOLE)  # a list answered whole: its count only
+
+
 @dataclass(frozen=True)
 class Toolset:
     name: str
@@ -418,6 +461,7 @@ class Operation:
     plan: bool = False
     ids: IdPaths | None = None  # result paths holding user/group IDs and end-user text (names.py, untrusted.py)
     effect: Effect | None = None  # what a write changes and how it is undone (every write declares one)
+    paging: Paging | None = None  # how a list result is paged (every list result declares one; paging.py)
 
     @property
     def method(self) -> str:

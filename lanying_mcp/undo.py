@@ -342,7 +342,7 @@ async def run(ctx: CallContext, p: UndoChange) -> Outcome:
             ),
             ctx.lang,
         )
-    return success(structured)
+    return success(structured, paging=UNDO_CHANGE.paging)
 
 
 async def expand(ctx: CallContext, params: Params) -> list[tuple[Operation, Params]]:

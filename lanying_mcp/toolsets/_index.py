@@ -6,9 +6,9 @@ SOURCE is the digest of the sources on disk (schema.source_digest).
 
 from typing import Any
 
-from ..spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Inverse, Risk, Target
+from ..spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Inverse, Pages, Paging, Risk, Target
 
-SOURCE = "b8119207de12749d6c75e7bb4fa8a1d73ac3dd5f7b753f728d1ddb8582702e95"
+SOURCE = "96c812e455304a304a46a90981b2cc5b02cd6bd10596f6ece1f3a77b175296ca"
 MODULES = (
     "users",
     "devices",
@@ -142,6 +142,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "没有一次删除这批新账号的调用,只能逐个删除",
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -184,6 +185,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",)),
+            "paging": Paging(style=Pages.NUMBER, arg="page_num", size="page_size"),
         },
     ),
     (
@@ -261,6 +263,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("profiles",),
                 inverse=Inverse(tool="update_user_profiles", args=(("changes", "before.profiles"),)),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -409,6 +412,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("avatars",),
                 inverse=Inverse(tool="set_user_avatars", args=(("avatars", "before.avatars"),)),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -677,6 +681,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(plain=("data[].user_id",), text=("data[].user_agent",)),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -963,6 +968,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(text=("data[]",)),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -1125,6 +1131,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].name",)),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -1191,6 +1198,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].reason",)),
+            "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor"),
         },
     ),
     (
@@ -1315,6 +1323,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[]",)),
+            "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor"),
         },
     ),
     (
@@ -1343,6 +1352,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "data[].auth_question",
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -1401,6 +1411,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[]",)),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -1565,6 +1576,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -1585,6 +1597,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].display_name",), members=True),
+            "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor", total="total"),
         },
     ),
     (
@@ -1650,6 +1663,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].owner",), plain=("data[].group_id",), text=("data[].name",)),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -2016,6 +2030,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -2048,6 +2063,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -2066,6 +2082,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].display_name",)),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -2138,6 +2155,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -2218,6 +2236,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].display_name",)),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -2298,6 +2317,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(groups=("data[]",)),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -2317,6 +2337,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(groups=("data[]",)),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -2349,6 +2370,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -2382,6 +2404,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     each="user_ids",
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -2401,6 +2424,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].display_name",)),
+            "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor", total="total"),
         },
     ),
     (
@@ -2485,6 +2509,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -2517,6 +2542,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -2536,6 +2562,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), plain=("data[].group_id",)),
+            "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor", total="total"),
         },
     ),
     (
@@ -2557,6 +2584,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "ids": IdPaths(
                 users=("data[].inviter_id", "data[].invitee_id"), groups=("data[].group_id",), text=("data[].reason",)
             ),
+            "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor", total="total"),
         },
     ),
     (
@@ -2653,6 +2681,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].applicant_id",), groups=("data[].group_id",), text=("data[].reason",)),
+            "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor", total="total"),
         },
     ),
     (
@@ -2774,6 +2803,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "ids": IdPaths(
                 users=("data[].author",), plain=("data[].group_id",), text=("data[].title", "data[].content")
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -2862,6 +2892,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].uploader",), plain=("data[].group_id",), text=("data[].name",)),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -2918,6 +2949,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("file",),
                 irreversible=("what is deleted cannot be restored", "删除的内容无法恢复"),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -3076,6 +3108,14 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 ),
                 either=("data.messages[].to_xid.uid",),
             ),
+            "paging": Paging(
+                style=Pages.WINDOW,
+                items="messages",
+                unit=("messages", "条消息"),
+                arg="msg_id_start",
+                next="next_msg_id",
+                last="is_last",
+            ),
         },
     ),
     (
@@ -3116,6 +3156,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(plain=("data[].conversation_id.uid",)),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -3227,6 +3268,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -3461,6 +3503,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "已送达的消息无法从接收者处收回",
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE, items="messages", unit=("messages", "条消息")),
         },
     ),
     (

@@ -15,6 +15,7 @@ from pydantic import model_validator
 from ..client import Envelope
 from ..errors import ArgumentError, InvalidResponse, NotAllowed, excerpt
 from ..spec import (
+    MESSAGES,
     WRITE,
     ApiModel,
     AsUser,
@@ -23,6 +24,8 @@ from ..spec import (
     IdPaths,
     Never,
     Operation,
+    Pages,
+    Paging,
     Params,
     Target,
     Toolset,
@@ -286,6 +289,7 @@ OPERATIONS: list[Operation] = [
             "messages and the smart-message quota used.",
             "向AI机器人发送消息(user_ids为机器人用户ID)并等待回复;返回回复消息及消耗的智能消息额度。",
         ),
+        paging=Paging(Pages.WHOLE, items="messages", unit=MESSAGES),
         hints=WRITE,
         ids=IdPaths(
             plain=("data.messages[].from_xid.uid", "data.messages[].to_xid.uid"),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from ..client import Envelope
 from ..journal import PAGE_BYTES
-from ..spec import READ, Operation, Params, f
+from ..spec import READ, Operation, Pages, Paging, Params, f
 from ..state import StateError
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ LIST_CHANGES = Operation(
         "本应用的写操作记录(最新在前):id(供undo_change)、时间、调用者、工具、目标名称、变更内容、结果"
         "(applied、failed或unknown:可能已生效)。",
     ),
+    paging=Paging(Pages.CURSOR, arg="cursor", next="cursor"),
     hints=READ,
     toolset="meta",
 )

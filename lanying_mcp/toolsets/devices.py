@@ -13,6 +13,7 @@ from ..spec import (
     DELETE,
     QUERY,
     READ,
+    UNPAGED,
     UPDATE,
     ApiModel,
     AsUser,
@@ -198,6 +199,7 @@ OPERATIONS: list[Operation] = [
             "and token tools take.",
             "用户登录过的设备:设备序号、平台、设备信息。踢下线、删除设备、绑定token等工具使用device_sn。",
         ),
+        paging=UNPAGED,
         hints=READ,
         ids=IdPaths(plain=("data[].user_id",), text=("data[].user_agent",)),
     ),
@@ -360,6 +362,7 @@ OPERATIONS: list[Operation] = [
         result=list[str],
         title=("List push tags", "获取推送标签"),
         description=("The push tags bound to a user.", "用户已绑定的推送标签。"),
+        paging=UNPAGED,
         hints=READ,
         ids=IdPaths(text=("data[]",)),  # set by end users' apps
     ),

@@ -7,7 +7,9 @@ from pydantic import computed_field
 from ..spec import (
     DANGER,
     DELETE,
+    MESSAGES,
     READ,
+    UNPAGED,
     UPDATE,
     WRITE,
     ApiModel,
@@ -18,6 +20,8 @@ from ..spec import (
     IdPaths,
     Never,
     Operation,
+    Pages,
+    Paging,
     Params,
     Target,
     Toolset,
@@ -263,6 +267,9 @@ OPERATIONS: list[Operation] = [
             "next_msg_id as msg_id_start; stop when is_last is true.",
             "分页获取与某用户或群的会话消息(新到旧)。更早的消息:将next_msg_id作为msg_id_start传入;is_last为true时结束。",
         ),
+        paging=Paging(
+            Pages.WINDOW, items="messages", unit=MESSAGES, arg="msg_id_start", next="next_msg_id", last="is_last"
+        ),
         hints=READ,
         ids=IdPaths(
             users=("data.messages[].from_xid.uid",),
@@ -298,6 +305,7 @@ OPERATIONS: list[Operation] = [
             "The acting user's recent conversations (peer user or group ID) with the number of unread messages.",
             "当前用户的最近会话(对方用户ID或群ID)及各自的未读消息数。",
         ),
+        paging=UNPAGED,
         hints=READ,
         ids=IdPaths(plain=("data[].conversation_id.uid",)),
     ),

@@ -7,6 +7,7 @@ from pydantic import computed_field, model_validator
 from .. import facts
 from ..spec import (
     READ,
+    UNPAGED,
     WRITE,
     ApiModel,
     Audience,
@@ -214,6 +215,7 @@ OPERATIONS: list[Operation] = [
             "Unknown task IDs are left out.",
             "查询推送任务各通道的目标数、发送数和送达数(task_id来自send_push)。未知的任务ID不返回。",
         ),
+        paging=UNPAGED,
         hints=READ,
     ),
     Operation(

@@ -8,12 +8,13 @@ the actor and the query carries the target, which are distinct on the wire.
 
 from typing import Annotated
 
-from .. import facts
+from .. import facts, spec
 from ..spec import (
     DELETE,
     QUERY,
     RAW_BODY,
     READ,
+    UNPAGED,
     UPDATE,
     WRITE,
     ApiModel,
@@ -236,6 +237,7 @@ OPERATIONS: list[Operation] = [
             "All friends of as_user_id with their names (legacy API; list_friend_ids pages IDs).",
             "as_user_id的全部好友及名称(旧版接口;分页ID见list_friend_ids)。",
         ),
+        paging=UNPAGED,
         hints=READ,
         ids=IdPaths(users=("data[].user_id",), text=("data[].name",)),
     ),
@@ -280,6 +282,7 @@ OPERATIONS: list[Operation] = [
             "Friend requests received by as_user_id, with status. Next page: pass the returned cursor until it is empty.",
             "as_user_id收到的好友申请及状态。下一页传入返回的cursor,直到为空。",
         ),
+        paging=spec.Paging(spec.Pages.CURSOR, arg="cursor", next="cursor"),
         hints=READ,
         ids=IdPaths(users=("data[].user_id",), text=("data[].reason",)),
     ),
@@ -363,6 +366,7 @@ OPERATIONS: list[Operation] = [
             "details via get_friend_details.",
             "分页获取as_user_id的好友ID。下一页传入返回的cursor直到为空;详情见get_friend_details。",
         ),
+        paging=spec.Paging(spec.Pages.CURSOR, arg="cursor", next="cursor"),
         hints=READ,
         ids=IdPaths(users=("data[]",)),
     ),
@@ -376,6 +380,7 @@ OPERATIONS: list[Operation] = [
             "Profiles of the given friends of as_user_id, with alias, ext, mute flag and relation.",
             "获取as_user_id指定好友的资料,含备注、扩展信息、免打扰和关系。",
         ),
+        paging=UNPAGED,
         hints=READ,
         ids=IdPaths(
             plain=("data[].user_id",),
@@ -421,6 +426,7 @@ OPERATIONS: list[Operation] = [
         result=list[int],
         title=("List blocked users", "黑名单列表"),
         description=("IDs of the users on as_user_id's blacklist.", "as_user_id黑名单中的用户ID。"),
+        paging=UNPAGED,
         hints=READ,
         ids=IdPaths(users=("data[]",)),
     ),
