@@ -327,14 +327,15 @@ async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCont
 
 
 def _targets(op: Operation, params: Params, ctx: CallContext) -> list[dict[str, Any]]:
-    """What a write is aimed at, from its arguments: the group and users it names, with names already known."""
+    """What a write is aimed at, from its declared arguments (`op.named`): the group and users it names, with
+    names already known."""
     found: list[dict[str, Any]] = []
-    group = getattr(params, "group_id", None)
+    group = getattr(params, op.named.group, None) if op.named.group else None
     if isinstance(group, int):
         found.append({"kind": "group", "id": group, "name": names.known(ctx, "g", [group]).get(group)})
     ids: list[int] = []
-    for key in ("user_id", "user_ids", "member_ids"):
-        value = getattr(params, key, None)
+    for key in (op.named.user, op.named.users):
+        value = getattr(params, key, None) if key else None
         items = cast(list[Any], value)[:100] if isinstance(value, list) else [value]  # 100 are named at most
         ids += [u for u in items if isinstance(u, int)]
     known: dict[int, dict[str, str]] = names.known(ctx, "u", ids[:100])

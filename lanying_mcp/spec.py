@@ -51,6 +51,7 @@ __all__ = [
     "UNPAGED",
     "In",
     "Loc",
+    "Named",
     "Operation",
     "Pages",
     "Paging",
@@ -380,6 +381,44 @@ class IdPaths:
     either: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Named:
+    """What a confirmation question names, as the operation's arguments: question.py reads only this.
+
+    Each entry is a params field name. `group`: the one group acted on (its name and size are read
+    fresh; an unknown group means nobody is asked). `account`: the user whose account or devices the
+    call changes; `acting`: the user the call acts as (who leaves, who answers), named last;
+    `acting_group`: the group the call acts as, passed on to the reads. `users`/`groups`: lists of user
+    and group IDs (users are members when a group is named). `user`: one user ID; `new_owner`: the
+    user a group is handed to; `usernames`: arguments naming a user by their name. `message` and
+    `conversation`: a message ID and the conversation it is in (a group's or the peer user's ID);
+    `announcement`: an announcement of the group; `files`: file IDs of the group; `device`: a device
+    serial (left out on a device write, every device of the user); `tags`, `aliases`: device tags and
+    aliases. On a delivery (an operation with an `Audience`): `push` is the notification (its title
+    and body), `content` the message text, `sender` the user it is sent as.
+    """
+
+    group: str | None = None
+    account: str | None = None
+    acting: str | None = None
+    acting_group: str | None = None
+    users: str | None = None
+    groups: str | None = None
+    user: str | None = None
+    new_owner: str | None = None
+    usernames: tuple[str, ...] = ()
+    message: str | None = None
+    conversation: str | None = None
+    announcement: str | None = None
+    files: str | None = None
+    device: str | None = None
+    tags: str | None = None
+    aliases: str | None = None
+    push: str | None = None
+    content: str | None = None
+    sender: str | None = None
+
+
 class Pages(str, enum.Enum):
     """How a listing gives its items: all at once, or a page at a time and how the next is asked for."""
 
@@ -462,6 +501,7 @@ class Operation:
     ids: IdPaths | None = None  # result paths holding user/group IDs and end-user text (names.py, untrusted.py)
     effect: Effect | None = None  # what a write changes and how it is undone (every write declares one)
     paging: Paging | None = None  # how a list result is paged (every list result declares one; paging.py)
+    named: Named = Named()  # what a confirmation question names (question.py)
 
     @property
     def method(self) -> str:

@@ -6,9 +6,9 @@ SOURCE is the digest of the sources on disk (schema.source_digest).
 
 from typing import Any
 
-from ..spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Inverse, Pages, Paging, Risk, Target
+from ..spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Inverse, Named, Pages, Paging, Risk, Target
 
-SOURCE = "96c812e455304a304a46a90981b2cc5b02cd6bd10596f6ece1f3a77b175296ca"
+SOURCE = "6b3d5f2596452d0764f0e3ec8554c87e5ef34172c75dc66ea8e7b8ca51fe19a3"
 MODULES = (
     "users",
     "devices",
@@ -115,6 +115,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("account",),
                 inverse=Inverse(tool="delete_user", args=(("password", "password"), ("as_user_id", "result.user_id"))),
             ),
+            "named": Named(usernames=("username",)),
         },
     ),
     (
@@ -166,6 +167,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("account",),
                 inverse=Inverse(tool="delete_user", args=(("password", "password"), ("as_user_id", "result.user_id"))),
             ),
+            "named": Named(usernames=("username",)),
         },
     ),
     (
@@ -207,6 +209,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 plain=("data.user_id",),
                 text=("data.nick_name", "data.description", "data.public_info", "data.private_info"),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -239,6 +242,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -282,6 +286,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(plain=("data.user_id",), text=("data.auth_question", "data.push_nick_name")),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -341,6 +346,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -366,6 +372,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_auth_mode", args=(("as_user_id", "as_user_id"), ("value", "before.auth_mode"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -388,6 +395,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_avatar", args=(("as_user_id", "as_user_id"), ("avatar", "before.avatar"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -442,6 +450,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -465,6 +474,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("password",),
                 irreversible=("the old password is not known, so it cannot be set back", "旧密码未知,无法改回"),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -488,6 +498,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("account",),
                 irreversible=("a deleted account and its data cannot be restored", "删除的账号及其数据无法恢复"),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -510,6 +521,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("disabled",),
                 inverse=Inverse(tool="enable_users", args=(("user_ids", "user_ids"),)),
             ),
+            "named": Named(users="user_ids"),
         },
     ),
     (
@@ -529,6 +541,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("disabled",),
                 inverse=Inverse(tool="disable_users", args=(("user_ids", "user_ids"),)),
             ),
+            "named": Named(users="user_ids"),
         },
     ),
     (
@@ -551,6 +564,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_mobile", args=(("as_user_id", "as_user_id"), ("mobile", "before.mobile"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -573,6 +587,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_nickname", args=(("as_user_id", "as_user_id"), ("nick_name", "before.nick_name"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -598,6 +613,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_username", args=(("as_user_id", "as_user_id"), ("username", "before.username"))
                 ),
             ),
+            "named": Named(account="as_user_id", usernames=("username",)),
         },
     ),
     (
@@ -612,6 +628,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -637,6 +654,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_private_info", args=(("as_user_id", "as_user_id"), ("info", "before.private_info"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -662,6 +680,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_public_info", args=(("as_user_id", "as_user_id"), ("info", "before.public_info"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -682,6 +701,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(plain=("data[].user_id",), text=("data[].user_agent",)),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -708,6 +728,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "删除的设备记录需设备重新登录才会出现",
                 ),
             ),
+            "named": Named(account="as_user_id", device="device_sn"),
         },
     ),
     (
@@ -731,6 +752,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("session",),
                 irreversible=("a signed-out device stays signed out until it signs in again", "被下线的设备须重新登录"),
             ),
+            "named": Named(account="as_user_id", device="device_sn"),
         },
     ),
     (
@@ -757,6 +779,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     args=(("as_user_id", "as_user_id"), ("enabled", "before.auto_download")),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -782,6 +805,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_push_disabled", args=(("as_user_id", "as_user_id"), ("disabled", "before.no_push"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -808,6 +832,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     args=(("as_user_id", "as_user_id"), ("hidden", "before.no_push_detail")),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -838,6 +863,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -861,6 +887,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     args=(("as_user_id", "as_user_id"), ("push_nick_name", "before.push_nick_name")),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -886,6 +913,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_sound_muted", args=(("as_user_id", "as_user_id"), ("muted", "before.no_sounds"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -908,6 +936,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_vibration", args=(("as_user_id", "as_user_id"), ("enabled", "before.vibratory"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -934,6 +963,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     args=(("as_user_id", "as_user_id"), ("push_token", "push_token"), ("alias", "before.alias")),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -953,6 +983,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("badge",),
                 inverse=Inverse(tool="set_push_badge", args=(("as_user_id", "as_user_id"), ("badge", "before.badge"))),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -969,6 +1000,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(text=("data[]",)),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -991,6 +1023,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("tags",),
                 inverse=Inverse(tool="remove_push_tags", args=(("as_user_id", "as_user_id"), ("tags", "tags"))),
             ),
+            "named": Named(account="as_user_id", tags="tags"),
         },
     ),
     (
@@ -1010,6 +1043,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("tags",),
                 inverse=Inverse(tool="add_push_tags", args=(("as_user_id", "as_user_id"), ("tags", "tags"))),
             ),
+            "named": Named(account="as_user_id", tags="tags"),
         },
     ),
     (
@@ -1029,6 +1063,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("tags",),
                 inverse=Inverse(tool="add_push_tags", args=(("as_user_id", "as_user_id"), ("tags", "before.tags"))),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -1057,6 +1092,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     note=("A token the device had before is not bound again.", "设备之前绑定的token不会重新绑定。"),
                 ),
             ),
+            "named": Named(account="as_user_id", device="device_sn"),
         },
     ),
     (
@@ -1088,6 +1124,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(account="as_user_id", device="device_sn"),
         },
     ),
     (
@@ -1113,6 +1150,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="remove_friend", args=(("as_user_id", "as_user_id"), ("user_id", "item")), each="user_ids"
                 ),
             ),
+            "named": Named(acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -1132,6 +1170,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].name",)),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -1155,6 +1194,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("friend_request",),
                 irreversible=("a sent request cannot be withdrawn", "已发出的申请无法撤回"),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1179,6 +1219,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("friend_request",),
                 irreversible=("a sent request cannot be withdrawn", "已发出的申请无法撤回"),
             ),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -1199,6 +1240,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].reason",)),
             "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor"),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -1222,6 +1264,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("friendship",),
                 inverse=Inverse(tool="remove_friend", args=(("as_user_id", "as_user_id"), ("user_id", "user_id"))),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1249,6 +1292,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "已处理的申请已关闭,只能重新发起",
                 ),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1272,6 +1316,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("friendship",),
                 inverse=Inverse(tool="add_friends", args=(("as_user_id", "as_user_id"), ("user_ids", "[user_id]"))),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1304,6 +1349,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1324,6 +1370,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(users=("data[]",)),
             "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor"),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -1353,6 +1400,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 ),
             ),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -1376,6 +1424,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("blocked",),
                 inverse=Inverse(tool="unblock_user", args=(("as_user_id", "as_user_id"), ("user_id", "user_id"))),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1396,6 +1445,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("blocked",),
                 inverse=Inverse(tool="block_user", args=(("as_user_id", "as_user_id"), ("user_id", "user_id"))),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1412,6 +1462,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(users=("data[]",)),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -1440,6 +1491,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "data.auth_question",
                 ),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1468,6 +1520,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "data.auth_question",
                 ),
             ),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -1496,6 +1549,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "data.auth_question",
                 ),
             ),
+            "named": Named(acting="as_user_id", usernames=("username",)),
         },
     ),
     (
@@ -1513,6 +1567,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1542,6 +1597,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="destroy_group", args=(("as_user_id", "as_user_id"), ("group_id", "result.group_id"))
                 ),
             ),
+            "named": Named(acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -1577,6 +1633,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 ),
             ),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -1598,6 +1655,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].display_name",), members=True),
             "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor", total="total"),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1624,6 +1682,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "解散的群及其成员和历史消息无法恢复",
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1645,6 +1704,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "ids": IdPaths(
                 users=("data.owner_id",), plain=("data.group_id",), text=("data.name", "data.description", "data.ext")
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1664,6 +1724,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(users=("data[].owner",), plain=("data[].group_id",), text=("data[].name",)),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(acting="as_user_id", groups="group_ids"),
         },
     ),
     (
@@ -1684,6 +1745,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "ids": IdPaths(
                 users=("data.owner_id",), plain=("data.group_id",), text=("data.name", "data.description", "data.ext")
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1716,6 +1778,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1748,6 +1811,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1780,6 +1844,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1812,6 +1877,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1843,6 +1909,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1874,6 +1941,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1905,6 +1973,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1936,6 +2005,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1967,6 +2037,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1998,6 +2069,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2031,6 +2103,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 ),
             ),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2064,6 +2137,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 ),
             ),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2083,6 +2157,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].display_name",)),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2119,6 +2194,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id", new_owner="new_owner"),
         },
     ),
     (
@@ -2156,6 +2232,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 ),
             ),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2186,6 +2263,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2218,6 +2296,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2237,6 +2316,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].display_name",)),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2268,6 +2348,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2299,6 +2380,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2318,6 +2400,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(groups=("data[]",)),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -2338,6 +2421,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(groups=("data[]",)),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -2371,6 +2455,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 ),
             ),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2405,6 +2490,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 ),
             ),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2425,6 +2511,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].display_name",)),
             "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor", total="total"),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2451,6 +2538,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     args=(("as_user_id", "as_user_id"), ("as_group_id", "as_group_id"), ("group_id", "group_id")),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2478,6 +2566,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2510,6 +2599,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 ),
             ),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2543,6 +2633,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 ),
             ),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2563,6 +2654,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), plain=("data[].group_id",)),
             "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor", total="total"),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2585,6 +2677,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 users=("data[].inviter_id", "data[].invitee_id"), groups=("data[].group_id",), text=("data[].reason",)
             ),
             "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor", total="total"),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -2611,6 +2704,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "已处理的申请已关闭,只能重新发起",
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -2635,6 +2729,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("application",),
                 irreversible=("a sent request cannot be withdrawn", "已发出的申请无法撤回"),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2662,6 +2757,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "已处理的申请已关闭,只能重新发起",
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -2682,6 +2778,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(users=("data[].applicant_id",), groups=("data[].group_id",), text=("data[].reason",)),
             "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor", total="total"),
+            "named": Named(acting="as_user_id", groups="group_ids"),
         },
     ),
     (
@@ -2699,6 +2796,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2723,6 +2821,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="leave_group", args=(("as_user_id", "as_user_id"), ("group_id", "before.group_id"))
                 ),
             ),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -2750,6 +2849,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     args=(("as_user_id", "as_user_id"), ("group_id", "group_id"), ("announcement_id", "result.id")),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id", content="content"),
         },
     ),
     (
@@ -2765,6 +2865,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data.author",), plain=("data.group_id",), text=("data.title", "data.content")),
+            "named": Named(group="group_id", acting="as_user_id", announcement="announcement_id"),
         },
     ),
     (
@@ -2783,6 +2884,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data.author",), plain=("data.group_id",), text=("data.title", "data.content")),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2804,6 +2906,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 users=("data[].author",), plain=("data[].group_id",), text=("data[].title", "data[].content")
             ),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2824,6 +2927,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("announcement",),
                 irreversible=("what is deleted cannot be restored", "删除的内容无法恢复"),
             ),
+            "named": Named(group="group_id", acting="as_user_id", announcement="announcement_id"),
         },
     ),
     (
@@ -2856,6 +2960,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2874,6 +2979,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data.uploader",), plain=("data.group_id",), text=("data.name",)),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2893,6 +2999,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(users=("data[].uploader",), plain=("data[].group_id",), text=("data[].name",)),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2926,6 +3033,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2950,6 +3058,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 irreversible=("what is deleted cannot be restored", "删除的内容无法恢复"),
             ),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", files="file_ids"),
         },
     ),
     (
@@ -2981,6 +3090,9 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 ),
                 recall="recall_message",
             ),
+            "named": Named(
+                acting="as_user_id", users="user_ids", groups="group_ids", content="content", sender="from_user_id"
+            ),
         },
     ),
     (
@@ -3010,6 +3122,9 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "已送达的消息无法从接收者处收回",
                 ),
             ),
+            "named": Named(
+                acting="as_user_id", users="user_ids", groups="group_ids", content="content", sender="from_user_id"
+            ),
         },
     ),
     (
@@ -3036,6 +3151,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "已送达的消息无法从接收者处收回",
                 ),
             ),
+            "named": Named(acting="as_user_id", content="content"),
         },
     ),
     (
@@ -3059,6 +3175,9 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("message",),
                 irreversible=("a recalled message cannot be restored", "撤回的消息无法恢复"),
             ),
+            "named": Named(
+                acting="as_user_id", acting_group="as_group_id", message="msg_id", conversation="conversation_id"
+            ),
         },
     ),
     (
@@ -3081,6 +3200,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("read",),
                 irreversible=("a read receipt cannot be taken back", "已读回执无法撤回"),
             ),
+            "named": Named(acting="as_user_id", message="msg_id", conversation="conversation_id", device="device_sn"),
         },
     ),
     (
@@ -3116,6 +3236,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 next="next_msg_id",
                 last="is_last",
             ),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3138,6 +3259,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("conversation",),
                 irreversible=("what is deleted cannot be restored", "删除的内容无法恢复"),
             ),
+            "named": Named(acting="as_user_id", conversation="conversation_id"),
         },
     ),
     (
@@ -3157,6 +3279,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "expands": None,
             "ids": IdPaths(plain=("data[].conversation_id.uid",)),
             "paging": Paging(style=Pages.WHOLE),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3183,6 +3306,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     args=(("as_user_id", "as_user_id"), ("conversation_id", "conversation_id")),
                 ),
             ),
+            "named": Named(acting="as_user_id", conversation="conversation_id"),
         },
     ),
     (
@@ -3205,6 +3329,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="pin_conversation", args=(("as_user_id", "as_user_id"), ("conversation_id", "conversation_id"))
                 ),
             ),
+            "named": Named(acting="as_user_id", conversation="conversation_id"),
         },
     ),
     (
@@ -3220,6 +3345,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(plain=("data.conversation_ids[]",)),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3251,6 +3377,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("push",),
                 irreversible=("a delivered push notification cannot be recalled", "已送达的推送通知无法撤回"),
             ),
+            "named": Named(users="user_ids", tags="tags", aliases="aliases", push="message"),
         },
     ),
     (
@@ -3304,6 +3431,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3321,6 +3449,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3338,6 +3467,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -3355,6 +3485,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3373,6 +3504,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "redirect": True,
             "runs": None,
             "expands": None,
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3391,6 +3523,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "redirect": True,
             "runs": None,
             "expands": None,
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3416,6 +3549,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("token",),
                 irreversible=("an issued token stays valid until it expires", "已签发的令牌在过期前一直有效"),
             ),
+            "named": Named(usernames=("username",)),
         },
     ),
     (
@@ -3441,6 +3575,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("token",),
                 irreversible=("an issued token stays valid until it expires", "已签发的令牌在过期前一直有效"),
             ),
+            "named": Named(user="user_id"),
         },
     ),
     (
@@ -3466,6 +3601,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("token",),
                 irreversible=("an issued token stays valid until it expires", "已签发的令牌在过期前一直有效"),
             ),
+            "named": Named(usernames=("login_name",)),
         },
     ),
     (
@@ -3504,6 +3640,9 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 ),
             ),
             "paging": Paging(style=Pages.WHOLE, items="messages", unit=("messages", "条消息")),
+            "named": Named(
+                acting="as_user_id", users="user_ids", groups="group_ids", content="content", sender="from_user_id"
+            ),
         },
     ),
     (
@@ -3578,6 +3717,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data.user_ids[]",), groups=("data.group_ids[]",), text=("data.facts[].value[]",)),
+            "named": Named(user="user_id"),
         },
     ),
     (
@@ -3606,6 +3746,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data.user_ids[]",), groups=("data.group_ids[]",), text=("data.facts[].value[]",)),
+            "named": Named(sender="from_user_id"),
         },
     ),
     (
@@ -3633,6 +3774,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data.user_ids[]",), groups=("data.group_ids[]",), text=("data.facts[].value[]",)),
+            "named": Named(group="group_id", user="user_id"),
         },
     ),
 )

@@ -22,6 +22,7 @@ from ..spec import (
     Audience,
     Effect,
     IdPaths,
+    Named,
     Never,
     Operation,
     Pages,
@@ -290,6 +291,9 @@ OPERATIONS: list[Operation] = [
             "向AI机器人发送消息(user_ids为机器人用户ID)并等待回复;返回回复消息及消耗的智能消息额度。",
         ),
         paging=Paging(Pages.WHOLE, items="messages", unit=MESSAGES),
+        named=Named(
+            acting="as_user_id", users="user_ids", groups="group_ids", content="content", sender="from_user_id"
+        ),
         hints=WRITE,
         ids=IdPaths(
             plain=("data.messages[].from_xid.uid", "data.messages[].to_xid.uid"),
