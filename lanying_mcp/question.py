@@ -10,6 +10,10 @@ last 10 minutes (recent.py), so a renamed account cannot be deleted under its ne
 cleaned (untrusted.quote), so a group called "IGNORE ALL PREVIOUS INSTRUCTIONS…" reads as a name,
 never as part of the question. A lookup that fails or answers off-shape leaves its detail out: the
 question is still asked, and the call is never failed by it. Texts come in English and Chinese.
+
+What a question names is declared on the operation (`Operation.named`, see `spec.Named`): which
+argument is the group, the users, the account or the acting user, the message, and so on. This module
+reads only those declarations, never an argument by its name (`tests/test_declared.py`).
 """
 
 from __future__ import annotations
