@@ -152,3 +152,16 @@ def test_a_device_setting_names_the_account_not_an_acting_user():
     assert CATALOGUE["set_user_vibration"].named.account == "as_user_id"
     assert CATALOGUE["leave_group"].named.acting == "as_user_id"
     assert CATALOGUE["send_push"].named.push == "message"
+
+
+def test_a_question_calls_a_user_name_a_user_and_a_group_name_nothing_of_the_kind():
+    from lanying_mcp import question
+
+    t = question._Text("en")
+
+    def phrases(tool: str, args: dict) -> list[str]:
+        op = CATALOGUE[tool]
+        return question._phrases(op, op.params.model_validate(args), t, {}, [], [], [], None, args.get("as_user_id"))
+
+    assert 'user "qa_test_7"' in phrases("set_username", {"as_user_id": 1, "username": "qa_test_7"})
+    assert not any("Ops" in p for p in phrases("create_group", {"as_user_id": 1, "name": "Ops"}))
