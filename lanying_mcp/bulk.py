@@ -71,7 +71,7 @@ async def run_batches(op: Operation, parts: list[Params], ctx: CallContext) -> O
                 raise
             raise exc.with_dedup(key, value) from exc
         if _rows(envelope.data) is None:
-            return success(shape(op, envelope), lang=ctx.lang)
+            return success(shape(op, envelope), lang=ctx.lang, paging=op.paging)
         return await _bulk_outcome(op, envelope.data, [], parts, ctx)
     results: list[BatchResult | None] = [None] * len(parts)
     done = 0
@@ -169,7 +169,8 @@ async def _bulk_outcome(
         full.update(batches=[b.model_dump(exclude_none=True) for b in batches], failed_batches=len(failed_batches))
     attachment = to_json(full).decode("utf-8")
     if not batches and len(attachment) <= INLINE_BYTES:
-        return success(output_model(op).model_validate(full).model_dump(mode="json", by_alias=True, exclude_none=True))
+        structured = output_model(op).model_validate(full).model_dump(mode="json", by_alias=True, exclude_none=True)
+        return success(structured, paging=op.paging)
     # The common row (`result: success`, no `success: false`) is passed over without a function call.
     bad = [row for row in rows if (row.get("result") != "success" or "success" in row) and _failed_row(row)]
     not_applied = sum(b.items for b in failed_batches)

@@ -31,8 +31,9 @@ from . import error_text, errors, untrusted
 from .cache import Cache
 from .client import Envelope, LanyingClient
 from .consent import Grant
+from .paging import page_line
 from .redact import redactor_for
-from .spec import ApiModel, Operation, Params, Risk, f
+from .spec import ApiModel, Operation, Paging, Params, Risk, f
 
 if TYPE_CHECKING:
     from .audit import AuditLog
@@ -280,48 +281,21 @@ def failure(tool: str, exc: errors.LanyingError, lang: str = "en") -> Outcome:
 
 
 def success(
-    structured: dict[str, Any], text: str | None = None, params: Params | None = None, lang: str = "en"
+    structured: dict[str, Any],
+    text: str | None = None,
+    params: Params | None = None,
+    lang: str = "en",
+    paging: Paging | None = None,
 ) -> Outcome:
     """Compact text for a model's context: a one-line summary (a list's size and its next page), then JSON.
 
+    The summary is `text`, or else read from the operation's declared `paging` (paging.py).
+
     Indented JSON cost half as much again as the structured content it repeats; Chinese stays readable.
     """
-    line = text or _page_line(structured, params, lang)
+    line = text or page_line(paging, structured, params, lang)
     body = to_json(structured).decode("utf-8")
     return Outcome(True, structured, f"{line}\n{body}" if line else body)
-
-
-def _page_line(structured: dict[str, Any], params: Params | None, lang: str) -> str | None:
-    """How many items came back and how to ask for the next page, in the words of the tool's arguments."""
-    data = structured.get("data")
-    nxt: str | None = None
-    last = False
-    page = cast(dict[str, Any], data) if isinstance(data, dict) else None
-    if page is not None and isinstance(page.get("messages"), list):  # message history pages by message ID
-        count, noun = len(page["messages"]), ("messages", "条消息")
-        if page.get("is_last") or not page.get("next_msg_id"):
-            last = True
-        else:
-            nxt = f"msg_id_start={page['next_msg_id']}"
-    elif isinstance(data, list):
-        count, noun = len(cast(list[Any], data)), ("items", "项")
-        by_number = params is not None and "page_num" in type(params).model_fields
-        if "cursor" in structured:
-            last = not structured["cursor"]
-            nxt = None if last else f"cursor={to_json(structured['cursor']).decode()}"
-        elif by_number:
-            size = getattr(params, "page_size", None)
-            last = count == 0 or (size is not None and count < size)
-            nxt = None if last else f"page_num={(getattr(params, 'page_num', None) or 1) + 1}"
-    else:
-        return None
-    total = structured.get("total")
-    if lang == "zh":
-        line = f"本页{count}{noun[1]}" + (f"(共{total})" if total is not None else "") + "。"
-        return line + ("已是最后一页。" if last else f"下一页:{nxt}。" if nxt else "")
-    word = noun[0] if count != 1 else noun[0][:-1]  # "1 item", "1 message"
-    line = f"{count} {word}" + (f" of {total}" if total is not None else "") + "."
-    return line + (" Last page." if last else f" Next page: {nxt}." if nxt else "")
 
 
 def scrub(outcome: Outcome, secret: str) -> Outcome:

@@ -24,7 +24,7 @@ from . import errors
 from .call import Outcome, failure, output_model
 from .dispatch import execute
 from .schema import input_schema, output_schema
-from .spec import READ, WRITE, ApiModel, Operation, Params, by_name, f
+from .spec import READ, UNPAGED, WRITE, ApiModel, Operation, Params, by_name, f
 
 if TYPE_CHECKING:
     from .call import CallContext
@@ -466,6 +466,7 @@ def build(reachable: Callable[[], dict[str, Operation]], refuse: Callable[[str],
             params=SearchTools,
             result=list[ToolMatch],
             handler=do_search,
+            paging=UNPAGED,
             hints=READ,
             toolset="discovery",
             title=("Search tools", "搜索工具"),

@@ -70,14 +70,15 @@ async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCont
 
 
 def _targets(op: Operation, params: Params, ctx: CallContext) -> list[dict[str, Any]]:
-    """What a write is aimed at, from its arguments: the group and users it names, with names already known."""
+    """What a write is aimed at, from its declared arguments (`op.named`): the group and users it names, with
+    names already known."""
     found: list[dict[str, Any]] = []
-    group = getattr(params, "group_id", None)
+    group = getattr(params, op.named.group, None) if op.named.group else None
     if isinstance(group, int):
         found.append({"kind": "group", "id": group, "name": names.known(ctx, "g", [group]).get(group)})
     ids: list[int] = []
-    for key in ("user_id", "user_ids", "member_ids"):
-        value = getattr(params, key, None)
+    for key in (op.named.user, op.named.users):
+        value = getattr(params, key, None) if key else None
         items = cast(list[Any], value)[:100] if isinstance(value, list) else [value]  # 100 are named at most
         ids += [u for u in items if isinstance(u, int)]
     known: dict[int, dict[str, str]] = names.known(ctx, "u", ids[:100])
@@ -182,7 +183,7 @@ async def _execute(
                 return value
             envelope = value if isinstance(value, Envelope) else Envelope(value, {})
             enriched = _capped_note(await names.enrich(op, shape(op, envelope), ctx, params), ctx)
-            return success(await _effects(op, params, before, mask(op, enriched, ctx, found), ctx))
+            return success(await _effects(op, params, before, mask(op, enriched, ctx, found), ctx), paging=op.paging)
         if op.batch is not None:
             from . import bulk  # bulk builds on this module's outcomes: imported when first needed
 
@@ -195,7 +196,7 @@ async def _execute(
                 await recent.remember_users(op, structured, ctx)
             structured = await names.enrich(op, structured, ctx, params)  # names if settings.names; cleans text
             structured = await _effects(op, params, before, _capped_note(structured, ctx), ctx)
-            return success(mask(op, structured, ctx, found), params=params, lang=ctx.lang)
+            return success(mask(op, structured, ctx, found), params=params, lang=ctx.lang, paging=op.paging)
         except errors.LanyingError as exc:
             key = op.dedup_key
             value = None if key is None else getattr(params, key, None)
@@ -295,7 +296,7 @@ async def _bulk_effects(op: Operation, params: Params, before: Any, outcome: Out
     if not outcome.ok:
         return outcome
     structured = await _effects(op, params, before, outcome.structured, ctx)
-    done = success(structured, outcome.text.partition("\n")[0] if "\n" in outcome.text else None)
+    done = success(structured, outcome.text.partition("\n")[0] if "\n" in outcome.text else None, paging=op.paging)
     done.attachment, done.meta = outcome.attachment, outcome.meta
     return done
 
@@ -307,7 +308,7 @@ async def _named(op: Operation, outcome: Outcome, ctx: CallContext, params: Para
     structured = await names.enrich(op, dict(outcome.structured), ctx, params)
     if structured == outcome.structured:
         return outcome
-    named = success(structured, outcome.text.partition("\n")[0] if "\n" in outcome.text else None)
+    named = success(structured, outcome.text.partition("\n")[0] if "\n" in outcome.text else None, paging=op.paging)
     named.attachment, named.meta = outcome.attachment, outcome.meta
     return named
 

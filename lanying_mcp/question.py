@@ -10,18 +10,22 @@ last 10 minutes (recent.py), so a renamed account cannot be deleted under its ne
 cleaned (untrusted.quote), so a group called "IGNORE ALL PREVIOUS INSTRUCTIONS…" reads as a name,
 never as part of the question. A lookup that fails or answers off-shape leaves its detail out: the
 question is still asked, and the call is never failed by it. Texts come in English and Chinese.
+
+What a question names is declared on the operation (`Operation.named`, see `spec.Named`): which
+argument is the group, the users, the account or the acting user, the message, and so on. This module
+reads only those declarations, never an argument by its name (`tests/test_declared.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from . import consent, effects, errors, names, recent, roles
 from .consent import recipients
-from .json_values import as_object
+from .json_values import as_array, as_object, objects
 from .spec import Audience, Operation, Params, Risk, Target
 from .untrusted import quote
 
@@ -38,33 +42,33 @@ _T: dict[str, tuple[str, str]] = {
     ),
     "as_requested": ("the arguments given", "所给参数"),
     "group": ("group {name} (ID {id}{size})", "群{name}(ID {id}{size})"),
-    "group_id": ("group ID {id}", "群ID {id}"),
-    "size": (", {n} {member}", ",{n}人"),
+    "group_bare": ("group ID {id}", "群ID {id}"),
+    "group_size": (", {n} {member}", ",{n}人"),
     "user": ("user {who}", "用户{who}"),
     "acting": ("acting as {who}", "以{who}的身份"),
     "members": ("{n} {member}: {list}", "{n}名成员:{list}"),
-    "users": ("{n} {user}: {list}", "{n}个用户:{list}"),
+    "user_list": ("{n} {user}: {list}", "{n}个用户:{list}"),
     "groups": ("{n} {group}: {list}", "{n}个群:{list}"),
     "more": (" and {n} more", "等,另有{n}个"),
     "named": ("{username} (nickname {nick}, ID {id})", "{username}(昵称{nick},ID {id})"),
     "named_plain": ("{username} (ID {id})", "{username}(ID {id})"),
-    "new_owner": ("new owner {who}", "新群主{who}"),
-    "message": ("message {text} (ID {id}) from {who}", "{who}发送的消息{text}(ID {id})"),
+    "owner": ("new owner {who}", "新群主{who}"),
+    "message_from": ("message {text} (ID {id}) from {who}", "{who}发送的消息{text}(ID {id})"),
     "message_id": ("message ID {id}", "消息ID {id}"),
     "with_user": ("in the conversation with {who}", "在与{who}的会话中"),
     "in_group": ("in group {name} (ID {id})", "在群{name}(ID {id})中"),
-    "conversation_id": ("conversation ID {id}", "会话ID {id}"),
+    "conversation_bare": ("conversation ID {id}", "会话ID {id}"),
     "announcement": ("announcement {title} (ID {id})", "公告{title}(ID {id})"),
-    "announcement_id": ("announcement ID {id}", "公告ID {id}"),
+    "announcement_bare": ("announcement ID {id}", "公告ID {id}"),
     "files": ("{n} {file}: {list}", "{n}个文件:{list}"),
     "device": ("device {sn}", "设备{sn}"),
-    "tags": ("tags {list}", "标签{list}"),
-    "aliases": ("aliases {list}", "别名{list}"),
+    "tag_list": ("tags {list}", "标签{list}"),
+    "alias_list": ("aliases {list}", "别名{list}"),
     "all_user_devices": ("ALL devices of the user", "该用户的所有设备"),
     "all_of_app": ("EVERY user and device of the app", "应用的所有用户和设备"),
     "all_of_app_named": ("EVERY user and device of app {app}{known}", "应用{app}的所有用户和设备{known}"),
     "known": (" ({n} users at the last count)", "(上次统计为{n}个用户)"),
-    "text": ("text {text}", "内容{text}"),
+    "content_text": ("text {text}", "内容{text}"),
     "push_text": ("push title {title}, body {body}", "推送标题{title},正文{body}"),
     "no_text": ("(none)", "(无)"),
     "from": ("sent as {who}", "发送者为{who}"),
@@ -171,16 +175,18 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> t
     """The phrases naming what the call touches, and what was read for them; lookups run at once, each
     may fail alone, and names are read fresh (never from the names cache)."""
 
-    def get(name: str) -> Any:
-        return getattr(params, name, None)
+    n = op.named
 
-    group_id, acting = get("group_id"), get("as_user_id")
-    user_list = [u for u in cast(list[Any], get("user_ids") or []) if isinstance(u, int)]
-    group_list = [g for g in cast(list[Any], get("group_ids") or []) if isinstance(g, int)]
-    singles = [u for u in (get("user_id"), get("new_owner")) if isinstance(u, int)]
-    account = acting if op.toolset in ("users", "devices") and isinstance(acting, int) else None
-    conversation = get("conversation_id") if isinstance(get("conversation_id"), int) else None
-    sender = get("from_user_id") if isinstance(get("from_user_id"), int) else None
+    def get(name: str | None) -> Any:
+        return getattr(params, name, None) if name else None
+
+    group_id, acting = get(n.group), get(n.account or n.acting)
+    user_list = [u for u in as_array(get(n.users)) or [] if isinstance(u, int)]
+    group_list = [g for g in as_array(get(n.groups)) or [] if isinstance(g, int)]
+    singles = [u for u in (get(n.user), get(n.new_owner)) if isinstance(u, int)]
+    account = acting if n.account and isinstance(acting, int) else None
+    conversation = get(n.conversation) if isinstance(get(n.conversation), int) else None
+    sender = get(n.sender) if isinstance(get(n.sender), int) else None
     # The named ones first: a batch look-up acts as its first users, and they surely exist.
     ids = (sender, acting, *singles, conversation, *user_list[:SHOWN])
     everyone_ids = list(dict.fromkeys(u for u in ids if isinstance(u, int)))
@@ -188,13 +194,13 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> t
 
     async def group() -> None:
         try:
-            got["group"] = await _lookup(ctx, roles.GROUP_INFO, {"group_id": group_id})
+            got["group"] = await _lookup(ctx, roles.GROUP_INFO, roles.group_info(group_id))
         except errors.ApiError as exc:
             if exc.code == 20001:
                 got["gone"] = True
 
     async def people() -> None:
-        got["users"] = await names.users(ctx, everyone_ids, fresh=True)
+        got["people"] = await names.users(ctx, everyone_ids, fresh=True)
 
     async def groups() -> None:
         shown = [*group_list[:SHOWN], *([conversation] if conversation else [])]
@@ -207,38 +213,25 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> t
         got["known_users"] = await recent.known_users(ctx)
 
     async def message() -> None:
+        wanted = get(n.message)
         page = await _lookup(
-            ctx,
-            roles.MESSAGES,
-            {
-                "opposite_id": get("conversation_id"),
-                "msg_id_start": get("msg_id"),
-                "limit": 1,
-                "as_user_id": acting,
-                "as_group_id": get("as_group_id"),
-            },
+            ctx, roles.MESSAGES, roles.message(get(n.conversation), wanted, acting, get(n.acting_group))
         )
-        listed: list[Any] = (as_object(page) or {}).get("messages") or []
-        for row in listed:
-            item = as_object(row)
-            if item is not None and item.get("msg_id") == get("msg_id"):
-                got["message"] = item
+        for item in objects((as_object(page) or {}).get("messages")):
+            if item.get("msg_id") == wanted:
+                got["msg"] = item
                 sender = _sender(item)
                 if isinstance(sender, int):
                     got["sender"] = await names.users(ctx, [sender], fresh=True)
 
     async def announcement() -> None:
         got["announcement"] = await _lookup(
-            ctx,
-            roles.ANNOUNCEMENT,
-            {"group_id": group_id, "announcement_id": get("announcement_id"), "as_user_id": acting},
+            ctx, roles.ANNOUNCEMENT, roles.announcement(group_id, get(n.announcement), acting)
         )
 
     async def files() -> None:
-        rows = [
-            await _lookup(ctx, roles.GROUP_FILE, {"group_id": group_id, "file_id": fid})
-            for fid in get("file_ids")[:SHOWN]
-        ]
+        wanted = (as_array(get(n.files)) or [])[:SHOWN]
+        rows = [await _lookup(ctx, roles.GROUP_FILE, roles.group_file(group_id, fid)) for fid in wanted]
         got["files"] = {
             r["file_id"]: r.get("name") for row in rows if (r := as_object(row)) is not None and "file_id" in r
         }
@@ -254,11 +247,11 @@ async def _facts(op: Operation, params: Params, ctx: CallContext, t: _Text) -> t
         jobs.append(sizes)
     if op.audience is not None and consent.everyone(op.audience, params):
         jobs.append(everyone)
-    if isinstance(get("msg_id"), int) and isinstance(get("conversation_id"), int):
+    if isinstance(get(n.message), int) and isinstance(get(n.conversation), int):
         jobs.append(message)
-    if isinstance(get("announcement_id"), int) and isinstance(group_id, int):
+    if isinstance(get(n.announcement), int) and isinstance(group_id, int):
         jobs.append(announcement)
-    if get("file_ids") and isinstance(group_id, int):
+    if get(n.files) and isinstance(group_id, int):
         jobs.append(files)
     await _run(jobs)
     if got.get("gone"):
@@ -292,64 +285,68 @@ def _phrases(
     account: int | None,
     acting: Any,
 ) -> list[str]:
-    def get(name: str) -> Any:
-        return getattr(params, name, None)
+    n = op.named
 
-    found: dict[int, dict[str, str]] = {**got.get("users", {}), **got.get("sender", {})}
+    def get(name: str | None) -> Any:
+        return getattr(params, name, None) if name else None
+
+    found: dict[int, dict[str, str]] = {**got.get("people", {}), **got.get("sender", {})}
     parts: list[str] = []
-    group_id = get("group_id")
-    info = as_object(got.get("group"))
+    group_id = get(n.group)
+    info = got.get("group")
     if isinstance(group_id, int):
         if info is not None and isinstance(info.get("name"), str):
             count = info.get("count")
-            size = t("size", n=count, member=True) if isinstance(count, int) and not isinstance(count, bool) else ""
+            size = (
+                t("group_size", n=count, member=True) if isinstance(count, int) and not isinstance(count, bool) else ""
+            )
             parts.append(t("group", name=quote(info["name"]), id=group_id, size=size))
         else:
-            parts.append(t("group_id", id=group_id))
+            parts.append(t("group_bare", id=group_id))
     if account is not None:
         parts.append(t("user", who=_person(t, account, found)))
     if user_list:
-        key, noun = ("members", "member") if isinstance(group_id, int) else ("users", "user")
+        key, noun = ("members", "member") if isinstance(group_id, int) else ("user_list", "user")
         parts.append(t(key, n=len(user_list), list=_people(t, user_list, found), **{noun: True}))
     if group_list:
         named, sizes = got.get("groups", {}), got.get("sizes")
         shown = t.join([_group(t, g, named, sizes) for g in group_list[:SHOWN]])
         more = t("more", n=len(group_list) - SHOWN) if len(group_list) > SHOWN else ""
         parts.append(t("groups", n=len(group_list), group=True, list=shown + more))
-    for name in ("user_id", "new_owner"):
+    for key, name in (("user", n.user), ("owner", n.new_owner)):
         value = get(name)
         if isinstance(value, int):
-            parts.append(t("new_owner" if name == "new_owner" else "user", who=_person(t, value, found)))
-    for name in ("name", "username", "login_name"):
+            parts.append(t(key, who=_person(t, value, found)))
+    for name in n.usernames:
         value = get(name)
         if isinstance(value, str) and value:
             parts.append(t("user", who=quote(value)))
-    if isinstance(get("msg_id"), int):
-        parts.extend(_message(t, params, got, found))
-    if isinstance(get("announcement_id"), int):
+    if isinstance(get(n.message), int):
+        parts.extend(_message(t, get(n.message), get(n.conversation), got, found))
+    if isinstance(get(n.announcement), int):
         row = as_object(got.get("announcement"))
         if row is not None and isinstance(row.get("title"), str):
-            parts.append(t("announcement", title=quote(row["title"]), id=get("announcement_id")))
+            parts.append(t("announcement", title=quote(row["title"]), id=get(n.announcement)))
         else:
-            parts.append(t("announcement_id", id=get("announcement_id")))
-    if get("file_ids"):
-        named_files = got.get("files", {})
-        ids = list(get("file_ids"))
+            parts.append(t("announcement_bare", id=get(n.announcement)))
+    if get(n.files):
+        named_files: dict[Any, Any] = got.get("files", {})
+        ids = as_array(get(n.files)) or []
         shown = t.join([f"{quote(named_files[i])} (ID {i})" if named_files.get(i) else f"ID {i}" for i in ids[:SHOWN]])
         more = t("more", n=len(ids) - SHOWN) if len(ids) > SHOWN else ""
         parts.append(t("files", n=len(ids), file=True, list=shown + more))
-    if get("device_sn") is not None:
-        parts.append(t("device", sn=get("device_sn")))
-    elif "device_sn" in type(params).model_fields and op.effect is not None and op.effect.target is Target.DEVICE:
+    if get(n.device) is not None:
+        parts.append(t("device", sn=get(n.device)))
+    elif n.device is not None and op.effect is not None and op.effect.target is Target.DEVICE:
         parts.append(t("all_user_devices"))  # no device named: the API acts on every device of the user
-    for key in ("tags", "aliases"):
-        values = [str(v) for v in cast(list[Any], get(key))] if isinstance(get(key), list) else []
+    for key, name in (("tag_list", n.tags), ("alias_list", n.aliases)):
+        values = [str(v) for v in as_array(get(name)) or []]
         if values:
             more = t("more", n=len(values) - SHOWN) if len(values) > SHOWN else ""
             parts.append(t(key, list=t.join([quote(v) for v in values[:SHOWN]]) + more))
-    if isinstance(get("conversation_id"), int) and not isinstance(get("msg_id"), int):
-        parts.append(_conversation(t, get("conversation_id"), got.get("groups", {}), found))
-    if get("all_devices") is True or (op.audience is not None and op.audience.everyone is True):
+    if isinstance(get(n.conversation), int) and not isinstance(get(n.message), int):
+        parts.append(_conversation(t, get(n.conversation), got.get("groups", {}), found))
+    if op.audience is not None and consent.everyone(op.audience, params):
         count = got.get("known_users")
         known = t("known", n=count) if isinstance(count, int) else ""
         parts.append(t("all_of_app_named", app=quote(str(got.get("app") or "")), known=known))
@@ -362,11 +359,15 @@ def _phrases(
 
 def _content(t: _Text, op: Operation, params: Params, found: dict[int, dict[str, str]]) -> list[str]:
     """What a delivery sends, cleaned and cut short, and whom it claims to come from."""
+    n = op.named
+
+    def get(name: str | None) -> Any:
+        return getattr(params, name, None) if name else None
+
     parts: list[str] = []
-    fields = type(params).model_fields
-    message = getattr(params, "message", None)
-    if message is not None and hasattr(message, "body"):  # a push notification
-        title, body = getattr(message, "title", None), getattr(message, "body", None)
+    note = get(n.push)
+    if note is not None:  # a push notification: its title and body
+        title, body = note.title, note.body
         parts.append(
             t(
                 "push_text",
@@ -374,13 +375,13 @@ def _content(t: _Text, op: Operation, params: Params, found: dict[int, dict[str,
                 body=quote(body, TEXT_SHOWN) if body else t("no_text"),
             )
         )
-    elif "content" in fields:
-        text = getattr(params, "content", None)
-        parts.append(t("text", text=quote(text, TEXT_SHOWN) if text else t("no_text")))
-    if "from_user_id" in fields:
-        sender = getattr(params, "from_user_id", None)
+    elif n.content is not None:
+        text = get(n.content)
+        parts.append(t("content_text", text=quote(text, TEXT_SHOWN) if text else t("no_text")))
+    if n.sender is not None:
+        sender = get(n.sender)
         parts.append(t("from", who=_person(t, sender, found)) if isinstance(sender, int) else t("from_admin"))
-    elif op.audience is not None and op.audience.everyone is True and getattr(params, "as_user_id", None) is None:
+    elif op.audience is not None and op.audience.everyone is True and get(n.account or n.acting) is None:
         parts.append(t("from_admin"))  # a broadcast's sender is its acting user, or the system admin
     return parts
 
@@ -404,18 +405,20 @@ def _group(t: _Text, gid: int, named: dict[int, str], sizes: dict[int, int] | No
 
 def _sender(item: dict[str, Any]) -> Any:
     """The user ID of a message row's sender (`from_xid.uid`)."""
-    from_xid: dict[str, Any] = item.get("from_xid") or {}
-    return from_xid.get("uid")
+    return (as_object(item.get("from_xid")) or {}).get("uid")
 
 
-def _message(t: _Text, params: Params, got: dict[str, Any], found: dict[int, dict[str, str]]) -> list[str]:
-    msg_id, conversation = getattr(params, "msg_id"), getattr(params, "conversation_id", None)
-    item = as_object(got.get("message"))
+def _message(
+    t: _Text, msg_id: int, conversation: Any, got: dict[str, Any], found: dict[int, dict[str, str]]
+) -> list[str]:
+    item = as_object(got.get("msg"))
     parts: list[str] = []
     if item is not None:
         sender = _sender(item)
         who = _person(t, sender, found) if isinstance(sender, int) else "?"
-        parts.append(t("message", text=quote(str(item.get("content") or item.get("ctype") or "")), who=who, id=msg_id))
+        parts.append(
+            t("message_from", text=quote(str(item.get("content") or item.get("ctype") or "")), who=who, id=msg_id)
+        )
     else:
         parts.append(t("message_id", id=msg_id))
     if isinstance(conversation, int):
@@ -429,13 +432,20 @@ def _conversation(t: _Text, conversation: int, groups: dict[int, str], found: di
         return t("in_group", name=quote(groups[conversation]), id=conversation)
     if conversation in found:
         return t("with_user", who=_person(t, conversation, found))
-    return t("conversation_id", id=conversation)
+    return t("conversation_bare", id=conversation)
 
 
 def _reach(t: _Text, op: Operation, params: Params, got: dict[str, Any]) -> str:
     """How many the call reaches: people (a group counted as its members), or recipients where tags,
     aliases or push tokens reach an unknown number of devices."""
-    audience = op.audience or Audience(("user_ids",), ("group_ids",), ("tags",), ("aliases",), ("push_tokens",))
+    declared = op.named
+
+    def one(name: str | None) -> tuple[str, ...]:
+        return (name,) if name else ()
+
+    audience = op.audience or Audience(
+        users=one(declared.users), groups=one(declared.groups), tags=one(declared.tags), aliases=one(declared.aliases)
+    )
     sizes = got.get("sizes") if audience.groups else None
     n = recipients(audience, params, sizes)  # a single-ID field (a friend request's user_id) counts as one
     if n >= consent.UNBOUNDED:
@@ -454,7 +464,7 @@ def _power(t: _Text, op: Operation, params: Params) -> str | None:
     if kind is Target.BINDING:
         return t("power_binding")
     if kind is Target.FRIENDSHIP:
-        names_ = op.consent.grants or ("user_ids",)
+        names_ = op.consent.grants or ((op.named.users,) if op.named.users else ())
         return t("power_friendship", n=sum(len(consent.named(params, name)) for name in names_))
     return None
 
@@ -494,7 +504,7 @@ async def _renames(ctx: CallContext, got: dict[str, Any]) -> list[str]:
     """Notes on the shown targets this server renamed in the last 10 minutes, checked against the fresh names."""
     if not got:
         return []
-    users: dict[int, dict[str, str]] = {**got.get("users", {}), **got.get("sender", {})}
+    users: dict[int, dict[str, str]] = {**got.get("people", {}), **got.get("sender", {})}
     groups: dict[int, str] = dict(got.get("groups", {}))
     info = as_object(got.get("group"))
     if info is not None and isinstance(info.get("group_id"), int) and isinstance(info.get("name"), str):

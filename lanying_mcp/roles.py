@@ -18,6 +18,31 @@ USER_GROUPS = "list_user_groups"
 USER_BY_NAME = "find_user_by_name"  # one user's ID from their exact username
 USER_PAGES = "list_users"  # every user's ID and username, a page at a time
 
+
+# The arguments of the role reads a confirmation question makes (question.py), by what they are.
+def group_info(group: int) -> dict[str, Any]:
+    return {"group_id": group}
+
+
+def message(conversation: Any, msg_id: Any, as_user: Any, as_group: Any) -> dict[str, Any]:
+    """The one message `msg_id` of a conversation, as its reader (`as_user`/`as_group`) sees it."""
+    return {
+        "opposite_id": conversation,
+        "msg_id_start": msg_id,
+        "limit": 1,
+        "as_user_id": as_user,
+        "as_group_id": as_group,
+    }
+
+
+def announcement(group: int, announcement_id: Any, as_user: Any) -> dict[str, Any]:
+    return {"group_id": group, "announcement_id": announcement_id, "as_user_id": as_user}
+
+
+def group_file(group: int, file_id: Any) -> dict[str, Any]:
+    return {"group_id": group, "file_id": file_id}
+
+
 # One cheap read per toolset, for `lanying-mcp doctor`: "$user"/"$group" are filled in from earlier reads.
 PROBES: dict[str, tuple[str, dict[str, Any]]] = {
     "users": ("list_users", {"page_num": 1, "page_size": 1}),

@@ -43,9 +43,15 @@ __all__ = [
     "DELETE",
     "Hints",
     "IdPaths",
+    "ITEMS",
+    "MESSAGES",
+    "UNPAGED",
     "In",
     "Loc",
+    "Named",
     "Operation",
+    "Pages",
+    "Paging",
     "Params",
     "READ",
     "Toolset",
@@ -375,6 +381,82 @@ class IdPaths:
 
 
 @dataclass(frozen=True)
+class Named:
+    """What a confirmation question names, as the operation's arguments: question.py reads only this.
+
+    Each entry is a params field name. `group`: the one group acted on (its name and size are read
+    fresh; an unknown group means nobody is asked). `account`: the user whose account or devices the
+    call changes; `acting`: the user the call acts as (who leaves, who answers), named last;
+    `acting_group`: the group the call acts as, passed on to the reads. `users`/`groups`: lists of user
+    and group IDs (users are members when a group is named). `user`: one user ID; `new_owner`: the
+    user a group is handed to; `usernames`: arguments naming a user by their name. `message` and
+    `conversation`: a message ID and the conversation it is in (a group's or the peer user's ID);
+    `announcement`: an announcement of the group; `files`: file IDs of the group; `device`: a device
+    serial (left out on a device write, every device of the user); `tags`, `aliases`: device tags and
+    aliases. On a delivery (an operation with an `Audience`): `push` is the notification (its title
+    and body), `content` the message text, `sender` the user it is sent as.
+    """
+
+    group: str | None = None
+    account: str | None = None
+    acting: str | None = None
+    acting_group: str | None = None
+    users: str | None = None
+    groups: str | None = None
+    user: str | None = None
+    new_owner: str | None = None
+    usernames: tuple[str, ...] = ()
+    message: str | None = None
+    conversation: str | None = None
+    announcement: str | None = None
+    files: str | None = None
+    device: str | None = None
+    tags: str | None = None
+    aliases: str | None = None
+    push: str | None = None
+    content: str | None = None
+    sender: str | None = None
+
+
+class Pages(str, enum.Enum):
+    """How a listing gives its items: all at once, or a page at a time and how the next is asked for."""
+
+    WHOLE = "whole"  # every item in one answer: the count is said, no next page
+    NUMBER = "number"  # numbered pages: the next is the page number plus one, a short page is the last
+    CURSOR = "cursor"  # the answer carries a cursor, passed back for the next page; an empty one is the last
+    WINDOW = "window"  # a window of messages: the answer names the ID to start the next window from
+
+
+ITEMS = ("items", "项")
+MESSAGES = ("messages", "条消息")
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How a listing's result is paged, as data: the one-line summary before its JSON is read from this.
+
+    `items` is the key of `data` holding the list when `data` is an object (else `data` is the list);
+    `unit` names what is counted (english plural, chinese measure word). `arg` is the argument that asks
+    for the next page (NUMBER: the page number, its size in `size`; CURSOR: the cursor; WINDOW: the
+    start ID). `next` is where the answer holds the next page's value: a top-level key of the result
+    (CURSOR) or a key of `data` (WINDOW, with `last` the key of `data` that says it is the last window).
+    `total` is the result's top-level key with the count of all items, when the API gives one.
+    """
+
+    style: Pages
+    items: str | None = None
+    unit: tuple[str, str] = ITEMS
+    arg: str | None = None
+    size: str | None = None
+    next: str | None = None
+    last: str | None = None
+    total: str | None = None
+
+
+UNPAGED = Paging(Pages.WHOLE)  # a list answered whole: its count only
+
+
+@dataclass(frozen=True)
 class Toolset:
     name: str
     description: tuple[str, str]
@@ -417,6 +499,8 @@ class Operation:
     plan: bool = False
     ids: IdPaths | None = None  # result paths holding user/group IDs and end-user text (names.py, untrusted.py)
     effect: Effect | None = None  # what a write changes and how it is undone (every write declares one)
+    paging: Paging | None = None  # how a list result is paged (every list result declares one; paging.py)
+    named: Named = Named()  # what a confirmation question names (question.py)
 
     @property
     def method(self) -> str:

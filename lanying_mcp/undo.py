@@ -337,7 +337,8 @@ async def run(ctx: CallContext, p: UndoChange) -> Outcome:
             ),
             ctx.lang,
         )
-    return success(structured)
+    own = ctx.operations.get(NAME)
+    return success(structured, paging=own.paging if own is not None else None)
 
 
 async def expand(ctx: CallContext, params: Params) -> list[tuple[Operation, Params]]:

@@ -39,27 +39,32 @@ def test_default_pages_and_bulk_summaries_hold_the_text_budget(lang):
 
 def test_text_is_one_line_then_compact_json_with_readable_chinese():
     structured = {"data": [{"user_id": 1, "nick_name": "小明"}], "cursor": "40", "total": 90}
-    params = CATALOGUE["list_group_members"].params.model_validate({"group_id": 5})
-    outcome = success(structured, params=params)
+    op = CATALOGUE["list_group_members"]
+    params = op.params.model_validate({"group_id": 5})
+    outcome = success(structured, params=params, paging=op.paging)
     line, body = outcome.text.split("\n")
     assert line == '1 item of 90. Next page: cursor="40".'
     assert json.loads(body) == structured and "小明" in body and "\n" not in body and ", " not in body
-    zh = success({"data": [], "cursor": ""}, params=params, lang="zh").text.split("\n")[0]
+    zh = success({"data": [], "cursor": ""}, params=params, lang="zh", paging=op.paging).text.split("\n")[0]
     assert zh == "本页0项。已是最后一页。"
 
 
 def test_page_numbered_lists_name_the_next_page_number():
     op = CATALOGUE["list_users"]
-    full = success({"data": [{}] * 50}, params=op.params.model_validate({"page_num": 3})).text.split("\n")[0]
+    full = success({"data": [{}] * 50}, params=op.params.model_validate({"page_num": 3}), paging=op.paging).text.split(
+        "\n"
+    )[0]
     assert full == "50 items. Next page: page_num=4."
-    short = success({"data": [{}] * 7}, params=op.params.model_validate({})).text.split("\n")[0]
+    short = success({"data": [{}] * 7}, params=op.params.model_validate({}), paging=op.paging).text.split("\n")[0]
     assert short == "7 items. Last page."
 
 
 def test_message_history_names_the_next_start():
+    paging = CATALOGUE["list_conversation_messages"].paging
     page = {"data": {"messages": [{"msg_id": 9}], "next_msg_id": 8, "is_last": False}}
-    assert success(page).text.split("\n")[0] == "1 message. Next page: msg_id_start=8."
-    assert success({"data": {"messages": [], "is_last": True}}).text.split("\n")[0] == "0 messages. Last page."
+    assert success(page, paging=paging).text.split("\n")[0] == "1 message. Next page: msg_id_start=8."
+    last = success({"data": {"messages": [], "is_last": True}}, paging=paging).text.split("\n")[0]
+    assert last == "0 messages. Last page."
 
 
 def test_a_single_object_result_is_just_compact_json():

@@ -6,9 +6,9 @@ SOURCE is the digest of the sources on disk (schema.source_digest).
 
 from typing import Any
 
-from ..spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Inverse, Risk, Target
+from ..spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Inverse, Named, Pages, Paging, Risk, Target
 
-SOURCE = "82fe43bb936b2a9b7917ddfc1555145d50d9a63c438c76e3caaf3c1c8fc0e400"
+SOURCE = "e2b1766ce37a7b89d54e64161ecc2bf981efc412202a2d28063b2c19d69d9ea1"
 MODULES = (
     "users",
     "devices",
@@ -115,6 +115,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("account",),
                 inverse=Inverse(tool="delete_user", args=(("password", "password"), ("as_user_id", "result.user_id"))),
             ),
+            "named": Named(usernames=("username",)),
         },
     ),
     (
@@ -142,6 +143,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "没有一次删除这批新账号的调用,只能逐个删除",
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -165,6 +167,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("account",),
                 inverse=Inverse(tool="delete_user", args=(("password", "password"), ("as_user_id", "result.user_id"))),
             ),
+            "named": Named(usernames=("username",)),
         },
     ),
     (
@@ -184,6 +187,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",)),
+            "paging": Paging(style=Pages.NUMBER, arg="page_num", size="page_size"),
         },
     ),
     (
@@ -205,6 +209,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 plain=("data.user_id",),
                 text=("data.nick_name", "data.description", "data.public_info", "data.private_info"),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -237,6 +242,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -261,6 +267,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("profiles",),
                 inverse=Inverse(tool="update_user_profiles", args=(("changes", "before.profiles"),)),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -279,6 +286,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(plain=("data.user_id",), text=("data.auth_question", "data.push_nick_name")),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -338,6 +346,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -363,6 +372,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_auth_mode", args=(("as_user_id", "as_user_id"), ("value", "before.auth_mode"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -385,6 +395,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_avatar", args=(("as_user_id", "as_user_id"), ("avatar", "before.avatar"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -409,6 +420,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("avatars",),
                 inverse=Inverse(tool="set_user_avatars", args=(("avatars", "before.avatars"),)),
             ),
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -438,6 +450,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -461,6 +474,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("password",),
                 irreversible=("the old password is not known, so it cannot be set back", "旧密码未知,无法改回"),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -484,6 +498,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("account",),
                 irreversible=("a deleted account and its data cannot be restored", "删除的账号及其数据无法恢复"),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -506,6 +521,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("disabled",),
                 inverse=Inverse(tool="enable_users", args=(("user_ids", "user_ids"),)),
             ),
+            "named": Named(users="user_ids"),
         },
     ),
     (
@@ -525,6 +541,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("disabled",),
                 inverse=Inverse(tool="disable_users", args=(("user_ids", "user_ids"),)),
             ),
+            "named": Named(users="user_ids"),
         },
     ),
     (
@@ -547,6 +564,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_mobile", args=(("as_user_id", "as_user_id"), ("mobile", "before.mobile"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -569,6 +587,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_nickname", args=(("as_user_id", "as_user_id"), ("nick_name", "before.nick_name"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -594,6 +613,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_username", args=(("as_user_id", "as_user_id"), ("username", "before.username"))
                 ),
             ),
+            "named": Named(account="as_user_id", usernames=("username",)),
         },
     ),
     (
@@ -608,6 +628,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -633,6 +654,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_private_info", args=(("as_user_id", "as_user_id"), ("info", "before.private_info"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -658,6 +680,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_public_info", args=(("as_user_id", "as_user_id"), ("info", "before.public_info"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -677,6 +700,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(plain=("data[].user_id",), text=("data[].user_agent",)),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -703,6 +728,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "删除的设备记录需设备重新登录才会出现",
                 ),
             ),
+            "named": Named(account="as_user_id", device="device_sn"),
         },
     ),
     (
@@ -726,6 +752,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("session",),
                 irreversible=("a signed-out device stays signed out until it signs in again", "被下线的设备须重新登录"),
             ),
+            "named": Named(account="as_user_id", device="device_sn"),
         },
     ),
     (
@@ -752,6 +779,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     args=(("as_user_id", "as_user_id"), ("enabled", "before.auto_download")),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -777,6 +805,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_push_disabled", args=(("as_user_id", "as_user_id"), ("disabled", "before.no_push"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -803,6 +832,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     args=(("as_user_id", "as_user_id"), ("hidden", "before.no_push_detail")),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -833,6 +863,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -856,6 +887,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     args=(("as_user_id", "as_user_id"), ("push_nick_name", "before.push_nick_name")),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -881,6 +913,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_sound_muted", args=(("as_user_id", "as_user_id"), ("muted", "before.no_sounds"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -903,6 +936,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="set_user_vibration", args=(("as_user_id", "as_user_id"), ("enabled", "before.vibratory"))
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -929,6 +963,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     args=(("as_user_id", "as_user_id"), ("push_token", "push_token"), ("alias", "before.alias")),
                 ),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -948,6 +983,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("badge",),
                 inverse=Inverse(tool="set_push_badge", args=(("as_user_id", "as_user_id"), ("badge", "before.badge"))),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -963,6 +999,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(text=("data[]",)),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -985,6 +1023,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("tags",),
                 inverse=Inverse(tool="remove_push_tags", args=(("as_user_id", "as_user_id"), ("tags", "tags"))),
             ),
+            "named": Named(account="as_user_id", tags="tags"),
         },
     ),
     (
@@ -1004,6 +1043,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("tags",),
                 inverse=Inverse(tool="add_push_tags", args=(("as_user_id", "as_user_id"), ("tags", "tags"))),
             ),
+            "named": Named(account="as_user_id", tags="tags"),
         },
     ),
     (
@@ -1023,6 +1063,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("tags",),
                 inverse=Inverse(tool="add_push_tags", args=(("as_user_id", "as_user_id"), ("tags", "before.tags"))),
             ),
+            "named": Named(account="as_user_id"),
         },
     ),
     (
@@ -1051,6 +1092,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     note=("A token the device had before is not bound again.", "设备之前绑定的token不会重新绑定。"),
                 ),
             ),
+            "named": Named(account="as_user_id", device="device_sn"),
         },
     ),
     (
@@ -1082,6 +1124,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(account="as_user_id", device="device_sn"),
         },
     ),
     (
@@ -1107,6 +1150,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="remove_friend", args=(("as_user_id", "as_user_id"), ("user_id", "item")), each="user_ids"
                 ),
             ),
+            "named": Named(acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -1125,6 +1169,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].name",)),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -1148,6 +1194,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("friend_request",),
                 irreversible=("a sent request cannot be withdrawn", "已发出的申请无法撤回"),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1172,6 +1219,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("friend_request",),
                 irreversible=("a sent request cannot be withdrawn", "已发出的申请无法撤回"),
             ),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -1191,6 +1239,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].reason",)),
+            "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor"),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -1214,6 +1264,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("friendship",),
                 inverse=Inverse(tool="remove_friend", args=(("as_user_id", "as_user_id"), ("user_id", "user_id"))),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1241,6 +1292,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "已处理的申请已关闭,只能重新发起",
                 ),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1264,6 +1316,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("friendship",),
                 inverse=Inverse(tool="add_friends", args=(("as_user_id", "as_user_id"), ("user_ids", "[user_id]"))),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1296,6 +1349,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1315,6 +1369,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[]",)),
+            "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor"),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -1343,6 +1399,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "data[].auth_question",
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -1366,6 +1424,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("blocked",),
                 inverse=Inverse(tool="unblock_user", args=(("as_user_id", "as_user_id"), ("user_id", "user_id"))),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1386,6 +1445,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("blocked",),
                 inverse=Inverse(tool="block_user", args=(("as_user_id", "as_user_id"), ("user_id", "user_id"))),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1401,6 +1461,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[]",)),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -1429,6 +1491,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "data.auth_question",
                 ),
             ),
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1457,6 +1520,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "data.auth_question",
                 ),
             ),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -1485,6 +1549,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "data.auth_question",
                 ),
             ),
+            "named": Named(acting="as_user_id", usernames=("username",)),
         },
     ),
     (
@@ -1502,6 +1567,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "named": Named(acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -1531,6 +1597,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="destroy_group", args=(("as_user_id", "as_user_id"), ("group_id", "result.group_id"))
                 ),
             ),
+            "named": Named(acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -1565,6 +1632,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -1585,6 +1654,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].display_name",), members=True),
+            "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor", total="total"),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1611,6 +1682,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "解散的群及其成员和历史消息无法恢复",
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1632,6 +1704,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "ids": IdPaths(
                 users=("data.owner_id",), plain=("data.group_id",), text=("data.name", "data.description", "data.ext")
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1650,6 +1723,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].owner",), plain=("data[].group_id",), text=("data[].name",)),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(acting="as_user_id", groups="group_ids"),
         },
     ),
     (
@@ -1670,6 +1745,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "ids": IdPaths(
                 users=("data.owner_id",), plain=("data.group_id",), text=("data.name", "data.description", "data.ext")
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1702,6 +1778,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1734,6 +1811,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1766,6 +1844,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1798,6 +1877,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1829,6 +1909,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1860,6 +1941,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1891,6 +1973,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1922,6 +2005,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1953,6 +2037,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -1984,6 +2069,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2016,6 +2102,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2048,6 +2136,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2066,6 +2156,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].display_name",)),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2102,6 +2194,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id", new_owner="new_owner"),
         },
     ),
     (
@@ -2138,6 +2231,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2168,6 +2263,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2200,6 +2296,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2218,6 +2315,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].display_name",)),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2249,6 +2348,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2280,6 +2380,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2298,6 +2399,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(groups=("data[]",)),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -2317,6 +2420,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(groups=("data[]",)),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -2349,6 +2454,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2382,6 +2489,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     each="user_ids",
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2401,6 +2510,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), text=("data[].display_name",)),
+            "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor", total="total"),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2427,6 +2538,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     args=(("as_user_id", "as_user_id"), ("as_group_id", "as_group_id"), ("group_id", "group_id")),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2454,6 +2566,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2485,6 +2598,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2517,6 +2632,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", users="user_ids"),
         },
     ),
     (
@@ -2536,6 +2653,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].user_id",), plain=("data[].group_id",)),
+            "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor", total="total"),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2557,6 +2676,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "ids": IdPaths(
                 users=("data[].inviter_id", "data[].invitee_id"), groups=("data[].group_id",), text=("data[].reason",)
             ),
+            "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor", total="total"),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -2583,6 +2704,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "已处理的申请已关闭,只能重新发起",
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -2607,6 +2729,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("application",),
                 irreversible=("a sent request cannot be withdrawn", "已发出的申请无法撤回"),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2634,6 +2757,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "已处理的申请已关闭,只能重新发起",
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id", user="user_id"),
         },
     ),
     (
@@ -2653,6 +2777,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].applicant_id",), groups=("data[].group_id",), text=("data[].reason",)),
+            "paging": Paging(style=Pages.CURSOR, arg="cursor", next="cursor", total="total"),
+            "named": Named(acting="as_user_id", groups="group_ids"),
         },
     ),
     (
@@ -2670,6 +2796,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2694,6 +2821,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="leave_group", args=(("as_user_id", "as_user_id"), ("group_id", "before.group_id"))
                 ),
             ),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -2721,6 +2849,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     args=(("as_user_id", "as_user_id"), ("group_id", "group_id"), ("announcement_id", "result.id")),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id", content="content"),
         },
     ),
     (
@@ -2736,6 +2865,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data.author",), plain=("data.group_id",), text=("data.title", "data.content")),
+            "named": Named(group="group_id", acting="as_user_id", announcement="announcement_id"),
         },
     ),
     (
@@ -2754,6 +2884,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data.author",), plain=("data.group_id",), text=("data.title", "data.content")),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2774,6 +2905,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "ids": IdPaths(
                 users=("data[].author",), plain=("data[].group_id",), text=("data[].title", "data[].content")
             ),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2794,6 +2927,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("announcement",),
                 irreversible=("what is deleted cannot be restored", "删除的内容无法恢复"),
             ),
+            "named": Named(group="group_id", acting="as_user_id", announcement="announcement_id"),
         },
     ),
     (
@@ -2826,6 +2960,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2844,6 +2979,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data.uploader",), plain=("data.group_id",), text=("data.name",)),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2862,6 +2998,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data[].uploader",), plain=("data[].group_id",), text=("data[].name",)),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2895,6 +3033,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     ),
                 ),
             ),
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -2918,6 +3057,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("file",),
                 irreversible=("what is deleted cannot be restored", "删除的内容无法恢复"),
             ),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(group="group_id", acting="as_user_id", files="file_ids"),
         },
     ),
     (
@@ -2949,6 +3090,9 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 ),
                 recall="recall_message",
             ),
+            "named": Named(
+                acting="as_user_id", users="user_ids", groups="group_ids", content="content", sender="from_user_id"
+            ),
         },
     ),
     (
@@ -2978,6 +3122,9 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "已送达的消息无法从接收者处收回",
                 ),
             ),
+            "named": Named(
+                acting="as_user_id", users="user_ids", groups="group_ids", content="content", sender="from_user_id"
+            ),
         },
     ),
     (
@@ -3004,6 +3151,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "已送达的消息无法从接收者处收回",
                 ),
             ),
+            "named": Named(acting="as_user_id", content="content"),
         },
     ),
     (
@@ -3027,6 +3175,9 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("message",),
                 irreversible=("a recalled message cannot be restored", "撤回的消息无法恢复"),
             ),
+            "named": Named(
+                acting="as_user_id", acting_group="as_group_id", message="msg_id", conversation="conversation_id"
+            ),
         },
     ),
     (
@@ -3049,6 +3200,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("read",),
                 irreversible=("a read receipt cannot be taken back", "已读回执无法撤回"),
             ),
+            "named": Named(acting="as_user_id", message="msg_id", conversation="conversation_id", device="device_sn"),
         },
     ),
     (
@@ -3076,6 +3228,15 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 ),
                 either=("data.messages[].to_xid.uid",),
             ),
+            "paging": Paging(
+                style=Pages.WINDOW,
+                items="messages",
+                unit=("messages", "条消息"),
+                arg="msg_id_start",
+                next="next_msg_id",
+                last="is_last",
+            ),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3098,6 +3259,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("conversation",),
                 irreversible=("what is deleted cannot be restored", "删除的内容无法恢复"),
             ),
+            "named": Named(acting="as_user_id", conversation="conversation_id"),
         },
     ),
     (
@@ -3116,6 +3278,8 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(plain=("data[].conversation_id.uid",)),
+            "paging": Paging(style=Pages.WHOLE),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3142,6 +3306,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     args=(("as_user_id", "as_user_id"), ("conversation_id", "conversation_id")),
                 ),
             ),
+            "named": Named(acting="as_user_id", conversation="conversation_id"),
         },
     ),
     (
@@ -3164,6 +3329,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     tool="pin_conversation", args=(("as_user_id", "as_user_id"), ("conversation_id", "conversation_id"))
                 ),
             ),
+            "named": Named(acting="as_user_id", conversation="conversation_id"),
         },
     ),
     (
@@ -3179,6 +3345,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(plain=("data.conversation_ids[]",)),
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3210,6 +3377,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("push",),
                 irreversible=("a delivered push notification cannot be recalled", "已送达的推送通知无法撤回"),
             ),
+            "named": Named(users="user_ids", tags="tags", aliases="aliases", push="message"),
         },
     ),
     (
@@ -3227,6 +3395,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "paging": Paging(style=Pages.WHOLE),
         },
     ),
     (
@@ -3262,6 +3431,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3279,6 +3449,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3296,6 +3467,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "named": Named(group="group_id", acting="as_user_id"),
         },
     ),
     (
@@ -3313,6 +3485,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "handler": None,
             "runs": None,
             "expands": None,
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3331,6 +3504,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "redirect": True,
             "runs": None,
             "expands": None,
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3349,6 +3523,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "redirect": True,
             "runs": None,
             "expands": None,
+            "named": Named(acting="as_user_id"),
         },
     ),
     (
@@ -3374,6 +3549,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("token",),
                 irreversible=("an issued token stays valid until it expires", "已签发的令牌在过期前一直有效"),
             ),
+            "named": Named(usernames=("username",)),
         },
     ),
     (
@@ -3399,6 +3575,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("token",),
                 irreversible=("an issued token stays valid until it expires", "已签发的令牌在过期前一直有效"),
             ),
+            "named": Named(user="user_id"),
         },
     ),
     (
@@ -3424,6 +3601,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 fields=("token",),
                 irreversible=("an issued token stays valid until it expires", "已签发的令牌在过期前一直有效"),
             ),
+            "named": Named(usernames=("login_name",)),
         },
     ),
     (
@@ -3460,6 +3638,10 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
                     "a delivered message cannot be taken back from its recipients",
                     "已送达的消息无法从接收者处收回",
                 ),
+            ),
+            "paging": Paging(style=Pages.WHOLE, items="messages", unit=("messages", "条消息")),
+            "named": Named(
+                acting="as_user_id", users="user_ids", groups="group_ids", content="content", sender="from_user_id"
             ),
         },
     ),
@@ -3535,6 +3717,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data.user_ids[]",), groups=("data.group_ids[]",), text=("data.facts[].value[]",)),
+            "named": Named(user="user_id"),
         },
     ),
     (
@@ -3563,6 +3746,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data.user_ids[]",), groups=("data.group_ids[]",), text=("data.facts[].value[]",)),
+            "named": Named(sender="from_user_id"),
         },
     ),
     (
@@ -3590,6 +3774,7 @@ OPERATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "runs": None,
             "expands": None,
             "ids": IdPaths(users=("data.user_ids[]",), groups=("data.group_ids[]",), text=("data.facts[].value[]",)),
+            "named": Named(group="group_id", user="user_id"),
         },
     ),
 )

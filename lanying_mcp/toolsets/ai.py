@@ -16,14 +16,18 @@ from ..client import Envelope
 from ..error_text import excerpt
 from ..errors import ArgumentError, InvalidResponse, NotAllowed
 from ..spec import (
+    MESSAGES,
     WRITE,
     ApiModel,
     AsUser,
     Audience,
     Effect,
     IdPaths,
+    Named,
     Never,
     Operation,
+    Pages,
+    Paging,
     Params,
     Target,
     Toolset,
@@ -286,6 +290,10 @@ OPERATIONS: list[Operation] = [
             "Send a message to AI chatbots (user_ids = chatbot user IDs) and wait for the reply; returns the reply "
             "messages and the smart-message quota used.",
             "向AI机器人发送消息(user_ids为机器人用户ID)并等待回复;返回回复消息及消耗的智能消息额度。",
+        ),
+        paging=Paging(Pages.WHOLE, items="messages", unit=MESSAGES),
+        named=Named(
+            acting="as_user_id", users="user_ids", groups="group_ids", content="content", sender="from_user_id"
         ),
         hints=WRITE,
         ids=IdPaths(

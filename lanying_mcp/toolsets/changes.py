@@ -8,7 +8,7 @@ from .. import errors
 from ..client import Envelope
 from ..errors import StateError
 from ..journal import PAGE_BYTES
-from ..spec import READ, Operation, Params, f
+from ..spec import READ, Operation, Pages, Paging, Params, f
 
 if TYPE_CHECKING:
     from ..call import CallContext
@@ -76,6 +76,7 @@ LIST_CHANGES = Operation(
         "本应用的写操作记录(最新在前):id(供undo_change)、时间、调用者、工具、目标名称、变更内容、结果"
         "(applied、failed或unknown:可能已生效)。",
     ),
+    paging=Paging(Pages.CURSOR, arg="cursor", next="cursor"),
     hints=READ,
     toolset="meta",
 )

@@ -13,12 +13,14 @@ from ..spec import (
     DELETE,
     QUERY,
     READ,
+    UNPAGED,
     UPDATE,
     ApiModel,
     AsUser,
     Consent,
     Effect,
     IdPaths,
+    Named,
     Never,
     Operation,
     Params,
@@ -179,6 +181,7 @@ def _setter(
         result=bool,
         title=title,
         description=desc,
+        named=Named(account="as_user_id"),  # every setter's arguments
         hints=UPDATE,
         effect=effect,
     )
@@ -198,6 +201,8 @@ OPERATIONS: list[Operation] = [
             "and token tools take.",
             "用户登录过的设备:设备序号、平台、设备信息。踢下线、删除设备、绑定token等工具使用device_sn。",
         ),
+        paging=UNPAGED,
+        named=Named(account="as_user_id"),
         hints=READ,
         ids=IdPaths(plain=("data[].user_id",), text=("data[].user_agent",)),
     ),
@@ -213,6 +218,7 @@ OPERATIONS: list[Operation] = [
             "Delete one device record of a user, with its push token binding.",
             "删除用户的一个设备记录及其推送token绑定。",
         ),
+        named=Named(account="as_user_id", device="device_sn"),
         hints=DELETE,
     ),
     Operation(
@@ -227,6 +233,7 @@ OPERATIONS: list[Operation] = [
             "Force one device of a user offline, or all of them when device_sn is omitted.",
             "将用户的指定设备踢下线;不填device_sn则踢所有设备。",
         ),
+        named=Named(account="as_user_id", device="device_sn"),
         hints=DELETE,
     ),
     _setter(
@@ -258,6 +265,7 @@ OPERATIONS: list[Operation] = [
             "Turn offline push notifications off (disabled=true) or back on for a user.",
             "关闭(disabled=true)或重新开启用户的离线推送。",
         ),
+        named=Named(account="as_user_id"),
         hints=DELETE,  # switching push off silences the user's notifications
     ),
     _setter(
@@ -341,6 +349,7 @@ OPERATIONS: list[Operation] = [
             "Give a user (or one device, by push_token) an alias that send_push can target.",
             "为用户(或按push_token为某设备)绑定别名,send_push可按别名推送。",
         ),
+        named=Named(account="as_user_id"),
         hints=UPDATE,
     ),
     Operation(
@@ -351,6 +360,7 @@ OPERATIONS: list[Operation] = [
         result=bool,
         title=("Set push badge", "设置推送角标"),
         description=("Set the app-icon badge number of a user's devices.", "设置用户设备的应用图标角标数。"),
+        named=Named(account="as_user_id"),
         hints=UPDATE,
     ),
     Operation(
@@ -360,6 +370,8 @@ OPERATIONS: list[Operation] = [
         result=list[str],
         title=("List push tags", "获取推送标签"),
         description=("The push tags bound to a user.", "用户已绑定的推送标签。"),
+        paging=UNPAGED,
+        named=Named(account="as_user_id"),
         hints=READ,
         ids=IdPaths(text=("data[]",)),  # set by end users' apps
     ),
@@ -374,6 +386,7 @@ OPERATIONS: list[Operation] = [
             "Bind push tags to a user, keeping the ones already bound; send_push can then target them.",
             "为用户绑定推送标签(保留已有标签),之后send_push可按标签推送。",
         ),
+        named=Named(account="as_user_id", tags="tags"),
         hints=UPDATE,
     ),
     Operation(
@@ -384,6 +397,7 @@ OPERATIONS: list[Operation] = [
         result=bool,
         title=("Remove push tags", "解绑推送标签"),
         description=("Unbind the given push tags from a user.", "为用户解绑指定的推送标签。"),
+        named=Named(account="as_user_id", tags="tags"),
         hints=DELETE,
     ),
     Operation(
@@ -394,6 +408,7 @@ OPERATIONS: list[Operation] = [
         result=bool,
         title=("Clear push tags", "删除所有推送标签"),
         description=("Unbind every push tag of a user.", "解绑用户的所有推送标签。"),
+        named=Named(account="as_user_id"),
         hints=DELETE,
     ),
     Operation(
@@ -418,6 +433,7 @@ OPERATIONS: list[Operation] = [
             "Bind a vendor push token (APNs, FCM, Huawei, ...) and certificate name to one device of a user.",
             "为用户的某个设备绑定厂商推送token(APNs、FCM、华为等)及证书名称。",
         ),
+        named=Named(account="as_user_id", device="device_sn"),
         hints=UPDATE,
     ),
     Operation(
@@ -442,6 +458,7 @@ OPERATIONS: list[Operation] = [
             "Remove the vendor push token from one device of a user; that device gets no more offline pushes.",
             "解绑用户某设备的厂商推送token,该设备不再收到离线推送。",
         ),
+        named=Named(account="as_user_id", device="device_sn"),
         hints=DELETE,
     ),
 ]

@@ -22,7 +22,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from ..client import Envelope
 from ..json_values import as_array, as_object, objects
-from ..spec import READ, ApiModel, IdPaths, Operation, Params, f
+from ..spec import READ, ApiModel, IdPaths, Named, Operation, Params, f
 from ..untrusted import clean
 from .insight import TOOLSET, attempt, pick
 
@@ -541,6 +541,7 @@ OPERATIONS: list[Operation] = [
             "Why a user does or does not get push notifications: verdict, facts read, next step.",
             "诊断用户为何能或不能收到推送:结论、读取的事实、下一步。",
         ),
+        named=Named(user="user_id"),
         hints=READ,
         default=True,
         ids=IDS,
@@ -566,6 +567,7 @@ OPERATIONS: list[Operation] = [
             "Why a user can or cannot message a user or group: verdict, facts read, next step.",
             "诊断用户为何能或不能给用户或群发消息:结论、读取的事实、下一步。",
         ),
+        named=Named(sender="from_user_id"),
         hints=READ,
         default=True,
         ids=IDS,
@@ -590,6 +592,7 @@ OPERATIONS: list[Operation] = [
             "Why a user can or cannot join a group: verdict, facts read, next step.",
             "诊断用户为何能或不能入群:结论、读取的事实、下一步。",
         ),
+        named=Named(group="group_id", user="user_id"),
         hints=READ,
         default=True,
         ids=IDS,

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from ..spec import READ, ApiModel, AsUser, Operation, Params, Toolset, f
+from ..spec import READ, ApiModel, AsUser, Named, Operation, Params, Toolset, f
 from .common import FileUpload
 
 TOOLSET = Toolset(
@@ -102,6 +102,7 @@ OPERATIONS: list[Operation] = [
             "multipart form, then send the download_url in a message attachment.",
             "获取聊天文件的签名上传地址(及表单字段)和下载地址;以multipart表单上传后,在消息附件中使用download_url。",
         ),
+        named=Named(acting="as_user_id"),
         hints=READ,
     ),
     Operation(
@@ -115,6 +116,7 @@ OPERATIONS: list[Operation] = [
             "set the download_url as the user's avatar.",
             "获取用户头像的签名上传地址(及表单字段)和下载地址;上传后将download_url设为用户头像。",
         ),
+        named=Named(acting="as_user_id"),
         hints=READ,
     ),
     Operation(
@@ -128,6 +130,7 @@ OPERATIONS: list[Operation] = [
             "set the download_url as the group's avatar.",
             "获取群头像的签名上传地址(及表单字段)和下载地址;上传后将download_url设为群头像。",
         ),
+        named=Named(group="group_id", acting="as_user_id"),
         hints=READ,
     ),
     Operation(
@@ -141,6 +144,7 @@ OPERATIONS: list[Operation] = [
             "returns the new file URL.",
             "将已上传的聊天文件转发给其他用户或群,无需重新上传;返回新的文件地址。",
         ),
+        named=Named(acting="as_user_id"),
         hints=READ,
     ),
     Operation(
@@ -154,6 +158,7 @@ OPERATIONS: list[Operation] = [
             "Resolve an avatar (or its thumbnail) to the storage URL it redirects to; returns {location}.",
             "解析头像(或缩略图)重定向到的存储地址;返回{location}。",
         ),
+        named=Named(acting="as_user_id"),
         hints=READ,
     ),
     Operation(
@@ -167,6 +172,7 @@ OPERATIONS: list[Operation] = [
             "Resolve a chat file (image, audio, video, file) to the storage URL it redirects to; returns {location}.",
             "解析聊天文件(图片、语音、视频、文件)重定向到的存储地址;返回{location}。",
         ),
+        named=Named(acting="as_user_id"),
         hints=READ,
     ),
 ]

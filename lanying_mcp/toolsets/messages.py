@@ -7,7 +7,9 @@ from pydantic import computed_field
 from ..spec import (
     DANGER,
     DELETE,
+    MESSAGES,
     READ,
+    UNPAGED,
     UPDATE,
     WRITE,
     ApiModel,
@@ -16,8 +18,11 @@ from ..spec import (
     Audience,
     Effect,
     IdPaths,
+    Named,
     Never,
     Operation,
+    Pages,
+    Paging,
     Params,
     Target,
     Toolset,
@@ -190,6 +195,9 @@ OPERATIONS: list[Operation] = [
             "Pass transaction_id so that a retry is delivered once.",
             "向用户或群发送消息(二者不能同时)。单个目标时返回msg_ids。传transaction_id可使重试只投递一次。",
         ),
+        named=Named(
+            acting="as_user_id", users="user_ids", groups="group_ids", content="content", sender="from_user_id"
+        ),
         hints=WRITE,
         default=True,
     ),
@@ -209,6 +217,9 @@ OPERATIONS: list[Operation] = [
             "mutes). msg_ids is returned for a single target.",
             "向用户或群发送系统通知(字段同send_message,不受群禁言限制)。单个目标时返回msg_ids。",
         ),
+        named=Named(
+            acting="as_user_id", users="user_ids", groups="group_ids", content="content", sender="from_user_id"
+        ),
         hints=WRITE,
     ),
     Operation(
@@ -223,6 +234,7 @@ OPERATIONS: list[Operation] = [
             "Send one message to every user of the app. Returns how many users it went to. Each call sends again.",
             "向App的所有用户发送一条消息,返回发送人数。每次调用都会重新发送。",
         ),
+        named=Named(acting="as_user_id", content="content"),
         hints=WRITE,
     ),
     Operation(
@@ -237,6 +249,7 @@ OPERATIONS: list[Operation] = [
             "Recall (unsend) a message: allowed for its sender, the app admin, or a group admin for group messages.",
             "撤回消息:发送者、应用管理员或群管理员(群消息)可撤回。",
         ),
+        named=Named(acting="as_user_id", acting_group="as_group_id", message="msg_id", conversation="conversation_id"),
         hints=DANGER,
     ),
     Operation(
@@ -250,6 +263,7 @@ OPERATIONS: list[Operation] = [
             "Mark a message (and the earlier ones of its conversation) as read by the acting user.",
             "以当前用户身份将消息(及该会话中更早的消息)标记为已读。",
         ),
+        named=Named(acting="as_user_id", message="msg_id", conversation="conversation_id", device="device_sn"),
         hints=UPDATE,
     ),
     Operation(
@@ -263,6 +277,10 @@ OPERATIONS: list[Operation] = [
             "next_msg_id as msg_id_start; stop when is_last is true.",
             "分页获取与某用户或群的会话消息(新到旧)。更早的消息:将next_msg_id作为msg_id_start传入;is_last为true时结束。",
         ),
+        paging=Paging(
+            Pages.WINDOW, items="messages", unit=MESSAGES, arg="msg_id_start", next="next_msg_id", last="is_last"
+        ),
+        named=Named(acting="as_user_id"),
         hints=READ,
         ids=IdPaths(
             users=("data.messages[].from_xid.uid",),
@@ -286,6 +304,7 @@ OPERATIONS: list[Operation] = [
             "Delete a conversation from the acting user's list, hiding its messages so far (only for that user).",
             "从当前用户的会话列表删除会话,已有消息对其不再可见(仅影响该用户)。",
         ),
+        named=Named(acting="as_user_id", conversation="conversation_id"),
         hints=DELETE,
     ),
     Operation(
@@ -298,6 +317,8 @@ OPERATIONS: list[Operation] = [
             "The acting user's recent conversations (peer user or group ID) with the number of unread messages.",
             "当前用户的最近会话(对方用户ID或群ID)及各自的未读消息数。",
         ),
+        paging=UNPAGED,
+        named=Named(acting="as_user_id"),
         hints=READ,
         ids=IdPaths(plain=("data[].conversation_id.uid",)),
     ),
@@ -310,6 +331,7 @@ OPERATIONS: list[Operation] = [
         result=bool,
         title=("Pin conversation", "置顶会话"),
         description=("Pin a conversation to the top of the acting user's list.", "将会话置顶到当前用户的会话列表。"),
+        named=Named(acting="as_user_id", conversation="conversation_id"),
         hints=UPDATE,
     ),
     Operation(
@@ -321,6 +343,7 @@ OPERATIONS: list[Operation] = [
         result=bool,
         title=("Unpin conversation", "取消置顶会话"),
         description=("Remove a conversation's pin for the acting user.", "取消当前用户对某会话的置顶。"),
+        named=Named(acting="as_user_id", conversation="conversation_id"),
         hints=UPDATE,
     ),
     Operation(
@@ -330,6 +353,7 @@ OPERATIONS: list[Operation] = [
         result=PinnedConversations,
         title=("List pinned conversations", "获取置顶会话列表"),
         description=("IDs of the acting user's pinned conversations.", "当前用户置顶的会话ID列表。"),
+        named=Named(acting="as_user_id"),
         hints=READ,
         ids=IdPaths(plain=("data.conversation_ids[]",)),
     ),

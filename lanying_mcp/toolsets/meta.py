@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import error_text, undo
-from ..spec import READ, WRITE, ApiModel, Operation, Params, f
+from ..spec import READ, UNPAGED, WRITE, ApiModel, Operation, Params, f
 from .changes import LIST_CHANGES
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ EXPLAIN_ERROR = Operation(
         "Answered locally, no API call.",
         "解释蓝莺IM错误码的含义(中英文)、可能原因和下一步。本地回答,不调用API。",
     ),
+    paging=UNPAGED,
     hints=READ,
     toolset="meta",
     default=True,
@@ -78,6 +79,7 @@ UNDO_CHANGE = Operation(
     result=Any,
     handler=undo.handler,
     expands=undo.expand,
+    paging=UNPAGED,
     hints=WRITE,
     toolset="meta",
     title=("Undo change", "撤销变更"),

@@ -7,12 +7,14 @@ from pydantic import computed_field, model_validator
 from .. import facts
 from ..spec import (
     READ,
+    UNPAGED,
     WRITE,
     ApiModel,
     Audience,
     Batch,
     Body,
     Effect,
+    Named,
     Never,
     Operation,
     Params,
@@ -199,6 +201,7 @@ OPERATIONS: list[Operation] = [
             "Lists over 500 are sent in batches. Returns a task_id.",
             "推送通知给所有设备,或按标签/别名/用户ID/PushToken推送。超过500的列表分批发送。返回task_id。",
         ),
+        named=Named(users="user_ids", tags="tags", aliases="aliases", push="message"),
         hints=WRITE,
         batch=Batch(("tags", "aliases", "user_ids", "push_tokens"), MAX_AUDIENCE),
         default=True,
@@ -214,6 +217,7 @@ OPERATIONS: list[Operation] = [
             "Unknown task IDs are left out.",
             "查询推送任务各通道的目标数、发送数和送达数(task_id来自send_push)。未知的任务ID不返回。",
         ),
+        paging=UNPAGED,
         hints=READ,
     ),
     Operation(

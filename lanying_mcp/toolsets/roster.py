@@ -8,12 +8,13 @@ the actor and the query carries the target, which are distinct on the wire.
 
 from typing import Annotated
 
-from .. import facts
+from .. import facts, spec
 from ..spec import (
     DELETE,
     QUERY,
     RAW_BODY,
     READ,
+    UNPAGED,
     UPDATE,
     WRITE,
     ApiModel,
@@ -24,6 +25,7 @@ from ..spec import (
     Consent,
     Effect,
     IdPaths,
+    Named,
     Never,
     Operation,
     Params,
@@ -224,6 +226,7 @@ OPERATIONS: list[Operation] = [
             "Make users friends of as_user_id at once, with no request to accept (admin, legacy API).",
             "直接为as_user_id添加好友,无需对方同意(管理员,旧版接口)。",
         ),
+        named=Named(acting="as_user_id", users="user_ids"),
         hints=UPDATE,
     ),
     Operation(
@@ -236,6 +239,8 @@ OPERATIONS: list[Operation] = [
             "All friends of as_user_id with their names (legacy API; list_friend_ids pages IDs).",
             "as_user_id的全部好友及名称(旧版接口;分页ID见list_friend_ids)。",
         ),
+        paging=UNPAGED,
+        named=Named(acting="as_user_id"),
         hints=READ,
         ids=IdPaths(users=("data[].user_id",), text=("data[].name",)),
     ),
@@ -251,6 +256,7 @@ OPERATIONS: list[Operation] = [
             "needs auth_answer, or refused.",
             "as_user_id申请加user_id为好友。按对方auth_mode:直接成为好友、待同意、需答题或拒绝。",
         ),
+        named=Named(acting="as_user_id", user="user_id"),
         hints=WRITE,
         audience=Audience(users=("user_id",), text=("reason", "auth_answer")),
     ),
@@ -265,6 +271,7 @@ OPERATIONS: list[Operation] = [
             "Send several friend requests from as_user_id; returns the user IDs that succeeded and a reason per failure.",
             "as_user_id批量申请加好友;返回成功的用户ID和每个失败的原因。",
         ),
+        named=Named(acting="as_user_id"),
         hints=WRITE,
         audience=Audience(users=("requests[].user_id",), text=("requests[].reason",)),
         ids=IdPaths(plain=("data.success[]", "data.fails[].user_id")),
@@ -280,6 +287,8 @@ OPERATIONS: list[Operation] = [
             "Friend requests received by as_user_id, with status. Next page: pass the returned cursor until it is empty.",
             "as_user_id收到的好友申请及状态。下一页传入返回的cursor,直到为空。",
         ),
+        paging=spec.Paging(spec.Pages.CURSOR, arg="cursor", next="cursor"),
+        named=Named(acting="as_user_id"),
         hints=READ,
         ids=IdPaths(users=("data[].user_id",), text=("data[].reason",)),
     ),
@@ -295,6 +304,7 @@ OPERATIONS: list[Operation] = [
             "as_user_id accepts the pending request from user_id; both become friends.",
             "as_user_id同意user_id的好友申请,双方成为好友。",
         ),
+        named=Named(acting="as_user_id", user="user_id"),
         hints=WRITE,
     ),
     Operation(
@@ -309,6 +319,7 @@ OPERATIONS: list[Operation] = [
             "as_user_id declines the pending request from user_id, optionally with a reason.",
             "as_user_id拒绝user_id的好友申请,可附原因。",
         ),
+        named=Named(acting="as_user_id", user="user_id"),
         hints=WRITE,
         audience=Audience(users=("user_id",), text=("reason",)),
     ),
@@ -324,6 +335,7 @@ OPERATIONS: list[Operation] = [
             "Remove user_id from as_user_id's friends (both sides lose the friendship).",
             "从as_user_id的好友中删除user_id(双方好友关系解除)。",
         ),
+        named=Named(acting="as_user_id", user="user_id"),
         hints=DELETE,
     ),
     Operation(
@@ -349,6 +361,7 @@ OPERATIONS: list[Operation] = [
             "Set as_user_id's remark name, extension data or mute flag for friend user_id; omitted fields stay.",
             "设置as_user_id对好友user_id的备注名、扩展信息或免打扰;未填的保持不变。",
         ),
+        named=Named(acting="as_user_id", user="user_id"),
         hints=UPDATE,
     ),
     Operation(
@@ -363,6 +376,8 @@ OPERATIONS: list[Operation] = [
             "details via get_friend_details.",
             "分页获取as_user_id的好友ID。下一页传入返回的cursor直到为空;详情见get_friend_details。",
         ),
+        paging=spec.Paging(spec.Pages.CURSOR, arg="cursor", next="cursor"),
+        named=Named(acting="as_user_id"),
         hints=READ,
         ids=IdPaths(users=("data[]",)),
     ),
@@ -376,6 +391,8 @@ OPERATIONS: list[Operation] = [
             "Profiles of the given friends of as_user_id, with alias, ext, mute flag and relation.",
             "获取as_user_id指定好友的资料,含备注、扩展信息、免打扰和关系。",
         ),
+        paging=UNPAGED,
+        named=Named(acting="as_user_id", users="user_ids"),
         hints=READ,
         ids=IdPaths(
             plain=("data[].user_id",),
@@ -401,6 +418,7 @@ OPERATIONS: list[Operation] = [
             "Put user_id on as_user_id's blacklist: no messages or friend requests from them.",
             "将user_id加入as_user_id的黑名单:不再接收其消息和好友申请。",
         ),
+        named=Named(acting="as_user_id", user="user_id"),
         hints=DELETE,
     ),
     Operation(
@@ -412,6 +430,7 @@ OPERATIONS: list[Operation] = [
         result=bool,
         title=("Unblock user", "移出黑名单"),
         description=("Remove user_id from as_user_id's blacklist.", "将user_id移出as_user_id的黑名单。"),
+        named=Named(acting="as_user_id", user="user_id"),
         hints=UPDATE,
     ),
     Operation(
@@ -421,6 +440,8 @@ OPERATIONS: list[Operation] = [
         result=list[int],
         title=("List blocked users", "黑名单列表"),
         description=("IDs of the users on as_user_id's blacklist.", "as_user_id黑名单中的用户ID。"),
+        paging=UNPAGED,
+        named=Named(acting="as_user_id"),
         hints=READ,
         ids=IdPaths(users=("data[]",)),
     ),
@@ -434,6 +455,7 @@ OPERATIONS: list[Operation] = [
             "A user's public profile and friend-request settings; with as_user_id also their relation.",
             "按用户ID查找用户公开资料和加好友设置;带as_user_id时含双方关系。",
         ),
+        named=Named(acting="as_user_id", user="user_id"),
         hints=READ,
         ids=PROFILE_IDS,
     ),
@@ -447,6 +469,7 @@ OPERATIONS: list[Operation] = [
             "The user with this mobile number: profile, user_id and friend-request settings.",
             "按手机号查找用户:资料、user_id和加好友设置。",
         ),
+        named=Named(acting="as_user_id"),
         hints=READ,
         ids=PROFILE_IDS,
     ),
@@ -460,6 +483,7 @@ OPERATIONS: list[Operation] = [
             "The user with this username: profile, user_id and friend-request settings.",
             "按用户名查找用户:资料、user_id和加好友设置。",
         ),
+        named=Named(acting="as_user_id", usernames=("username",)),
         hints=READ,
         ids=PROFILE_IDS,
     ),
@@ -473,6 +497,7 @@ OPERATIONS: list[Operation] = [
             "Whether user_id may send messages to roster_id (false when a blacklist stands between them).",
             "user_id是否可以给roster_id发消息(存在黑名单时为false)。",
         ),
+        named=Named(acting="as_user_id", user="user_id"),
         hints=READ,
     ),
 ]

@@ -15,6 +15,7 @@ from ..spec import (
     QUERY,
     RAW_BODY,
     READ,
+    UNPAGED,
     UPDATE,
     WRITE,
     ApiModel,
@@ -24,8 +25,11 @@ from ..spec import (
     Consent,
     Effect,
     IdPaths,
+    Named,
     Never,
     Operation,
+    Pages,
+    Paging,
     Params,
     Risk,
     Target,
@@ -301,6 +305,7 @@ OPERATIONS: list[Operation] = [
             "Create an app user from a username and password; returns the new user_id and default settings.",
             "用用户名和密码注册新用户;返回新用户的user_id和默认设置。",
         ),
+        named=Named(usernames=("username",)),
         hints=WRITE,
         ids=IdPaths(plain=("data.user_id",), text=("data.auth_question", "data.push_nick_name")),
         default=True,
@@ -316,6 +321,7 @@ OPERATIONS: list[Operation] = [
             "Create several users at once; returns per user its user_id, or success=false and the reason.",
             "一次注册多个用户;逐个返回user_id,或success=false及原因。",
         ),
+        paging=UNPAGED,
         hints=WRITE,
         ids=IdPaths(plain=("data[].user_id",)),
         batch=Batch(("users",), 100),
@@ -331,6 +337,7 @@ OPERATIONS: list[Operation] = [
             "Create a push-only user bound to a device (push_token, alias); returns its user_id and settings.",
             "注册绑定设备(push_token、别名)的推送用户;返回user_id和设置。",
         ),
+        named=Named(usernames=("username",)),
         hints=WRITE,
         ids=IdPaths(plain=("data.user_id",), text=("data.auth_question", "data.push_nick_name")),
     ),
@@ -345,6 +352,7 @@ OPERATIONS: list[Operation] = [
             "stop when fewer than page_size come back.",
             "分页列出应用的用户(ID、用户名、状态)。下一页:page_num加1;返回数少于page_size时结束。",
         ),
+        paging=Paging(Pages.NUMBER, arg="page_num", size="page_size"),
         hints=READ,
         ids=IdPaths(users=("data[].user_id",)),
         default=True,
@@ -359,6 +367,7 @@ OPERATIONS: list[Operation] = [
             "A user's own profile: username, nickname, avatar, mobile, email, public and private info.",
             "获取用户本人资料:用户名、昵称、头像、手机、邮箱、公开及私有信息。",
         ),
+        named=Named(account="as_user_id"),
         hints=READ,
         ids=IdPaths(
             plain=("data.user_id",),
@@ -388,6 +397,7 @@ OPERATIONS: list[Operation] = [
             "Change a user's nickname, description, public or private info; omitted fields stay unchanged.",
             "修改用户的昵称、描述、公开或私有信息;未填字段不变。",
         ),
+        named=Named(account="as_user_id"),
         hints=UPDATE,
     ),
     Operation(
@@ -402,6 +412,7 @@ OPERATIONS: list[Operation] = [
             "Change the profiles of several users at once; returns success or the reason per user.",
             "一次修改多个用户的资料;逐个返回成功或失败原因。",
         ),
+        paging=UNPAGED,
         hints=UPDATE,
         ids=IdPaths(plain=("data[].user_id",)),
     ),
@@ -415,6 +426,7 @@ OPERATIONS: list[Operation] = [
             "A user's settings: friend-request rule, group invite consent, push, sound and vibration options.",
             "获取用户设置:加好友验证、入群确认、推送、声音和振动选项。",
         ),
+        named=Named(account="as_user_id"),
         hints=READ,
         ids=IdPaths(plain=("data.user_id",), text=("data.auth_question", "data.push_nick_name")),
     ),
@@ -468,6 +480,7 @@ OPERATIONS: list[Operation] = [
             "Change any of a user's settings at once; omitted ones stay unchanged.",
             "一次修改用户的任意设置;未填项不变。",
         ),
+        named=Named(account="as_user_id"),
         hints=UPDATE,
     ),
     Operation(
@@ -484,6 +497,7 @@ OPERATIONS: list[Operation] = [
             "Set how others may add the user as a friend: anyone, approval, question, or nobody.",
             "设置他人加该用户为好友的方式:任何人、需同意、回答问题或拒绝所有。",
         ),
+        named=Named(account="as_user_id"),
         hints=UPDATE,
     ),
     Operation(
@@ -495,6 +509,7 @@ OPERATIONS: list[Operation] = [
         result=bool,
         title=("Set user avatar", "设置用户头像"),
         description=("Set a user's avatar to an image URL.", "将用户头像设为图片URL。"),
+        named=Named(account="as_user_id"),
         hints=UPDATE,
     ),
     Operation(
@@ -509,6 +524,7 @@ OPERATIONS: list[Operation] = [
             "Set the avatars of several users at once; returns success or the reason per user.",
             "一次设置多个用户的头像;逐个返回成功或失败原因。",
         ),
+        paging=UNPAGED,
         hints=UPDATE,
         ids=IdPaths(plain=("data[].user_id",)),
     ),
@@ -527,6 +543,7 @@ OPERATIONS: list[Operation] = [
             "Change a user's password, proving the current one (reset_user_password needs no old password).",
             "凭当前密码修改用户密码(reset_user_password无需旧密码)。",
         ),
+        named=Named(account="as_user_id"),
         hints=UPDATE,
     ),
     Operation(
@@ -541,6 +558,7 @@ OPERATIONS: list[Operation] = [
             "Set a user's password without the old one (admin token).",
             "无需旧密码直接设置用户密码(管理员token)。",
         ),
+        named=Named(account="as_user_id"),
         hints=UPDATE,
     ),
     Operation(
@@ -556,6 +574,7 @@ OPERATIONS: list[Operation] = [
             "To block a user reversibly, use disable_users.",
             "永久删除用户及其好友关系和群成员身份。如需可恢复的封禁,用disable_users。",
         ),
+        named=Named(account="as_user_id"),
         hints=DELETE,
     ),
     Operation(
@@ -569,6 +588,7 @@ OPERATIONS: list[Operation] = [
             "Ban users app-wide: they can no longer log in or send messages. Undo with enable_users.",
             "在全应用封禁用户:无法登录或发消息。用enable_users解禁。",
         ),
+        named=Named(users="user_ids"),
         hints=DELETE,
     ),
     Operation(
@@ -579,6 +599,7 @@ OPERATIONS: list[Operation] = [
         result=bool,
         title=("Enable (unban) users", "解禁用户"),
         description=("Lift an app-wide ban set by disable_users.", "解除disable_users设置的封禁。"),
+        named=Named(users="user_ids"),
         hints=UPDATE,
     ),
     Operation(
@@ -590,6 +611,7 @@ OPERATIONS: list[Operation] = [
         result=bool,
         title=("Set mobile number", "设置手机号码"),
         description=("Set a user's mobile number.", "设置用户的手机号码。"),
+        named=Named(account="as_user_id"),
         hints=UPDATE,
     ),
     Operation(
@@ -603,6 +625,7 @@ OPERATIONS: list[Operation] = [
         result=bool,
         title=("Set nickname", "设置昵称"),
         description=("Set a user's nickname.", "设置用户的昵称。"),
+        named=Named(account="as_user_id"),
         hints=UPDATE,
     ),
     Operation(
@@ -617,6 +640,7 @@ OPERATIONS: list[Operation] = [
             "Rename a user's login name; fails with 10004 if another user has it.",
             "修改用户的登录名;已被他人使用时返回10004。",
         ),
+        named=Named(account="as_user_id", usernames=("username",)),
         hints=UPDATE,
     ),
     Operation(
@@ -626,6 +650,7 @@ OPERATIONS: list[Operation] = [
         result=OnlineStatus,
         title=("Get online status", "查询在线状态"),
         description=("Whether a user is online now.", "查询用户当前是否在线。"),
+        named=Named(account="as_user_id"),
         hints=READ,
     ),
     Operation(
@@ -642,6 +667,7 @@ OPERATIONS: list[Operation] = [
             "Replace a user's private extension info, which only the user can see.",
             "替换用户的私有扩展信息(仅本人可见)。",
         ),
+        named=Named(account="as_user_id"),
         hints=UPDATE,
     ),
     Operation(
@@ -658,6 +684,7 @@ OPERATIONS: list[Operation] = [
             "Replace a user's public extension info, which anyone can see.",
             "替换用户的公开扩展信息(所有人可见)。",
         ),
+        named=Named(account="as_user_id"),
         hints=UPDATE,
     ),
 ]
