@@ -8,7 +8,11 @@ other tool is still served from the files.
 
 from __future__ import annotations
 
+import ast
 import json
+import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,3 +168,45 @@ def test_the_check_names_each_stale_file(edited, capsys):
     stale = capsys.readouterr().err.splitlines()
     assert [line.split()[0] for line in stale] == ["lanying_mcp/schemas/users.json", "lanying_mcp/toolsets/_index.py"]
     assert all("is out of date: run `python tools/gen_schemas.py`" in line for line in stale)
+
+
+def test_an_index_of_an_earlier_layout_is_not_used(monkeypatch):
+    from lanying_mcp.toolsets import _index
+
+    monkeypatch.delattr(_index, "SOURCES")
+    _, catalogue = toolsets._build()
+    assert catalogue == CATALOGUE and all(type(op) is Operation for op in catalogue.values())
+
+
+def test_a_fresh_process_with_one_edited_module_imports_that_module_alone(tmp_path):
+    """A copy of the package with one module edited: listing every tool imports that module and no other."""
+    package = Path(schema.__file__).parent
+    shutil.copytree(package, tmp_path / package.name, ignore=shutil.ignore_patterns("__pycache__"))
+    edited = tmp_path / package.name / "toolsets" / "users.py"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    code = """
+import sys, anyio, httpx2
+import lanying_mcp
+from lanying_mcp import schema
+from lanying_mcp.sandbox import Store, build_app
+from lanying_mcp.server import build_server
+from lanying_mcp.toolsets import MODULES
+from tests.helpers import sandbox_settings
+
+store = Store()
+server = build_server(sandbox_settings(store), transport=httpx2.ASGITransport(app=build_app(store)))
+tools = anyio.run(server.list_tools)
+print(lanying_mcp.__file__)
+print(len(tools), sorted(m for m in MODULES if f"lanying_mcp.toolsets.{m}" in sys.modules))
+print(sorted(t.name for t in tools if schema.cached(t.name, "en", "input") is None))
+"""
+    repo = package.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(repo)])}
+    run = [sys.executable, "-c", code]  # run from the copy: `-c` puts the working directory first on the path
+    out = subprocess.run(run, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    where, listed, missed = out.stdout.splitlines()
+    assert where.startswith(str(tmp_path)), where
+    assert int(listed.split()[0]) > 100 and listed.endswith(" ['users']"), listed
+    server_built = {"preview_call", "apply_plan", "await_approval"}  # never pre-computed
+    assert set(ast.literal_eval(missed)) - server_built == tools_of("users")
