@@ -11,7 +11,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from functools import lru_cache
+from collections.abc import Iterable
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -139,37 +140,67 @@ def output_schema(model: type[BaseModel], lang: str = "en") -> dict[str, Any]:
 
 
 # Tool schemas computed ahead of time (tools/gen_schemas.py), so start-up does not rebuild ~140 tools'
-# schemas in two languages. The file records a digest of the sources the schemas come from; when the
-# code on disk differs (an edit without `tools/regen`), the whole file is ignored and every schema is
-# computed from its model, so a stale schema is never served. A tool missing from it is computed too.
-CACHE_FILE = Path(__file__).with_name("schemas.json")
-SOURCES = ("spec.py", "schema.py", "dispatch.py", "discovery.py", "facts.py", "toolsets/*.py")  # shapes of schemas
+# schemas in two languages: one file per toolset module, `schemas/<module>.json`, and `schemas/meta.json`
+# for the meta-tools (toolsets/meta.py, discovery.py). Each file lists the sources its schemas come from
+# (SHARED, the module and what it imports of SOURCES) and records their digest. When one of them differs
+# on disk (an edit without `tools/regen`), that file is ignored and its own tools' schemas are computed
+# from their models: a stale schema is never served, and an edited module costs only its own tools.
+CACHE_DIR = Path(__file__).with_name("schemas")
+# The files a schema (or the catalogue's index) can be made from; the generator follows imports among them.
+SOURCES = ("spec.py", "schema.py", "json_values.py", "call.py", "discovery.py", "facts.py", "toolsets/*.py")
+SHARED = ("spec.py", "schema.py", "call.py", "toolsets/__init__.py")  # what every file is made with
+_PACKAGE = Path(__file__).parent
 
 
-@lru_cache(maxsize=1)
-def source_digest() -> str:
-    """A digest of every source file that shapes a tool's schema (and the catalogue's index), once per process."""
-    root = Path(__file__).parent
+@cache
+def file_digest(path: str) -> str:
+    """The sha256 of one source file, by its path in the package ('' when it is missing); once per process."""
+    try:
+        return hashlib.sha256((_PACKAGE / path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def sources_digest(paths: Iterable[str]) -> str:
+    """The digest of these source files as they are on disk: what a generated file records of its sources."""
     digest = hashlib.sha256()
-    generated = root / "toolsets" / "_index.py"  # the catalogue's index is made from these sources, not one of them
-    for path in sorted({p for pattern in SOURCES for p in root.glob(pattern)} - {generated}):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(paths):
+        digest.update(f"{path}\0{file_digest(path)}\0".encode())
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=1)
-def _cache() -> dict[str, Any]:
+def is_current(doc: dict[str, Any]) -> bool:
+    """A generated file's `source` is the digest of its `sources` on disk."""
+    sources = as_array(doc.get("sources"))
+    if not sources or not all(isinstance(path, str) for path in sources):
+        return False
+    return doc.get("source") == sources_digest(sources)
+
+
+def _current(path: Path) -> dict[str, Any] | None:
     try:
-        doc = json.loads(CACHE_FILE.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
-    obj = as_object(doc)
-    return obj if obj is not None and obj.get("source") == source_digest() else {}
+        doc = as_object(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return doc if doc is not None and is_current(doc) else None
+
+
+@lru_cache(maxsize=1)
+def _cache() -> dict[str, dict[str, Any]]:
+    """The schemas of every current file in CACHE_DIR, by language then tool; a stale file adds none."""
+    by_lang: dict[str, dict[str, Any]] = {}
+    for path in sorted(CACHE_DIR.glob("*.json")):
+        if (doc := _current(path)) is None:
+            continue
+        for lang in ("en", "zh"):
+            if (tools := as_object(doc.get(lang))) is not None:
+                by_lang.setdefault(lang, {}).update(tools)
+    return by_lang
 
 
 def cached(tool: str, lang: str, kind: str) -> dict[str, Any] | None:
     """A pre-computed `input` or `output` schema of `tool` in `lang`, or None."""
-    by_tool: dict[str, Any] = _cache().get(lang, {})
-    entry = by_tool.get(tool)
+    by_tool = _cache().get(lang, {})
+    entry = as_object(by_tool.get(tool))
     # A private copy, made by a JSON round trip in C (several times faster than copy.deepcopy).
-    return from_json(to_json(entry[kind])) if entry and kind in entry else None
+    return from_json(to_json(entry[kind])) if entry is not None and kind in entry else None

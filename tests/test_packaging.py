@@ -78,7 +78,8 @@ def test_the_wheel_holds_the_server_and_nothing_the_tests_need(tmp_path):
         package = [n for n in files if n.startswith("lanying_mcp/")]
         meta = [n for n in files if ".dist-info/" in n]
         assert sorted(set(files) - set(package) - set(meta)) == [], "files outside the package"
-        assert "lanying_mcp/schemas.json" in package and "lanying_mcp/__main__.py" in package
+        assert "lanying_mcp/schemas/users.json" in package and "lanying_mcp/schemas/meta.json" in package
+        assert "lanying_mcp/__main__.py" in package
         assert "lanying_mcp/py.typed" in package  # type checkers read our annotations (PEP 561)
         assert "lanying_mcp/sandbox/__init__.py" in package  # --sandbox is a feature of the server
         shipped = {n.removeprefix("lanying_mcp/") for n in package if n.endswith(".py")}

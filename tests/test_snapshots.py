@@ -51,7 +51,7 @@ def test_no_stale_snapshots():
 
 
 def test_precomputed_schemas_match_the_models():
-    """The start-up cache (lanying_mcp/schemas.json) says exactly what the models say."""
+    """The start-up cache (lanying_mcp/schemas/*.json) says exactly what the models say."""
     from lanying_mcp.schema import cached
 
     for op in OPS:
@@ -61,16 +61,20 @@ def test_precomputed_schemas_match_the_models():
 
 
 def test_a_stale_precomputed_file_is_never_served(tmp_path, monkeypatch):
-    """When the sources the schemas come from change, the whole file is ignored: schemas come from the models."""
+    """When the sources a file's schemas come from change, that file is ignored: schemas come from the models."""
+    import shutil
+
     from lanying_mcp import schema
 
-    doc = json.loads(schema.CACHE_FILE.read_text(encoding="utf-8"))
-    assert doc["source"] == schema.source_digest(), "schemas.json is stale: run tools/regen"
     op = OPS[0]
+    path = schema.CACHE_DIR / f"{op.toolset}.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["source"] == schema.sources_digest(doc["sources"]), f"{path.name} is stale: run tools/regen"
     doc["en"][op.name]["input"] = {"type": "object", "description": "stale"}
-    stale = tmp_path / "schemas.json"
-    stale.write_text(json.dumps({**doc, "source": "0" * 64}), encoding="utf-8")
-    monkeypatch.setattr(schema, "CACHE_FILE", stale)
+    stale = tmp_path / "schemas"
+    shutil.copytree(schema.CACHE_DIR, stale)
+    (stale / path.name).write_text(json.dumps({**doc, "source": "0" * 64}), encoding="utf-8")
+    monkeypatch.setattr(schema, "CACHE_DIR", stale)
     schema._cache.cache_clear()
     try:
         assert schema.cached(op.name, "en", "input") is None

@@ -40,16 +40,18 @@ def test_pruning_still_applies_when_a_tool_is_out_of_reach():
 
 def test_precomputed_schemas_are_served_as_private_copies():
     first = schema.cached("invite_group_members", "en", "output")
-    assert first is not None and schema._cache(), "schemas.json is stale: run tools/regen"
+    assert first is not None and schema._cache(), "lanying_mcp/schemas/groups.json is stale: run tools/regen"
     first["properties"]["summary"]["description"] = "changed"
     again = schema.cached("invite_group_members", "en", "output")
     assert again is not None and again["properties"]["summary"]["description"] != "changed"
 
 
 def test_the_catalogue_index_is_current():
-    from lanying_mcp.toolsets import _index
+    from lanying_mcp.toolsets import MODULES, _index
 
-    assert _index.SOURCE == schema.source_digest(), "toolsets/_index.py is stale: run tools/regen"
+    assert list(_index.SOURCES) == list(MODULES), "toolsets/_index.py is stale: run tools/regen"
+    for module, (digest, sources) in _index.SOURCES.items():
+        assert digest == schema.sources_digest(sources), f"toolsets/_index.py is stale for {module}: run tools/regen"
 
 
 def test_the_catalogue_from_the_index_is_the_catalogue_of_the_modules():
@@ -74,7 +76,7 @@ def test_a_stale_index_is_never_used(monkeypatch):
     from lanying_mcp.spec import Operation
     from lanying_mcp.toolsets import _index
 
-    monkeypatch.setattr(_index, "SOURCE", "0" * 64)
+    monkeypatch.setattr(_index, "SOURCES", {m: ("0" * 64, sources) for m, (_, sources) in _index.SOURCES.items()})
     sets, catalogue = toolsets._build()
     assert sets == toolsets.TOOLSETS and catalogue == toolsets.CATALOGUE
     assert all(type(op) is Operation for op in catalogue.values())
@@ -101,7 +103,7 @@ print(len(tools), loaded())
 op = server.reachable["get_group_info"]
 print(op.params.__name__, loaded())
 """
-    env = {**os.environ, "PYTHONPATH": str(schema.CACHE_FILE.parents[1])}  # the repository: tests.helpers
+    env = {**os.environ, "PYTHONPATH": str(schema.CACHE_DIR.parents[1])}  # the repository: tests.helpers
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr
     before, listed, called = out.stdout.splitlines()
