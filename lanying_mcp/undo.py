@@ -80,7 +80,6 @@ def _result_from(op: Operation, entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-NAME = "undo_change"  # the local tool that runs these plans (toolsets/meta.py)
 PLAN_PREFIX = "plan_"  # the IDs apply_plan gives its plans
 MAX_PLAN_ENTRIES = 100  # a plan has at most 20 steps; a bulk step may journal a few entries
 
@@ -288,9 +287,11 @@ async def drift(ctx: CallContext, op: Operation, entry: dict[str, Any]) -> error
     return _refuse(message, zh, "changed_since")
 
 
-async def run(ctx: CallContext, p: UndoChange) -> Outcome:
-    """Run the inverse calls of a change through dispatch (consent, journal, effects), or refuse."""
-    name = NAME
+async def run(ctx: CallContext, p: UndoChange, own: Operation) -> Outcome:
+    """Run the inverse calls of a change through dispatch (consent, journal, effects), or refuse.
+
+    `own` is the undo_change operation itself (toolsets/meta.py): its name and paging shape the result."""
+    name = own.name
     found = await plan(ctx, p)
     if found.refusal is not None:
         return failure(name, found.refusal, ctx.lang)
@@ -337,8 +338,7 @@ async def run(ctx: CallContext, p: UndoChange) -> Outcome:
             ),
             ctx.lang,
         )
-    own = ctx.operations.get(NAME)
-    return success(structured, paging=own.paging if own is not None else None)
+    return success(structured, paging=own.paging)
 
 
 async def expand(ctx: CallContext, params: Params) -> list[tuple[Operation, Params]]:
@@ -366,7 +366,3 @@ async def drifted(ctx: CallContext, params: Params) -> bool:
         return False
     found = await plan(ctx, p)
     return found.refusal is not None
-
-
-async def handler(ctx: CallContext, p: UndoChange) -> Any:
-    return await run(ctx, p)

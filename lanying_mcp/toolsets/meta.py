@@ -71,13 +71,18 @@ EXPLAIN_ERROR = Operation(
     default=True,
 )
 
+
+async def _undo(ctx: CallContext, p: undo.UndoChange) -> Any:
+    return await undo.run(ctx, p, UNDO_CHANGE)
+
+
 UNDO_CHANGE = Operation(
-    name=undo.NAME,
-    http=f"LOCAL {undo.NAME}",
+    name="undo_change",
+    http="LOCAL undo_change",
     local=True,
     params=undo.UndoChange,
     result=Any,
-    handler=undo.handler,
+    handler=_undo,
     expands=undo.expand,
     paging=UNPAGED,
     hints=WRITE,
