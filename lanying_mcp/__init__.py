@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .version import __version__
+from .core.version import __version__
 
 __all__ = ["Settings", "SettingsError", "__version__", "build_sandbox_app", "build_server"]
 
 if TYPE_CHECKING:
-    from .errors import SettingsError
+    from .core.errors import SettingsError
+    from .core.settings import Settings
     from .sandbox.app import build_app as build_sandbox_app
-    from .server import build_server
-    from .settings import Settings
+    from .serving.server import build_server
 
 _LAZY = {
     "Settings": ("settings", "Settings"),

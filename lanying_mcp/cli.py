@@ -31,12 +31,12 @@ from typing import Any
 import anyio
 import httpx2
 
-from . import error_text, errors
-from .errors import SettingsError
-from .http_auth import LOOPBACK, BearerAuth
-from .json_values import as_array, as_object
-from .settings import Declared, Settings, declared
-from .version import __version__
+from .core import error_text, errors
+from .core.errors import SettingsError
+from .core.json_values import as_array, as_object
+from .core.settings import Declared, Settings, declared
+from .core.version import __version__
+from .serving.http_auth import LOOPBACK, BearerAuth
 
 COMMANDS = ("serve", "sandbox", "tools", "call", "errors", "doctor", "changes")
 EXIT_USAGE = 2
@@ -92,7 +92,7 @@ def build(settings: Settings, store: Any = None) -> Any:
 
     Every log line of the process is scrubbed of the tokens this server holds from here on.
     """
-    from .redact import install_log_filter, redactor_for
+    from .safety.redact import install_log_filter, redactor_for
 
     server = _build(settings, store)
     tokens = [server.lanying_client.settings.access_token.get_secret_value()]
@@ -110,7 +110,7 @@ def build(settings: Settings, store: Any = None) -> Any:
 
 def _build(settings: Settings, store: Any = None) -> Any:
     """The server; with --sandbox, on `store` (the saved sandbox of `call`) or a fresh in-process one."""
-    from .server import build_server
+    from .serving.server import build_server
 
     if not settings.sandbox:
         return build_server(settings)
@@ -138,7 +138,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         )
     traces = None
     if settings.otlp_endpoint:  # before the server is built, so every span it makes is exported
-        from . import tracing
+        from .engine import tracing
 
         traces = tracing.start(settings.otlp_endpoint, __version__)
     try:
@@ -157,7 +157,7 @@ def _serve(ns: argparse.Namespace, settings: Settings) -> int:
         + (f" on {endpoint_url(ns.transport, ns.host, ns.port)}" if ns.transport != "stdio" else "")
     )
     if ns.transport == "stdio":
-        from .stdio import line_limit
+        from .serving.stdio import line_limit
 
         anyio.run(server.serve_stdio, line_limit(settings.max_upload_bytes))
         return 0
@@ -208,17 +208,17 @@ def build_http_app(
         )
         if not stateless:
             app = _session_guard(app, settings)
-    from .approval_page import PATH as APPROVAL_PATH
+    from .review.approval_page import PATH as APPROVAL_PATH
 
     if settings.oauth_issuer:
-        from .oauth import OAuthGuard
+        from .serving.oauth import OAuthGuard
 
         app = OAuthGuard(app, settings, open_prefixes=(APPROVAL_PATH,))
     else:
         token = settings.auth_token.get_secret_value()
         app = BearerAuth(app, token, open_prefixes=(APPROVAL_PATH,)) if token else app
     if listeners:
-        from .health import OpsListeners
+        from .serving.health import OpsListeners
 
         app = OpsListeners(app, listeners)
     return app
@@ -227,8 +227,8 @@ def build_http_app(
 def _ops_endpoints(server: Any, settings: Settings) -> list[tuple[str, int, Any]]:
     """Health and metrics routes per LANYING_HEALTH / LANYING_METRICS: added to the server's own app when
     `on`, else the (host, port, app) listeners that serve them on their own address."""
-    from .health import add_health_routes, add_metrics_route, health_routes, metrics_routes, ops_app
-    from .settings import split_address
+    from .core.settings import split_address
+    from .serving.health import add_health_routes, add_metrics_route, health_routes, metrics_routes, ops_app
 
     apart: dict[tuple[str, int], dict[str, Any]] = {}
     for value, add, routes in (
@@ -244,7 +244,7 @@ def _ops_endpoints(server: Any, settings: Settings) -> list[tuple[str, int, Any]
 
 def _add_approval_page(server: Any, host: str, port: int) -> None:
     """The approval page on the server's own app: its proof is the one-time secret, not the bearer token."""
-    from .approval_page import routes
+    from .review.approval_page import routes
 
     gate = getattr(server, "gate", None)
     if gate is None or getattr(server, "_approval_routes", False):
@@ -258,8 +258,8 @@ def _add_approval_page(server: Any, host: str, port: int) -> None:
 
 def _session_guard(app: Any, settings: Settings) -> Any:
     """Stateful sessions bounded in all, per client, idle and half-open (see http_sessions.py)."""
-    from .http_sessions import SessionGuard
-    from .sdk import LEGACY_VERSIONS
+    from .serving.http_sessions import SessionGuard
+    from .serving.sdk import LEGACY_VERSIONS
 
     return SessionGuard(
         app,
@@ -273,7 +273,7 @@ def _session_guard(app: Any, settings: Settings) -> Any:
 
 def _transport_security(settings: Settings, host: str, port: int) -> Any:
     """Host/Origin checks against DNS rebinding: this address and loopback, plus --allowed-hosts."""
-    from .sdk import transport_security
+    from .serving.sdk import transport_security
 
     names = {host, *LOOPBACK, *settings.allowed_hosts}
     hosts = sorted(
@@ -292,7 +292,7 @@ def serve_http(app: Any, host: str, port: int, level: str = "INFO") -> None:
         "version": 1,
         "disable_existing_loggers": False,
         # the approval page's address holds a one-time secret: masked in every line (the access log's too)
-        "filters": {"secret": {"()": "lanying_mcp.approval_page.MaskSecret"}},
+        "filters": {"secret": {"()": "lanying_mcp.review.approval_page.MaskSecret"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "filters": ["secret"]}},
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
@@ -317,7 +317,7 @@ def cmd_sandbox(ns: argparse.Namespace) -> int:
 
 
 def cmd_tools(ns: argparse.Namespace) -> int:
-    from .schema import input_schema
+    from .core.schema import input_schema
     from .toolsets import select
 
     lang = ns.lang or "en"
@@ -373,13 +373,13 @@ def cmd_call(ns: argparse.Namespace) -> int:
 
 def _call(ns: argparse.Namespace, store: Any) -> int:
     """The consent decision is the server's own, on the exact arguments: `--yes` is the human's yes."""
-    from .call import validate
-    from .consent import Grant, risks
-    from .dispatch import execute
-    from .errors import LanyingError
-    from .plan import step_fingerprint as plan_step_fingerprint
-    from .server import LanyingServer
-    from .usernames import resolve
+    from .core.errors import LanyingError
+    from .engine.call import validate
+    from .engine.dispatch import execute
+    from .engine.usernames import resolve
+    from .review.plan import step_fingerprint as plan_step_fingerprint
+    from .safety.consent import Grant, risks
+    from .serving.server import LanyingServer
 
     try:
         parsed: Any = json.loads(ns.args) if ns.args else {}
@@ -502,7 +502,7 @@ def cmd_doctor(ns: argparse.Namespace) -> int:
 
     settings = _settings(ns)
     if ns.client:  # the approval channel a host would get: no request is sent
-        from .channels import HOSTS
+        from .review.channels import HOSTS
 
         found = doctor.client_checks(ns.client, settings)
         if found is None:
@@ -532,9 +532,9 @@ def cmd_doctor(ns: argparse.Namespace) -> int:
 
 def cmd_changes(ns: argparse.Namespace) -> int:
     """The operator's hands on the change journal: export it, or erase entries by age or by user."""
-    from .errors import StateError
-    from .journal import Journal
-    from .stores import open_state
+    from .core.errors import StateError
+    from .engine.journal import Journal
+    from .engine.stores import open_state
 
     setting = ns.state_file if ns.state_file is not None else os.environ.get(declared_env("state_file"), "")
     if setting.strip() == ":memory:":

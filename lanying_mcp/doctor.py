@@ -28,14 +28,14 @@ from urllib.parse import urlparse
 import anyio
 import httpx2
 
-from . import roles
-from .client import LanyingClient
-from .error_text import entry
-from .errors import LanyingError
-from .json_values import as_array, as_object
-from .settings import Settings
+from .core.error_text import entry
+from .core.errors import LanyingError
+from .core.json_values import as_array, as_object
+from .core.settings import Settings
+from .core.version import __version__
+from .engine import roles
+from .engine.client import LanyingClient
 from .toolsets import TOOLSETS
-from .version import __version__
 
 OK, FAIL, SKIP = "ok", "fail", "skip"
 CLOCK_TOLERANCE = 300.0  # seconds; signed upload URLs and token lifetimes are minutes, not seconds
@@ -113,7 +113,7 @@ async def run_checks(
 
 def approval_check(settings: Settings) -> Check:
     """How a risky call reaches a human with these settings; FAIL when a configured channel cannot work."""
-    from . import askpass, channels
+    from .review import askpass, channels
 
     chosen = channels.approval(settings)
     if not settings.confirm:
@@ -148,7 +148,7 @@ def approval_check(settings: Settings) -> Check:
 
 def client_checks(key: str, settings: Settings) -> list[Check] | None:
     """`doctor --client <host>`: the channel that host would get with these settings; None for an unknown host."""
-    from . import channels
+    from .review import channels
 
     host = channels.host(key)
     if host is None:
@@ -426,7 +426,7 @@ _WRITES = {"tokens": "logs a user in, with their password", "ai": "sends a chatb
 
 async def _placeholders(client: LanyingClient, first_page: Any, seed: Seed | None) -> dict[str, Any]:
     """Values for "$user", "$group" and the seed's others: from the seed, else the app's first user and group."""
-    from .call import validate
+    from .engine.call import validate
     from .toolsets import CATALOGUE
 
     if seed is not None:
@@ -473,9 +473,9 @@ def _fill(template: Any, found: dict[str, Any]) -> Any:
 
 async def _probe(client: LanyingClient, name: str, tool: str, args: dict[str, Any]) -> Check:
     """The tool's own answer, run as a tool runs: OK only for a success; any error code fails the row."""
-    from .call import CallContext, validate
-    from .consent import Grant
-    from .dispatch import execute
+    from .engine.call import CallContext, validate
+    from .engine.dispatch import execute
+    from .safety.consent import Grant
     from .toolsets import CATALOGUE
 
     op = CATALOGUE[tool]
@@ -503,7 +503,7 @@ async def _probe(client: LanyingClient, name: str, tool: str, args: dict[str, An
 
 async def seed_sandbox(settings: Settings, transport: httpx2.AsyncBaseTransport) -> Seed:
     """Fill an empty sandbox so that every toolset has something to work on: a user, a chatbot, a group."""
-    from .call import validate
+    from .engine.call import validate
     from .toolsets import CATALOGUE
 
     async with LanyingClient(settings, transport=transport) as client:

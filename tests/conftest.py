@@ -36,7 +36,7 @@ def opened(monkeypatch):
     """No test opens a real browser: the approval page's opener records each address instead.
 
     A test reads the address (with its one-time secret) from this list, as a browser would get it."""
-    from lanying_mcp.server import LanyingServer
+    from lanying_mcp.serving.server import LanyingServer
 
     seen: list[str] = []
     monkeypatch.setattr(LanyingServer, "open_url", staticmethod(seen.append))

@@ -13,9 +13,9 @@ import httpx2
 from mcp import Client
 from mcp.types import ElicitResult
 
+from lanying_mcp.core.settings import Settings
 from lanying_mcp.sandbox import SANDBOX_APP_ID, Store, build_app
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
+from lanying_mcp.serving.server import build_server
 
 WIRE_TOKEN = "wire-test-token"
 WIRE_APP = "wire-app"
@@ -112,9 +112,9 @@ async def check_cases(cases: list[Case]) -> None:
     # Nor the reads a write makes around it: its before-values (changes.py), the group a QR join found, the
     # name a rename replaces (recent.py). Each has its own tests; here only the tool's own request counts.
     with (
-        patch("lanying_mcp.dispatch._read_before", _nothing),
-        patch("lanying_mcp.changes.revealed", _nothing_found),
-        patch("lanying_mcp.recent.record", _nothing),
+        patch("lanying_mcp.engine.dispatch._read_before", _nothing),
+        patch("lanying_mcp.engine.changes.revealed", _nothing_found),
+        patch("lanying_mcp.engine.recent.record", _nothing),
     ):
         await _check(cases, server, seen, answer)
     await server.lanying_client.aclose()

@@ -16,7 +16,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from lanying_mcp.settings import Settings
+from lanying_mcp.core.settings import Settings
 
 ISSUER = "https://login.test/realms/team"
 AUDIENCE = "http://127.0.0.1:8000/mcp"

@@ -17,11 +17,11 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp import approval
-from lanying_mcp.approval import AWAIT_APPROVAL, Channel, channel_for
 from lanying_mcp.cli import build_http_app
+from lanying_mcp.review import approval
+from lanying_mcp.review.approval import AWAIT_APPROVAL, Channel, channel_for
 from lanying_mcp.sandbox import Store, build_app
-from lanying_mcp.server import build_server
+from lanying_mcp.serving.server import build_server
 from tests.helpers import call, sandbox_settings, say_yes
 
 pytestmark = pytest.mark.anyio

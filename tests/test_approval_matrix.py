@@ -16,8 +16,8 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp.approval import AWAIT_APPROVAL
-from lanying_mcp.server import build_server
+from lanying_mcp.review.approval import AWAIT_APPROVAL
+from lanying_mcp.serving.server import build_server
 from tests.helpers import call
 from tests.test_approval import answer, page, setup
 from tests.test_consent import CASES, IDS, Recorder, settings

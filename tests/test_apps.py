@@ -6,11 +6,11 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp.apps import load_profiles, request_credentials
-from lanying_mcp.errors import NotAllowed, SettingsError
+from lanying_mcp.core.errors import NotAllowed, SettingsError
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.engine.apps import load_profiles, request_credentials
 from lanying_mcp.sandbox import SANDBOX_APP_ID, Store, build_app
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
+from lanying_mcp.serving.server import build_server
 from tests.helpers import call, call_error, say_yes
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from lanying_mcp import askpass
+from lanying_mcp.review import askpass
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the scripted helpers are #! scripts")
 
@@ -194,8 +194,8 @@ async def test_a_helper_that_cannot_be_started_is_a_no(tmp_path, caplog):
 
 
 def test_the_setting_takes_a_full_path_and_a_bounded_wait():
-    from lanying_mcp.errors import SettingsError
-    from lanying_mcp.settings import Settings
+    from lanying_mcp.core.errors import SettingsError
+    from lanying_mcp.core.settings import Settings
 
     base = {"LANYING_API_ENDPOINT": "https://api.example", "LANYING_APP_ID": "app", "LANYING_ACCESS_TOKEN": "tok"}
     settings = Settings.from_env({**base, "LANYING_ASKPASS": "/usr/bin/ssh-askpass"}).validate()

@@ -18,8 +18,8 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.serving.server import build_server
 from lanying_mcp.toolsets import CATALOGUE
 from tests.test_consent import CASES, IDS, TOKEN, Recorder
 

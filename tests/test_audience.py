@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from lanying_mcp.call import validate
-from lanying_mcp.consent import risks
-from lanying_mcp.policy import Policy
+from lanying_mcp.core.spec import Operation, Risk
+from lanying_mcp.engine.call import validate
+from lanying_mcp.safety.consent import risks
+from lanying_mcp.safety.policy import Policy
 from lanying_mcp.sandbox import Store
 from lanying_mcp.sandbox.groups import groups
 from lanying_mcp.sandbox.roster import rosters
-from lanying_mcp.spec import Operation, Risk
 from lanying_mcp.toolsets import CATALOGUE
 from tests.helpers import call, call_error, sandbox_client
 

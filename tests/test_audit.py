@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from mcp import Client, MCPError
 
-from lanying_mcp import audit as audit_module
-from lanying_mcp.audit import AuditLog, secret_keys
-from lanying_mcp.identity import caller_identity, local_user
-from lanying_mcp.sdk import Answer, Caller
-from lanying_mcp.selection import OPERATIONS
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
-from lanying_mcp.spec import _models_in, secret_arguments
+from lanying_mcp.core.identity import caller_identity, local_user
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.core.spec import _models_in, secret_arguments
+from lanying_mcp.safety import audit as audit_module
+from lanying_mcp.safety.audit import AuditLog, secret_keys
+from lanying_mcp.serving.sdk import Answer, Caller
+from lanying_mcp.serving.selection import OPERATIONS
+from lanying_mcp.serving.server import build_server
 from lanying_mcp.toolsets import CATALOGUE
 from tests.helpers import call, say_yes
 from tests.test_apps import profiles_file, two_sandboxes

@@ -9,15 +9,15 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp import bulk
-from lanying_mcp.call import CallContext
-from lanying_mcp.client import LanyingClient
-from lanying_mcp.dispatch import execute
-from lanying_mcp.errors import LanyingError
+from lanying_mcp.core.errors import LanyingError
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.engine import bulk
+from lanying_mcp.engine.call import CallContext
+from lanying_mcp.engine.client import LanyingClient
+from lanying_mcp.engine.dispatch import execute
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.sandbox.groups import groups
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
+from lanying_mcp.serving.server import build_server
 from lanying_mcp.toolsets import CATALOGUE
 from tests.helpers import call, sandbox_client, sandbox_settings
 
@@ -326,7 +326,7 @@ async def _unsplit_batch_failure(op) -> tuple[LanyingError, list[dict]]:
 async def test_an_unsplit_batch_failure_carries_the_operations_declared_dedup_key():
     from dataclasses import replace
 
-    from lanying_mcp.spec import Batch
+    from lanying_mcp.core.spec import Batch
 
     op = replace(CATALOGUE["send_message"], batch=Batch(("user_ids",), 500), dedup_key="related_mid")
     exc, bodies = await _unsplit_batch_failure(op)
@@ -338,7 +338,7 @@ async def test_a_batch_operation_without_a_dedup_key_passes_none():
     """No batch operation declares a dedup key today: a failed batch names no key, even a `transaction_id`."""
     from dataclasses import replace
 
-    from lanying_mcp.spec import Batch
+    from lanying_mcp.core.spec import Batch
 
     assert all(op.dedup_key is None for op in CATALOGUE.values() if op.batch is not None)
     op = replace(CATALOGUE["send_message"], batch=Batch(("user_ids",), 500), dedup_key=None)

@@ -14,10 +14,10 @@ import pytest
 from mcp import Client
 from mcp.types import ElicitResult
 
-from lanying_mcp.errors import SettingsError
+from lanying_mcp.core.errors import SettingsError
+from lanying_mcp.core.settings import Settings
 from lanying_mcp.sandbox import Store, build_app
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
+from lanying_mcp.serving.server import build_server
 from tests.faults import FaultInjector
 from tests.helpers import call, call_error, sandbox_settings
 

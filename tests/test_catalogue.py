@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from lanying_mcp.call import output_model
-from lanying_mcp.schema import input_schema, output_schema
-from lanying_mcp.spec import Hints
+from lanying_mcp.core.schema import input_schema, output_schema
+from lanying_mcp.core.spec import Hints
+from lanying_mcp.engine.call import output_model
 from lanying_mcp.toolsets import CATALOGUE, TOOLSETS
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS
 from tests.helpers import sandbox_client
@@ -193,7 +193,7 @@ def test_generic_code_names_no_tool(path):
 
 
 def test_every_role_names_a_read_of_the_catalogue():
-    from lanying_mcp import roles
+    from lanying_mcp.engine import roles
 
     for name in (*roles.ALL, *(probe for probe, _ in roles.PROBES.values())):
         assert name in CATALOGUE and CATALOGUE[name].hints.read_only, name

@@ -9,10 +9,10 @@ from typing import Any
 import httpx2
 import pytest
 
-from lanying_mcp import changes
-from lanying_mcp.call import CallContext, validate
-from lanying_mcp.client import LanyingClient
-from lanying_mcp.dispatch import execute
+from lanying_mcp.engine import changes
+from lanying_mcp.engine.call import CallContext, validate
+from lanying_mcp.engine.client import LanyingClient
+from lanying_mcp.engine.dispatch import execute
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.toolsets import CATALOGUE
 

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from lanying_mcp import channels, doctor
+from lanying_mcp import doctor
 from lanying_mcp.cli import main
 from lanying_mcp.doctor import FAIL, OK
+from lanying_mcp.review import channels
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMED_BY_THE_README = ("Claude Desktop", "claude.ai", "Claude Code", "Cursor", "VS Code", "ChatGPT")
@@ -152,8 +153,8 @@ def test_doctor_client_names_the_hosts_for_an_unknown_one(capsys):
 @pytest.mark.parametrize("approval", channels.APPROVALS)
 @pytest.mark.parametrize("declares", [True, False])
 def test_the_doctor_reports_the_channel_the_gate_chooses(approval, declares):
-    from lanying_mcp.approval import channel_for
-    from lanying_mcp.settings import Settings
+    from lanying_mcp.core.settings import Settings
+    from lanying_mcp.review.approval import channel_for
 
     real = Settings(approval=approval, askpass="/usr/bin/ask")
     gate = channel_for(approval, declares).value

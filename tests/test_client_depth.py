@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from lanying_mcp.client import MAX_DEPTH, _too_deep
+from lanying_mcp.engine.client import MAX_DEPTH, _too_deep
 
 
 def nested(levels: int) -> bytes:

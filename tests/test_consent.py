@@ -17,12 +17,12 @@ from mcp import Client
 from mcp.types import ElicitResult
 
 from lanying_mcp import cli
-from lanying_mcp.call import CallContext, validate
-from lanying_mcp.consent import may_ask, risks
-from lanying_mcp.dispatch import execute
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
-from lanying_mcp.spec import Operation, Risk, by_name
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.core.spec import Operation, Risk, by_name
+from lanying_mcp.engine.call import CallContext, validate
+from lanying_mcp.engine.dispatch import execute
+from lanying_mcp.safety.consent import may_ask, risks
+from lanying_mcp.serving.server import build_server
 from lanying_mcp.toolsets import CATALOGUE
 
 TOKEN = "consent-test-token-0123456789"

@@ -12,8 +12,8 @@ import pytest
 from pydantic import BaseModel
 
 import lanying_mcp
-from lanying_mcp.discovery import build
-from lanying_mcp.spec import Named, Operation
+from lanying_mcp.core.spec import Named, Operation
+from lanying_mcp.engine.discovery import build
 from lanying_mcp.toolsets import CATALOGUE
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS
 
@@ -155,7 +155,7 @@ def test_a_device_setting_names_the_account_not_an_acting_user():
 
 
 def test_a_question_calls_a_user_name_a_user_and_a_group_name_nothing_of_the_kind():
-    from lanying_mcp import question
+    from lanying_mcp.review import question
 
     t = question._Text("en")
 

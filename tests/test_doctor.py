@@ -15,9 +15,9 @@ import pytest
 
 from lanying_mcp import doctor
 from lanying_mcp.cli import main
+from lanying_mcp.core.settings import Settings
 from lanying_mcp.doctor import FAIL, OK, SKIP, Check
 from lanying_mcp.sandbox import SANDBOX_APP_ID, Store, build_app
-from lanying_mcp.settings import Settings
 from tests.procs import ROOT, free_port, server_env, start_sandbox, stop
 
 pytestmark = pytest.mark.anyio

@@ -9,13 +9,14 @@ import httpx2
 import pytest
 from mcp.types import ElicitResult
 
-from lanying_mcp import effects, question
-from lanying_mcp.call import CallContext
-from lanying_mcp.client import LanyingClient
-from lanying_mcp.mentions import unreachable
+from lanying_mcp.core.spec import Effect, Never, Operation, Target, undo
+from lanying_mcp.engine import effects
+from lanying_mcp.engine.call import CallContext
+from lanying_mcp.engine.client import LanyingClient
+from lanying_mcp.engine.mentions import unreachable
+from lanying_mcp.review import question
 from lanying_mcp.sandbox import Store
-from lanying_mcp.selection import OPERATIONS
-from lanying_mcp.spec import Effect, Never, Operation, Target, undo
+from lanying_mcp.serving.selection import OPERATIONS
 from lanying_mcp.toolsets import CATALOGUE
 
 from .helpers import sandbox_client, sandbox_settings

@@ -6,9 +6,8 @@ import re
 
 import pytest
 
-from lanying_mcp import error_text
-from lanying_mcp.client import decode
-from lanying_mcp.errors import (
+from lanying_mcp.core import error_text
+from lanying_mcp.core.errors import (
     ApiError,
     ArgumentError,
     AuditUnavailable,
@@ -18,6 +17,7 @@ from lanying_mcp.errors import (
     ResponseTooLarge,
     TransportError,
 )
+from lanying_mcp.engine.client import decode
 from lanying_mcp.toolsets import CATALOGUE
 
 LATIN_WORDS = re.compile(r"\b[a-z]{4,}\b")  # an English word in lower case (names like LANYING_X are upper)

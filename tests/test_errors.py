@@ -8,9 +8,9 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp import error_text, errors
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
+from lanying_mcp.core import error_text, errors
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.serving.server import build_server
 from tests.helpers import call, call_error
 
 SECRET = "tok-SECRET-never-shown-91c2"
@@ -252,9 +252,9 @@ def test_the_retry_sentence_names_the_declared_dedup_argument_and_its_value(lang
 
 async def _fail_once_sent(op, arguments: dict) -> tuple[dict, list[dict]]:
     """`op` run against an API that never answers in time: the structured error, and the bodies sent."""
-    from lanying_mcp.call import CallContext
-    from lanying_mcp.client import LanyingClient
-    from lanying_mcp.dispatch import execute
+    from lanying_mcp.engine.call import CallContext
+    from lanying_mcp.engine.client import LanyingClient
+    from lanying_mcp.engine.dispatch import execute
 
     bodies: list[dict] = []
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lanying_mcp import error_codes, error_text, errors
+from lanying_mcp.core import error_codes, error_text, errors
 
 PACKAGE = Path(errors.__file__).parent
 

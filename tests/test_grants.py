@@ -20,15 +20,15 @@ from mcp import Client, MCPError
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, ElicitResult, InputRequiredResult
 
-from lanying_mcp import sdk
-from lanying_mcp.call import validate
 from lanying_mcp.cli import build_http_app
-from lanying_mcp.consent import fingerprint
-from lanying_mcp.errors import StateError
-from lanying_mcp.gate import NONCES
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
-from lanying_mcp.state import MemoryState
+from lanying_mcp.core.errors import StateError
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.engine.call import validate
+from lanying_mcp.engine.state import MemoryState
+from lanying_mcp.safety.consent import fingerprint
+from lanying_mcp.serving import sdk
+from lanying_mcp.serving.gate import NONCES
+from lanying_mcp.serving.server import build_server
 from lanying_mcp.toolsets import CATALOGUE
 
 TOKEN = "grants-test-token-0123456789"

@@ -9,8 +9,8 @@ import httpx2
 import pytest
 
 from lanying_mcp.cli import build_http_app
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.serving.server import build_server
 from tests.redis_server import RedisServer
 
 TOKEN = "health-test-access-token-0123456789"
@@ -85,7 +85,7 @@ async def test_a_broken_state_file_is_not_ready(tmp_path):
 @pytest.mark.anyio
 async def test_without_a_fixed_endpoint_the_store_alone_is_checked():
     """Profiles name their own endpoints: there is no one upstream to probe."""
-    from lanying_mcp.health import check_upstream
+    from lanying_mcp.serving.health import check_upstream
 
     assert (await check_upstream(None, ""))["ok"] is True
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lanying_mcp.http_sessions import STALE, SessionGuard, client_key
+from lanying_mcp.serving.http_sessions import STALE, SessionGuard, client_key
 
 pytestmark = pytest.mark.anyio
 

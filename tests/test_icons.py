@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from lanying_mcp import icons
+from lanying_mcp.core import icons
 from lanying_mcp.sandbox import Store
-from lanying_mcp.selection import Selection
+from lanying_mcp.serving.selection import Selection
 from lanying_mcp.toolsets import CATALOGUE, TOOLSETS
 from tests.helpers import sandbox_client, sandbox_settings
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from lanying_mcp.mentions import unreachable
-from lanying_mcp.selection import OPERATIONS
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.engine.mentions import unreachable
+from lanying_mcp.serving.selection import OPERATIONS
+from lanying_mcp.serving.server import build_server
 from tests.test_reachability import BASE, SELECTIONS
 
 SENTENCE = re.compile(r"(?<=[.;:!?。;:!?])\s*")

@@ -15,15 +15,17 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from lanying_mcp import audit, cli, journal, redact
-from lanying_mcp.call import CallContext
-from lanying_mcp.dispatch import execute
-from lanying_mcp.errors import SettingsError, StateError
-from lanying_mcp.journal import NS, PAGE_BYTES, Journal
+from lanying_mcp import cli
+from lanying_mcp.core.errors import SettingsError, StateError
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.engine import journal
+from lanying_mcp.engine.call import CallContext
+from lanying_mcp.engine.dispatch import execute
+from lanying_mcp.engine.journal import NS, PAGE_BYTES, Journal
+from lanying_mcp.engine.state import MemoryState, SQLiteState
+from lanying_mcp.safety import audit, redact
 from lanying_mcp.sandbox import SANDBOX_APP_ID, Store, build_app
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
-from lanying_mcp.state import MemoryState, SQLiteState
+from lanying_mcp.serving.server import build_server
 from tests.helpers import sandbox_settings
 from tests.test_apps import two_sandboxes
 
@@ -73,7 +75,7 @@ async def test_an_applied_write_is_journaled_with_its_id_in_the_result(tmp_path)
 
 
 def entry_key(server) -> str:
-    from lanying_mcp.apps import key_of
+    from lanying_mcp.engine.apps import key_of
 
     return key_of(server.lanying_client.settings)
 
@@ -233,8 +235,8 @@ async def test_two_processes_of_the_user_write_one_journal(tmp_path):
     path = tmp_path / "shared.sqlite3"
     script = (
         "import anyio, sys\n"
-        "from lanying_mcp.journal import Journal\n"
-        "from lanying_mcp.state import SQLiteState\n"
+        "from lanying_mcp.engine.journal import Journal\n"
+        "from lanying_mcp.engine.state import SQLiteState\n"
         "async def main():\n"
         "    j = Journal(SQLiteState(sys.argv[1])).bound(app_key='app-k', caller='local:other', app={'id': 'a'})\n"
         "    for i in range(5):\n"
@@ -503,7 +505,7 @@ async def test_reads_of_the_journal_see_the_closes_still_under_way(tmp_path):
 
 @pytest.mark.anyio
 async def test_the_server_flushes_deferred_closes_at_shutdown_over_stdio(tmp_path, monkeypatch):
-    from lanying_mcp.sdk import LanyingMCP
+    from lanying_mcp.serving.sdk import LanyingMCP
 
     server, _ = sandbox_server(tmp_path)
     made: list[str] = []
@@ -554,8 +556,8 @@ def test_a_crash_before_the_deferred_close_leaves_the_entry_unknown(tmp_path):
     path = tmp_path / "crash.sqlite3"
     script = (
         "import anyio, os, sys\n"
-        "from lanying_mcp.journal import Journal\n"
-        "from lanying_mcp.state import SQLiteState\n"
+        "from lanying_mcp.engine.journal import Journal\n"
+        "from lanying_mcp.engine.state import SQLiteState\n"
         "async def main():\n"
         "    j = Journal(SQLiteState(sys.argv[1])).bound(app_key='k', caller='local:x', app={'id': 'a'})\n"
         "    cid = await j.open(tool='set_group_name', arguments={'group_id': 1, 'value': 'n'}, targets=[])\n"

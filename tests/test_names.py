@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from lanying_mcp.spec import In, Loc
+from lanying_mcp.core.spec import In, Loc
 from lanying_mcp.toolsets import CATALOGUE
 
 # Wire names that are envelopes, not meanings: `{"list": [...]}` bodies and `?value=` setters (the

@@ -11,10 +11,10 @@ import httpx2
 import pytest
 from pydantic import BaseModel
 
-from lanying_mcp import names
-from lanying_mcp.cache import MISSING, Cache
-from lanying_mcp.call import CallContext
-from lanying_mcp.client import LanyingClient
+from lanying_mcp.core.cache import MISSING, Cache
+from lanying_mcp.engine import names
+from lanying_mcp.engine.call import CallContext
+from lanying_mcp.engine.client import LanyingClient
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.toolsets import CATALOGUE
 
@@ -163,7 +163,7 @@ async def test_cost_per_page_is_bounded_and_cached() -> None:
             "group_id"
         ]
     client = LanyingClient(sandbox_settings(store), transport=httpx2.ASGITransport(app=server_app))
-    from lanying_mcp.dispatch import execute
+    from lanying_mcp.engine.dispatch import execute
 
     ctx = CallContext(client, catalogue=CATALOGUE)
     async with client:
@@ -183,7 +183,7 @@ async def test_lookup_failure_never_fails_the_call() -> None:
         ids, gid = await team(setup)
     app = counting_app(store, seen, fail=("/roster/list", "/group/info", "/group/info/batch"))
     client = LanyingClient(sandbox_settings(store), transport=httpx2.ASGITransport(app=app))
-    from lanying_mcp.dispatch import execute
+    from lanying_mcp.engine.dispatch import execute
 
     async with client:
         ctx = CallContext(client, catalogue=CATALOGUE)

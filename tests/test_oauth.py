@@ -20,10 +20,10 @@ import jwt
 import pytest
 
 from lanying_mcp.cli import auth_mode, build_http_app
-from lanying_mcp.errors import SettingsError
-from lanying_mcp.identity import PRINCIPAL_KEY, Principal, caller_identity
-from lanying_mcp.oauth import OAuthGuard, Verifier
-from lanying_mcp.server import build_server
+from lanying_mcp.core.errors import SettingsError
+from lanying_mcp.core.identity import PRINCIPAL_KEY, Principal, caller_identity
+from lanying_mcp.serving.oauth import OAuthGuard, Verifier
+from lanying_mcp.serving.server import build_server
 from tests.oauth_issuer import ADMIN, AUDIENCE, INTROSPECT_URL, ISSUER, READ, WRITE, Issuer, oauth_settings
 from tests.procs import free_port, stop, wait_port
 

@@ -16,10 +16,10 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp import untrusted
-from lanying_mcp.call import MASKED
+from lanying_mcp.engine.call import MASKED
+from lanying_mcp.safety import untrusted
 from lanying_mcp.sandbox import Store, build_app
-from lanying_mcp.server import build_server
+from lanying_mcp.serving.server import build_server
 
 from .faults import _respond, _run  # pyright: ignore[reportPrivateUsage]
 from .helpers import call, sandbox_settings, say_yes
@@ -144,7 +144,7 @@ async def test_a_group_name_in_an_off_shape_answer_arrives_cleaned_and_marked() 
 def test_raw_data_is_marked_whole_unless_declared() -> None:
     from dataclasses import replace
 
-    from lanying_mcp.spec import IdPaths
+    from lanying_mcp.core.spec import IdPaths
     from lanying_mcp.toolsets import CATALOGUE
 
     op = CATALOGUE["get_group_info"]

@@ -17,13 +17,13 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitResult
 
-from lanying_mcp import limits
 from lanying_mcp.cli import build_http_app
-from lanying_mcp.errors import SettingsError, StateError
-from lanying_mcp.http_sessions import client_key
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
-from lanying_mcp.state import MemoryState
+from lanying_mcp.core.errors import SettingsError, StateError
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.engine.state import MemoryState
+from lanying_mcp.serving import limits
+from lanying_mcp.serving.http_sessions import client_key
+from lanying_mcp.serving.server import build_server
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio

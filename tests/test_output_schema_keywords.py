@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from lanying_mcp.schema import ANY_JSON, output_schema
+from lanying_mcp.core.schema import ANY_JSON, output_schema
 from tests.helpers import sandbox_client
 
 # The keywords that constrain an instance (JSON Schema 2020-12 assertions and applicators).

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from lanying_mcp import __version__
-from lanying_mcp.settings import declared
+from lanying_mcp.core.settings import declared
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "tools" / "upstream" / "server.schema.json"
@@ -179,7 +179,7 @@ def test_the_public_surface_resolves_and_import_stays_cheap():
     """What `__all__` names can be imported; `import lanying_mcp` alone loads neither the server nor the SDK."""
     code = (
         "import sys, lanying_mcp\n"
-        "assert 'lanying_mcp.server' not in sys.modules and 'mcp' not in sys.modules, sorted(sys.modules)\n"
+        "assert 'lanying_mcp.serving.server' not in sys.modules and 'mcp' not in sys.modules, sorted(sys.modules)\n"
         "for name in lanying_mcp.__all__: getattr(lanying_mcp, name)\n"
         "assert callable(lanying_mcp.build_server) and callable(lanying_mcp.build_sandbox_app)\n"
         "try:\n    lanying_mcp.nothing_here\nexcept AttributeError: pass\nelse: raise SystemExit('no error')\n"

@@ -7,10 +7,10 @@ import typing
 import pytest
 from pydantic import BaseModel
 
-from lanying_mcp.discovery import build
-from lanying_mcp.dispatch import success
-from lanying_mcp.paging import page_line
-from lanying_mcp.spec import Operation, Pages
+from lanying_mcp.core.spec import Operation, Pages
+from lanying_mcp.engine.discovery import build
+from lanying_mcp.engine.dispatch import success
+from lanying_mcp.engine.paging import page_line
 from lanying_mcp.toolsets import CATALOGUE
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS
 

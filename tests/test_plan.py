@@ -14,11 +14,11 @@ import pytest
 from mcp import Client
 from mcp.types import ElicitResult
 
-from lanying_mcp.call import CallContext
-from lanying_mcp.dispatch import execute
-from lanying_mcp.plan import ApplyPlan, build, references, resolve, steps_of
+from lanying_mcp.engine.call import CallContext
+from lanying_mcp.engine.dispatch import execute
+from lanying_mcp.review.plan import ApplyPlan, build, references, resolve, steps_of
 from lanying_mcp.sandbox import Store, build_app
-from lanying_mcp.server import build_server
+from lanying_mcp.serving.server import build_server
 from lanying_mcp.toolsets import CATALOGUE
 from tests.helpers import QUESTIONS, call, sandbox_client, sandbox_settings
 from tests.test_consent import CASES, IDS, Recorder, settings
@@ -252,8 +252,8 @@ def test_an_object_with_other_keys_is_not_a_reference():
 def test_steps_are_checked_against_what_is_reachable():
     catalogue = {"get_group_info": CATALOGUE["get_group_info"], "apply_plan": build()}
     plan = ApplyPlan.model_validate({"steps": [{"name": "destroy_group", "arguments": {"group_id": 1}}]})
-    from lanying_mcp.call import validate
-    from lanying_mcp.errors import LanyingError
+    from lanying_mcp.core.errors import LanyingError
+    from lanying_mcp.engine.call import validate
 
     with pytest.raises(LanyingError, match="no tool named"):
         steps_of(plan, catalogue, validate)

@@ -15,12 +15,12 @@ import pytest
 from mcp import Client
 from mcp.types import ElicitResult
 
-from lanying_mcp import preview
-from lanying_mcp.call import CallContext, validate
-from lanying_mcp.client import Envelope
+from lanying_mcp.core.spec import WRITE, ApiModel, Effect, Never, Operation, Params, Target
+from lanying_mcp.engine.call import CallContext, validate
+from lanying_mcp.engine.client import Envelope
+from lanying_mcp.review import preview
 from lanying_mcp.sandbox import Store, build_app
-from lanying_mcp.server import build_server
-from lanying_mcp.spec import WRITE, ApiModel, Effect, Never, Operation, Params, Target
+from lanying_mcp.serving.server import build_server
 from lanying_mcp.toolsets import CATALOGUE
 from tests.helpers import sandbox_settings
 from tests.sandbox.world import World, build, client_for
@@ -346,7 +346,7 @@ async def test_a_read_only_profile_refuses_the_preview_of_a_write(tmp_path):
         f'access_token = "{store.admin_token}"\nread_only = true\n'
     )
     tap = Tap(store)
-    from lanying_mcp.settings import Settings
+    from lanying_mcp.core.settings import Settings
 
     server = build_server(Settings(profiles_file=str(path), toolsets=()), transport=tap)
     async with Client(server, mode="legacy", elicitation_callback=yes) as client:

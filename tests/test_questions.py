@@ -10,14 +10,15 @@ from typing import Any
 import httpx2
 import pytest
 
-from lanying_mcp import names, question
-from lanying_mcp.call import CallContext, validate
-from lanying_mcp.client import LanyingClient
-from lanying_mcp.consent import Grant
-from lanying_mcp.dispatch import execute
+from lanying_mcp.core.spec import Operation, Risk
+from lanying_mcp.engine import names
+from lanying_mcp.engine.call import CallContext, validate
+from lanying_mcp.engine.client import LanyingClient
+from lanying_mcp.engine.dispatch import execute
+from lanying_mcp.engine.state import MemoryState
+from lanying_mcp.review import question
+from lanying_mcp.safety.consent import Grant
 from lanying_mcp.sandbox import Store, build_app
-from lanying_mcp.spec import Operation, Risk
-from lanying_mcp.state import MemoryState
 from lanying_mcp.toolsets import CATALOGUE
 
 from .helpers import QUESTIONS, call, sandbox_client, sandbox_settings

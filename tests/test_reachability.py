@@ -9,11 +9,11 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp import error_text
-from lanying_mcp.mentions import prune, unreachable
-from lanying_mcp.selection import OPERATIONS
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
+from lanying_mcp.core import error_text
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.engine.mentions import prune, unreachable
+from lanying_mcp.serving.selection import OPERATIONS
+from lanying_mcp.serving.server import build_server
 from lanying_mcp.toolsets import CATALOGUE, TOOLSETS
 from tests.helpers import call, sandbox_client
 

@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from lanying_mcp.audit import AuditLog
-from lanying_mcp.errors import AuditUnavailable, SettingsError
-from lanying_mcp.redact import MASK, Redactor, check_maskable, install_log_filter
+from lanying_mcp.core.errors import AuditUnavailable, SettingsError
+from lanying_mcp.safety.audit import AuditLog
+from lanying_mcp.safety.redact import MASK, Redactor, check_maskable, install_log_filter
 
 TOKEN = 'Yq7"kP2\\xR9mT4-vB8nL3'
 
@@ -132,7 +132,7 @@ def test_audit_entries_are_scrubbed_and_writes_fail_closed(tmp_path, monkeypatch
 
 
 def test_audit_unavailable_is_explained_in_both_languages():
-    from lanying_mcp.error_text import describe, paragraph
+    from lanying_mcp.core.error_text import describe, paragraph
 
     exc = AuditUnavailable("/var/log/lanying/audit.jsonl", "Permission denied")
     en, zh = describe(exc, "en"), describe(exc, "zh")

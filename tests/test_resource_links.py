@@ -9,15 +9,15 @@ import httpx2
 import pytest
 from mcp import Client, MCPError
 
-from lanying_mcp import sdk
-from lanying_mcp.call import CallContext, Outcome, output_model
-from lanying_mcp.client import LanyingClient
-from lanying_mcp.dispatch import execute
-from lanying_mcp.results import ResultStore
+from lanying_mcp.core.schema import output_schema
+from lanying_mcp.engine.call import CallContext, Outcome, output_model
+from lanying_mcp.engine.client import LanyingClient
+from lanying_mcp.engine.dispatch import execute
+from lanying_mcp.engine.results import ResultStore
+from lanying_mcp.engine.state import MemoryState
 from lanying_mcp.sandbox import Store, build_app
-from lanying_mcp.schema import output_schema
-from lanying_mcp.server import build_server
-from lanying_mcp.state import MemoryState
+from lanying_mcp.serving import sdk
+from lanying_mcp.serving.server import build_server
 from lanying_mcp.toolsets import CATALOGUE
 from tests.helpers import sandbox_settings
 
@@ -153,7 +153,7 @@ async def test_the_lanying_server_links_bulk_results(mode):
 
 
 def test_the_caller_is_the_local_user_or_a_digest_of_what_an_http_request_proves():
-    from lanying_mcp.identity import ANONYMOUS, caller_identity, local_user
+    from lanying_mcp.core.identity import ANONYMOUS, caller_identity, local_user
 
     assert caller_identity(None) == f"local:{local_user()}"  # stdio and in-process: the user running the server
     a = {"X-Lanying-App-Id": "a", "X-Lanying-Access-Token": "t1"}
@@ -169,7 +169,7 @@ def test_the_caller_is_the_local_user_or_a_digest_of_what_an_http_request_proves
 @pytest.mark.anyio
 async def test_a_link_outlives_its_server_in_the_state_file(tmp_path):
     """Another server process of the same user (or the same one restarted) reads the link within its lifetime."""
-    from lanying_mcp.state import SQLiteState
+    from lanying_mcp.engine.state import SQLiteState
 
     first = ResultStore(SQLiteState(tmp_path / "state.sqlite3"))
     rid = await first.put("local:alice", '{"data": [1, 2, 3]}')
@@ -183,7 +183,7 @@ async def test_a_link_outlives_its_server_in_the_state_file(tmp_path):
 @pytest.mark.anyio
 async def test_a_failing_state_file_keeps_the_call_result_and_says_so(tmp_path, mode):
     """The bulk write was made: its summary still goes back, and a read of a link is a clear error."""
-    from lanying_mcp.state import SQLiteState
+    from lanying_mcp.engine.state import SQLiteState
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")

@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from lanying_mcp.call import output_model
-from lanying_mcp.schema import output_schema
+from lanying_mcp.core.schema import output_schema
+from lanying_mcp.engine.call import output_model
 from lanying_mcp.toolsets import CATALOGUE
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS
 

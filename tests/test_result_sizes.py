@@ -10,7 +10,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from lanying_mcp.call import success
+from lanying_mcp.engine.call import success
 from lanying_mcp.toolsets import CATALOGUE
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))

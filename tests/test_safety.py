@@ -7,8 +7,8 @@ import json
 import pytest
 from mcp.types import ElicitResult
 
-from lanying_mcp.errors import SettingsError
-from lanying_mcp.policy import Policy
+from lanying_mcp.core.errors import SettingsError
+from lanying_mcp.safety.policy import Policy
 from lanying_mcp.sandbox import Store
 from lanying_mcp.sandbox.groups import groups
 from lanying_mcp.toolsets import CATALOGUE
@@ -231,7 +231,7 @@ async def test_resources_and_prompts_are_offered():
 def test_prompts_name_only_real_tools():
     import re
 
-    from lanying_mcp import guides
+    from lanying_mcp.serving import guides
     from tests.test_catalogue import VERBS
 
     for text in (guides.onboard_users("a", "g"), guides.announce("1", "m"), guides.diagnose_push("2")):
@@ -251,7 +251,7 @@ async def test_a_write_whose_audit_entry_cannot_be_written_is_not_made(tmp_path,
         def full_disk(*args, **kwargs):
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr("lanying_mcp.audit.os.fsync", full_disk)
+        monkeypatch.setattr("lanying_mcp.safety.audit.os.fsync", full_disk)
         err = await call_error(client, "register_user", {"username": "never_made", "password": "pw-123456"})
         monkeypatch.undo()
         assert err["code"] == "audit_unavailable" and "NOT" in err["message"]
@@ -263,7 +263,7 @@ async def test_a_write_whose_audit_entry_cannot_be_written_is_not_made(tmp_path,
 @pytest.mark.anyio
 async def test_a_crash_after_a_write_was_sent_is_never_called_retryable(monkeypatch):
     """A failure of our own after the request went out may hide an applied write: say so, never 'retry'."""
-    import lanying_mcp.dispatch as dispatch
+    import lanying_mcp.engine.dispatch as dispatch
 
     store = Store()
     owner = store.add_user("crash_owner", "pw").user_id

@@ -21,9 +21,11 @@ import anyio
 import httpx2
 import pytest
 
-from lanying_mcp import schema, server, toolsets
+from lanying_mcp import toolsets
+from lanying_mcp.core import schema
+from lanying_mcp.core.spec import Operation
 from lanying_mcp.sandbox import Store, build_app
-from lanying_mcp.spec import Operation
+from lanying_mcp.serving import server
 from lanying_mcp.toolsets import CATALOGUE, MODULES, LazyOperation
 from tests.helpers import sandbox_settings
 
@@ -67,7 +69,7 @@ def test_a_file_lists_its_module_what_it_imports_and_the_shared_sources():
         assert set(schema.SHARED) | {f"toolsets/{module}.py"} <= paths
     assert {"toolsets/files.py", "toolsets/messages.py", "toolsets/common.py"} <= sources["ai"]
     assert "toolsets/insight.py" in sources["diagnose"]
-    assert "toolsets/groups.py" not in sources["users"] and "discovery.py" not in sources["users"]
+    assert "toolsets/groups.py" not in sources["users"] and "engine/discovery.py" not in sources["users"]
 
 
 def test_an_edited_module_stales_its_own_schemas_only(edited):
@@ -89,7 +91,7 @@ def test_a_module_imported_by_another_stales_both(edited):
 
 
 def test_a_shared_source_stales_every_file(edited):
-    edited.add("spec.py")
+    edited.add("core/spec.py")
     schema._cache.cache_clear()
     assert schema._cache() == {}
 
@@ -180,16 +182,16 @@ def test_an_index_of_an_earlier_layout_is_not_used(monkeypatch):
 
 def test_a_fresh_process_with_one_edited_module_imports_that_module_alone(tmp_path):
     """A copy of the package with one module edited: listing every tool imports that module and no other."""
-    package = Path(schema.__file__).parent
+    package = Path(schema.__file__).parent.parent  # lanying_mcp/
     shutil.copytree(package, tmp_path / package.name, ignore=shutil.ignore_patterns("__pycache__"))
     edited = tmp_path / package.name / "toolsets" / "users.py"
     edited.write_text(edited.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     code = """
 import sys, anyio, httpx2
 import lanying_mcp
-from lanying_mcp import schema
+from lanying_mcp.core import schema
 from lanying_mcp.sandbox import Store, build_app
-from lanying_mcp.server import build_server
+from lanying_mcp.serving.server import build_server
 from lanying_mcp.toolsets import MODULES
 from tests.helpers import sandbox_settings
 

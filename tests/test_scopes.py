@@ -17,11 +17,11 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from lanying_mcp.cli import build_http_app
-from lanying_mcp.oauth import Verifier
+from lanying_mcp.safety.scopes import Level, ScopeNames, listed_level
 from lanying_mcp.sandbox import SANDBOX_APP_ID, Store, build_app
 from lanying_mcp.sandbox.groups import groups
-from lanying_mcp.scopes import Level, ScopeNames, listed_level
-from lanying_mcp.server import build_server
+from lanying_mcp.serving.oauth import Verifier
+from lanying_mcp.serving.server import build_server
 from lanying_mcp.toolsets import CATALOGUE
 from tests.helpers import sandbox_settings, say_yes
 from tests.oauth_issuer import ADMIN, AUDIENCE, ISSUER, READ, WRITE, Issuer

@@ -1,4 +1,4 @@
-"""The SDK internals lanying_mcp/sdk.py relies on, pinned one by one.
+"""The SDK internals lanying_mcp/serving/sdk.py relies on, pinned one by one.
 
 An SDK upgrade that changes any of these fails here, by name, before it breaks a tool in a subtler way.
 """
@@ -21,8 +21,8 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp.types import ElicitResult
 
-from lanying_mcp import sdk
-from lanying_mcp.call import Outcome
+from lanying_mcp.engine.call import Outcome
+from lanying_mcp.serving import sdk
 
 PACKAGE = Path(sdk.__file__).resolve().parent
 

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import gen_search_keywords  # noqa: E402
 from search_recall import TARGETS, cross_validate, evaluate, judge, queries, searchable  # noqa: E402
 
-import lanying_mcp.discovery as discovery  # noqa: E402
-from lanying_mcp.discovery import search  # noqa: E402
+import lanying_mcp.engine.discovery as discovery  # noqa: E402
+from lanying_mcp.engine.discovery import search  # noqa: E402
 from lanying_mcp.toolsets import CATALOGUE  # noqa: E402
 
 OPS = searchable()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lanying_mcp.errors import SettingsError
-from lanying_mcp.settings import Settings
+from lanying_mcp.core.errors import SettingsError
+from lanying_mcp.core.settings import Settings
 from lanying_mcp.toolsets import CATALOGUE, TOOLSETS, select
 from tests.helpers import call, call_error, sandbox_client
 

@@ -8,8 +8,8 @@ import pytest
 from pydantic import SecretStr
 
 from lanying_mcp.cli import parser
-from lanying_mcp.errors import SettingsError
-from lanying_mcp.settings import ENV_PREFIX, Settings, declared
+from lanying_mcp.core.errors import SettingsError
+from lanying_mcp.core.settings import ENV_PREFIX, Settings, declared
 
 REAL = {"LANYING_API_ENDPOINT": "https://api.example", "LANYING_APP_ID": "app", "LANYING_ACCESS_TOKEN": "tok"}
 

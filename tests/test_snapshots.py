@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lanying_mcp.call import output_model
-from lanying_mcp.schema import input_schema, output_schema
+from lanying_mcp.core.schema import input_schema, output_schema
+from lanying_mcp.engine.call import output_model
 from lanying_mcp.toolsets import CATALOGUE
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS
 
@@ -52,7 +52,7 @@ def test_no_stale_snapshots():
 
 def test_precomputed_schemas_match_the_models():
     """The start-up cache (lanying_mcp/schemas/*.json) says exactly what the models say."""
-    from lanying_mcp.schema import cached
+    from lanying_mcp.core.schema import cached
 
     for op in OPS:
         for lang in ("en", "zh"):
@@ -64,7 +64,7 @@ def test_a_stale_precomputed_file_is_never_served(tmp_path, monkeypatch):
     """When the sources a file's schemas come from change, that file is ignored: schemas come from the models."""
     import shutil
 
-    from lanying_mcp import schema
+    from lanying_mcp.core import schema
 
     op = OPS[0]
     path = schema.CACHE_DIR / f"{op.toolset}.json"

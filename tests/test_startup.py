@@ -9,10 +9,11 @@ from dataclasses import fields
 
 import httpx2
 
-from lanying_mcp import mentions, schema
+from lanying_mcp.core import schema
+from lanying_mcp.engine import mentions
 from lanying_mcp.sandbox import Store, build_app
-from lanying_mcp.selection import OPERATIONS
-from lanying_mcp.server import build_server
+from lanying_mcp.serving.selection import OPERATIONS
+from lanying_mcp.serving.server import build_server
 from tests.helpers import sandbox_settings
 
 
@@ -56,7 +57,7 @@ def test_the_catalogue_index_is_current():
 
 def test_the_catalogue_from_the_index_is_the_catalogue_of_the_modules():
     """Every operation of the index, once its module is read, is the module's operation, field by field."""
-    from lanying_mcp.spec import Operation
+    from lanying_mcp.core.spec import Operation
     from lanying_mcp.toolsets import CATALOGUE, TOOLSETS, LazyOperation, build_eager
 
     toolsets, catalogue = build_eager()
@@ -73,7 +74,7 @@ def test_the_catalogue_from_the_index_is_the_catalogue_of_the_modules():
 def test_a_stale_index_is_never_used(monkeypatch):
     """When the sources have changed since the index was generated, the modules are imported as they always were."""
     from lanying_mcp import toolsets
-    from lanying_mcp.spec import Operation
+    from lanying_mcp.core.spec import Operation
     from lanying_mcp.toolsets import _index
 
     monkeypatch.setattr(_index, "SOURCES", {m: ("0" * 64, sources) for m, (_, sources) in _index.SOURCES.items()})
@@ -87,9 +88,9 @@ def test_an_indexed_operation_reads_its_module_at_first_use():
     code = """
 import sys, anyio, httpx2
 from lanying_mcp.sandbox import Store, build_app
-from lanying_mcp.server import build_server
+from lanying_mcp.serving.server import build_server
 from lanying_mcp.toolsets import MODULES
-from lanying_mcp.selection import OPERATIONS
+from lanying_mcp.serving.selection import OPERATIONS
 from tests.helpers import sandbox_settings
 
 def loaded():

@@ -19,7 +19,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from lanying_mcp.state import (
+from lanying_mcp.engine.state import (
     MAX_LISTED,
     SCHEMA_VERSION,
     MemoryState,
@@ -28,8 +28,8 @@ from lanying_mcp.state import (
     StateError,
     default_path,
 )
-from lanying_mcp.state_redis import RedisState
-from lanying_mcp.stores import open_state
+from lanying_mcp.engine.state_redis import RedisState
+from lanying_mcp.engine.stores import open_state
 from tests.redis_server import RedisServer, unique_prefix
 
 
@@ -449,7 +449,7 @@ async def test_another_process_sees_the_same_file(tmp_path):
     await mine.put("results", "mine", "written here", ttl=600)
     script = (
         "import anyio, sys\n"
-        "from lanying_mcp.state import SQLiteState\n"
+        "from lanying_mcp.engine.state import SQLiteState\n"
         "async def main():\n"
         "    s = SQLiteState(sys.argv[1])\n"
         "    print(await s.get('results', 'mine'))\n"

@@ -17,13 +17,13 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult, ElicitResult
 
-from lanying_mcp.errors import SettingsError, StateError
+from lanying_mcp.core.errors import SettingsError, StateError
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.engine.state import State
+from lanying_mcp.engine.state_redis import RedisState, where
+from lanying_mcp.engine.stores import open_state
 from lanying_mcp.sandbox import Store, build_app
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
-from lanying_mcp.state import State
-from lanying_mcp.state_redis import RedisState, where
-from lanying_mcp.stores import open_state
+from lanying_mcp.serving.server import build_server
 from tests.helpers import sandbox_settings
 from tests.redis_server import RedisServer, unique_prefix
 from tests.test_grants import ARGS, TOOL, YES, Api, answer, ask, asked_again_or_refused, decline, settings
@@ -174,7 +174,7 @@ async def test_a_bulk_result_link_made_on_one_server_is_read_on_another(redis_se
 
 @pytest.mark.anyio
 async def test_a_change_made_through_one_server_is_in_the_journal_another_reads(redis_server: RedisServer):
-    from lanying_mcp.apps import key_of
+    from lanying_mcp.engine.apps import key_of
 
     api = Api()
     conf = shared(redis_server, app_id=f"app-{unique_prefix()}")  # an app of this test alone

@@ -9,13 +9,13 @@ from typing import Any
 import httpx2
 import pytest
 
-from lanying_mcp import facts
-from lanying_mcp.call import output_model, shape
-from lanying_mcp.client import LanyingClient, RetryPolicy, build_request, check_alternate_methods
-from lanying_mcp.errors import SettingsError
-from lanying_mcp.schema import input_schema
-from lanying_mcp.settings import Settings
-from lanying_mcp.spec import Operation
+from lanying_mcp.core import facts
+from lanying_mcp.core.errors import SettingsError
+from lanying_mcp.core.schema import input_schema
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.core.spec import Operation
+from lanying_mcp.engine.call import output_model, shape
+from lanying_mcp.engine.client import LanyingClient, RetryPolicy, build_request, check_alternate_methods
 from lanying_mcp.toolsets import CATALOGUE
 
 TOKEN = "tolerance-test-token-0123"
@@ -101,7 +101,7 @@ async def test_every_write_tool_takes_an_off_shape_success_as_a_success(data):
 
 def test_data_true_on_a_list_result_is_a_warning_not_an_error():
     op = CATALOGUE["kick_group_members"]
-    from lanying_mcp.client import Envelope
+    from lanying_mcp.engine.client import Envelope
 
     out = shape(op, Envelope(True, {}))
     assert out["raw_data"] is True and out["warnings"]

@@ -15,18 +15,18 @@ from typing import Any
 import httpx2
 import pytest
 
-from lanying_mcp import changes
-from lanying_mcp import changes_table as table
-from lanying_mcp.apps import key_of
-from lanying_mcp.call import CallContext, validate
-from lanying_mcp.client import LanyingClient
-from lanying_mcp.dispatch import execute
-from lanying_mcp.journal import Journal
+from lanying_mcp.engine import changes
+from lanying_mcp.engine import changes_table as table
+from lanying_mcp.engine.apps import key_of
+from lanying_mcp.engine.call import CallContext, validate
+from lanying_mcp.engine.client import LanyingClient
+from lanying_mcp.engine.dispatch import execute
+from lanying_mcp.engine.journal import Journal
+from lanying_mcp.engine.state import MemoryState
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.sandbox.core import User
 from lanying_mcp.sandbox.devices import profile
 from lanying_mcp.sandbox.groups import groups
-from lanying_mcp.state import MemoryState
 from lanying_mcp.toolsets import CATALOGUE
 from lanying_mcp.toolsets.meta import UNDO_CHANGE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lanying_mcp import untrusted
+from lanying_mcp.safety import untrusted
 from lanying_mcp.toolsets import CATALOGUE
 
 from .helpers import call, sandbox_client

@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from lanying_mcp.errors import ArgumentError, NotAllowed
+from lanying_mcp.core.errors import ArgumentError, NotAllowed
+from lanying_mcp.core.settings import Settings
 from lanying_mcp.sandbox import Store
-from lanying_mcp.settings import Settings
 from lanying_mcp.toolsets.ai import read_local_file
 from tests.helpers import call, call_error, sandbox_client
 

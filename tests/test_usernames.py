@@ -22,15 +22,15 @@ from mcp.types import ElicitResult
 from pydantic import BaseModel
 
 import tests.wire as wire
-from lanying_mcp.cache import Cache
-from lanying_mcp.call import CallContext
-from lanying_mcp.client import LanyingClient
-from lanying_mcp.dispatch import execute
+from lanying_mcp.core.cache import Cache
+from lanying_mcp.core.schema import input_schema
+from lanying_mcp.core.spec import by_name
+from lanying_mcp.engine.call import CallContext
+from lanying_mcp.engine.client import LanyingClient
+from lanying_mcp.engine.dispatch import execute
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.sandbox.groups import groups
-from lanying_mcp.schema import input_schema
-from lanying_mcp.server import build_server
-from lanying_mcp.spec import by_name
+from lanying_mcp.serving.server import build_server
 from lanying_mcp.toolsets import CATALOGUE
 from tests.helpers import Case, call, sandbox_settings
 

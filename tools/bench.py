@@ -276,11 +276,11 @@ async def names_cost(env: Env, plan: Plan, owner: int) -> tuple[list[Row], list[
     Measured at the dispatcher against the loopback sandbox over HTTP, so the extra lookups cost a real
     round trip each; the three kinds of call alternate within each round, so drift cancels.
     """
-    from lanying_mcp.cache import Cache
-    from lanying_mcp.call import CallContext
-    from lanying_mcp.client import LanyingClient
-    from lanying_mcp.dispatch import execute
-    from lanying_mcp.settings import Settings
+    from lanying_mcp.core.cache import Cache
+    from lanying_mcp.core.settings import Settings
+    from lanying_mcp.engine.call import CallContext
+    from lanying_mcp.engine.client import LanyingClient
+    from lanying_mcp.engine.dispatch import execute
     from lanying_mcp.toolsets import CATALOGUE
 
     async with http_client() as http:
@@ -379,11 +379,11 @@ async def preview_cost(env: Env, plan: Plan, owner: int, group_id: int) -> list[
     A preview runs the call's path twice with writes recorded (to mark fresh values) and reads the group's
     size for the reach; the applied call sends the write. The two alternate within each round.
     """
-    from lanying_mcp import preview
-    from lanying_mcp.call import CallContext
-    from lanying_mcp.client import LanyingClient
-    from lanying_mcp.dispatch import execute
-    from lanying_mcp.settings import Settings
+    from lanying_mcp.core.settings import Settings
+    from lanying_mcp.engine.call import CallContext
+    from lanying_mcp.engine.client import LanyingClient
+    from lanying_mcp.engine.dispatch import execute
+    from lanying_mcp.review import preview
     from lanying_mcp.toolsets import CATALOGUE
 
     settings = Settings(endpoint=env.api, app_id=APP_ID, access_token=TOKEN)

@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from report_block import put_block  # noqa: E402
 
-from lanying_mcp.http_auth import BearerAuth  # noqa: E402
-from lanying_mcp.oauth import OAuthGuard, Verifier  # noqa: E402
+from lanying_mcp.serving.http_auth import BearerAuth  # noqa: E402
+from lanying_mcp.serving.oauth import OAuthGuard, Verifier  # noqa: E402
 from tests.oauth_issuer import READ, Issuer, oauth_settings  # noqa: E402
 
 REPORT = ROOT / "BENCHMARKS.md"

@@ -44,12 +44,12 @@ class JournalCost:
 
 
 async def measure(api: str, app_id: str, token: str, group_id: int, rounds: int, calls: int) -> JournalCost:
-    from lanying_mcp.call import CallContext
-    from lanying_mcp.client import LanyingClient
-    from lanying_mcp.dispatch import execute
-    from lanying_mcp.journal import NS, Journal
-    from lanying_mcp.settings import Settings
-    from lanying_mcp.state import SQLiteState
+    from lanying_mcp.core.settings import Settings
+    from lanying_mcp.engine.call import CallContext
+    from lanying_mcp.engine.client import LanyingClient
+    from lanying_mcp.engine.dispatch import execute
+    from lanying_mcp.engine.journal import NS, Journal
+    from lanying_mcp.engine.state import SQLiteState
     from lanying_mcp.toolsets import CATALOGUE
 
     folder = Path(tempfile.mkdtemp(prefix="lanying-bench-journal-"))
@@ -97,7 +97,7 @@ async def measure(api: str, app_id: str, token: str, group_id: int, rounds: int,
 
 async def _empty_pages(folder: Path) -> int:
     """The pages a state file holds with no entry (its tables and indexes): subtracted from the cost."""
-    from lanying_mcp.state import SQLiteState
+    from lanying_mcp.engine.state import SQLiteState
 
     path = folder / "empty.sqlite3"
     s = SQLiteState(path)

@@ -38,8 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 from report_block import put_block  # noqa: E402
 
-from lanying_mcp.state import SQLiteState, State  # noqa: E402
-from lanying_mcp.state_redis import RedisState  # noqa: E402
+from lanying_mcp.engine.state import SQLiteState, State  # noqa: E402
+from lanying_mcp.engine.state_redis import RedisState  # noqa: E402
 from tests.redis_server import RedisServer, redis_binary  # noqa: E402
 
 REPORT = ROOT / "BENCHMARKS.md"
@@ -102,9 +102,9 @@ async def write_clients(url: str, folder: Path) -> AsyncIterator[dict[str, Calla
     import httpx2
     from mcp import Client
 
+    from lanying_mcp.core.settings import Settings
     from lanying_mcp.sandbox import SANDBOX_APP_ID, Store, build_app
-    from lanying_mcp.server import build_server
-    from lanying_mcp.settings import Settings
+    from lanying_mcp.serving.server import build_server
 
     for noisy in ("httpx2", "httpx", "mcp", "client", "lanying_mcp"):  # a line per request would drown the table
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -46,11 +46,11 @@ sys.path.insert(0, str(ROOT))
 from mcp import Client  # noqa: E402
 from mcp.types import ElicitResult  # noqa: E402
 
-from lanying_mcp.client import LanyingClient, RetryPolicy  # noqa: E402
+from lanying_mcp.core.schema import input_schema  # noqa: E402
+from lanying_mcp.core.settings import Settings  # noqa: E402
+from lanying_mcp.engine.client import LanyingClient, RetryPolicy  # noqa: E402
 from lanying_mcp.sandbox import SANDBOX_APP_ID, Store, build_app  # noqa: E402
-from lanying_mcp.schema import input_schema  # noqa: E402
-from lanying_mcp.server import build_server  # noqa: E402
-from lanying_mcp.settings import Settings  # noqa: E402
+from lanying_mcp.serving.server import build_server  # noqa: E402
 from lanying_mcp.toolsets import CATALOGUE  # noqa: E402
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS  # noqa: E402
 

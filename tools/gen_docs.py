@@ -16,8 +16,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 from generated import regenerate  # noqa: E402
 from measure_tools import measure, table  # noqa: E402
 
-from lanying_mcp.channels import table as hosts_table  # noqa: E402
-from lanying_mcp.settings import declared  # noqa: E402
+from lanying_mcp.core.settings import declared  # noqa: E402
+from lanying_mcp.review.channels import table as hosts_table  # noqa: E402
 from lanying_mcp.toolsets import CATALOGUE, TOOLSETS  # noqa: E402
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS  # noqa: E402
 
@@ -60,7 +60,7 @@ def reference() -> str:
 
 
 def settings_table() -> str:
-    """One row per declared setting (lanying_mcp/settings.py), in declaration order."""
+    """One row per declared setting (lanying_mcp/core/settings.py), in declaration order."""
     lines = ["| flag | environment | default | meaning |", "|---|---|---|---|"]
     for s in declared():
         if s.kind == "switch":

@@ -1,6 +1,6 @@
-"""Render the toolset icons: each shape of `lanying_mcp/icons.py` (SHAPES) becomes a 16×16 lossless WebP.
+"""Render the toolset icons: each shape of `lanying_mcp/core/icons.py` (SHAPES) becomes a 16×16 lossless WebP.
 
-    python tools/gen_icons.py     # rewrites the _WEBP table and SHAPES_DIGEST in lanying_mcp/icons.py
+    python tools/gen_icons.py     # rewrites the _WEBP table and SHAPES_DIGEST in lanying_mcp/core/icons.py
 
 Run it after changing a shape or the colour. It needs Pillow (`pip install pillow`), which the server
 itself does not: the rendered icons are committed, and a test fails when SHAPES changed without a render.
@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lanying_mcp import icons  # noqa: E402
+from lanying_mcp.core import icons  # noqa: E402
 
 SIZE = 16  # pixels; the shapes are drawn on an 8×8 grid, so each grid square is 2×2 pixels
 OVERSAMPLE = 8  # drawn this many times larger, then reduced: a pixel is on when half of it is covered
@@ -74,10 +74,10 @@ def main() -> int:
     text, n = re.subn(r"(_WEBP: dict\[str, str\] = \{\n).*?(\n\})", lambda m: m[1] + table + m[2], text, flags=re.S)
     text, m = re.subn(r'SHAPES_DIGEST = "[0-9a-f]*"', f'SHAPES_DIGEST = "{icons.shapes_digest()}"', text)
     if n != 1 or m != 1:
-        print("lanying_mcp/icons.py: the _WEBP table or SHAPES_DIGEST was not found", file=sys.stderr)
+        print("lanying_mcp/core/icons.py: the _WEBP table or SHAPES_DIGEST was not found", file=sys.stderr)
         return 1
     file.write_text(text, encoding="utf-8")
-    print(f"rendered {len(icons.SHAPES)} icons into lanying_mcp/icons.py")
+    print(f"rendered {len(icons.SHAPES)} icons into lanying_mcp/core/icons.py")
     return 0
 
 

@@ -30,9 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lanying_mcp.call import output_model  # noqa: E402
-from lanying_mcp.discovery import build  # noqa: E402
-from lanying_mcp.schema import (  # noqa: E402
+from lanying_mcp.core.schema import (  # noqa: E402
     CACHE_DIR,
     SHARED,
     SOURCES,
@@ -40,13 +38,15 @@ from lanying_mcp.schema import (  # noqa: E402
     output_schema,
     sources_digest,
 )
-from lanying_mcp.spec import Hints, Operation  # noqa: E402
+from lanying_mcp.core.spec import Hints, Operation  # noqa: E402
+from lanying_mcp.engine.call import output_model  # noqa: E402
+from lanying_mcp.engine.discovery import build  # noqa: E402
 from lanying_mcp.toolsets import LAZY_FIELDS, MODULES, build_eager  # noqa: E402
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS  # noqa: E402
 
 PACKAGE = ROOT / "lanying_mcp"
 META = "meta"  # schemas/meta.json: the tools no toolset module holds (toolsets/meta.py, discovery.py)
-META_SOURCES = ("toolsets/meta.py", "discovery.py")
+META_SOURCES = ("toolsets/meta.py", "engine/discovery.py")
 
 
 def _imported(path: str, universe: set[str]) -> set[str]:
@@ -179,7 +179,7 @@ used only while the digest in SOURCES is the digest of its sources on disk (sche
 
 from typing import Any
 
-from ..spec import {", ".join(sorted(names))}
+from ..core.spec import {", ".join(sorted(names))}
 
 # Each module: the digest of the sources its entries are made from, and those sources.
 SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {{

@@ -1,4 +1,4 @@
-"""Write lanying_mcp/search_keywords.json: what the vendored Swagger says each tool's request does.
+"""Write lanying_mcp/engine/search_keywords.json: what the vendored Swagger says each tool's request does.
 
     python tools/gen_search_keywords.py           # rewrite the file
     python tools/gen_search_keywords.py --check   # exit 1 when the file is stale
@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from lanying_mcp.toolsets import CATALOGUE  # noqa: E402
 
 SWAGGER = ROOT / "tools" / "upstream" / "lanying-api" / "api-docs.json"
-OUT = ROOT / "lanying_mcp" / "search_keywords.json"
+OUT = ROOT / "lanying_mcp" / "engine" / "search_keywords.json"
 QUERIES = ROOT / "tests" / "data" / "search_queries.json"
 # Swagger prose that says how to call, not what is done: dropped from the words.
 _NOISE = re.compile(r"https?://\S+|<[^>]+>|\b(?:access-token|app_id|true|false)\b")

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 from generated import regenerate  # noqa: E402
 
 from lanying_mcp import __version__  # noqa: E402
-from lanying_mcp.settings import Declared, declared  # noqa: E402
+from lanying_mcp.core.settings import Declared, declared  # noqa: E402
 
 SERVER_JSON = ROOT / "server.json"
 FORMATS = {"switch": "boolean", "int": "number", "float": "number"}

@@ -23,8 +23,8 @@ import anyio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lanying_mcp.server import build_server  # noqa: E402
-from lanying_mcp.settings import Settings  # noqa: E402
+from lanying_mcp.core.settings import Settings  # noqa: E402
+from lanying_mcp.serving.server import build_server  # noqa: E402
 from lanying_mcp.toolsets import TOOLSETS  # noqa: E402
 
 BUDGETS = {"discovery": ("total", 4 * 1024), "default": ("total", 28 * 1024), "all": ("core_avg", 700)}

@@ -5,7 +5,7 @@
     python tools/search_recall.py --cv       # also 5-fold cross-validation of the tuned part
 
 The tuned queries are also an admin's words for each tool that search indexes (tools/gen_search_keywords.py
-copies them into lanying_mcp/search_keywords.json), so the tuned figure is measured on what the ranking has
+copies them into lanying_mcp/engine/search_keywords.json), so the tuned figure is measured on what the ranking has
 seen; `--cv` measures each fifth of the tuned part with its own queries left out of that file, which says how
 the ranking does on tuned-style words it has not seen.
 
@@ -47,11 +47,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import lanying_mcp.discovery as discovery  # noqa: E402
-from lanying_mcp.discovery import search  # noqa: E402
-from lanying_mcp.selection import Selection  # noqa: E402
-from lanying_mcp.settings import Settings  # noqa: E402
-from lanying_mcp.spec import Operation  # noqa: E402
+import lanying_mcp.engine.discovery as discovery  # noqa: E402
+from lanying_mcp.core.settings import Settings  # noqa: E402
+from lanying_mcp.core.spec import Operation  # noqa: E402
+from lanying_mcp.engine.discovery import search  # noqa: E402
+from lanying_mcp.serving.selection import Selection  # noqa: E402
 
 QUERIES = ROOT / "tests" / "data" / "search_queries.json"
 TARGETS = {"tune": 0.98, "heldout": 0.95}

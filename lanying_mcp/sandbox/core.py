@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from ..json_values import as_array, as_object
+from ..core.json_values import as_array, as_object
 
 SANDBOX_APP_ID = "sandbox"
 

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import cast
 
-from ..json_values import as_array
+from ..core.json_values import as_array
 from .core import Call, Fail, Reply, Routes, Store
 
 ROUTES = Routes()

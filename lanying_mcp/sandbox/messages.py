@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import facts
+from ..core import facts
 from . import groups as G
 from . import roster
 from .core import Call, Fail, Reply, Routes, Store

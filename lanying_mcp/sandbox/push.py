@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..facts import PUSH_MAX_TARGETS
-from ..json_values import as_array, as_object
+from ..core.facts import PUSH_MAX_TARGETS
+from ..core.json_values import as_array, as_object
 from .core import Call, Fail, Routes, Store
 from .devices import audience as tagged_users
 from .devices import has_device

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from .. import facts
+from ..core import facts
 from .core import Call, Fail, Reply, Routes, Store, User, page, page_extras
 
 ROUTES = Routes()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any, cast
 
-from ..version import __version__
+from ..core.version import __version__
 from .core import Store
 
 FILE_NAME = "sandbox.pickle"

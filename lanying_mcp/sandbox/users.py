@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
-from .. import facts
-from ..json_values import as_array
+from ..core import facts
+from ..core.json_values import as_array
 from . import devices
 from .core import Call, Fail, Routes, Store, User, default_settings
 

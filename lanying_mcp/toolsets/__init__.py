@@ -20,8 +20,8 @@ import threading
 from dataclasses import MISSING, fields, replace
 from typing import Any
 
-from ..errors import SettingsError
-from ..spec import Operation, Toolset
+from ..core.errors import SettingsError
+from ..core.spec import Operation, Toolset
 
 # The toolset modules, in catalogue order.
 MODULES = (
@@ -126,7 +126,7 @@ def _fill(op: LazyOperation, real: dict[str, Operation]) -> None:
 def _build() -> tuple[dict[str, Toolset], dict[str, Operation]]:
     """Each module's part from the index when it was generated from that module's sources on disk; else
     from the module itself."""
-    from ..schema import sources_digest
+    from ..core.schema import sources_digest
 
     try:
         from . import _index

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import model_validator
 
-from ..client import Envelope
-from ..error_text import excerpt
-from ..errors import ArgumentError, InvalidResponse, NotAllowed
-from ..spec import (
+from ..core.error_text import excerpt
+from ..core.errors import ArgumentError, InvalidResponse, NotAllowed
+from ..core.spec import (
     MESSAGES,
     WRITE,
     ApiModel,
@@ -33,14 +32,15 @@ from ..spec import (
     Toolset,
     f,
 )
+from ..engine.client import Envelope
 from .common import FileUpload, MessageFields, SendMessage
 from .files import OPERATIONS as _FILE_OPS
 from .messages import OPERATIONS as _MESSAGE_OPS
 from .messages import XID
 
 if TYPE_CHECKING:
-    from ..call import CallContext
-    from ..settings import Settings
+    from ..core.settings import Settings
+    from ..engine.call import CallContext
 
 TOOLSET = Toolset(
     "ai", ("AI chatbots: ask a chatbot, upload knowledge-base documents.", "AI机器人:向机器人提问、上传知识库文档。")

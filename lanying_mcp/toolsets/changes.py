@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import errors
-from ..client import Envelope
-from ..errors import StateError
-from ..journal import PAGE_BYTES
-from ..spec import READ, Operation, Pages, Paging, Params, f
+from ..core import errors
+from ..core.errors import StateError
+from ..core.spec import READ, Operation, Pages, Paging, Params, f
+from ..engine.client import Envelope
+from ..engine.journal import PAGE_BYTES
 
 if TYPE_CHECKING:
-    from ..call import CallContext
+    from ..engine.call import CallContext
 
 
 class ListChanges(Params):

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import computed_field, model_validator
 
-from ..spec import ApiModel, AsUser, Params, f, username_list
+from ..core.spec import ApiModel, AsUser, Params, f, username_list
 
 ContentType = Literal[0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12]
 CONTENT_TYPES_EN = (

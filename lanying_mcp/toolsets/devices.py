@@ -7,8 +7,8 @@ query parameter even on POST (the Swagger's placement); tools give that `value` 
 
 from typing import Annotated, Any
 
-from .. import facts
-from ..spec import (
+from ..core import facts
+from ..core.spec import (
     BODY,
     DELETE,
     QUERY,

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any, cast
 from pydantic import model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from ..client import Envelope
-from ..json_values import as_array, as_object, objects
-from ..spec import READ, ApiModel, IdPaths, Named, Operation, Params, f
-from ..untrusted import clean
+from ..core.json_values import as_array, as_object, objects
+from ..core.spec import READ, ApiModel, IdPaths, Named, Operation, Params, f
+from ..engine.client import Envelope
+from ..safety.untrusted import clean
 from .insight import TOOLSET, attempt, pick
 
 if TYPE_CHECKING:
-    from ..call import CallContext
+    from ..engine.call import CallContext
 
 __all__ = ["OPERATIONS", "TOOLSET"]
 

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from ..spec import READ, ApiModel, AsUser, Named, Operation, Params, Toolset, f
+from ..core.spec import READ, ApiModel, AsUser, Named, Operation, Params, Toolset, f
 from .common import FileUpload
 
 TOOLSET = Toolset(

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from ..spec import (
+from ..core.spec import (
     DELETE,
     QUERY,
     READ,

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any, Literal
 
-from ..spec import (
+from ..core.spec import (
     DANGER,
     DELETE,
     QUERY,

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
-from ..client import Envelope
-from ..errors import ArgumentError, LanyingError
-from ..json_values import as_object, objects
-from ..spec import READ, ApiModel, IdPaths, Operation, Params, Toolset, f
+from ..core.errors import ArgumentError, LanyingError
+from ..core.json_values import as_object, objects
+from ..core.spec import READ, ApiModel, IdPaths, Operation, Params, Toolset, f
+from ..engine.client import Envelope
 
 if TYPE_CHECKING:
-    from ..call import CallContext
+    from ..engine.call import CallContext
 
 TOOLSET = Toolset(
     "insight",

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import computed_field
 
-from ..spec import (
+from ..core.spec import (
     DANGER,
     DELETE,
     MESSAGES,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import error_text, undo
-from ..spec import READ, UNPAGED, WRITE, ApiModel, Operation, Params, f
+from ..core import error_text
+from ..core.spec import READ, UNPAGED, WRITE, ApiModel, Operation, Params, f
+from ..engine import undo
 from .changes import LIST_CHANGES
 
 if TYPE_CHECKING:
-    from ..call import CallContext
+    from ..engine.call import CallContext
 
 
 class ExplainError(Params):

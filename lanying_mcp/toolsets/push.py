@@ -4,8 +4,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import computed_field, model_validator
 
-from .. import facts
-from ..spec import (
+from ..core import facts
+from ..core.spec import (
     READ,
     UNPAGED,
     WRITE,

@@ -8,8 +8,8 @@ the actor and the query carries the target, which are distinct on the wire.
 
 from typing import Annotated
 
-from .. import facts, spec
-from ..spec import (
+from ..core import facts, spec
+from ..core.spec import (
     DELETE,
     QUERY,
     RAW_BODY,

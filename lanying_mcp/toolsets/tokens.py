@@ -8,7 +8,7 @@ they are not idempotent.
 
 from typing import Annotated
 
-from ..spec import (
+from ..core.spec import (
     WRITE,
     ApiModel,
     Body,

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import computed_field, field_validator
 
-from .. import facts
-from ..spec import (
+from ..core import facts
+from ..core.spec import (
     DELETE,
     QUERY,
     RAW_BODY,

@@ -44,8 +44,8 @@ from mcp.types import (
 from pydantic import BaseModel, Field
 
 from lanying_mcp import cli
-from lanying_mcp.server import LanyingServer
-from lanying_mcp.settings import Settings
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.serving.server import LanyingServer
 
 # A 1x1 PNG and a tiny WAV: the suite only checks type, MIME type and that data is base64.
 PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="

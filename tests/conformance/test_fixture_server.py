@@ -13,7 +13,7 @@ from mcp.client import Client
 from mcp.shared.exceptions import MCPError
 from mcp_types import ElicitResult, ListRootsResult, Root
 
-from lanying_mcp.settings import Settings
+from lanying_mcp.core.settings import Settings
 from tests.conformance import fixture_server
 
 

@@ -16,7 +16,7 @@ import pytest
 from mcp.client import Client
 
 from lanying_mcp import cli
-from lanying_mcp.settings import Settings
+from lanying_mcp.core.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

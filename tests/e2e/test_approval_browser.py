@@ -23,13 +23,14 @@ from mcp import Client, StdioServerParameters
 
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.sandbox.groups import groups
-from lanying_mcp.server import build_server
+from lanying_mcp.serving.server import build_server
 from tests.browser import chromium, need_chromium, screenshot
 from tests.helpers import call, sandbox_settings
 from tests.procs import server_env
 
 pytest.importorskip(
-    "lanying_mcp.approval_page", reason="the approval page (lanying_mcp/approval_page.py) is not in this tree yet"
+    "lanying_mcp.review.approval_page",
+    reason="the approval page (lanying_mcp/review/approval_page.py) is not in this tree yet",
 )
 pytestmark = pytest.mark.anyio
 

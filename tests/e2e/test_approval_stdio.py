@@ -15,7 +15,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from lanying_mcp.approval import AWAIT_APPROVAL
+from lanying_mcp.review.approval import AWAIT_APPROVAL
 from tests.e2e.conftest import Api
 from tests.helpers import call, call_error
 from tests.test_approval import answer, page

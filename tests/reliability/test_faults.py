@@ -27,11 +27,11 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp.client import LanyingClient, RetryPolicy
+from lanying_mcp.engine.client import LanyingClient, RetryPolicy
 from lanying_mcp.sandbox import Store, build_app
 from lanying_mcp.sandbox.groups import groups
 from lanying_mcp.sandbox.messages import messages
-from lanying_mcp.server import build_server
+from lanying_mcp.serving.server import build_server
 from tests.faults import KINDS, FaultInjector
 from tests.helpers import sandbox_settings, say_yes
 from tests.reliability.conftest import REPORT

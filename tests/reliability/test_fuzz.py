@@ -29,10 +29,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
 
+from lanying_mcp.core.schema import input_schema
+from lanying_mcp.core.spec import Operation
 from lanying_mcp.sandbox import Store, build_app
-from lanying_mcp.schema import input_schema
-from lanying_mcp.server import build_server
-from lanying_mcp.spec import Operation
+from lanying_mcp.serving.server import build_server
 from lanying_mcp.toolsets import CATALOGUE
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS
 from tests.helpers import sandbox_settings, say_yes

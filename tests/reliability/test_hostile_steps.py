@@ -13,10 +13,10 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp.client import LanyingClient, RetryPolicy
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.engine.client import LanyingClient, RetryPolicy
 from lanying_mcp.sandbox import SANDBOX_APP_ID
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
+from lanying_mcp.serving.server import build_server
 
 pytestmark = pytest.mark.anyio
 

@@ -17,9 +17,9 @@ import anyio
 import httpx2
 import pytest
 
-from lanying_mcp.client import LanyingClient, RetryPolicy
-from lanying_mcp.errors import LanyingError
-from lanying_mcp.settings import Settings
+from lanying_mcp.core.errors import LanyingError
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.engine.client import LanyingClient, RetryPolicy
 from lanying_mcp.toolsets import CATALOGUE
 
 LIST_USERS = CATALOGUE["list_users"]

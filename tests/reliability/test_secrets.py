@@ -22,9 +22,9 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from lanying_mcp.client import LanyingClient, RetryPolicy
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.engine.client import LanyingClient, RetryPolicy
+from lanying_mcp.serving.server import build_server
 from tests.e2e.conftest import Api, free_port, stop, wait_port
 from tests.e2e.test_transports import admin_story
 from tests.helpers import call, call_error, say_yes

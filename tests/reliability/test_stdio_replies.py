@@ -13,7 +13,7 @@ import tracemalloc
 import anyio
 import pytest
 
-from lanying_mcp.stdio import _In, line_limit
+from lanying_mcp.serving.stdio import _In, line_limit
 
 # The real command line: `lanying-mcp --sandbox` over stdio.
 LAUNCH = """

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from lanying_mcp import facts
-from lanying_mcp.client import _placement
-from lanying_mcp.schema import input_schema
-from lanying_mcp.spec import Operation
+from lanying_mcp.core import facts
+from lanying_mcp.core.schema import input_schema
+from lanying_mcp.core.spec import Operation
+from lanying_mcp.engine.client import _placement
 from lanying_mcp.toolsets import CATALOGUE
 from tests.sandbox.swagger import limited_parameters, operations
 

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from lanying_mcp import facts
+from lanying_mcp.core import facts
 from lanying_mcp.sandbox import AREAS, ROUTES, Store, app, core
 from lanying_mcp.toolsets import CATALOGUE
 

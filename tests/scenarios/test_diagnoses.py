@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from lanying_mcp.safety.untrusted import META_KEY
 from lanying_mcp.sandbox import Store
 from lanying_mcp.sandbox.devices import profile, record_login
 from lanying_mcp.sandbox.groups import Group, add_member, groups
 from lanying_mcp.sandbox.roster import rosters
-from lanying_mcp.untrusted import META_KEY
 from tests.helpers import sandbox_client
 
 pytestmark = pytest.mark.anyio
@@ -376,7 +376,7 @@ async def test_a_fact_that_cannot_be_read_is_named_and_never_judged() -> None:
     import httpx2
     from mcp import Client
 
-    from lanying_mcp.server import build_server
+    from lanying_mcp.serving.server import build_server
     from tests.helpers import sandbox_settings
     from tests.test_names_enrich import counting_app
 

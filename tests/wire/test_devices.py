@@ -4,8 +4,8 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.serving.server import build_server
 from tests.helpers import Case, check_cases
 
 U = 2302128618880

@@ -9,8 +9,8 @@ import httpx2
 import pytest
 from mcp import Client
 
-from lanying_mcp.server import build_server
-from lanying_mcp.settings import Settings
+from lanying_mcp.core.settings import Settings
+from lanying_mcp.serving.server import build_server
 from tests.helpers import WIRE_APP, WIRE_TOKEN, Case, check_cases
 
 CASES = [

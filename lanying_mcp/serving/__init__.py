@@ -1,0 +1,1 @@
+"""MCP over stdio and HTTP: the server, the SDK adapter, the consent gate, routing, selection, auth."""
