@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from .serving.server import build_server
 
 _LAZY = {
-    "Settings": ("settings", "Settings"),
-    "SettingsError": ("errors", "SettingsError"),
-    "build_server": ("server", "build_server"),
+    "Settings": ("core.settings", "Settings"),
+    "SettingsError": ("core.errors", "SettingsError"),
+    "build_server": ("serving.server", "build_server"),
     "build_sandbox_app": ("sandbox.app", "build_app"),
 }
 
