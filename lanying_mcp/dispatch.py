@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast, get_args
@@ -24,6 +24,7 @@ from . import consent, errors, names, recent, scopes, untrusted, usernames
 from .client import Envelope, LanyingClient
 from .mentions import prune
 from .redact import redactor_for
+from .resolved import ResolvedCall, Route
 from .spec import ApiModel, Operation, Params, Risk, f
 
 if TYPE_CHECKING:
@@ -67,6 +68,20 @@ class CallContext:
     plan_id: str | None = None  # set on the calls a plan makes, so their records say which plan they belong to
     state: State | None = None  # what outlives the call (renames this server made, for questions)
     access: scopes.Access | None = None  # what the caller's OAuth token may run (None: no OAuth, nothing narrowed)
+    # The settings that decide safety, as the server built this call (None: those of the client's settings).
+    confirm: bool | None = None  # a risky call needs a human's yes
+    reveal_secrets: bool | None = None  # results keep their secret fields
+    access_token: str | None = None  # masked in every result, with its transformed copies
+    resolved: ResolvedCall | None = None  # the call as resolved once at the edge (route, params, risks, fingerprint)
+
+    def __post_init__(self) -> None:
+        settings = self.client.settings
+        if self.confirm is None:
+            self.confirm = settings.confirm
+        if self.reveal_secrets is None:
+            self.reveal_secrets = settings.reveal_secrets
+        if self.access_token is None:
+            self.access_token = settings.access_token.get_secret_value()
 
     def lookups_left(self) -> int:
         return max(0, self.client.settings.max_lookups - self.lookups)
@@ -257,16 +272,57 @@ def prepare(op: Operation, params: Params) -> tuple[Params, bool]:
     return params, True
 
 
-async def check_consent(op: Operation, params: Params, ctx: CallContext) -> tuple[Risk, ...]:
+async def resolve(op: Operation, route: Route, given: Mapping[str, Any], ctx: CallContext) -> ResolvedCall:
+    """The call resolved once: its target's arguments validated (usernames turned into user IDs first), whether
+    the policy and the token's scopes allow it, its risks and, when a yes is needed, its fingerprint.
+
+    Nothing here raises: arguments that do not validate are kept as the `error` the call reports. A delivery
+    to groups counts their members when a yes may be asked: they are read unless the call's grant covers it."""
+    target = route.target
+    if target is None:
+        return ResolvedCall(op, given, route)
+    try:
+        params = validate(target, await usernames.resolve(target, route.target_arguments, ctx))
+    except Exception as exc:  # the call reports it before anything is sent
+        return ResolvedCall(op, given, route, error=exc)
+    allowed = True
+    if ctx.policy is not None:
+        try:
+            ctx.policy.check(target, params)
+        except errors.LanyingError:
+            allowed = False
+    if allowed and ctx.access is not None and ctx.access.refusal(target, params, ctx.policy):
+        allowed = False
+    call = consent.fingerprint(target, params) if ctx.grant.calls else None
+    sizes = None
+    if ctx.confirm and allowed and consent.needs_sizes(target, params, ctx.policy):
+        if call is None or not ctx.grant.has(call):
+            sizes = await consent.group_sizes(target, params, ctx)
+    found = consent.risks(target, params, ctx.policy, sizes)
+    if call is None and ctx.confirm and (found or target.expands is not None):
+        call = consent.fingerprint(target, params)
+    return ResolvedCall(op, given, route, params, allowed=allowed, risks=found, fingerprint=call)
+
+
+async def check_consent(
+    op: Operation, params: Params, ctx: CallContext, resolved: ResolvedCall | None = None
+) -> tuple[Risk, ...]:
     """Refuse a call that needs a human's yes and carries none (fail closed, whatever path led here).
 
-    A delivery to groups counts their members: they are read unless the call's yes already covers it."""
-    confirm = ctx.client.settings.confirm
-    sizes = None
-    if confirm and consent.needs_sizes(op, params, ctx.policy) and not ctx.grant.covers(op, params):
-        sizes = await consent.group_sizes(op, params, ctx)
-    found = consent.risks(op, params, ctx.policy, sizes)
-    if found and confirm and not ctx.grant.covers(op, params):
+    The call's risks and fingerprint are those it was resolved with (`resolve`): its grant must hold exactly
+    that fingerprint. A delivery to groups counts their members: they are read unless the call's yes already
+    covers it."""
+    confirm = ctx.confirm
+    if resolved is not None and resolved.params is params:
+        found = resolved.risks
+        covered = resolved.fingerprint is not None and ctx.grant.has(resolved.fingerprint)
+    else:
+        sizes = None
+        if confirm and consent.needs_sizes(op, params, ctx.policy) and not ctx.grant.covers(op, params):
+            sizes = await consent.group_sizes(op, params, ctx)
+        found = consent.risks(op, params, ctx.policy, sizes)
+        covered = not (found and confirm) or ctx.grant.covers(op, params)
+    if found and confirm and not covered:
         raise errors.NotAllowed(
             f"{op.name} needs a human's confirmation ({', '.join(r.value for r in found)}) and none was given "
             "for these exact arguments; nothing was done",
@@ -342,7 +398,7 @@ async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCont
         raw = failure(op.name, late, ctx.lang)
     if change and ctx.journal is not None:
         raw = await _close_change(ctx.journal, change[0], raw)
-    outcome = scrub(raw, ctx.client.settings.access_token.get_secret_value())
+    outcome = scrub(raw, ctx.access_token or "")
     if not outcome.ok and ctx.catalogue:
         outcome = _reachable_hint(op, outcome, ctx)
     if outcome.ok and (marks := untrusted.meta(op, outcome.structured)):
@@ -456,13 +512,20 @@ async def _execute(
         # The annotation is what callers promise; JSON from a client or the command line may still differ.
         if arguments is not None and not isinstance(arguments, dict):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise errors.ArgumentError("arguments must be a JSON object")
-        # Usernames become user IDs before validation, as in the confirmation gate (usernames.py).
-        params = validate(op, await usernames.resolve(op, arguments or {}, ctx))
+        # The call as resolved at the edge (the gate's question and grant are about it), else resolved here:
+        # usernames become user IDs before validation, as in the confirmation gate (usernames.py).
+        resolved = ctx.resolved
+        if resolved is None or not resolved.runs(op) or resolved.arguments != (arguments or {}):
+            given = arguments or {}
+            resolved = await resolve(op, Route(ctx.client, given, op, given), given, ctx)
+        if resolved.params is None:
+            raise resolved.error or errors.ArgumentError("arguments could not be resolved")
+        params = resolved.params
         if ctx.policy is not None:
             ctx.policy.check(op, params)
         if ctx.access is not None and (why := ctx.access.refusal(op, params, ctx.policy)):
             raise errors.ScopeMissing(why)  # decided on the operation that really runs, whatever the path
-        found = await check_consent(op, params, ctx)
+        found = await check_consent(op, params, ctx, resolved)
         if ctx.audit is not None and not op.hints.read_only and not op.local:
             # Fail closed: a write whose intent cannot be logged first is not made (AuditUnavailable).
             audit.append(ctx.audit.begin(op.name, op.http_meta, arguments))
@@ -655,9 +718,9 @@ def mask(op: Operation, structured: dict[str, Any], ctx: CallContext, found: tup
     hidden too, since a secret the API starts to send under a new name must not slip through; so is
     an off-shape answer that is a bare string or number (it may be the secret itself).
     """
-    if not op.secret_fields or ctx.client.settings.reveal_secrets:
+    if not op.secret_fields or ctx.reveal_secrets:
         return structured
-    if Risk.SECRET in found and ctx.client.settings.confirm:
+    if Risk.SECRET in found and ctx.confirm:
         return structured  # the human was asked exactly this and said yes
     secret = frozenset(_norm(k) for k in op.secret_fields)
     documented = _documented(op)

@@ -30,13 +30,14 @@ from .client import LanyingClient, check_alternate_methods
 from .consent import may_ask
 from .discovery import CALL_TOOL, SEARCH_TOOLS
 from .dispatch import CallContext, Outcome, execute, failure, output_model
-from .gate import APPROVAL_ARG, Gate
+from .gate import Gate
 from .identity import Principal, caller_identity
 from .journal import Journal
 from .mentions import prune, prune_schema
 from .policy import Policy
 from .preview import PREVIEW_CALL
 from .redact import check_maskable, redactor_for
+from .resolved import ResolvedCall
 from .results import ResultStore
 from .routing import Router, key_of
 from .schema import cached, input_schema, output_schema
@@ -253,6 +254,9 @@ class LanyingServer(LanyingMCP):
             self.reachable,
             self.policy,
             self.audit_for(caller, client),
+            confirm=self.lanying_settings.confirm,
+            reveal_secrets=self.lanying_settings.reveal_secrets,
+            access_token=client.settings.access_token.get_secret_value(),
         )
         ctx.state = self.state
         if grant is not None:
@@ -351,16 +355,19 @@ class LanyingServer(LanyingMCP):
         return await self.run_op(op, Caller(caller.ctx, approval_id), dict(record["arguments"]), Answer.AWAIT)
 
     async def run_op(self, op: Operation, caller: Caller, arguments: dict[str, Any], answer: Answer) -> Outcome:
-        if APPROVAL_ARG in (arguments or {}) and may_ask(op, self.policy):  # read by the gate, not an argument
-            arguments = {k: v for k, v in arguments.items() if k != APPROVAL_ARG}
-        try:
-            client, args = self.router.route(op, caller.headers(), arguments or {}, profile_of(caller))
-        except errors.LanyingError as exc:
-            return failure(op.name, exc, self.lanying_settings.lang)
-        settled = await self.gate.settle(op, args, answer, client, caller)
+        """Run the call as its resolver resolved it (the same request), else resolve it here, once."""
+        call = caller.resolved
+        if not isinstance(call, ResolvedCall) or not call.made_for(op, arguments or {}):
+            try:
+                call = await self.gate.resolve(op, caller, arguments or {})
+            except errors.LanyingError as exc:
+                return failure(op.name, exc, self.lanying_settings.lang)
+        settled = await self.gate.settle(op, call, answer, caller)
         if isinstance(settled, Outcome):
             return settled
-        return await execute(op, args, self.context(caller, client, settled))
+        ctx = self.context(caller, call.route.client, settled)
+        ctx.resolved = call
+        return await execute(op, call.route.arguments, ctx)
 
     def make_tool(self, op: Operation) -> Any:
         lang = self.lanying_settings.lang
