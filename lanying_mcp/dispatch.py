@@ -293,12 +293,13 @@ async def resolve(op: Operation, route: Route, given: Mapping[str, Any], ctx: Ca
             allowed = False
     if allowed and ctx.access is not None and ctx.access.refusal(target, params, ctx.policy):
         allowed = False
-    call = consent.fingerprint(target, params) if ctx.grant.calls else None
+    call: str | None = None
     sizes = None
     if ctx.confirm and allowed and consent.needs_sizes(target, params, ctx.policy):
+        call = consent.fingerprint(target, params) if ctx.grant.calls else None
         if call is None or not ctx.grant.has(call):
             sizes = await consent.group_sizes(target, params, ctx)
-    found = consent.risks(target, params, ctx.policy, sizes)
+    found = consent.risks(target, params, ctx.policy, sizes) if not target.local else ()
     if call is None and ctx.confirm and (found or target.expands is not None):
         call = consent.fingerprint(target, params)
     return ResolvedCall(op, given, route, params, allowed=allowed, risks=found, fingerprint=call)

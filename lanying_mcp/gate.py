@@ -1,9 +1,14 @@
 """The confirmation gate: ask a human before a risky call, and turn the answer into a Grant or a refusal.
 
-`ask` runs before the tool (as the SDK's resolver): it routes the call, finds the operation that will
-really run with its final arguments, and asks `consent.risks` whether a yes is needed. `settle` runs
-in the tool: a yes becomes a `Grant` for exactly that call, anything else ends the call with nothing
-done. `dispatch.execute` checks the Grant again, so a call that skipped the gate is refused there.
+`ask` runs before the tool (as the SDK's resolver): it resolves the call once (`resolve`: routed, the
+operation that will really run found with its final arguments, validated, its risks decided by
+`consent.risks`, its fingerprint) and hands that `ResolvedCall` to the tool body of the same request.
+`settle` runs in the tool: a yes becomes a `Grant` for exactly that call's fingerprint, anything else
+ends the call with nothing done. `dispatch.execute` checks the Grant against the same fingerprint, so a
+call that skipped the gate is refused there. In the multi-round protocol the resolver runs again on the
+round that carries the answer: the call resolved in the first round is kept here, in memory, under its
+question's nonce (bounded, expiring with the question) and reused; a round that finds none (another
+replica, or expired) resolves the call again, and `resolved_again` counts it.
 
 A yes is good once, for one caller and one exact call:
 - each question carries a fresh nonce (`ref`, named in its text), issued in the state store with the

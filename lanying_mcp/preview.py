@@ -262,7 +262,8 @@ async def _dry_run(
 ) -> tuple[Outcome, DryClient, Any]:
     client = DryClient(ctx.client, op if op.hints.read_only and op.handler is None else None)
     # The same path as the call, with nothing audited (nothing is sent) and the question described, not asked.
-    dry = CallContext(client, ctx.lang, None, ctx.catalogue, ctx.policy, None, grant)
+    dry = CallContext(client, ctx.lang, None, ctx.catalogue, ctx.policy, None, grant, confirm=ctx.confirm)
+    dry.reveal_secrets, dry.access_token = ctx.reveal_secrets, ctx.access_token
     dry.journal = cast(Any, _DryJournal(ctx.journal)) if ctx.journal is not None else None
     dry.before = before  # the first run's before-read serves the second (the same call: one read)
     return await execute(op, arguments, dry), client, dry.before
@@ -390,7 +391,7 @@ async def _preview_plan(op: Operation, arguments: dict[str, Any], ctx: CallConte
         result.undo = {"possible": False, "why": why.format(", ".join(irreversible))}
     else:
         result.undo = {"possible": True, "how": _PLAN_UNDO[1 if lang == "zh" else 0]}
-    if ctx.client.settings.confirm:
+    if ctx.confirm:
         asked = await plan.asks(op, arguments, ctx, ctx.policy)
         if asked:
             result.question = await plan.question(op, arguments, asked, ctx, lang)
@@ -402,7 +403,7 @@ async def question(op: Operation, params: Params, ctx: CallContext) -> str | Non
     """The exact question a human would be asked, without its one-time confirmation number; None if none.
 
     An operation that runs other calls (an undo) asks one question about each of them that needs a yes."""
-    if not ctx.client.settings.confirm:
+    if not ctx.confirm:
         return None
     calls: list[tuple[Operation, Params]] = [(op, params)]
     if op.expands is not None:
