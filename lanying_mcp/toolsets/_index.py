@@ -8,7 +8,7 @@ from typing import Any
 
 from ..spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Inverse, Risk, Target
 
-SOURCE = "b8119207de12749d6c75e7bb4fa8a1d73ac3dd5f7b753f728d1ddb8582702e95"
+SOURCE = "82b949835ebf273cdd819163581e749282de95636411e7dc0a19ffd2992e92c9"
 MODULES = (
     "users",
     "devices",
