@@ -208,7 +208,8 @@ class Gate:
         target, targs, ctx = look
         facts: dict[str, Any] = {"tool": target.name, "question": text}
         try:
-            found = await preview.preview(target, targs, ctx)
+            resolved = caller.resolved if isinstance(caller.resolved, ResolvedCall) else None
+            found = await preview.preview(target, targs, ctx, resolved)
         except Exception:  # the question alone still says what happens; the page must not fail over it
             log.warning("the approval page's preview could not be built", exc_info=True)
             found = None

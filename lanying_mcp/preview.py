@@ -22,6 +22,7 @@ from . import consent, effects, errors, plan
 from .client import BuiltRequest, Envelope, LanyingClient
 from .dispatch import MASKED, CallContext, Outcome, execute, failure, validate
 from .question import describe
+from .resolved import ResolvedCall
 from .spec import READ, ApiModel, Operation, Params, f
 from .toolsets import roles
 
@@ -258,7 +259,12 @@ class _DryJournal:
 
 
 async def _dry_run(
-    op: Operation, arguments: dict[str, Any], ctx: CallContext, grant: consent.Grant, before: Any = None
+    op: Operation,
+    arguments: dict[str, Any],
+    ctx: CallContext,
+    grant: consent.Grant,
+    before: Any = None,
+    resolved: ResolvedCall | None = None,
 ) -> tuple[Outcome, DryClient, Any]:
     client = DryClient(ctx.client, op if op.hints.read_only and op.handler is None else None)
     # The same path as the call, with nothing audited (nothing is sent) and the question described, not asked.
@@ -266,6 +272,7 @@ async def _dry_run(
     dry.reveal_secrets, dry.access_token = ctx.reveal_secrets, ctx.access_token
     dry.journal = cast(Any, _DryJournal(ctx.journal)) if ctx.journal is not None else None
     dry.before = before  # the first run's before-read serves the second (the same call: one read)
+    dry.resolved = resolved  # the call as resolved at the edge, when the preview is the question's
     return await execute(op, arguments, dry), client, dry.before
 
 
@@ -276,12 +283,18 @@ def previewed(arguments: dict[str, Any], reachable: dict[str, Operation]) -> Ope
     return op if op is not None and op.runs is None and op.name != PREVIEW_CALL else None
 
 
-async def preview(op: Operation, arguments: dict[str, Any], ctx: CallContext) -> Outcome | PreviewResult:
-    """The preview of `op` with `arguments`, or the Outcome the call itself would fail with before sending."""
+async def preview(
+    op: Operation, arguments: dict[str, Any], ctx: CallContext, resolved: ResolvedCall | None = None
+) -> Outcome | PreviewResult:
+    """The preview of `op` with `arguments`, or the Outcome the call itself would fail with before sending.
+
+    `resolved`: the call as already resolved (the approval page's question): its params are used as they are."""
     if op.plan:
         return await _preview_plan(op, arguments, ctx)
+    if resolved is not None and (not resolved.runs(op) or resolved.arguments != arguments):
+        resolved = None
     try:
-        params: Params | None = validate(op, arguments)
+        params: Params | None = resolved.params if resolved is not None else validate(op, arguments)
     except errors.LanyingError:
         params = None  # the dry run reports it exactly as the call does
     pairs: list[tuple[Operation, Params]] = [(op, params)] if params is not None else []
@@ -291,13 +304,13 @@ async def preview(op: Operation, arguments: dict[str, Any], ctx: CallContext) ->
         except errors.LanyingError:
             pass  # the dry run reports the refusal
     grant = consent.Grant.of(pairs)
-    outcome, first, before = await _dry_run(op, arguments, ctx, grant)
+    outcome, first, before = await _dry_run(op, arguments, ctx, grant, resolved=resolved)
     if params is None or (not outcome.ok and not first.writes):
         return outcome  # refused or failed before any write: the call reports exactly this
     again: list[Recorded] | None = None
     reads = first.reads
     if outcome.ok and first.writes:
-        _, second, _ = await _dry_run(op, arguments, ctx, grant, before)
+        _, second, _ = await _dry_run(op, arguments, ctx, grant, before, resolved)
         again = second.writes
         reads += second.reads
     requests, more = render(first.writes, again)

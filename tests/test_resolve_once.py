@@ -20,8 +20,12 @@ from mcp import Client
 from mcp.types import CallToolResult, ElicitResult, InputRequiredResult
 
 from lanying_mcp import consent, gate
+from lanying_mcp.consent import Grant
+from lanying_mcp.dispatch import execute
+from lanying_mcp.resolved import ResolvedCall
 from lanying_mcp.routing import Router
 from lanying_mcp.sandbox import Store, build_app
+from lanying_mcp.sdk import Caller
 from lanying_mcp.server import LanyingServer, build_server
 
 from .helpers import call, sandbox_settings
@@ -211,3 +215,42 @@ def test_the_kept_calls_are_bounded(monkeypatch):
         kept._keep(f"ref{n}", object(), gate.Question("q", f"ref{n}"), f"slot{n}")  # type: ignore[arg-type]
     assert list(kept._kept) == ["ref2", "ref3", "ref4"]
     assert sorted(kept._kept_slots) == ["slot2", "slot3", "slot4"]
+
+
+# The fail-closed check: the grant must hold the resolved call's fingerprint -------------------------------
+
+
+@pytest.mark.anyio
+async def test_execute_runs_a_resolved_call_only_under_a_grant_of_its_fingerprint():
+    async with served("legacy") as (server, client):
+        args = await a_group(client)
+        op = server.reachable["destroy_group"]
+        resolved = await server.gate.resolve(op, Caller(), args)
+        assert resolved.risks and resolved.fingerprint is not None
+        other = await server.gate.resolve(op, Caller(), {**args, "group_id": args["group_id"] + 1})
+        assert other.fingerprint not in (None, resolved.fingerprint)
+
+        def context(grant: Grant, call: ResolvedCall) -> Any:
+            ctx = server.context(None, call.route.client, grant)
+            ctx.resolved = call
+            return ctx
+
+        for grant in (Grant(), Grant(frozenset({other.fingerprint or ""}))):
+            refused = await execute(op, resolved.arguments, context(grant, resolved))
+            assert refused.structured["error"]["code"] == "confirmation_required", refused.structured
+        # A value resolved for other arguments is not taken for this call: it is resolved afresh.
+        mismatched = await execute(op, other.arguments, context(Grant(frozenset({resolved.fingerprint})), resolved))
+        assert mismatched.structured["error"]["code"] == "confirmation_required", mismatched.structured
+        done = await execute(op, resolved.arguments, context(Grant(frozenset({resolved.fingerprint})), resolved))
+        assert done.ok, done.structured
+
+
+@pytest.mark.anyio
+async def test_the_approval_page_previews_the_resolved_call_without_validating_it_again(monkeypatch):
+    async with served("legacy", None, approval="page") as (server, client):
+        args = await a_group(client)
+        with counting(monkeypatch, server, "destroy_group") as seen:
+            result = await client.call_tool("destroy_group", args)
+    assert result.is_error and result.structured_content is not None
+    assert result.structured_content["error"]["code"] == "approval_pending"
+    assert seen["validate destroy_group"] == 1 and seen["route"] == 1
