@@ -42,7 +42,7 @@ from .dispatch import CallContext, Outcome, failure, record, resolve
 from .identity import caller_identity
 from .policy import Policy
 from .question import describe
-from .resolved import ResolvedCall
+from .resolved import ResolvedCall, Route
 from .routing import Router
 from .sdk import Answer, Answered, Caller, Decision, Pending, Question
 from .settings import Settings
@@ -107,15 +107,18 @@ class Gate:
         call, _ = await self._resolve(op, caller, arguments)
         return call
 
+    def route(self, op: Operation, caller: Caller, arguments: dict[str, Any]) -> Route:
+        """Where the call goes (routing.Router.route), without the arguments the gate reads itself."""
+        if APPROVAL_ARG in arguments and consent.may_ask(op, self.policy):  # read by the gate, not an argument
+            arguments = {k: v for k, v in arguments.items() if k != APPROVAL_ARG}
+        return self.router.route(op, caller.headers(), arguments, _profile(caller))
+
     async def _resolve(
         self, op: Operation, caller: Caller, arguments: dict[str, Any]
     ) -> tuple[ResolvedCall, CallContext]:
-        given = arguments
-        if APPROVAL_ARG in arguments and consent.may_ask(op, self.policy):  # read by the gate, not an argument
-            arguments = {k: v for k, v in arguments.items() if k != APPROVAL_ARG}
-        route = self.router.route(op, caller.headers(), arguments, _profile(caller))
+        route = self.route(op, caller, arguments)
         ctx = self.context(caller, route.client)
-        return await resolve(op, route, given, ctx), ctx
+        return await resolve(op, route, arguments, ctx), ctx
 
     def _slot(self, who: str, op: Operation, arguments: Mapping[str, Any]) -> str:
         body = json.dumps(arguments, sort_keys=True, default=repr)

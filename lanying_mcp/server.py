@@ -358,6 +358,12 @@ class LanyingServer(LanyingMCP):
         """Run the call as its resolver resolved it (the same request), else resolve it here, once."""
         call = caller.resolved
         if not isinstance(call, ResolvedCall) or not call.made_for(op, arguments or {}):
+            if answer is Answer.NOT_ASKED:  # nothing to settle: execute resolves the call, within its deadline
+                try:
+                    route = self.gate.route(op, caller, arguments or {})
+                except errors.LanyingError as exc:
+                    return failure(op.name, exc, self.lanying_settings.lang)
+                return await execute(op, route.arguments, self.context(caller, route.client))
             try:
                 call = await self.gate.resolve(op, caller, arguments or {})
             except errors.LanyingError as exc:
