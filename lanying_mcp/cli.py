@@ -399,11 +399,10 @@ def _call(ns: argparse.Namespace, store: Any) -> int:
         _say(f"lanying-mcp: {why}")
         return EXIT_USAGE
     try:
-        client, args = server.router.route(op, None, arguments)
+        client, args, target, targs = server.router.route(op, None, arguments)
     except LanyingError as exc:
         _say(f"lanying-mcp: {exc}")
         return EXIT_USAGE
-    target, targs = server.router.target(op, args)
 
     async def run() -> Any:
         try:

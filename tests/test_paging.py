@@ -8,8 +8,8 @@ import pytest
 from pydantic import BaseModel
 
 from lanying_mcp.core.spec import Operation, Pages
+from lanying_mcp.engine.call import success
 from lanying_mcp.engine.discovery import build
-from lanying_mcp.engine.dispatch import success
 from lanying_mcp.engine.paging import page_line
 from lanying_mcp.toolsets import CATALOGUE
 from lanying_mcp.toolsets.meta import LOCAL_OPERATIONS

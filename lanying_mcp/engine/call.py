@@ -35,6 +35,7 @@ from ..safety.consent import Grant
 from ..safety.redact import redactor_for
 from .client import Envelope, LanyingClient
 from .paging import page_line
+from .resolved import ResolvedCall
 
 if TYPE_CHECKING:
     from ..safety.audit import AuditLog
@@ -80,10 +81,22 @@ class CallContext:
     # telling a tool name in a sentence from a word; handed in by whoever builds the context.
     operations: Mapping[str, Operation] = field(default_factory=dict[str, Operation])
     cache: Cache = field(default_factory=Cache)  # what the server remembers between calls (names, sizes)
+    # The settings that decide safety, as the server built this call (None: those of the client's settings).
+    confirm: bool | None = None  # a risky call needs a human's yes
+    reveal_secrets: bool | None = None  # results keep their secret fields
+    access_token: str | None = None  # masked in every result, with its transformed copies
+    resolved: ResolvedCall | None = None  # the call as resolved once at the edge (route, params, risks, fingerprint)
 
     def __post_init__(self) -> None:
         if not self.operations:  # a script's context: its catalogue is every operation it knows
             self.operations = self.catalogue
+        settings = self.client.settings
+        if self.confirm is None:
+            self.confirm = settings.confirm
+        if self.reveal_secrets is None:
+            self.reveal_secrets = settings.reveal_secrets
+        if self.access_token is None:
+            self.access_token = settings.access_token.get_secret_value()
 
     def lookups_left(self) -> int:
         return max(0, self.client.settings.max_lookups - self.lookups)
@@ -345,9 +358,9 @@ def mask(op: Operation, structured: dict[str, Any], ctx: CallContext, found: tup
     hidden too, since a secret the API starts to send under a new name must not slip through; so is
     an off-shape answer that is a bare string or number (it may be the secret itself).
     """
-    if not op.secret_fields or ctx.client.settings.reveal_secrets:
+    if not op.secret_fields or ctx.reveal_secrets:
         return structured
-    if Risk.SECRET in found and ctx.client.settings.confirm:
+    if Risk.SECRET in found and ctx.confirm:
         return structured  # the human was asked exactly this and said yes
     secret = frozenset(_norm(k) for k in op.secret_fields)
     documented = _documented(op)

@@ -10,6 +10,7 @@ all use it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
@@ -22,6 +23,7 @@ from . import names, recent, usernames
 from .call import CallContext, Outcome, failure, mask, prepare, scrub, shape, success, validate
 from .client import Envelope
 from .mentions import prune
+from .resolved import ResolvedCall, Route
 
 if TYPE_CHECKING:
     from .journal import Journal
@@ -29,16 +31,58 @@ if TYPE_CHECKING:
 log = logging.getLogger("lanying_mcp")
 
 
-async def check_consent(op: Operation, params: Params, ctx: CallContext) -> tuple[Risk, ...]:
+async def resolve(op: Operation, route: Route, given: Mapping[str, Any], ctx: CallContext) -> ResolvedCall:
+    """The call resolved once: its target's arguments validated (usernames turned into user IDs first), whether
+    the policy and the token's scopes allow it, its risks and, when a yes is needed, its fingerprint.
+
+    Nothing here raises: arguments that do not validate are kept as the `error` the call reports. A delivery
+    to groups counts their members when a yes may be asked: they are read unless the call's grant covers it."""
+    target = route.target
+    if target is None:
+        return ResolvedCall(op, given, route)
+    try:
+        params = validate(target, await usernames.resolve(target, route.target_arguments, ctx))
+    except Exception as exc:  # the call reports it before anything is sent
+        return ResolvedCall(op, given, route, error=exc)
+    allowed = True
+    if ctx.policy is not None:
+        try:
+            ctx.policy.check(target, params)
+        except errors.LanyingError:
+            allowed = False
+    if allowed and ctx.access is not None and ctx.access.refusal(target, params, ctx.policy):
+        allowed = False
+    call: str | None = None
+    sizes = None
+    if ctx.confirm and allowed and consent.needs_sizes(target, params, ctx.policy):
+        call = consent.fingerprint(target, params) if ctx.grant.calls else None
+        if call is None or not ctx.grant.has(call):
+            sizes = await names.group_sizes(target, params, ctx)
+    found = consent.risks(target, params, ctx.policy, sizes) if not target.local else ()
+    if call is None and ctx.confirm and (found or target.expands is not None):
+        call = consent.fingerprint(target, params)
+    return ResolvedCall(op, given, route, params, allowed=allowed, risks=found, fingerprint=call)
+
+
+async def check_consent(
+    op: Operation, params: Params, ctx: CallContext, resolved: ResolvedCall | None = None
+) -> tuple[Risk, ...]:
     """Refuse a call that needs a human's yes and carries none (fail closed, whatever path led here).
 
-    A delivery to groups counts their members: they are read unless the call's yes already covers it."""
-    confirm = ctx.client.settings.confirm
-    sizes = None
-    if confirm and consent.needs_sizes(op, params, ctx.policy) and not ctx.grant.covers(op, params):
-        sizes = await names.group_sizes(op, params, ctx)
-    found = consent.risks(op, params, ctx.policy, sizes)
-    if found and confirm and not ctx.grant.covers(op, params):
+    The call's risks and fingerprint are those it was resolved with (`resolve`): its grant must hold exactly
+    that fingerprint. A delivery to groups counts their members: they are read unless the call's yes already
+    covers it."""
+    confirm = ctx.confirm
+    if resolved is not None and resolved.params is params:
+        found = resolved.risks
+        covered = resolved.fingerprint is not None and ctx.grant.has(resolved.fingerprint)
+    else:
+        sizes = None
+        if confirm and consent.needs_sizes(op, params, ctx.policy) and not ctx.grant.covers(op, params):
+            sizes = await names.group_sizes(op, params, ctx)
+        found = consent.risks(op, params, ctx.policy, sizes)
+        covered = not (found and confirm) or ctx.grant.covers(op, params)
+    if found and confirm and not covered:
         raise errors.NotAllowed(
             f"{op.name} needs a human's confirmation ({', '.join(r.value for r in found)}) and none was given "
             "for these exact arguments; nothing was done",
@@ -61,7 +105,7 @@ async def execute(op: Operation, arguments: dict[str, Any] | None, ctx: CallCont
         raw = failure(op.name, late, ctx.lang)
     if change and ctx.journal is not None:
         raw = await _close_change(ctx.journal, change[0], raw)
-    outcome = scrub(raw, ctx.client.settings.access_token.get_secret_value())
+    outcome = scrub(raw, ctx.access_token or "")
     if not outcome.ok and ctx.catalogue:
         outcome = _reachable_hint(op, outcome, ctx)
     if outcome.ok and (marks := untrusted.meta(op, outcome.structured)):
@@ -163,13 +207,20 @@ async def _execute(
         # The annotation is what callers promise; JSON from a client or the command line may still differ.
         if arguments is not None and not isinstance(arguments, dict):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise errors.ArgumentError("arguments must be a JSON object")
-        # Usernames become user IDs before validation, as in the confirmation gate (usernames.py).
-        params = validate(op, await usernames.resolve(op, arguments or {}, ctx))
+        # The call as resolved at the edge (the gate's question and grant are about it), else resolved here:
+        # usernames become user IDs before validation, as in the confirmation gate (usernames.py).
+        resolved = ctx.resolved
+        if resolved is None or not resolved.runs(op) or resolved.arguments != (arguments or {}):
+            given = arguments or {}
+            resolved = await resolve(op, Route(ctx.client, given, op, given), given, ctx)
+        if resolved.params is None:
+            raise resolved.error or errors.ArgumentError("arguments could not be resolved")
+        params = resolved.params
         if ctx.policy is not None:
             ctx.policy.check(op, params)
         if ctx.access is not None and (why := ctx.access.refusal(op, params, ctx.policy)):
             raise errors.ScopeMissing(why)  # decided on the operation that really runs, whatever the path
-        found = await check_consent(op, params, ctx)
+        found = await check_consent(op, params, ctx, resolved)
         if ctx.audit is not None and not op.hints.read_only and not op.local:
             # Fail closed: a write whose intent cannot be logged first is not made (AuditUnavailable).
             audit.append(ctx.audit.begin(op.name, op.http_meta, arguments))

@@ -24,6 +24,7 @@ from ..engine import effects, roles
 from ..engine.call import MASKED, CallContext, Outcome, failure, validate
 from ..engine.client import BuiltRequest, Envelope, LanyingClient
 from ..engine.dispatch import execute
+from ..engine.resolved import ResolvedCall
 from ..safety import consent
 from . import plan
 from .question import describe
@@ -261,15 +262,31 @@ class _DryJournal:
 
 
 async def _dry_run(
-    op: Operation, arguments: dict[str, Any], ctx: CallContext, grant: consent.Grant, before: Any = None
+    op: Operation,
+    arguments: dict[str, Any],
+    ctx: CallContext,
+    grant: consent.Grant,
+    before: Any = None,
+    resolved: ResolvedCall | None = None,
 ) -> tuple[Outcome, DryClient, Any]:
     client = DryClient(ctx.client, op if op.hints.read_only and op.handler is None else None)
     # The same path as the call, with nothing audited (nothing is sent) and the question described, not asked.
     dry = CallContext(
-        client, ctx.lang, None, ctx.catalogue, ctx.policy, None, grant, operations=ctx.operations, cache=ctx.cache
+        client,
+        ctx.lang,
+        None,
+        ctx.catalogue,
+        ctx.policy,
+        None,
+        grant,
+        operations=ctx.operations,
+        cache=ctx.cache,
+        confirm=ctx.confirm,
     )
+    dry.reveal_secrets, dry.access_token = ctx.reveal_secrets, ctx.access_token
     dry.journal = cast(Any, _DryJournal(ctx.journal)) if ctx.journal is not None else None
     dry.before = before  # the first run's before-read serves the second (the same call: one read)
+    dry.resolved = resolved  # the call as resolved at the edge, when the preview is the question's
     return await execute(op, arguments, dry), client, dry.before
 
 
@@ -280,12 +297,18 @@ def previewed(arguments: dict[str, Any], reachable: dict[str, Operation]) -> Ope
     return op if op is not None and op.runs is None and op.name != PREVIEW_CALL else None
 
 
-async def preview(op: Operation, arguments: dict[str, Any], ctx: CallContext) -> Outcome | PreviewResult:
-    """The preview of `op` with `arguments`, or the Outcome the call itself would fail with before sending."""
+async def preview(
+    op: Operation, arguments: dict[str, Any], ctx: CallContext, resolved: ResolvedCall | None = None
+) -> Outcome | PreviewResult:
+    """The preview of `op` with `arguments`, or the Outcome the call itself would fail with before sending.
+
+    `resolved`: the call as already resolved (the approval page's question): its params are used as they are."""
     if op.plan:
         return await _preview_plan(op, arguments, ctx)
+    if resolved is not None and (not resolved.runs(op) or resolved.arguments != arguments):
+        resolved = None
     try:
-        params: Params | None = validate(op, arguments)
+        params: Params | None = resolved.params if resolved is not None else validate(op, arguments)
     except errors.LanyingError:
         params = None  # the dry run reports it exactly as the call does
     pairs: list[tuple[Operation, Params]] = [(op, params)] if params is not None else []
@@ -295,13 +318,13 @@ async def preview(op: Operation, arguments: dict[str, Any], ctx: CallContext) ->
         except errors.LanyingError:
             pass  # the dry run reports the refusal
     grant = consent.Grant.of(pairs)
-    outcome, first, before = await _dry_run(op, arguments, ctx, grant)
+    outcome, first, before = await _dry_run(op, arguments, ctx, grant, resolved=resolved)
     if params is None or (not outcome.ok and not first.writes):
         return outcome  # refused or failed before any write: the call reports exactly this
     again: list[Recorded] | None = None
     reads = first.reads
     if outcome.ok and first.writes:
-        _, second, _ = await _dry_run(op, arguments, ctx, grant, before)
+        _, second, _ = await _dry_run(op, arguments, ctx, grant, before, resolved)
         again = second.writes
         reads += second.reads
     requests, more = render(first.writes, again)
@@ -395,7 +418,7 @@ async def _preview_plan(op: Operation, arguments: dict[str, Any], ctx: CallConte
         result.undo = {"possible": False, "why": why.format(", ".join(irreversible))}
     else:
         result.undo = {"possible": True, "how": _PLAN_UNDO[1 if lang == "zh" else 0]}
-    if ctx.client.settings.confirm:
+    if ctx.confirm:
         asked = await plan.asks(op, arguments, ctx, ctx.policy)
         if asked:
             result.question = await plan.question(op, arguments, asked, ctx, lang)
@@ -407,7 +430,7 @@ async def question(op: Operation, params: Params, ctx: CallContext) -> str | Non
     """The exact question a human would be asked, without its one-time confirmation number; None if none.
 
     An operation that runs other calls (an undo) asks one question about each of them that needs a yes."""
-    if not ctx.client.settings.confirm:
+    if not ctx.confirm:
         return None
     calls: list[tuple[Operation, Params]] = [(op, params)]
     if op.expands is not None:

@@ -1,9 +1,14 @@
 """The confirmation gate: ask a human before a risky call, and turn the answer into a Grant or a refusal.
 
-`ask` runs before the tool (as the SDK's resolver): it routes the call, finds the operation that will
-really run with its final arguments, and asks `consent.risks` whether a yes is needed. `settle` runs
-in the tool: a yes becomes a `Grant` for exactly that call, anything else ends the call with nothing
-done. `dispatch.execute` checks the Grant again, so a call that skipped the gate is refused there.
+`ask` runs before the tool (as the SDK's resolver): it resolves the call once (`resolve`: routed, the
+operation that will really run found with its final arguments, validated, its risks decided by
+`consent.risks`, its fingerprint) and hands that `ResolvedCall` to the tool body of the same request.
+`settle` runs in the tool: a yes becomes a `Grant` for exactly that call's fingerprint, anything else
+ends the call with nothing done. `dispatch.execute` checks the Grant against the same fingerprint, so a
+call that skipped the gate is refused there. In the multi-round protocol the resolver runs again on the
+round that carries the answer: the call resolved in the first round is kept here, in memory, under its
+question's nonce (bounded, expiring with the question) and reused; a round that finds none (another
+replica, or expired) resolves the call again, and `resolved_again` counts it.
 
 A yes is good once, for one caller and one exact call:
 - each question carries a fresh nonce (`ref`, named in its text), issued in the state store with the
@@ -27,7 +32,8 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..core import errors
@@ -35,9 +41,10 @@ from ..core.errors import StateError
 from ..core.identity import caller_identity
 from ..core.settings import Settings
 from ..core.spec import Operation, Params, Risk
-from ..engine import metrics, names, usernames
-from ..engine.call import CallContext, Outcome, failure, validate
-from ..engine.dispatch import record
+from ..engine import metrics
+from ..engine.call import CallContext, Outcome, failure
+from ..engine.dispatch import record, resolve
+from ..engine.resolved import ResolvedCall, Route
 from ..engine.state import MemoryState, State
 from ..review import askpass, plan, preview
 from ..review.approval import Approvals, Channel, channel_for
@@ -54,6 +61,17 @@ PENDING = "grant-pending"  # digest(caller, call) -> nonce: the open question fo
 
 _REF = {"en": " (Confirmation {ref}.)", "zh": "(确认编号 {ref})"}
 APPROVAL_ARG = "approval_id"  # a confirmed call sent again with this argument waits for its page approval
+KEPT_MAX = 1024  # resolved calls kept for the later rounds of their questions (2026-07-28 era), at most
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A call resolved in the first round of its question, kept under the question's nonce for the next rounds."""
+
+    call: ResolvedCall
+    asked: Question
+    slot: str  # digest of the caller, the tool and its arguments as given: how the next round finds it
+    expires: float
 
 
 def _profile(caller: Caller) -> str | None:
@@ -81,6 +99,69 @@ class Gate:
         self.approvals = Approvals(self.state, settings.approval_seconds)
         # Shows a new approval to the human (the server opens the page): (approval ID, one-time secret).
         self.announce: Callable[[str, str], Awaitable[None]] | None = None
+        # The multi-round protocol runs the resolver again on each round: the call resolved in the first round
+        # is kept here under its question's nonce (in memory, bounded, expiring with the question) and reused.
+        self._kept: dict[str, _Kept] = {}  # nonce -> the resolved call and its question
+        self._kept_slots: dict[str, str] = {}  # slot -> nonce
+        self.resolved_again = 0  # later rounds that found nothing kept (another replica, expired) and resolved again
+
+    async def resolve(self, op: Operation, caller: Caller, arguments: dict[str, Any]) -> ResolvedCall:
+        """The call resolved once, at the edge: routed, its target found and validated, its risks decided.
+
+        Raises LanyingError when the call cannot be routed (the call itself reports it)."""
+        call, _ = await self._resolve(op, caller, arguments)
+        return call
+
+    def route(self, op: Operation, caller: Caller, arguments: dict[str, Any]) -> Route:
+        """Where the call goes (routing.Router.route), without the arguments the gate reads itself."""
+        if APPROVAL_ARG in arguments and consent.may_ask(op, self.policy):  # read by the gate, not an argument
+            arguments = {k: v for k, v in arguments.items() if k != APPROVAL_ARG}
+        return self.router.route(op, caller.headers(), arguments, _profile(caller))
+
+    async def _resolve(
+        self, op: Operation, caller: Caller, arguments: dict[str, Any]
+    ) -> tuple[ResolvedCall, CallContext]:
+        route = self.route(op, caller, arguments)
+        ctx = self.context(caller, route.client)
+        return await resolve(op, route, arguments, ctx), ctx
+
+    def _slot(self, who: str, op: Operation, arguments: Mapping[str, Any]) -> str:
+        body = json.dumps(arguments, sort_keys=True, default=repr)
+        return hashlib.sha256(f"{who}\0{op.name}\0{body}".encode()).hexdigest()
+
+    def _keep(self, ref: str, call: ResolvedCall, asked: Question, slot: str) -> None:
+        now = self.clock()
+        if len(self._kept) >= KEPT_MAX:
+            for nonce in [n for n, k in self._kept.items() if k.expires <= now]:
+                self._forget(nonce)
+            while len(self._kept) >= KEPT_MAX:
+                self._forget(next(iter(self._kept)))
+        self._forget(ref)
+        self._kept[ref] = _Kept(call, asked, slot, now + self.question_seconds)
+        self._kept_slots[slot] = ref
+
+    def _forget(self, ref: str | None) -> None:
+        kept = self._kept.pop(ref, None) if ref is not None else None
+        if kept is not None and self._kept_slots.get(kept.slot) == ref:
+            del self._kept_slots[kept.slot]
+
+    async def _kept_for(self, slot: str) -> _Kept | None:
+        """The call resolved in an earlier round of this caller's question, while that question is still open."""
+        ref = self._kept_slots.get(slot)
+        kept = self._kept.get(ref) if ref is not None else None
+        if ref is None or kept is None:
+            return None
+        if kept.expires <= self.clock():
+            self._forget(ref)
+            return None
+        try:
+            still = await self.state.get(NONCES, ref)  # answered or expired in the store: resolved afresh
+        except StateError:
+            still = None
+        if still is None:
+            self._forget(ref)
+            return None
+        return kept
 
     def channel(self, caller: Caller) -> Channel:
         """The channel this call's question goes to (OFF: none can ask it)."""
@@ -135,7 +216,8 @@ class Gate:
         target, targs, ctx = look
         facts: dict[str, Any] = {"tool": target.name, "question": text}
         try:
-            found = await preview.preview(target, targs, ctx)
+            resolved = caller.resolved if isinstance(caller.resolved, ResolvedCall) else None
+            found = await preview.preview(target, targs, ctx, resolved)
         except Exception:  # the question alone still says what happens; the page must not fail over it
             log.warning("the approval page's preview could not be built", exc_info=True)
             found = None
@@ -167,36 +249,48 @@ class Gate:
         if not self.settings.confirm:
             return Decision.GO
         approval_id = arguments.get(APPROVAL_ARG)
-        arguments = {k: v for k, v in arguments.items() if k != APPROVAL_ARG}
         if isinstance(approval_id, str) and approval_id:
             return Pending(approval_id, wait=True)  # redeemed in settle: only for this caller and this exact call
+        slot = self._slot(caller_identity(caller.headers(), caller.principal()), op, arguments)
+        if caller.resumed():  # a later round of the multi-round protocol: the question asked in the first
+            kept = await self._kept_for(slot)
+            if kept is not None:
+                caller.resolved = kept.call
+                return kept.asked
+            self.resolved_again += 1
+            log.debug("no call kept for this round of %s: resolved again", op.name)
         try:
-            client, args = self.router.route(op, caller.headers(), arguments, _profile(caller))
+            # Routed, validated (usernames become user IDs first) and decided once: the question, the reach,
+            # the grant's fingerprint and the call itself are about the same users the call will send to.
+            call, ctx = await self._resolve(op, caller, arguments)
         except errors.LanyingError:
             return Decision.GO  # the call itself reports it, before anything is sent
-        target, targs = self.router.target(op, args)
+        caller.resolved = call
+        stripped = {k: v for k, v in arguments.items() if k != APPROVAL_ARG}
+        decided = await self._decide(op, caller, call, ctx, stripped)
+        if isinstance(decided, Question):
+            self._keep(decided.ref, call, decided, slot)
+        return decided
+
+    async def _decide(
+        self, op: Operation, caller: Caller, call: ResolvedCall, ctx: CallContext, arguments: dict[str, Any]
+    ) -> Question | Pending | Answered | Decision:
+        """The question about the resolved call, or the decision when none is needed or none can be asked.
+
+        `arguments`: the tool's own arguments (routing ones included), as a page approval runs them again."""
+        client = call.route.client
+        target, targs, params = call.target, call.arguments, call.params
         if target is None:
             return Decision.GO
         if target.plan:
             return await self._ask_plan(op, arguments, target, targs, caller, client)
-        ctx = self.context(caller, client)
-        try:
-            # Usernames become user IDs here as in the call itself, so the question, the reach and the
-            # grant's fingerprint are about the same users the call will send to.
-            params = validate(target, await usernames.resolve(target, targs, ctx))
-            if self.policy is not None:
-                self.policy.check(target, params)
-        except errors.LanyingError:
-            return Decision.GO  # the call itself reports the bad arguments or the policy refusal
-        if ctx.access is not None and ctx.access.refusal(target, params, self.policy):
-            return Decision.GO  # beyond the token's scopes: refused by the call itself, no human is asked
+        if params is None or not call.allowed:
+            # the call itself reports the bad arguments, the policy refusal, or the scopes it lacks
+            return Decision.GO
         if target.expands is not None:
             return await self._ask_expanded(op, arguments, target, params, targs, caller, client)
-        sizes = None
-        if consent.needs_sizes(target, params, self.policy):  # a group reaches its members
-            sizes = await names.group_sizes(target, params, ctx)
-        risks = consent.risks(target, params, self.policy, sizes)
-        if not risks:
+        risks = call.risks
+        if not risks or call.fingerprint is None:
             return Decision.GO
         via = self.channel(caller)
         if (refused := self._unreachable(via)) is not None:
@@ -204,8 +298,7 @@ class Gate:
         question = await describe(target, params, ctx, risks)
         if question is None:
             return Decision.ABSENT  # never a yes: the call is refused (see settle)
-        call = consent.fingerprint(target, params)
-        return await self._dispatch(via, caller, op, arguments, call, question, (target, targs, ctx))
+        return await self._dispatch(via, caller, op, arguments, call.fingerprint, question, (target, targs, ctx))
 
     async def _expand(self, target: Operation, params: Params, caller: Caller | None, client: Any) -> list[Any]:
         """The calls a meta-operation such as undo_change will run, each with its risks; [] when it will refuse."""
@@ -243,7 +336,8 @@ class Gate:
             return Decision.ABSENT
         lang = "zh" if self.settings.lang == "zh" else "en"
         head = target.text(lang)[0] + (":" if lang == "zh" else ": ")  # e.g. "Undo change: "
-        call = consent.fingerprint(target, params)
+        call = caller.resolved.fingerprint if isinstance(caller.resolved, ResolvedCall) else None
+        call = call or consent.fingerprint(target, params)
         return await self._dispatch(via, caller, called, arguments, call, head + " ".join(texts), (target, targs, ctx))
 
     async def plan_asks(
@@ -309,12 +403,16 @@ class Gate:
         return None
 
     async def settle(
-        self, op: Operation, arguments: dict[str, Any], answer: Answer, client: Any, caller: Caller | None = None
+        self, op: Operation, call: ResolvedCall, answer: Answer, caller: Caller | None = None
     ) -> consent.Grant | Outcome:
-        """A Grant for exactly the confirmed call, or the Outcome that ends the call with nothing done."""
-        target, targs = self.router.target(op, arguments)
+        """A Grant for exactly the confirmed call, or the Outcome that ends the call with nothing done.
+
+        The yes is checked against the fingerprint the call was resolved with: nothing is resolved again."""
         if answer in (Answer.NOT_ASKED,):
             return consent.Grant()
+        target, targs, client = call.target, call.arguments, call.route.client
+        if caller is not None:
+            self._forget(caller.ref)  # the question is answered: its later rounds ask afresh
         if answer is Answer.YES:
             metrics.consent("granted")
         elif answer in (Answer.DECLINED, Answer.CANCELLED):
@@ -341,21 +439,20 @@ class Gate:
             if target is None:
                 return consent.Grant()
             granted: list[str]
+            sealed: str
             if target.plan:
                 asks = await self.plan_asks(target, targs, self.context(caller, client))
                 if not asks:
                     return consent.Grant()  # nothing to cover, or a broken plan that reports itself
                 granted = [plan.step_fingerprint(s) for s, _ in asks]
-                call = plan.plan_fingerprint([s for s, _ in asks])
+                sealed = plan.plan_fingerprint([s for s, _ in asks])
             else:
-                try:
-                    params = validate(target, await usernames.resolve(target, targs, self.context(caller, client)))
-                except errors.LanyingError:
+                if call.params is None:
                     return consent.Grant()  # the call reports its bad arguments (or unknown usernames)
-                call = consent.fingerprint(target, params)
-                granted = [call]
+                sealed = call.fingerprint or consent.fingerprint(target, call.params)
+                granted = [sealed]
             if answer is Answer.AWAIT:  # the page's yes: wait for it, then redeem it like an elicited one
-                waited = await self._await(name, caller, call)
+                waited = await self._await(name, caller, sealed)
                 if isinstance(waited, Outcome):
                     if not target.hints.read_only and waited.structured["error"]["code"] != "approval_pending":
                         record(self.context(caller, client), target, targs, waited, note="approval_not_given")
@@ -363,7 +460,7 @@ class Gate:
                 why = waited
             else:
                 try:
-                    why = await self._redeem(caller, call)
+                    why = await self._redeem(caller, sealed)
                 except StateError as exc:
                     why = f"the confirmation could not be checked ({exc})"
             if why is not None:
@@ -376,8 +473,8 @@ class Gate:
                 if not target.hints.read_only:
                     record(self.context(caller, client), target, targs, outcome, note="answer_not_usable")
                 return outcome
-            if target.expands is not None:  # the yes covers exactly the calls the question was about
-                expanded = await self._expand(target, validate(target, targs), caller, client)
+            if target.expands is not None and call.params is not None:  # the yes covers exactly the calls asked about
+                expanded = await self._expand(target, call.params, caller, client)
                 granted += [consent.fingerprint(o, p) for o, p, _ in expanded]
             return consent.Grant(frozenset(granted), expires=self.clock() + self.grant_seconds)
         if caller is not None and caller.ref is not None:

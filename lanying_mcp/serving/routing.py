@@ -17,6 +17,7 @@ from ..core.spec import Operation
 from ..engine.apps import load_profiles, request_credentials
 from ..engine.call import validate
 from ..engine.client import LanyingClient
+from ..engine.resolved import Route
 from ..review import preview
 from ..safety import consent
 from ..safety.redact import check_maskable
@@ -42,23 +43,25 @@ class Router:
     def target(self, op: Operation, arguments: dict[str, Any]) -> tuple[Operation | None, dict[str, Any]]:
         return consent.target(op, arguments, self.reachable(), validate)
 
-    def _sent(self, op: Operation, arguments: dict[str, Any]) -> Operation | None:
+    def _sent(self, target: Operation | None, inner: dict[str, Any]) -> Operation | None:
         """The operation whose app and credentials the call needs: a preview needs those of the call it describes."""
-        target, inner = self.target(op, arguments)
         if target is not None and target.name == preview.PREVIEW_CALL:
             return preview.previewed(inner, self.reachable())
         return target
 
     def route(
         self, op: Operation, headers: Mapping[str, str] | None, arguments: dict[str, Any], profile: str | None = None
-    ) -> tuple[LanyingClient, dict[str, Any]]:
-        """The client for this call's app, and the arguments without routing-only ones.
+    ) -> Route:
+        """The client for this call's app, the arguments without routing-only ones, and the operation that
+        will really run with its arguments (found once, here).
 
         `profile`: the profile an OAuth token's claim or scope selected (oauth.py); the caller is held to it."""
         args = dict(arguments)
         client = self.client
+        asked = args.pop("app", None) if self.profiles is not None else None
+        found, inner = self.target(op, args)
+        sent = self._sent(found, inner)
         if self.profiles is not None:
-            asked = args.pop("app", None)
             if profile is not None and asked not in (None, profile):
                 raise errors.NotAllowed(
                     f"app {asked!r} is not yours to use: your sign-in selects the profile {profile!r}; "
@@ -70,22 +73,20 @@ class Router:
                     f"app {name!r} is not a configured profile; use one of {', '.join(sorted(self.app_clients))}"
                 )
             client = self.app_clients[name]
-            target = self._sent(op, args)
-            if self.profiles.apps[name].read_only and target is not None and not target.hints.read_only:
-                raise errors.NotAllowed(f"app {name!r} is read-only in the profiles file; {target.name} writes")
+            if self.profiles.apps[name].read_only and sent is not None and not sent.hints.read_only:
+                raise errors.NotAllowed(f"app {name!r} is read-only in the profiles file; {sent.name} writes")
         if self.settings.request_credentials and headers is not None:
             creds = self._credentials_of(headers)
             if creds:
                 client = client.with_settings(client.settings.with_(**creds))
-        target = self._sent(op, args)
-        if target is None or (target.local and not target.plan):
-            return client, args  # answered locally (or unknown): no app credentials involved
+        if sent is None or (sent.local and not sent.plan):
+            return Route(client, args, found, inner)  # answered locally (or unknown): no app credentials involved
         if not client.settings.app_id or not client.settings.access_token.get_secret_value():
             raise errors.NotAllowed(
                 "no Lanying credentials for this request: send the X-Lanying-App-Id and X-Lanying-Access-Token headers",
                 code="missing_credentials",
             )
-        return client, args
+        return Route(client, args, found, inner)
 
     def _credentials_of(self, headers: Mapping[str, str]) -> dict[str, str]:
         """The request's own Lanying credentials; NotAllowed for an endpoint the request may not pick."""

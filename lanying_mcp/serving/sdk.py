@@ -125,6 +125,8 @@ class Answered:
 # The nonce of the question a tool's resolver asked during this request, for the tool body to redeem.
 # The SDK runs a tool's resolvers and then its body in the same task, so the body sees what was set.
 _ASKED: contextvars.ContextVar[str | None] = contextvars.ContextVar("lanying_asked", default=None)
+# What the resolver resolved the call into (Caller.resolved), handed to the tool body the same way.
+_HANDED: contextvars.ContextVar[Any] = contextvars.ContextVar("lanying_handed", default=None)
 
 
 class Answer(str, enum.Enum):
@@ -210,10 +212,19 @@ def _answer(value: Any) -> Answer:
 @dataclass
 class Caller:
     """What generic code may know of the MCP request behind a call: headers, elicitation, progress,
-    and the nonce of the question this call's answer was given to (`ref`, None when none was asked)."""
+    the nonce of the question this call's answer was given to (`ref`, None when none was asked), and
+    the call as the resolver resolved it (`resolved`: set by the resolver, read by the tool body)."""
 
     ctx: Any = None
     ref: str | None = None
+    resolved: Any = None
+
+    def resumed(self) -> bool:
+        """Whether this request continues a call asked in an earlier round (it carries the sealed state)."""
+        try:
+            return bool(self.ctx.request_state) if self.ctx is not None else False
+        except Exception:  # no request behind this call
+            return False
 
     def headers(self) -> Mapping[str, str] | None:
         if self.ctx is None:
@@ -353,7 +364,8 @@ def make_tool(
     async def fn(ctx: Context[Any, Any], arguments: dict[str, Any], confirm: Any = None) -> CallToolResult:
         answer = _answer(confirm) if ask is not None else Answer.NOT_ASKED
         ref = _ASKED.get() if ask is not None else None
-        return await to_result(await run(Caller(ctx, ref), arguments, answer), ctx, store, lang)
+        handed = _HANDED.get() if ask is not None else None
+        return await to_result(await run(Caller(ctx, ref, handed), arguments, answer), ctx, store, lang)
 
     resolved: dict[str, Any] = {}
     plans: dict[Any, Any] = {}
@@ -361,7 +373,10 @@ def make_tool(
 
         async def gate(ctx: Context[Any, Any], arguments: dict[str, Any]) -> Any:
             _ASKED.set(None)
-            decided = await ask(Caller(ctx), arguments)
+            _HANDED.set(None)
+            caller = Caller(ctx)
+            decided = await ask(caller, arguments)
+            _HANDED.set(caller.resolved)
             if isinstance(decided, Decision):
                 return _Verdict(decision=decided)
             if isinstance(decided, Pending):  # the tool body reads the approval's ID as the asked "nonce"

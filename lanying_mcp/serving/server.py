@@ -38,6 +38,7 @@ from ..engine.discovery import CALL_TOOL, SEARCH_TOOLS
 from ..engine.dispatch import execute
 from ..engine.journal import Journal
 from ..engine.mentions import prune, prune_schema
+from ..engine.resolved import ResolvedCall
 from ..engine.results import ResultStore
 from ..engine.stores import open_state
 from ..review.approval import AWAIT_APPROVAL
@@ -52,7 +53,7 @@ from ..safety.scopes import Access, ScopeNames
 from ..toolsets import CATALOGUE, TOOLSETS
 from ..toolsets.meta import EXPLAIN_ERROR
 from . import guides, limits
-from .gate import APPROVAL_ARG, Gate
+from .gate import Gate
 from .routing import Router
 from .sdk import Answer, Caller, LanyingMCP, ToolSpec, make_tool, to_result
 from .selection import OPERATIONS, Selection
@@ -270,6 +271,9 @@ class LanyingServer(LanyingMCP):
             self.audit_for(caller, client),
             operations=OPERATIONS,
             cache=self.cache,
+            confirm=self.lanying_settings.confirm,
+            reveal_secrets=self.lanying_settings.reveal_secrets,
+            access_token=client.settings.access_token.get_secret_value(),
         )
         ctx.state = self.state
         if grant is not None:
@@ -368,16 +372,25 @@ class LanyingServer(LanyingMCP):
         return await self.run_op(op, Caller(caller.ctx, approval_id), dict(record["arguments"]), Answer.AWAIT)
 
     async def run_op(self, op: Operation, caller: Caller, arguments: dict[str, Any], answer: Answer) -> Outcome:
-        if APPROVAL_ARG in (arguments or {}) and may_ask(op, self.policy):  # read by the gate, not an argument
-            arguments = {k: v for k, v in arguments.items() if k != APPROVAL_ARG}
-        try:
-            client, args = self.router.route(op, caller.headers(), arguments or {}, profile_of(caller))
-        except errors.LanyingError as exc:
-            return failure(op.name, exc, self.lanying_settings.lang)
-        settled = await self.gate.settle(op, args, answer, client, caller)
+        """Run the call as its resolver resolved it (the same request), else resolve it here, once."""
+        call = caller.resolved
+        if not isinstance(call, ResolvedCall) or not call.made_for(op, arguments or {}):
+            if answer is Answer.NOT_ASKED:  # nothing to settle: execute resolves the call, within its deadline
+                try:
+                    route = self.gate.route(op, caller, arguments or {})
+                except errors.LanyingError as exc:
+                    return failure(op.name, exc, self.lanying_settings.lang)
+                return await execute(op, route.arguments, self.context(caller, route.client))
+            try:
+                call = await self.gate.resolve(op, caller, arguments or {})
+            except errors.LanyingError as exc:
+                return failure(op.name, exc, self.lanying_settings.lang)
+        settled = await self.gate.settle(op, call, answer, caller)
         if isinstance(settled, Outcome):
             return settled
-        return await execute(op, args, self.context(caller, client, settled))
+        ctx = self.context(caller, call.route.client, settled)
+        ctx.resolved = call
+        return await execute(op, call.route.arguments, ctx)
 
     def make_tool(self, op: Operation) -> Any:
         lang = self.lanying_settings.lang

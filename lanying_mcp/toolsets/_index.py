@@ -11,7 +11,7 @@ from ..core.spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Invers
 # Each module: the digest of the sources its entries are made from, and those sources.
 SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "users": (
-        "b4a47af600aa3d1c597b4fb9681e610bf0a0bf3941d423521105403a62661725",
+        "21be73b8c488d93ea591ca4bb6d7841b55971200df3f565e5048c8381ea41f46",
         (
             "core/facts.py",
             "core/json_values.py",
@@ -24,7 +24,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "devices": (
-        "dbb1abc24ef9556e5199ed18b11ebf4aa46584b9342db3f40527631cd30067a3",
+        "e4e2bae81a7d62298dba857712de7275e0e4501e672930c96bb0496bb78c0474",
         (
             "core/facts.py",
             "core/json_values.py",
@@ -36,7 +36,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "roster": (
-        "4e81391ae037b27d98bf0c43428c2681d1898309094153f5feaba398513bafd8",
+        "dbb84a96dab0f6bf1456ca6093d7cdfac4c7d22e2cdabb553ebf2af8851798a7",
         (
             "core/facts.py",
             "core/json_values.py",
@@ -48,7 +48,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "groups": (
-        "1fdb1025cda1d7b513e5cd513d4e8fe59afeed6ce8374ab520f97d387a6ba686",
+        "9fa52e2d5ec69b6b5322cfbc856f188ae5446f4a9950848a8f7c4302213a5933",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -60,7 +60,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "group_moderation": (
-        "730b3ea1ed28471a6ccf2c60711af724dd17aa7809e3bcab5380a1395ae40a44",
+        "9f64adf099ee834358173c9b4915aa89710de5f31ced9843ab4636d434ea514b",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -72,7 +72,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "group_content": (
-        "e150cca28cd78927418be0e3afb4580a45bbf32fdd43d848a7d8296cf5eec1f0",
+        "259eb9217d4369c7220d41ea40d3da138d8717f9ac4d5529dc19c821cbab972e",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -83,7 +83,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "messages": (
-        "f1afedb8698c70e23ce320a7bdd03395b815d5bdf412e355eff4b5a91a2d93f1",
+        "e402c24f7a987c01c05ae6a0c588113c97b317ce1fc36312a85f5e35fb0d807d",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -95,7 +95,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "push": (
-        "4a82778fa13399402975bfcda17136c12df3d0e6fa1cf27629f023ddccdcd9d1",
+        "537dcfa047fa73ef4d4e3a8eec2524a35d9645a5998bb8e3ac5356b260e505b4",
         (
             "core/facts.py",
             "core/json_values.py",
@@ -107,7 +107,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "files": (
-        "abb0c7d5b5c1e5b2664eba214ad91c5689d04b25d42c88d57bb2c41901c58e80",
+        "daff6dd55680f6eda2e6561f2449be6ce541fb01ce45e7f78c78bff92a2b2341",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -119,7 +119,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "tokens": (
-        "704ccff6f15f482f02e1cb135ef1af4ea8d23887a08435b8bad3e14c48a5ea25",
+        "9de57dfc7028d223ee4aea03d31e0ce73a7246325d1a0c5578356c9b09a65704",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -130,7 +130,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "ai": (
-        "9ed380cb549d2eb5a07159f159603efe17b33c3dd9ea9f2a264aeedeef6b811a",
+        "52964e13595a4196fa4cdf1f630e86ced4313ebefb119c7f34c2144432d397ad",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -144,7 +144,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "insight": (
-        "b19b2b47f5d19a28d1e252f82469470a4f0306c15e938cc716f4ec3de7fb1ead",
+        "a688039df497c0f9c56b7e0a9df31c6b820e84a90d5ad40c581f6b1fed7a88d9",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -155,7 +155,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "diagnose": (
-        "3ab86437cf481ad8a8f2dda8ece9061d250339665964fd00ee1851f10f045e94",
+        "e41e77e0b7117af61a29d0561d2562c77c1cce7bfa5aa41b9713e4e407c1bc88",
         (
             "core/json_values.py",
             "core/schema.py",
