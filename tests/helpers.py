@@ -112,7 +112,7 @@ async def check_cases(cases: list[Case]) -> None:
     # Nor the reads a write makes around it: its before-values (changes.py), the group a QR join found, the
     # name a rename replaces (recent.py). Each has its own tests; here only the tool's own request counts.
     with (
-        patch("lanying_mcp.engine.dispatch._read_before", _nothing),
+        patch("lanying_mcp.engine.trail.read_before", _nothing),
         patch("lanying_mcp.engine.changes.revealed", _nothing_found),
         patch("lanying_mcp.engine.recent.record", _nothing),
     ):

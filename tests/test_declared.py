@@ -21,11 +21,18 @@ OPS: list[Operation] = [*CATALOGUE.values(), *LOCAL_OPERATIONS, *build(dict, lam
 PACKAGE = Path(lanying_mcp.__file__).parent
 
 # The modules that run every operation alike: they may read an argument only through a declaration.
-GENERIC = ("question.py", "dispatch.py", "paging.py")
+GENERIC = (
+    "review/question.py",
+    "engine/dispatch.py",
+    "engine/checks.py",
+    "engine/call.py",
+    "engine/trail.py",
+    "engine/paging.py",
+)
 
 # String constants of those modules that equal some argument's name but are not read as arguments.
 ALLOWED: dict[str, dict[str, str]] = {
-    "question.py": {
+    "review/question.py": {
         "users": "the plural noun 'users' of the question's text table",
         "username": "a key of the names read for users (names.users)",
         "nick_name": "a key of the names read for users (names.users)",
@@ -36,9 +43,15 @@ ALLOWED: dict[str, dict[str, str]] = {
         "msg_id": "a key of a message in the history read's answer (roles.MESSAGES)",
         "content": "a key of a message in the history read's answer (roles.MESSAGES)",
     },
-    "dispatch.py": {
+    "engine/dispatch.py": {},
+    "engine/checks.py": {},
+    "engine/call.py": {
         "cursor": "an envelope field beside data (the result models' extras)",
         "version": "an envelope field beside data (the result models' extras)",
+        "type": "a key of a validation error",
+        "arguments": "a word of a validation error's location",
+    },
+    "engine/trail.py": {
         "kind": "a key of a journal entry's targets",
         "name": "a key of a journal entry's targets",
         "username": "a key of the names known for users (names.known)",
@@ -46,10 +59,8 @@ ALLOWED: dict[str, dict[str, str]] = {
         "changes": "a key of a write's result",
         "code": "a key of a structured error",
         "message": "a key of a structured error",
-        "type": "a key of a JSON schema and of a validation error",
-        "arguments": "a word of a validation error's location",
     },
-    "paging.py": {},
+    "engine/paging.py": {},
 }
 
 

@@ -1,6 +1,6 @@
 """A call resolved once, at the edge: where it goes, what really runs, with which arguments, and why it is risky.
 
-A tool call is resolved once per request (`dispatch.resolve`, after `routing.Router.route`): the
+A tool call is resolved once per request (`checks.resolve`, after `routing.Router.route`): the
 confirmation question, the grant's fingerprint, the approval page's preview, `dispatch.execute` and the
 change journal all read this one value instead of routing, validating and deciding again from the raw
 arguments. The value is immutable: what a human was asked about is exactly what runs.

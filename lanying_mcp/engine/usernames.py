@@ -5,7 +5,7 @@ Admins know their users by username; the API takes user IDs. Every tool argument
 params model (`spec.username_list`). Before a call's arguments are validated, `resolve` looks the
 names up and merges their IDs into the ID list, and drops the names: the consent rule, the question
 a human is asked, the grant, the audit log and the request all see the same user IDs. A call is
-resolved once, for the gate and the call alike (`dispatch.resolve`; the answers are cached for a
+resolved once, for the gate and the call alike (`checks.resolve`; the answers are cached for a
 minute), so a yes given to a question covers exactly the users it named.
 
 A name that matches no user fails the whole call, listing every such name, and nothing is sent:

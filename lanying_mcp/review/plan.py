@@ -17,7 +17,7 @@ wait on a reference whenever its tool could need a yes at all (`consent.may_ask`
 reference in place of the value. One question lists those steps, and the grant covers exactly them:
 exact steps by their call's fingerprint, referring steps by the fingerprint of the arguments as the human
 saw them (`template_fingerprint`); when such a step runs, its resolved call is granted only if its
-template was. A step the grant does not cover is refused by `dispatch.check_consent`, as any call is.
+template was. A step the grant does not cover is refused by `checks.check_consent`, as any call is.
 """
 
 from __future__ import annotations

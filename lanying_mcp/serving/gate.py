@@ -43,9 +43,10 @@ from ..core.settings import Settings
 from ..core.spec import Operation, Params, Risk
 from ..engine import metrics
 from ..engine.call import CallContext, Outcome, failure
-from ..engine.dispatch import record, resolve
+from ..engine.checks import resolve
 from ..engine.resolved import ResolvedCall, Route
 from ..engine.state import MemoryState, State
+from ..engine.trail import record
 from ..review import askpass, plan, preview
 from ..review.approval import Approvals, Channel, channel_for
 from ..review.question import describe
