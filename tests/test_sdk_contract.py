@@ -102,6 +102,15 @@ def test_lowlevel_server_takes_extra_request_handlers():
     assert hasattr(server._lowlevel_server, "add_request_handler")  # pyright: ignore[reportPrivateUsage]
 
 
+def test_the_lowlevel_server_runs_on_streams_we_give_it():
+    """serve_stdio runs the low-level server on its own protocol streams, as `run_stdio_async` does on stdin's."""
+    server = sdk.LanyingMCP(tools=[], hidden=set(), instructions="", version="0")
+    lowlevel = server._lowlevel_server  # pyright: ignore[reportPrivateUsage]
+    assert list(inspect.signature(lowlevel.run).parameters)[:2] == ["read_stream", "write_stream"]
+    assert lowlevel.create_initialization_options() is not None
+    assert "self._lowlevel_server.run(" in inspect.getsource(MCPServer.run_stdio_async)
+
+
 def test_tools_list_goes_through_the_overridable_handler_with_the_http_request():
     """sdk.LanyingMCP narrows tools/list per OAuth principal by overriding `_handle_list_tools(ctx, params)`;
     the SDK must call it through `self` and hand it the request context whose `request` is the HTTP request."""

@@ -1,19 +1,22 @@
 """One tool call as a value: what it may use (`CallContext`), what it gives back (`Outcome`), and the
 pure steps that turn an API answer into that result (typing, shaping, masking, scrubbing, the text).
 
-This module is the engine's ground floor: the modules that check, run, name and journal a call build
-on it, and it imports none of them. The path of one call, one module a step:
+This module is the engine's ground floor: the modules that check, run, name and journal a call build on
+it, and it imports none of them. One call, followed a module a step:
 
     tools/call (MCP request)
-      -> sdk.make_tool         the SDK's tool: the confirmation resolver, then the body, on raw arguments
-      -> server.run_op         the caller's client (routing), the caller's context (this module's CallContext)
-      -> gate.settle           the human's yes, redeemed once for the exact call (consent, question)
-      -> dispatch.execute      the pipeline: validate, policy, scopes, consent check, audit, journal, send
-      -> client.call           the HTTP request, retries, the decoded envelope (or an errors.LanyingError)
-      <- call.shape / mask     the envelope typed against the operation's result model, secrets hidden
-      <- names.enrich          names beside IDs; changes.with_effects: what a write changed, its undo
-      <- call.success/failure  the Outcome: structured content and the compact text a model reads
-      <- sdk.to_result         the MCP CallToolResult
+      -> serving/sdk.py         make_tool: the SDK's tool; its confirmation resolver runs, then its body
+      -> serving/gate.py        ask: the call routed (serving/routing.py) and resolved once (engine/checks.py
+                                resolve -> engine/resolved.py ResolvedCall); the question (review/question.py)
+      -> serving/server.py      run_op: the same ResolvedCall, the caller's CallContext (this module)
+      -> serving/gate.py        settle: the human's yes, redeemed once against the call's fingerprint
+      -> engine/dispatch.py     execute: the pipeline; policy and scopes, checks.check_consent, the audit and
+                                journal entries first (engine/trail.py), then the request
+      -> engine/client.py       call: the HTTP request, retries, the decoded envelope (or a core/errors.py error)
+      <- engine/call.py         shape, mask: the envelope typed against the operation's result model, secrets hidden
+      <- engine/names.py        enrich: names beside IDs; engine/trail.py effects: what a write changed, its undo
+      <- engine/call.py         success / failure: the Outcome, structured content and the text a model reads
+      <- serving/sdk.py         to_result: the MCP CallToolResult
 """
 
 from __future__ import annotations

@@ -1,11 +1,24 @@
 """The one module that imports the MCP SDK: tools, the confirmation resolver, setLevel, resources.
 
-Everything else in the package speaks in its own terms (operations, Outcomes, questions and
-answers); this adapter turns them into SDK objects. Where it must reach into SDK internals —
-the `Tool` constructor with a hand-made `FuncMetadata`, `ArgModelBase`, `build_resolver_plans`,
-`_lowlevel_server.add_request_handler`, a resolver and its tool body sharing one context (the asked
-question's nonce), and an answer counting only for the exact question asked — `tests/test_sdk_contract.py` pins exactly the
-behaviour relied on, so an SDK upgrade that changes it fails there, by name.
+Everything else in the package speaks in its own terms (operations, Outcomes, questions and answers);
+this adapter turns them into SDK objects, through the SDK's public API wherever that does the job
+(`MCPServer`, `Context`, `Resolve`, `Elicit`, resources, `streamable_http_app`, the types). Each
+internal it still reaches, and why the public API does not do that job:
+
+    Tool(...), FuncMetadata, ArgModelBase   `add_tool` derives a tool's schema from a function signature;
+                                            ours come from the operation's models (compact, bilingual,
+                                            pruned) and the body takes the raw arguments (dispatch validates)
+    build_resolver_plans                    a Tool built by hand needs the plan `add_tool` would make for its
+                                            confirmation resolver
+    _lowlevel_server.add_request_handler    logging/setLevel has no MCPServer hook
+    _lowlevel_server.run (serve_stdio)      `run_stdio_async` reads stdin itself; ours answers an unreadable
+                                            or oversized line with a JSON-RPC error instead of dropping it
+    _handle_list_tools (overridden)         `list_tools` has no request: the listing depends on the caller's
+                                            OAuth scopes
+
+A resolver and its tool body share one context (the asked question's nonce, the resolved call), and an
+answer counts only for the exact question asked. `tests/test_sdk_contract.py` pins each of these, so an
+SDK upgrade that changes one fails there, by name.
 """
 
 from __future__ import annotations
