@@ -11,7 +11,7 @@ from ..core.spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Invers
 # Each module: the digest of the sources its entries are made from, and those sources.
 SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "users": (
-        "21be73b8c488d93ea591ca4bb6d7841b55971200df3f565e5048c8381ea41f46",
+        "6d1089dda21ce406a3213e5c79561fa5bb878f631b10efe1d28bd3bd9b3c1350",
         (
             "core/facts.py",
             "core/json_values.py",
@@ -24,7 +24,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "devices": (
-        "e4e2bae81a7d62298dba857712de7275e0e4501e672930c96bb0496bb78c0474",
+        "6190d35b0af6ddc1e79330fddb4b237bb8cb4cfa664ac01ecced66d9e83fc2e5",
         (
             "core/facts.py",
             "core/json_values.py",
@@ -36,7 +36,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "roster": (
-        "dbb84a96dab0f6bf1456ca6093d7cdfac4c7d22e2cdabb553ebf2af8851798a7",
+        "8d27ebbe81ac97e2cf0f072ae873d33254563d3afa5c65fbafad3ce85c81702f",
         (
             "core/facts.py",
             "core/json_values.py",
@@ -48,7 +48,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "groups": (
-        "9fa52e2d5ec69b6b5322cfbc856f188ae5446f4a9950848a8f7c4302213a5933",
+        "05a401810bd5aa0fe3c82b8afddb60f8290b9758e5248c701e9841642cdc1348",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -60,7 +60,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "group_moderation": (
-        "9f64adf099ee834358173c9b4915aa89710de5f31ced9843ab4636d434ea514b",
+        "f99ee998fef1993b75962a8e7c66c8796a0df524cf35d4ca8e201e4214f7b846",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -72,7 +72,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "group_content": (
-        "259eb9217d4369c7220d41ea40d3da138d8717f9ac4d5529dc19c821cbab972e",
+        "4d366af2fca2e95b2f01d87f18c9ee50049c982f9df0ef6e5d7d5e9797fc5219",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -83,7 +83,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "messages": (
-        "e402c24f7a987c01c05ae6a0c588113c97b317ce1fc36312a85f5e35fb0d807d",
+        "eff68305e386ecc1dad60ee53f8502f7188d6d1b116e0ef67bc1530a2b4fd0d4",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -95,7 +95,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "push": (
-        "537dcfa047fa73ef4d4e3a8eec2524a35d9645a5998bb8e3ac5356b260e505b4",
+        "544364c7146db6b6e16ab4cd0d8661d02006ee54b350a3c671f58cb4fdfd4522",
         (
             "core/facts.py",
             "core/json_values.py",
@@ -107,7 +107,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "files": (
-        "daff6dd55680f6eda2e6561f2449be6ce541fb01ce45e7f78c78bff92a2b2341",
+        "70fe91c423846fe87f76f11ca7b67fa5b75e6ced436d447c112bd5346ae00720",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -119,7 +119,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "tokens": (
-        "9de57dfc7028d223ee4aea03d31e0ce73a7246325d1a0c5578356c9b09a65704",
+        "5fa43002b3915db8ee7b9b8bb9c9bd0058cd775618fd8627baceb8102660ba2d",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -130,7 +130,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "ai": (
-        "52964e13595a4196fa4cdf1f630e86ced4313ebefb119c7f34c2144432d397ad",
+        "a87aadf7962e11f3edb60510c37ab7c10f667d27c7ab2d03baef56c7595cd86a",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -144,7 +144,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "insight": (
-        "a688039df497c0f9c56b7e0a9df31c6b820e84a90d5ad40c581f6b1fed7a88d9",
+        "f8c21b3e0e80c0944751c680606c3641f9fa5838ad73c15458191799e732807a",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -155,7 +155,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "diagnose": (
-        "e41e77e0b7117af61a29d0561d2562c77c1cce7bfa5aa41b9713e4e407c1bc88",
+        "271b59b5790f996c8d995ac05d4f008ad74363f2d13b64bc2123936efbc3cba9",
         (
             "core/json_values.py",
             "core/schema.py",
