@@ -27,6 +27,7 @@ from .call import (
     prepare,
     shape,
     success,
+    with_retry_key,
 )
 from .client import Envelope
 
@@ -65,11 +66,9 @@ async def run_batches(op: Operation, parts: list[Params], ctx: CallContext) -> O
         try:
             envelope = await ctx.client.call(op, params, retry=retry)
         except errors.LanyingError as exc:
-            key = op.dedup_key
-            value = None if key is None else getattr(params, key, None)
-            if key is None or value is None:
+            if (keyed := with_retry_key(op, params, exc)) is None:
                 raise
-            raise exc.with_dedup(key, value) from exc
+            raise keyed from exc
         if _rows(envelope.data) is None:
             return success(shape(op, envelope), lang=ctx.lang, paging=op.paging)
         return await _bulk_outcome(op, envelope.data, [], parts, ctx)

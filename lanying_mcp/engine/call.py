@@ -290,6 +290,14 @@ def prepare(op: Operation, params: Params) -> tuple[Params, bool]:
     return params, True
 
 
+def with_retry_key(op: Operation, params: Params, exc: errors.LanyingError) -> errors.LanyingError | None:
+    """The failure of a send that `prepare` gave a de-duplication key, naming that key so a retry can reuse
+    it (None when the operation has no key or the call carried none)."""
+    key = op.dedup_key
+    value = None if key is None else getattr(params, key, None)
+    return None if key is None or value is None else exc.with_dedup(key, value)
+
+
 def failure(tool: str, exc: errors.LanyingError, lang: str = "en") -> Outcome:
     err = error_text.describe(exc, lang)
     return Outcome(

@@ -27,7 +27,7 @@ from ..core import error_text, errors
 from ..core.spec import Operation, Params
 from ..safety import untrusted
 from . import checks, names, recent, trail
-from .call import CallContext, Outcome, failure, mask, prepare, scrub, shape, success
+from .call import CallContext, Outcome, failure, mask, prepare, scrub, shape, success, with_retry_key
 from .client import Envelope
 from .mentions import prune
 from .resolved import Route
@@ -135,11 +135,9 @@ async def _execute(
             structured = await trail.effects(op, params, before, _capped_note(structured, ctx), ctx)
             return success(mask(op, structured, ctx, found), params=params, lang=ctx.lang, paging=op.paging)
         except errors.LanyingError as exc:
-            key = op.dedup_key
-            value = None if key is None else getattr(params, key, None)
-            if key is None or value is None:
+            if (keyed := with_retry_key(op, params, exc)) is None:
                 raise
-            raise exc.with_dedup(key, value) from exc
+            raise keyed from exc
     except errors.LanyingError as exc:
         log.info("tool %s failed: code=%s", op.name, exc.code)
         return failure(op.name, exc, ctx.lang)

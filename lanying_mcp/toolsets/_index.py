@@ -11,7 +11,7 @@ from ..core.spec import Audience, Batch, Consent, Effect, Hints, IdPaths, Invers
 # Each module: the digest of the sources its entries are made from, and those sources.
 SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "users": (
-        "6d1089dda21ce406a3213e5c79561fa5bb878f631b10efe1d28bd3bd9b3c1350",
+        "77f32f163640524febbf52f4219a8ccfa43bf68ef8f2fd8513f1e8b2ae83ad41",
         (
             "core/facts.py",
             "core/json_values.py",
@@ -24,7 +24,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "devices": (
-        "6190d35b0af6ddc1e79330fddb4b237bb8cb4cfa664ac01ecced66d9e83fc2e5",
+        "958302e135cc685c9d5c19c0771798a5788a158a3b7c0835befe8ee368f109e6",
         (
             "core/facts.py",
             "core/json_values.py",
@@ -36,7 +36,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "roster": (
-        "8d27ebbe81ac97e2cf0f072ae873d33254563d3afa5c65fbafad3ce85c81702f",
+        "9f01034dea2d0b673f3d19b916251091d4ddee401b31c54d61c8a991e3725b13",
         (
             "core/facts.py",
             "core/json_values.py",
@@ -48,7 +48,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "groups": (
-        "05a401810bd5aa0fe3c82b8afddb60f8290b9758e5248c701e9841642cdc1348",
+        "401d51c630e76a111ebc7faede490473936346d29dcee2ab931b999838b741b5",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -60,7 +60,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "group_moderation": (
-        "f99ee998fef1993b75962a8e7c66c8796a0df524cf35d4ca8e201e4214f7b846",
+        "3b250b5cca4e0afa4d08b0bac41e5ed8ec2f0e8c3bbe06b15fd8dce3a3c54a90",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -72,7 +72,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "group_content": (
-        "4d366af2fca2e95b2f01d87f18c9ee50049c982f9df0ef6e5d7d5e9797fc5219",
+        "98d5b24d58e652811b75e941ef3dd78813b6fed4eade0d7b75cf45e6b3e31486",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -83,7 +83,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "messages": (
-        "eff68305e386ecc1dad60ee53f8502f7188d6d1b116e0ef67bc1530a2b4fd0d4",
+        "ffb5c4a605442fad312107654227200cadca163b6c37f22824e0efe3d38df779",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -95,7 +95,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "push": (
-        "544364c7146db6b6e16ab4cd0d8661d02006ee54b350a3c671f58cb4fdfd4522",
+        "2d7c54a2648db3296abfb00c5f4d64bc0ee08741515873a3d73a82a32a959b1a",
         (
             "core/facts.py",
             "core/json_values.py",
@@ -107,7 +107,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "files": (
-        "70fe91c423846fe87f76f11ca7b67fa5b75e6ced436d447c112bd5346ae00720",
+        "41679b75b513e4ad85d1ed2cd81bf0353628c5184a0d0660f1631592a63ef5f1",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -119,7 +119,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "tokens": (
-        "5fa43002b3915db8ee7b9b8bb9c9bd0058cd775618fd8627baceb8102660ba2d",
+        "775880a336deddc55cd2f5b9e66841b162bf20bcdb413e4ca4829108840896e6",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -130,7 +130,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "ai": (
-        "a87aadf7962e11f3edb60510c37ab7c10f667d27c7ab2d03baef56c7595cd86a",
+        "ba21f6128aac09f320d53f42dacc22b6308eb9b39e6660df371f5f782ee59265",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -144,7 +144,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "insight": (
-        "f8c21b3e0e80c0944751c680606c3641f9fa5838ad73c15458191799e732807a",
+        "1e82fda9cc0f526065e2f01e792d9dc049d44c9b411b670d28e4002a1763d70c",
         (
             "core/json_values.py",
             "core/schema.py",
@@ -155,7 +155,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "diagnose": (
-        "271b59b5790f996c8d995ac05d4f008ad74363f2d13b64bc2123936efbc3cba9",
+        "bd17a55ae5004708ca5f9c818fdcada976e40cae3d74a416d9e9abc78921986f",
         (
             "core/json_values.py",
             "core/schema.py",
